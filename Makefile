@@ -1,0 +1,139 @@
+# tcpcrypt (RFC 8547 TCP-ENO + RFC 8548 tcpcrypt) on an eBPF/AF_XDP data path.
+#
+#   make            build BPF objects, skeletons, tcpcryptd, tcpcryptctl
+#   make check      unit tests (plain and ASan/UBSan) and integration tests
+#   make demo       two namespace hosts negotiating tcpcrypt, end to end
+#   make fuzz       run every libFuzzer target for FUZZ_TIME seconds each
+#   make bench-crypto  protocol-core micro-benchmarks beside `openssl speed`
+#   make deps       install the Debian packages needed (idempotent)
+
+BUILD     ?= build
+CC        ?= gcc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+FUZZ_TIME ?= 60
+ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+WARN      := -Wall -Wextra -Werror
+CFLAGS    ?= -O2 -g
+CFLAGS    += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent -Itools/lib -I$(BUILD)
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
+	-Iinclude -I$(BUILD)
+SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+CORE_SRCS  := $(wildcard agent/core/*.c)
+CORE_OBJS  := $(CORE_SRCS:%.c=$(BUILD)/%.o)
+CORE_SOBJS := $(CORE_SRCS:%.c=$(BUILD)/asan/%.o)
+ULIB_SRCS  := $(wildcard tools/lib/*.c)
+ULIB_OBJS  := $(ULIB_SRCS:%.c=$(BUILD)/%.o)
+BPF_SRCS   := $(wildcard bpf/*.bpf.c)
+BPF_OBJS   := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
+SKELS      := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/%.skel.h)
+AGENT_SRCS := $(wildcard agent/*.c)
+AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/%.o)
+CTL_SRCS   := $(wildcard tools/ctl/*.c)
+CTL_OBJS   := $(CTL_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_SBINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/tests/%)
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+HDRS       := $(wildcard include/*.h agent/*.h agent/core/*.h tools/lib/*.h)
+
+LIBS       := -lbpf -lxdp -lelf -lz -lcrypto
+
+.PHONY: all deps check unit unit-asan integration demo fuzz bench bench-crypto clean format \
+	install
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/tcpcryptd $(BUILD)/tcpcryptctl $(BUILD)/libtccore.a
+
+deps:
+	@tools/install-deps.sh
+
+$(BUILD)/vmlinux.h:
+	@mkdir -p $(@D)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.o: %.c $(HDRS) $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/asan/%.o: %.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -c $< -o $@
+
+$(BUILD)/libtccore.a: $(CORE_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/asan/libtccore.a: $(CORE_SOBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tcpcryptd: $(AGENT_OBJS) $(ULIB_OBJS) $(BUILD)/libtccore.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tcpcryptctl: $(CTL_OBJS) $(ULIB_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf -lz
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/t_main.c tests/unit/t.h $(BUILD)/libtccore.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< tests/unit/t_main.c $(BUILD)/libtccore.a -lcrypto
+
+$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/t_main.c tests/unit/t.h $(BUILD)/asan/libtccore.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -Itests/unit -o $@ $< tests/unit/t_main.c \
+		$(BUILD)/asan/libtccore.a -lcrypto
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) $(HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) -O1 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent \
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(CORE_SRCS) -lcrypto
+
+unit: $(UNIT_BINS)
+	@tests/run-tests.sh unit $(UNIT_BINS)
+
+unit-asan: $(UNIT_SBINS)
+	@tests/run-tests.sh unit-asan $(UNIT_SBINS)
+
+integration: all
+	@tests/run-tests.sh integration $(sort $(wildcard tests/integration/test_*.sh))
+
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(UNIT_SBINS)
+	@tests/run-tests.sh check $(UNIT_BINS) $(UNIT_SBINS) \
+		$(sort $(wildcard tests/integration/test_*.sh))
+
+fuzz: deps $(FUZZ_BINS)
+	@tests/fuzz/run-fuzz.sh $(FUZZ_TIME) $(FUZZ_BINS)
+
+demo: deps all
+	@tests/demo.sh
+
+bench: deps all
+	@tests/bench.sh
+
+bench-crypto: deps $(BUILD)/bench_crypto
+	@tests/bench-crypto.sh $(BUILD)/bench_crypto
+
+$(BUILD)/bench_crypto: tests/bench/bench_crypto.c $(BUILD)/libtccore.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtccore.a -lcrypto
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+install: all
+	install -D -m 0755 $(BUILD)/tcpcryptd $(DESTDIR)/usr/local/sbin/tcpcryptd
+	install -D -m 0755 $(BUILD)/tcpcryptctl $(DESTDIR)/usr/local/sbin/tcpcryptctl
+
+clean:
+	rm -rf $(BUILD)
