@@ -171,12 +171,13 @@ int tc_frame_dec_feed(struct tc_frame_dec *d, const uint8_t *in, size_t len, siz
 
 /*
  * The peer's TCP FIN sits at stream offset fin_offset (= the length of its
- * whole stream).  Returns TC_OK if the decoder has consumed exactly that much
- * and the last frame had FINp (a clean, authenticated end of stream, §3.7);
- * TC_E_FIN_NO_FINP if it has and the stream did not end with a FINp frame
- * there (§3.7: abort, distinct from EOF); TC_E_NEED_MORE if earlier bytes are
- * still to be fed, and the check then happens in tc_frame_dec_feed;
- * TC_E_AFTER_FIN if bytes past fin_offset were already consumed.
+ * whole stream).  Returns:
+ *   TC_OK            the decoder consumed exactly fin_offset bytes and the last
+ *                    frame had FINp: a clean, authenticated end of stream (§3.7)
+ *   TC_E_NEED_MORE   earlier bytes are still to be fed; tc_frame_dec_feed
+ *                    does the check when the stream reaches fin_offset
+ *   TC_E_FIN_NO_FINP no FINp frame ends at fin_offset (§3.7: abort, not EOF)
+ *   TC_E_AFTER_FIN   the FINp frame ended before fin_offset
  */
 int tc_frame_dec_fin(struct tc_frame_dec *d, uint64_t fin_offset);
 

@@ -4,7 +4,7 @@
  * HKDF-Expand over SHA-256 (the CPRF of all four TEPs, §5), and the named
  * derivations built from them.  Pure functions over byte strings; secrets
  * that pass through internal buffers are wiped with OPENSSL_cleanse.
- * Outputs may alias inputs (e.g. tc_ss_next(ss, ss)).
+ * The fixed-length helpers may write over their input (tc_ss_next(ss, ss)).
  * All functions return TC_OK or a negative enum tc_err.
  */
 #ifndef TCPCRYPT_CORE_KDF_H
