@@ -40,19 +40,6 @@ int tc_tep_random(uint8_t *buf, size_t len)
 	return TC_OK;
 }
 
-/* Compressed points make the NIST Pub fields short (§5). */
-static int ec_keygen_params(EVP_PKEY_CTX *ctx, const char *group)
-{
-	OSSL_PARAM params[] = {
-	    OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0),
-	    OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
-					     OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_COMPRESSED, 0),
-	    OSSL_PARAM_construct_end(),
-	};
-
-	return EVP_PKEY_CTX_set_params(ctx, params);
-}
-
 int tc_tep_keygen(const struct tc_tep *tep, struct tc_tep_key *key)
 {
 	EVP_PKEY_CTX *ctx = NULL;
@@ -67,15 +54,22 @@ int tc_tep_keygen(const struct tc_tep *tep, struct tc_tep_key *key)
 	ctx = EVP_PKEY_CTX_new_id(tep->evp_type, NULL);
 	if (!ctx || EVP_PKEY_keygen_init(ctx) <= 0)
 		goto out;
-	if (tep->group && ec_keygen_params(ctx, tep->group) <= 0)
+	if (tep->group && EVP_PKEY_CTX_set_group_name(ctx, tep->group) <= 0)
 		goto out;
 	if (EVP_PKEY_keygen(ctx, &key->pkey) <= 0)
+		goto out;
+	/* §5: the NIST Pub fields carry compressed points. */
+	if (tep->group &&
+	    !EVP_PKEY_set_utf8_string_param(key->pkey, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+					    OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_COMPRESSED))
 		goto out;
 	err = TC_OK;
 out:
 	EVP_PKEY_CTX_free(ctx);
-	if (err)
+	if (err) {
+		tc_tep_key_free(key);
 		ERR_clear_error();
+	}
 	return err;
 }
 
@@ -114,8 +108,8 @@ int tc_tep_pub_encode(const struct tc_tep_key *key, uint8_t *out, size_t cap)
 		out[0] = (tep->pub_len - 2) >> 8;
 		out[1] = (tep->pub_len - 2) & 0xff;
 		len -= 2;
-		ok = EVP_PKEY_get_octet_string_param(key->pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
-						     out + 2, len, &len);
+		ok = EVP_PKEY_get_octet_string_param(key->pkey, OSSL_PKEY_PARAM_PUB_KEY, out + 2,
+						     len, &len);
 		ok = ok && len == tep->pub_len - 2u;
 	} else {
 		ok = EVP_PKEY_get_raw_public_key(key->pkey, out, &len) && len == tep->pub_len;
