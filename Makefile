@@ -17,7 +17,8 @@ ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 WARN      := -Wall -Wextra -Werror
 CFLAGS    ?= -O2 -g
 CFLAGS    += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent -Itools/lib -I$(BUILD)
-BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
+# loop idioms would become memcpy/memmove calls, which BPF cannot make
+BPF_CFLAGS := -O2 -g -target bpf -mllvm -disable-loop-idiom-all -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
 	-Iinclude -I$(BUILD)
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -45,6 +46,8 @@ LIBS       := -lbpf -lxdp -lelf -lz -lcrypto
 .PHONY: all deps check unit unit-asan integration demo fuzz bench bench-crypto clean format \
 	install
 .DEFAULT_GOAL := all
+# keep BPF objects and skeletons: they are intermediate files, but useful
+.SECONDARY:
 
 all: $(BUILD)/tcpcryptd $(BUILD)/tcpcryptctl $(BUILD)/libtccore.a
 

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include "bpf_setup.h"
+#include "sockops.skel.h"
+#include "ingress.skel.h"
+
+struct bpf_state {
+	struct sockops *sockops;
+	struct ingress *ingress;
+	struct bpf_link *cg_link;
+	int xdp_fds[TCPCRYPT_MAX_IFACES]; /* XDP bpf_link fds; closing one detaches */
+	int cg_fd;
+};
+
+static int config_write(struct bpf_map *map, const struct tcpcrypt_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map__update_elem(map, &zero, sizeof(zero), cfg, sizeof(*cfg), BPF_ANY);
+}
+
+static int ifaces_write(struct bpf_map *map, const struct agent_opts *o)
+{
+	for (int i = 0; i < o->nifaces; i++) {
+		__u32 ifindex = if_nametoindex(o->ifnames[i]);
+		__u8 one = 1;
+
+		if (bpf_map__update_elem(map, &ifindex, sizeof(ifindex), &one, sizeof(one),
+					 BPF_ANY)) {
+			fprintf(stderr, "tcpcryptd: cannot record interface %s: %s\n",
+				o->ifnames[i], strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void explain_load_error(const char *what, int err)
+{
+	fprintf(stderr, "tcpcryptd: loading the %s BPF program failed: %s\n", what, strerror(-err));
+	if (err == -EPERM)
+		fprintf(stderr, "tcpcryptd: run as root (needs CAP_BPF, CAP_NET_ADMIN, "
+				"CAP_SYS_ADMIN)\n");
+	else
+		fprintf(stderr, "tcpcryptd: the verifier's reason is in the libbpf log above; "
+				"a stale pin directory from another version can also cause this "
+				"(remove it and retry)\n");
+}
+
+struct bpf_state *bpf_setup(const struct agent_opts *o)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = o->pin_dir);
+	struct bpf_state *st = calloc(1, sizeof(*st));
+	int err;
+
+	if (!st)
+		return NULL;
+	st->cg_fd = -1;
+	for (int i = 0; i < TCPCRYPT_MAX_IFACES; i++)
+		st->xdp_fds[i] = -1;
+	st->sockops = sockops__open_opts(&open_opts);
+	st->ingress = ingress__open_opts(&open_opts);
+	if (!st->sockops || !st->ingress) {
+		fprintf(stderr, "tcpcryptd: opening the BPF objects failed: %s\n", strerror(errno));
+		goto fail;
+	}
+	err = sockops__load(st->sockops);
+	if (err) {
+		explain_load_error("sock_ops", err);
+		goto fail;
+	}
+	err = ingress__load(st->ingress);
+	if (err) {
+		explain_load_error("XDP ingress", err);
+		goto fail;
+	}
+	/* not enabled until everything is attached */
+	{
+		struct tcpcrypt_config cfg = o->cfg;
+
+		cfg.enabled = 0;
+		if (config_write(st->sockops->maps.settings, &cfg) ||
+		    ifaces_write(st->sockops->maps.ifaces, o))
+			goto fail;
+	}
+	for (int i = 0; i < o->nifaces; i++) {
+		/* flags 0: the kernel uses driver mode when the device has it */
+		LIBBPF_OPTS(bpf_link_create_opts, lopts, .flags = o->xdp_flags);
+		int prog_fd = bpf_program__fd(st->ingress->progs.tcpcrypt_ingress);
+
+		st->xdp_fds[i] =
+		    bpf_link_create(prog_fd, if_nametoindex(o->ifnames[i]), BPF_XDP, &lopts);
+		if (st->xdp_fds[i] < 0) {
+			fprintf(stderr, "tcpcryptd: attaching XDP to %s failed: %s%s\n",
+				o->ifnames[i], strerror(errno),
+				errno == EBUSY || errno == EEXIST
+				    ? " (another XDP program is attached; see: ip link show dev "
+				      "IFACE)"
+				    : "");
+			goto fail;
+		}
+	}
+	st->cg_fd = open(o->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st->cg_fd < 0) {
+		fprintf(stderr, "tcpcryptd: cannot open cgroup %s: %s\n", o->cgroup,
+			strerror(errno));
+		goto fail;
+	}
+	st->cg_link = bpf_program__attach_cgroup(st->sockops->progs.tcpcrypt_sockops, st->cg_fd);
+	if (!st->cg_link) {
+		fprintf(stderr, "tcpcryptd: attaching sock_ops to cgroup %s failed: %s\n",
+			o->cgroup, strerror(errno));
+		goto fail;
+	}
+	if (config_write(st->sockops->maps.settings, &o->cfg)) {
+		fprintf(stderr, "tcpcryptd: writing the configuration map failed: %s\n",
+			strerror(errno));
+		goto fail;
+	}
+	return st;
+fail:
+	bpf_teardown(st, o);
+	return NULL;
+}
+
+static void unpin_all(struct bpf_object *obj)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, obj) if (bpf_map__is_pinned(map)) bpf_map__unpin(map, NULL);
+}
+
+void bpf_teardown(struct bpf_state *st, const struct agent_opts *o)
+{
+	if (!st)
+		return;
+	if (st->sockops) {
+		struct tcpcrypt_config off = o->cfg;
+
+		off.enabled = 0;
+		config_write(st->sockops->maps.settings, &off);
+	}
+	bpf_link__destroy(st->cg_link);
+	for (int i = 0; i < TCPCRYPT_MAX_IFACES; i++)
+		if (st->xdp_fds[i] >= 0)
+			close(st->xdp_fds[i]);
+	if (st->cg_fd >= 0)
+		close(st->cg_fd);
+	if (st->sockops)
+		unpin_all(st->sockops->obj);
+	if (st->ingress)
+		unpin_all(st->ingress->obj);
+	sockops__destroy(st->sockops);
+	ingress__destroy(st->ingress);
+	free(st);
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* Loading, pinning and attaching the tcpcrypt BPF programs. */
+#ifndef TCPCRYPT_BPF_SETUP_H
+#define TCPCRYPT_BPF_SETUP_H
+
+#include "tcpcrypt_common.h"
+
+struct agent_opts {
+	const char *pin_dir;
+	const char *cgroup;
+	const char *ifnames[TCPCRYPT_MAX_IFACES];
+	int nifaces;
+	struct tcpcrypt_config cfg;
+	int xdp_flags; /* 0 (driver mode, falling back to generic), or XDP_FLAGS_SKB_MODE */
+	int verbose;
+};
+
+struct bpf_state;
+
+/* Load, pin and attach everything; prints a precise error and returns NULL on failure. */
+struct bpf_state *bpf_setup(const struct agent_opts *o);
+/* Mark the agent not ready, detach all programs, unpin all maps. */
+void bpf_teardown(struct bpf_state *st, const struct agent_opts *o);
+
+#endif

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tcpcryptd: the tcpcrypt agent.  Loads the BPF programs, pins every map
+ * under the pin directory, attaches sock_ops to a cgroup v2 and XDP to the
+ * steered interfaces, and stays in the foreground until SIGINT/SIGTERM,
+ * when it detaches and unpins everything.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <openssl/rand.h>
+#include "bpf_setup.h"
+#include "eno.h"
+#include "names.h"
+#include "pindir.h"
+
+#define CGROUP2_SUPER_MAGIC_ 0x63677270
+
+static const char usage_text[] =
+    "Usage: tcpcryptd [OPTIONS] -i IFACE [-i IFACE]...\n"
+    "\n"
+    "Opportunistic encryption of TCP connections with TCP-ENO (RFC 8547) and\n"
+    "tcpcrypt (RFC 8548).  Loads the BPF programs, attaches sock_ops to a cgroup\n"
+    "and XDP to each IFACE, pins its maps, and runs in the foreground until\n"
+    "SIGINT or SIGTERM, when it detaches and unpins everything.\n"
+    "ENO is offered only on connections that leave through a steered interface.\n"
+    "\n"
+    "Options:\n"
+    "  -i, --iface IFACE          steer IFACE (repeatable, at least one)\n"
+    "  -p, --pin-dir DIR          pin maps under DIR (default " TCPCRYPT_PIN_DIR ")\n"
+    "  -c, --cgroup DIR           attach sock_ops to this cgroup v2 directory\n"
+    "                             (default: the root of the cgroup v2 mount)\n"
+    "  -t, --teps LIST            TEPs, comma-separated, in increasing priority\n"
+    "                             (default p256,p521,x448,x25519)\n"
+    "      --default-policy P     policy of ports not set with tcpcryptctl:\n"
+    "                             on (default), off or require\n"
+    "      --syn-eno-tries N      SYNs sent with ENO before retrying without (default 2)\n"
+    "      --negcache-ttl SEC     how long a SYN black hole is remembered (default 600)\n"
+    "      --app-aware            send the application-aware bit (a = 1)\n"
+    "      --require-app-aware    mandatory application-aware mode: no encryption\n"
+    "                             unless the peer sends a = 1\n"
+    "      --xdp-mode MODE        native (default: driver mode when available)\n"
+    "                             or generic\n"
+    "  -v, --verbose              print libbpf debug messages\n"
+    "  -h, --help                 show this help\n"
+    "\n"
+    "Inspect and control a running agent with tcpcryptctl(8), or with\n"
+    "  bpftool map dump pinned DIR/flows\n";
+
+static int verbose;
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !verbose)
+		return 0;
+	fprintf(stderr, "libbpf: ");
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int die_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "tcpcryptd: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'tcpcryptd --help'.\n");
+	return 2;
+}
+
+/* The root of the first cgroup v2 mount, from /proc/self/mounts. */
+static const char *cgroup2_root(void)
+{
+	static char path[PATH_MAX];
+	char dev[256], dir[PATH_MAX], type[64];
+	FILE *f = fopen("/proc/self/mounts", "r");
+	const char *found = NULL;
+
+	if (!f)
+		return NULL;
+	while (fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3) {
+		if (!strcmp(type, "cgroup2")) {
+			snprintf(path, sizeof(path), "%s", dir);
+			found = path;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static int parse_teps(const char *list, struct tcpcrypt_config *cfg)
+{
+	char buf[256], *save = NULL, *tok;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	cfg->teps.n = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int t = tep_parse(tok);
+
+		if (t < 0 || !eno_tep_known(t)) {
+			fprintf(stderr,
+				"tcpcryptd: unknown TEP '%s' (known: p256, p521, x25519, x448)\n",
+				tok);
+			return -1;
+		}
+		if (cfg->teps.n == sizeof(cfg->teps.tep))
+			return -1;
+		cfg->teps.tep[cfg->teps.n++] = t;
+	}
+	return cfg->teps.n ? 0 : -1;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return errno || !*s || *end || *out > max ? -1 : 0;
+}
+
+enum { OPT_POLICY = 256, OPT_TRIES, OPT_TTL, OPT_APP_AWARE, OPT_NEED_A, OPT_XDP_MODE };
+
+static int parse_args(int argc, char **argv, struct agent_opts *o)
+{
+	static const struct option longopts[] = {
+	    {"iface", required_argument, NULL, 'i'},
+	    {"pin-dir", required_argument, NULL, 'p'},
+	    {"cgroup", required_argument, NULL, 'c'},
+	    {"teps", required_argument, NULL, 't'},
+	    {"default-policy", required_argument, NULL, OPT_POLICY},
+	    {"syn-eno-tries", required_argument, NULL, OPT_TRIES},
+	    {"negcache-ttl", required_argument, NULL, OPT_TTL},
+	    {"app-aware", no_argument, NULL, OPT_APP_AWARE},
+	    {"require-app-aware", no_argument, NULL, OPT_NEED_A},
+	    {"xdp-mode", required_argument, NULL, OPT_XDP_MODE},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
+	};
+	unsigned long n;
+	int c, p;
+
+	o->pin_dir = TCPCRYPT_PIN_DIR;
+	parse_teps("p256,p521,x448,x25519", &o->cfg);
+	o->cfg.syn_eno_tries = 2;
+	o->cfg.negcache_ttl_s = 600;
+	o->cfg.enabled = 1;
+	while ((c = getopt_long(argc, argv, "i:p:c:t:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (o->nifaces == TCPCRYPT_MAX_IFACES)
+				return die_usage("too many interfaces%s", "");
+			o->ifnames[o->nifaces++] = optarg;
+			break;
+		case 'p':
+			o->pin_dir = optarg;
+			break;
+		case 'c':
+			o->cgroup = optarg;
+			break;
+		case 't':
+			if (parse_teps(optarg, &o->cfg))
+				return die_usage("bad TEP list '%s'", optarg);
+			break;
+		case OPT_POLICY:
+			p = policy_parse(optarg);
+			if (p < 0)
+				return die_usage("bad policy '%s' (on, off or require)", optarg);
+			o->cfg.default_policy = p;
+			break;
+		case OPT_TRIES:
+			if (parse_uint(optarg, 10, &n))
+				return die_usage("bad --syn-eno-tries '%s' (0 to 10)", optarg);
+			o->cfg.syn_eno_tries = n;
+			break;
+		case OPT_TTL:
+			if (parse_uint(optarg, 86400 * 7, &n))
+				return die_usage(
+				    "bad --negcache-ttl '%s' (seconds, at most a week)", optarg);
+			o->cfg.negcache_ttl_s = n;
+			break;
+		case OPT_APP_AWARE:
+			o->cfg.app_aware = 1;
+			break;
+		case OPT_NEED_A:
+			o->cfg.need_peer_a = 1;
+			break;
+		case OPT_XDP_MODE:
+			if (!strcmp(optarg, "generic"))
+				o->xdp_flags = XDP_FLAGS_SKB_MODE;
+			else if (!strcmp(optarg, "native"))
+				o->xdp_flags = 0;
+			else
+				return die_usage("bad --xdp-mode '%s' (native or generic)", optarg);
+			break;
+		case 'v':
+			o->verbose = verbose = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		default:
+			fprintf(stderr, "Try 'tcpcryptd --help'.\n");
+			return 2;
+		}
+	}
+	if (optind < argc)
+		return die_usage("unexpected argument '%s'", argv[optind]);
+	if (!o->nifaces)
+		return die_usage("no interface to steer; give at least one -i IFACE%s", "");
+	return 0;
+}
+
+/* Everything that can be checked before touching BPF, each with its remedy. */
+static int check_environment(struct agent_opts *o)
+{
+	struct statfs st;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "tcpcryptd: must run as root (needs CAP_BPF, CAP_NET_ADMIN and "
+				"CAP_SYS_ADMIN)\n");
+		return -1;
+	}
+	/* RFC 8547 §10: no ENO without an adequate source of randomness */
+	if (RAND_status() != 1) {
+		fprintf(stderr, "tcpcryptd: the random number generator is not seeded; refusing "
+				"to offer encryption\n");
+		return -1;
+	}
+	if (!pindir_on_bpffs(o->pin_dir)) {
+		fprintf(stderr,
+			"tcpcryptd: %s is not on a bpffs; mount one: mount -t bpf bpf "
+			"/sys/fs/bpf (or choose --pin-dir)\n",
+			o->pin_dir);
+		return -1;
+	}
+	if (mkdir(o->pin_dir, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "tcpcryptd: cannot create pin directory %s: %s\n", o->pin_dir,
+			strerror(errno));
+		return -1;
+	}
+	if (!o->cgroup) {
+		o->cgroup = cgroup2_root();
+		if (!o->cgroup) {
+			fprintf(stderr, "tcpcryptd: no cgroup v2 is mounted; mount one: mount -t "
+					"cgroup2 none /sys/fs/cgroup (or give --cgroup)\n");
+			return -1;
+		}
+	}
+	if (statfs(o->cgroup, &st) < 0) {
+		fprintf(stderr, "tcpcryptd: cgroup %s: %s\n", o->cgroup, strerror(errno));
+		return -1;
+	}
+	if (st.f_type != CGROUP2_SUPER_MAGIC_) {
+		fprintf(stderr,
+			"tcpcryptd: %s is not a cgroup v2 directory (cgroup v1 is not "
+			"supported)\n",
+			o->cgroup);
+		return -1;
+	}
+	for (int i = 0; i < o->nifaces; i++) {
+		if (!if_nametoindex(o->ifnames[i])) {
+			fprintf(stderr,
+				"tcpcryptd: no interface named '%s' in this network "
+				"namespace (see: ip link)\n",
+				o->ifnames[i]);
+			return -1;
+		}
+		if (!strcmp(o->ifnames[i], "lo")) {
+			fprintf(stderr, "tcpcryptd: loopback cannot be steered; local connections "
+					"are never encrypted\n");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct agent_opts o = {};
+	struct bpf_state *st;
+	sigset_t sigs;
+	int lock_fd, rc;
+
+	rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc;
+	if (check_environment(&o))
+		return 1;
+	lock_fd = pindir_lock(o.pin_dir);
+	if (lock_fd < 0) {
+		if (errno == EWOULDBLOCK)
+			fprintf(stderr,
+				"tcpcryptd: another tcpcryptd is running on %s; stop it "
+				"first or use another --pin-dir\n",
+				o.pin_dir);
+		else
+			fprintf(stderr, "tcpcryptd: cannot lock %s: %s\n", o.pin_dir,
+				strerror(errno));
+		return 1;
+	}
+	libbpf_set_print(libbpf_log);
+	/* block the signals before attaching so that none is lost in between */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	st = bpf_setup(&o);
+	if (!st) {
+		rmdir(o.pin_dir);
+		return 1;
+	}
+	fprintf(stderr, "tcpcryptd: running (pid %d): pin-dir %s, cgroup %s, interfaces", getpid(),
+		o.pin_dir, o.cgroup);
+	for (int i = 0; i < o.nifaces; i++)
+		fprintf(stderr, " %s", o.ifnames[i]);
+	fprintf(stderr, "\n");
+	for (;;) {
+		int sig = sigwaitinfo(&sigs, NULL);
+
+		if (sig == SIGINT || sig == SIGTERM) {
+			fprintf(stderr, "tcpcryptd: %s received, detaching\n", strsignal(sig));
+			break;
+		}
+	}
+	bpf_teardown(st, &o);
+	rmdir(o.pin_dir);
+	close(lock_fd);
+	fprintf(stderr, "tcpcryptd: stopped\n");
+	return 0;
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * Maps shared by all tcpcrypt BPF programs.  Each object declares them with
+ * LIBBPF_PIN_BY_NAME; tcpcryptd opens every object with the same pin root,
+ * so the first object creates and pins a map and the others reuse it.
+ */
+#ifndef TCPCRYPT_MAPS_BPF_H
+#define TCPCRYPT_MAPS_BPF_H
+
+#include "tcpcrypt_common.h"
+
+#define AF_INET	 2
+#define AF_INET6 10
+#define SOL_TCP	 6
+
+/* Connections that take part in ENO, keyed by 4-tuple; removed on close. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 262144);
+	__type(key, struct flow_key);
+	__type(value, struct flow_info);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} flows SEC(".maps");
+
+/*
+ * Passive opens between SYN-ACK and the third ACK: the request socket has
+ * no storage of its own and syncookies may drop it, so state is per tuple.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct flow_key);
+	__type(value, struct flow_info);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pending SEC(".maps");
+
+/* Per-port policy (enum port_policy); ports not listed use the default. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u16);
+	__type(value, __u8);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tcpcrypt_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} settings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tcpcrypt_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct negcache_key);
+	__type(value, struct negcache_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} negcache SEC(".maps");
+
+/* Interfaces tcpcryptd steers: ifindex -> 1. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TCPCRYPT_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, __u8);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ifaces SEC(".maps");
+
+/* SYNs that arrived on a steered interface (recorded by XDP): tuple -> ifindex. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct flow_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} syn_seen SEC(".maps");
+
+#define STAT_INC(field)                                                                            \
+	do {                                                                                       \
+		__u32 z_ = 0;                                                                      \
+		struct tcpcrypt_stats *s_ = bpf_map_lookup_elem(&stats, &z_);                      \
+		if (s_)                                                                            \
+			s_->field++;                                                               \
+	} while (0)
+
+static __always_inline struct tcpcrypt_config *get_config(void)
+{
+	__u32 zero = 0;
+	struct tcpcrypt_config *c = bpf_map_lookup_elem(&settings, &zero);
+
+	return c && c->enabled ? c : NULL;
+}
+
+static __always_inline __u8 port_policy(const struct tcpcrypt_config *c, __u16 port)
+{
+	__u8 *p = bpf_map_lookup_elem(&ports, &port);
+
+	return p ? *p : c->default_policy;
+}
+
+#endif

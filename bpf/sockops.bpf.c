@@ -1,0 +1,601 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * TCP-ENO negotiation (RFC 8547) in sock_ops, attached to a cgroup v2.
+ *
+ * Active opener: decide at TCP_CONNECT_CB, write the SYN-form option into
+ * the SYN, read B's option from the SYN-ACK at ACTIVE_ESTABLISHED_CB, then
+ * write the non-SYN form `45 02` on every segment until a non-SYN segment
+ * arrives (§4.6).  Passive opener: the SYN is read with TCP_BPF_SYN while
+ * the SYN-ACK is built (the socket is still a request socket, so state is
+ * kept per tuple in `pending`), and the third ACK is checked at
+ * PASSIVE_ESTABLISHED_CB.  Outcomes go to the pinned `flows` map.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
+#include "eno.h"
+#include "maps.bpf.h"
+
+#define TH_SYN 0x02
+#define TH_ACK 0x10
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* Large per-invocation state lives here, not on the 512-byte stack. */
+struct scratch {
+	struct flow_info fi;
+	struct eno_syn local;
+	struct eno_syn peer;
+	struct eno_result res;
+	struct eno_optbuf opts;	     /* a TCP option area */
+	struct eno_optbuf opt;	     /* one ENO option, kind byte first */
+	struct eno_optbuf local_opt; /* our own SYN-form option */
+	struct {
+		__u8 th[20];
+		struct eno_optbuf opts;
+	} syn; /* TCP header of A's SYN, from TCP_BPF_SYN */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch_map SEC(".maps");
+
+static __always_inline struct scratch *get_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&scratch_map, &zero);
+}
+
+static __always_inline void key_from_skops(const struct bpf_sock_ops *skops, struct flow_key *k)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->family = skops->family;
+	k->lport = skops->local_port;
+	k->rport = bpf_ntohl(skops->remote_port);
+	if (skops->family == AF_INET) {
+		k->laddr[0] = skops->local_ip4;
+		k->raddr[0] = skops->remote_ip4;
+	} else {
+		k->laddr[0] = skops->local_ip6[0];
+		k->laddr[1] = skops->local_ip6[1];
+		k->laddr[2] = skops->local_ip6[2];
+		k->laddr[3] = skops->local_ip6[3];
+		k->raddr[0] = skops->remote_ip6[0];
+		k->raddr[1] = skops->remote_ip6[1];
+		k->raddr[2] = skops->remote_ip6[2];
+		k->raddr[3] = skops->remote_ip6[3];
+	}
+}
+
+static __always_inline void set_cb_flags(struct bpf_sock_ops *skops, __u32 flags)
+{
+	bpf_sock_ops_cb_flags_set(skops, flags);
+}
+
+/* Copy the option area of the segment in skb_data into opts; returns its length or -1. */
+static __always_inline int load_skb_opts(struct bpf_sock_ops *skops, struct eno_optbuf *ob)
+{
+	void *data = (void *)(long)skops->skb_data;
+	void *end = (void *)(long)skops->skb_data_end;
+	struct tcphdr *th = data;
+	__u32 n;
+
+	if ((void *)(th + 1) > end)
+		return -1;
+	n = th->doff * 4;
+	if (n < sizeof(*th) || n > sizeof(*th) + ENO_OPT_MAX)
+		return -1;
+	n -= sizeof(*th);
+	for (__u32 i = 0; i < ENO_OPT_MAX; i++) {
+		__u8 *p = data + sizeof(*th) + i;
+
+		if (i >= n)
+			break;
+		if ((void *)(p + 1) > end)
+			return -1;
+		ob->b[i] = *p;
+	}
+	return n;
+}
+
+/* Copy len bytes from src[off..] to dst[0..], all ENO_BUF-sized or larger. */
+static __always_inline void copy_opt(__u8 *dst, const __u8 *src, __u32 off, __u32 len)
+{
+	for (__u32 i = 0; i < ENO_OPT_MAX; i++) {
+		if (i >= len)
+			break;
+		dst[i] = src[(off + i) & ENO_MASK];
+	}
+}
+
+/* Does the route of this socket leave through an interface we steer? */
+static __always_inline int route_is_steered(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct tcp_sock *tp;
+	struct dst_entry *dst;
+	__u32 ifindex;
+
+	if (!sk)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return 0;
+	dst = BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.sk_dst_cache);
+	if (!dst)
+		return 0;
+	ifindex = BPF_CORE_READ(dst, dev, ifindex);
+	return bpf_map_lookup_elem(&ifaces, &ifindex) != NULL;
+}
+
+static __always_inline void count_fail(__u8 fail)
+{
+	switch (fail) {
+	case ENO_FAIL_ABSENT:
+		STAT_INC(peer_no_eno);
+		break;
+	case ENO_FAIL_MALFORMED:
+	case ENO_FAIL_MULTIPLE:
+		STAT_INC(malformed);
+		break;
+	case ENO_FAIL_ROLE:
+		STAT_INC(role_conflict);
+		break;
+	case ENO_FAIL_NO_TEP:
+		STAT_INC(no_common_tep);
+		break;
+	case ENO_FAIL_APP_AWARE:
+		STAT_INC(app_aware_fail);
+		break;
+	case ENO_FAIL_STRIPPED:
+		STAT_INC(stripped);
+		break;
+	}
+}
+
+/* Classify the ENO options of a received SYN or SYN-ACK; on success opt holds the option. */
+static __always_inline int check_syn_opts(struct scratch *s, const struct eno_optbuf *opts,
+					  int optlen)
+{
+	struct eno_scan sc;
+
+	if (optlen < 0)
+		return ENO_FAIL_MALFORMED;
+	eno_scan_opts(opts, optlen, &sc);
+	if (sc.count == 0)
+		return sc.bad ? ENO_FAIL_MALFORMED : ENO_FAIL_ABSENT;
+	if (sc.count > 1)
+		return ENO_FAIL_MULTIPLE;
+	if (sc.bad)
+		return ENO_FAIL_MALFORMED;
+	__builtin_memset(&s->opt, 0, sizeof(s->opt));
+	copy_opt(s->opt.b, opts->b, sc.off, sc.len);
+	if (eno_parse_syn(&s->opt, &s->peer) != ENO_OK)
+		return ENO_FAIL_MALFORMED;
+	return ENO_OK;
+}
+
+/* Append the peer's option to the transcript and record the negotiated outcome. */
+static __always_inline void record_success(struct flow_info *fi, struct scratch *s, __u32 peer_off)
+{
+	const struct eno_syn *peer_syn = &s->peer;
+	__u8 idx = s->res.role == ENO_ROLE_A ? s->res.b_index : s->res.a_index;
+	__u32 plen = s->opt.b[1];
+
+	for (__u32 i = 0; i < ENO_OPT_MAX; i++) {
+		if (i >= plen)
+			break;
+		fi->transcript[(peer_off + i) & ENO_MASK] = s->opt.b[i];
+	}
+	fi->state = FLOW_TCPCRYPT;
+	fi->role = s->res.role;
+	fi->tep = s->res.tep;
+	fi->v = s->res.v;
+	fi->peer_a = s->res.peer_a;
+	if (idx < ENO_MAX_TEPS) {
+		fi->peer_data_off = peer_off + peer_syn->tep[idx].off;
+		fi->peer_data_len = peer_syn->tep[idx].len;
+	}
+}
+
+static __always_inline void negcache_add(const struct flow_key *k, const struct tcpcrypt_config *c)
+{
+	struct negcache_key nk = {};
+	struct negcache_val nv = {};
+
+	nk.family = k->family;
+	__builtin_memcpy(nk.addr, k->raddr, sizeof(nk.addr));
+	nv.expires_ns = bpf_ktime_get_ns() + (__u64)c->negcache_ttl_s * 1000000000ULL;
+	bpf_map_update_elem(&negcache, &nk, &nv, BPF_ANY);
+}
+
+static __always_inline int negcache_hit(const struct flow_key *k)
+{
+	struct negcache_key nk = {};
+	struct negcache_val *nv;
+
+	nk.family = k->family;
+	__builtin_memcpy(nk.addr, k->raddr, sizeof(nk.addr));
+	nv = bpf_map_lookup_elem(&negcache, &nk);
+	if (!nv)
+		return 0;
+	if (bpf_ktime_get_ns() >= nv->expires_ns) {
+		bpf_map_delete_elem(&negcache, &nk);
+		return 0;
+	}
+	__sync_fetch_and_add(&nv->hits, 1);
+	return 1;
+}
+
+/* Active open: offer ENO if policy and route allow it. */
+static __always_inline void on_connect(struct bpf_sock_ops *skops, struct tcpcrypt_config *c)
+{
+	struct flow_key k;
+	struct scratch *s = get_scratch();
+	struct flow_info *fi;
+	__u8 policy;
+
+	if (!s)
+		return;
+	key_from_skops(skops, &k);
+	policy = port_policy(c, k.rport);
+	if (policy == POLICY_OFF) {
+		STAT_INC(port_off);
+		return;
+	}
+	if (!route_is_steered(skops))
+		return;
+	fi = &s->fi;
+	__builtin_memset(fi, 0, sizeof(*fi));
+	fi->role = ENO_ROLE_A;
+	fi->policy = policy;
+	fi->flags = FLOWF_ACTIVE;
+	fi->cookie = bpf_get_socket_cookie(skops);
+	fi->start_ns = bpf_ktime_get_ns();
+	if (policy != POLICY_REQUIRE && negcache_hit(&k)) {
+		fi->state = FLOW_PLAIN;
+		fi->reason = ENO_FAIL_NEGCACHE;
+		STAT_INC(negcache_plain);
+		set_cb_flags(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+	} else {
+		/* A's b bit is 0; an explicit global suboption only to send a = 1 (§4.2) */
+		fi->state = FLOW_NEGOTIATING;
+		fi->a_opt_len = eno_build_syn(&s->opt, c->app_aware, ENO_GOPT_A, &c->teps);
+		if (fi->a_opt_len < 2 || fi->a_opt_len > ENO_OPT_MAX)
+			return;
+		copy_opt(fi->transcript, s->opt.b, 0, fi->a_opt_len);
+		fi->transcript_len = fi->a_opt_len;
+		set_cb_flags(skops,
+			     BPF_SOCK_OPS_STATE_CB_FLAG | BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+	}
+	if (bpf_map_update_elem(&flows, &k, fi, BPF_ANY) == 0)
+		STAT_INC(flows_created);
+}
+
+/* Passive open: read A's SYN, choose a TEP, remember the tuple; returns option length. */
+static __always_inline __u32 on_synack_first(struct bpf_sock_ops *skops, struct tcpcrypt_config *c,
+					     struct scratch *s, const struct flow_key *k)
+{
+	struct flow_info *fi = &s->fi;
+	struct eno_prefs ours = {.n = 1};
+	int n, optlen, fail;
+	__u32 blen;
+
+	__builtin_memset(fi, 0, sizeof(*fi));
+	fi->role = ENO_ROLE_B;
+	fi->policy = port_policy(c, k->lport);
+	fi->start_ns = bpf_ktime_get_ns();
+	__builtin_memset(&s->syn, 0, sizeof(s->syn));
+	n = bpf_getsockopt(skops, SOL_TCP, TCP_BPF_SYN, &s->syn, 60);
+	optlen = n < 20 || n > 60 ? -1 : n - 20;
+	fail = check_syn_opts(s, &s->syn.opts, optlen);
+	if (fail == ENO_OK) {
+		ours.tep[0] = eno_choose(&s->peer, &c->teps);
+		/* s->peer is parsed; s->opt now takes our SYN-ACK option */
+		blen =
+		    eno_build_syn(&s->opt, 1, ENO_GOPT_B | (c->app_aware ? ENO_GOPT_A : 0), &ours);
+		fail = ours.tep[0] ? ENO_OK : ENO_FAIL_NO_TEP;
+		if (fail == ENO_OK && (s->peer.global & ENO_GOPT_B))
+			fail = ENO_FAIL_ROLE;
+		if (fail == ENO_OK && c->need_peer_a && !(s->peer.global & ENO_GOPT_A))
+			fail = ENO_FAIL_APP_AWARE;
+		if (fail == ENO_OK) {
+			struct eno_scan sc;
+			__u32 alen;
+
+			/* transcript = A's SYN option | B's SYN-ACK option (§4.8) */
+			eno_scan_opts(&s->syn.opts, optlen, &sc);
+			alen = sc.len;
+			copy_opt(fi->transcript, s->syn.opts.b, sc.off, alen);
+			for (__u32 i = 0; i < 8; i++) {
+				if (i >= blen)
+					break;
+				fi->transcript[(alen + i) & ENO_MASK] = s->opt.b[i];
+			}
+			fi->a_opt_len = alen;
+			fi->transcript_len = alen + blen;
+			fi->state = FLOW_NEGOTIATING;
+			fi->tep = ours.tep[0];
+			fi->peer_a = !!(s->peer.global & ENO_GOPT_A);
+			for (int k = 0; k < ENO_MAX_TEPS; k++) {
+				if (k >= s->peer.ntep)
+					break;
+				if (s->peer.tep[k].id == fi->tep) {
+					fi->peer_data_off = sc.off + s->peer.tep[k].off;
+					fi->peer_data_len = s->peer.tep[k].len;
+				}
+			}
+		}
+	}
+	if (fail != ENO_OK) {
+		fi->state = FLOW_PLAIN;
+		fi->reason = fail;
+		fi->a_opt_len = 0;
+		fi->transcript_len = 0;
+		count_fail(fail);
+	}
+	bpf_map_update_elem(&pending, k, fi, BPF_ANY);
+	return fail == ENO_OK ? fi->transcript_len - fi->a_opt_len : 0;
+}
+
+static __always_inline void on_hdr_opt_len(struct bpf_sock_ops *skops, struct tcpcrypt_config *c)
+{
+	__u32 tcp_flags = skops->skb_tcp_flags;
+	struct flow_key k;
+	struct flow_info *fi;
+	struct scratch *s;
+	__u32 len;
+
+	key_from_skops(skops, &k);
+	if ((tcp_flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) && !skops->is_fullsock) {
+		fi = bpf_map_lookup_elem(&pending, &k);
+		if (fi) {
+			len =
+			    fi->state == FLOW_NEGOTIATING ? fi->transcript_len - fi->a_opt_len : 0;
+		} else {
+			if (port_policy(c, k.lport) == POLICY_OFF)
+				return;
+			if (!bpf_map_lookup_elem(&syn_seen, &k))
+				return; /* not from a steered interface, e.g. loopback */
+			s = get_scratch();
+			if (!s)
+				return;
+			len = on_synack_first(skops, c, s, &k);
+		}
+		if (len)
+			bpf_reserve_hdr_opt(skops, len & ENO_MASK, 0);
+		return;
+	}
+	fi = bpf_map_lookup_elem(&flows, &k);
+	if (!fi)
+		return;
+	if (tcp_flags & TH_SYN) {
+		if (fi->state != FLOW_NEGOTIATING)
+			return;
+		/*
+		 * SYN black hole (RFC 8547 §4.6 allows dropping ENO from a
+		 * retransmitted SYN): after syn_eno_tries SYNs with ENO, go on
+		 * without it and remember the destination.
+		 */
+		if (fi->syn_tx >= c->syn_eno_tries && fi->policy != POLICY_REQUIRE) {
+			fi->state = FLOW_PLAIN;
+			fi->reason = ENO_FAIL_BLACKHOLE;
+			STAT_INC(syn_blackhole);
+			negcache_add(&k, c);
+			return;
+		}
+		bpf_reserve_hdr_opt(skops, fi->a_opt_len & ENO_MASK, 0);
+		return;
+	}
+	if (fi->flags & FLOWF_SEND_ACK_OPT)
+		bpf_reserve_hdr_opt(skops, 2, 0);
+}
+
+static __always_inline void on_write_hdr_opt(struct bpf_sock_ops *skops)
+{
+	static const __u8 ack_opt[2] = {ENO_KIND, 2};
+	__u32 tcp_flags = skops->skb_tcp_flags;
+	struct flow_key k;
+	struct flow_info *fi;
+	struct scratch *s;
+	__u32 off, len;
+
+	key_from_skops(skops, &k);
+	if ((tcp_flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) && !skops->is_fullsock) {
+		fi = bpf_map_lookup_elem(&pending, &k);
+		if (!fi || fi->state != FLOW_NEGOTIATING)
+			return;
+		off = fi->a_opt_len;
+		len = fi->transcript_len - off;
+	} else {
+		fi = bpf_map_lookup_elem(&flows, &k);
+		if (!fi)
+			return;
+		if (!(tcp_flags & TH_SYN)) {
+			if (fi->flags & FLOWF_SEND_ACK_OPT)
+				bpf_store_hdr_opt(skops, ack_opt, sizeof(ack_opt), 0);
+			return;
+		}
+		if (fi->state != FLOW_NEGOTIATING)
+			return;
+		fi->syn_tx++;
+		off = 0;
+		len = fi->a_opt_len;
+	}
+	s = get_scratch();
+	if (!s)
+		return;
+	copy_opt(s->opt.b, fi->transcript, off, len);
+	len &= ENO_MASK;
+	if (len >= 2 && len <= ENO_OPT_MAX)
+		bpf_store_hdr_opt(skops, s->opt.b, len, 0);
+}
+
+/* The SYN-ACK that concludes an active open: finish negotiation as host A. */
+static __always_inline void on_active_established(struct bpf_sock_ops *skops,
+						  struct tcpcrypt_config *c)
+{
+	struct flow_key k;
+	struct flow_info *fi;
+	struct scratch *s;
+	struct tcphdr *th;
+	int optlen, fail;
+
+	key_from_skops(skops, &k);
+	fi = bpf_map_lookup_elem(&flows, &k);
+	if (!fi)
+		return;
+	if (fi->state != FLOW_NEGOTIATING) {
+		set_cb_flags(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+		return;
+	}
+	s = get_scratch();
+	if (!s)
+		return;
+	th = (void *)(long)skops->skb_data;
+	if ((void *)(th + 1) > (void *)(long)skops->skb_data_end)
+		return;
+	__builtin_memset(&s->opts, 0, sizeof(s->opts));
+	optlen = load_skb_opts(skops, &s->opts);
+	if (!th->syn) {
+		/* simultaneous open with both sides at the default b = 0 (§4.3) */
+		fail = ENO_FAIL_ROLE;
+	} else {
+		fail = check_syn_opts(s, &s->opts, optlen);
+	}
+	if (fail == ENO_OK) {
+		__builtin_memset(&s->local_opt, 0, sizeof(s->local_opt));
+		copy_opt(s->local_opt.b, fi->transcript, 0, fi->a_opt_len);
+		if (eno_parse_syn(&s->local_opt, &s->local) != ENO_OK)
+			fail = ENO_FAIL_MALFORMED;
+		else
+			fail = eno_negotiate(&s->local, &s->peer, c->need_peer_a, &s->res);
+	}
+	if (fail != ENO_OK) {
+		fi->state = FLOW_PLAIN;
+		fi->reason = fail;
+		count_fail(fail);
+		set_cb_flags(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+		return;
+	}
+	record_success(fi, s, fi->a_opt_len);
+	fi->transcript_len = fi->a_opt_len + s->opt.b[1];
+	fi->flags |= FLOWF_SEND_ACK_OPT;
+	STAT_INC(negotiated);
+	set_cb_flags(skops, BPF_SOCK_OPS_STATE_CB_FLAG | BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
+				BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG);
+}
+
+/* The ACK that concludes a passive open: ENO must be in it (§4.6). */
+static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
+{
+	struct flow_key k;
+	struct flow_info *fi;
+	struct scratch *s;
+	struct eno_scan sc;
+	int optlen;
+
+	key_from_skops(skops, &k);
+	fi = bpf_map_lookup_elem(&pending, &k);
+	if (!fi) {
+		set_cb_flags(skops, 0);
+		return;
+	}
+	s = get_scratch();
+	if (!s)
+		return;
+	s->fi = *fi;
+	bpf_map_delete_elem(&pending, &k);
+	fi = &s->fi;
+	if (fi->state == FLOW_NEGOTIATING) {
+		__builtin_memset(&s->opts, 0, sizeof(s->opts));
+		optlen = load_skb_opts(skops, &s->opts);
+		eno_scan_opts(&s->opts, optlen < 0 ? 0 : optlen, &sc);
+		if (sc.count > 0) {
+			fi->state = FLOW_TCPCRYPT;
+			STAT_INC(negotiated);
+		} else {
+			fi->state = FLOW_PLAIN;
+			fi->reason = ENO_FAIL_STRIPPED;
+			STAT_INC(stripped);
+		}
+	}
+	fi->cookie = bpf_get_socket_cookie(skops);
+	if (bpf_map_update_elem(&flows, &k, fi, BPF_ANY) == 0)
+		STAT_INC(flows_created);
+	/* stop the per-segment option callbacks inherited from the listener */
+	set_cb_flags(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+}
+
+/* Any segment received after the handshake: stop sending the non-SYN option. */
+static __always_inline void on_parse_hdr(struct bpf_sock_ops *skops)
+{
+	struct flow_key k;
+	struct flow_info *fi;
+
+	if (skops->skb_tcp_flags & TH_SYN)
+		return;
+	key_from_skops(skops, &k);
+	fi = bpf_map_lookup_elem(&flows, &k);
+	if (fi)
+		fi->flags &= ~FLOWF_SEND_ACK_OPT;
+	set_cb_flags(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+}
+
+static __always_inline void on_state(struct bpf_sock_ops *skops)
+{
+	struct flow_key k;
+
+	if (skops->args[1] != BPF_TCP_CLOSE)
+		return;
+	key_from_skops(skops, &k);
+	if (bpf_map_delete_elem(&flows, &k) == 0)
+		STAT_INC(flows_deleted);
+}
+
+SEC("sockops")
+int tcpcrypt_sockops(struct bpf_sock_ops *skops)
+{
+	struct tcpcrypt_config *c;
+
+	if (skops->family != AF_INET && skops->family != AF_INET6)
+		return 1;
+	switch (skops->op) {
+	case BPF_SOCK_OPS_STATE_CB:
+		on_state(skops);
+		return 1;
+	case BPF_SOCK_OPS_PARSE_HDR_OPT_CB:
+		on_parse_hdr(skops);
+		return 1;
+	case BPF_SOCK_OPS_WRITE_HDR_OPT_CB:
+		on_write_hdr_opt(skops);
+		return 1;
+	}
+	c = get_config();
+	if (!c)
+		return 1;
+	switch (skops->op) {
+	case BPF_SOCK_OPS_TCP_LISTEN_CB:
+		/* children inherit these; PASSIVE_ESTABLISHED trims them */
+		set_cb_flags(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+		break;
+	case BPF_SOCK_OPS_TCP_CONNECT_CB:
+		on_connect(skops, c);
+		break;
+	case BPF_SOCK_OPS_HDR_OPT_LEN_CB:
+		on_hdr_opt_len(skops, c);
+		break;
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+		on_active_established(skops, c);
+		break;
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		on_passive_established(skops);
+		break;
+	}
+	return 1;
+}

@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TCP-ENO (RFC 8547) option codec and negotiation rules.
+ *
+ * Header-only and free of I/O so that the very same code runs in the BPF
+ * sock_ops program (which must pass the verifier: bounded loops, masked
+ * indexes into fixed 64-byte buffers), in the unit tests and in the fuzzer.
+ *
+ * Buffers: every option or option-area buffer handed to these functions is
+ * ENO_BUF (64) bytes long, of which at most ENO_OPT_MAX (40) are meaningful;
+ * indexes are masked with ENO_BUF - 1 so no access can leave the buffer.
+ */
+#ifndef TCPCRYPT_ENO_H
+#define TCPCRYPT_ENO_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+#endif
+
+/*
+ * ENO_API: in BPF, a global function, which the verifier checks once on
+ * its own instead of at every call site (the loops here would otherwise
+ * exceed its budget); pointer arguments are therefore checked for NULL.
+ * In user space, plain static inline.
+ */
+#ifdef __bpf__
+#define ENO_API __attribute__((noinline))
+#else
+#define ENO_API static inline
+#endif
+
+/*
+ * Buffer index, masked after an optimisation barrier: the compiler would
+ * otherwise drop a mask it can prove redundant, and the verifier, which
+ * cannot always prove the same, would reject the access.
+ */
+#ifdef __bpf__
+#define ENO_IDX(x)                                                                                 \
+	({                                                                                         \
+		__u32 i_ = (x);                                                                    \
+		asm volatile("" : "+r"(i_));                                                       \
+		i_ &ENO_MASK;                                                                      \
+	})
+#else
+#define ENO_IDX(x) ((x)&ENO_MASK)
+#endif
+
+/*
+ * Element j (0..3) of a small __u8 array.  In BPF the array's address goes
+ * through a barrier: for an aligned stack array the compiler would form
+ * the address with a bitwise OR, which the verifier forbids on pointers.
+ */
+#ifdef __bpf__
+#define ENO_AT(arr, j)                                                                             \
+	(*({                                                                                       \
+		__u8 *p_ = (__u8 *)(arr);                                                          \
+		asm volatile("" : "+r"(p_));                                                       \
+		p_ + ((j) & (ENO_NKNOWN - 1));                                                     \
+	}))
+#else
+#define ENO_AT(arr, j) ((arr)[(j) & (ENO_NKNOWN - 1)])
+#endif
+
+#define ENO_KIND     69 /* RFC 8547 §4.1, IANA TCP option kind */
+#define ENO_OPT_MAX  40 /* TCP option space */
+#define ENO_BUF	     64 /* size of every buffer the codec indexes */
+#define ENO_MASK     (ENO_BUF - 1)
+#define ENO_MAX_TEPS 38 /* 40 bytes minus kind and length */
+#define ENO_NKNOWN   4	/* TEPs we implement: the tcpcrypt ones, 0x21..0x24 */
+
+/* Global suboption bits, RFC 8547 §4.2 */
+#define ENO_GOPT_B 0x01 /* passive role bit */
+#define ENO_GOPT_A 0x02 /* application-aware bit */
+
+/* tcpcrypt TEP identifiers, RFC 8548 §7 */
+#define TEP_P256       0x21
+#define TEP_P521       0x22
+#define TEP_X25519     0x23
+#define TEP_X448       0x24
+#define TEP_RESUME_MIN 9  /* RFC 8548 §3.5: fewer data bytes means a fresh offer */
+#define TEP_RESUME_MAX 17 /* 9-byte identifier half + nonce of at most 8 bytes */
+
+/* Why a negotiation did not produce an encrypted connection. */
+enum eno_fail {
+	ENO_OK = 0,
+	ENO_FAIL_ABSENT,    /* a segment up to the first ACK had no ENO option */
+	ENO_FAIL_MALFORMED, /* ill-formed SYN-form option (§4.4) or bad option list */
+	ENO_FAIL_MULTIPLE,  /* more than one ENO option in a SYN (§4.1) */
+	ENO_FAIL_ROLE,	    /* both sides sent the same b bit (§4.3) */
+	ENO_FAIL_NO_TEP,    /* no valid TEP in common (§4.5) */
+	ENO_FAIL_APP_AWARE, /* mandatory application-aware mode, peer sent a = 0 */
+	ENO_FAIL_STRIPPED,  /* ENO in the SYN but not in the first ACK (§4.6) */
+	ENO_FAIL_BLACKHOLE, /* SYNs with ENO went unanswered; retried without */
+	ENO_FAIL_NEGCACHE,  /* destination is in the negative cache */
+	ENO_FAIL__MAX,
+};
+
+/* A TCP option area, or one ENO option with its kind byte first. */
+struct eno_optbuf {
+	__u8 b[ENO_BUF];
+};
+
+/* Our TEPs in increasing priority, the order host B lists them (§4.5). */
+struct eno_prefs {
+	__u8 n;
+	__u8 tep[8];
+};
+
+struct eno_subopt {
+	__u8 id;  /* TEP identifier, 0x20..0x7f */
+	__u8 v;	  /* 1 when the suboption carries data */
+	__u8 off; /* offset of the data from the option's kind byte */
+	__u8 len; /* data length */
+};
+
+/* A parsed SYN-form ENO option. */
+struct eno_syn {
+	__u8 global; /* first global suboption, or the implicit 0x00 */
+	__u8 ntep;
+	struct eno_subopt tep[ENO_MAX_TEPS];
+};
+
+/* Where the ENO options are in a TCP option area. */
+struct eno_scan {
+	__u8 count; /* number of kind-69 options */
+	__u8 off;   /* offset of the first one in the option area */
+	__u8 len;   /* its length byte */
+	__u8 bad;   /* the option list itself is malformed */
+};
+
+/*
+ * ENO_LOOP(n, step, ctx): call step(i, ctx) for i = 0..n-1 until it
+ * returns non-zero.  In BPF this is bpf_loop(), whose callback the verifier
+ * checks once; an open-coded loop over option bytes, whose stride depends
+ * on the data, exceeds its budget.
+ */
+#ifdef __bpf__
+#define ENO_LOOP(n, step, ctx) bpf_loop((n), (step), (ctx), 0)
+#else
+#define ENO_LOOP(n, step, ctx)                                                                     \
+	do {                                                                                       \
+		for (__u32 i_ = 0; i_ < (n); i_++)                                                 \
+			if ((step)(i_, (ctx)))                                                     \
+				break;                                                             \
+	} while (0)
+#endif
+
+struct eno_scan_ctx {
+	const struct eno_optbuf *ob;
+	struct eno_scan *s;
+	__u32 optlen;
+	__u32 skip; /* bytes left of the option being stepped over */
+};
+
+static long eno_scan_step(__u32 i, void *arg)
+{
+	struct eno_scan_ctx *c = arg;
+	__u8 kind, len;
+
+	if (i >= c->optlen || i >= ENO_OPT_MAX)
+		return 1;
+	if (c->skip) {
+		c->skip--;
+		return 0;
+	}
+	kind = c->ob->b[ENO_IDX(i)];
+	if (kind == 0) /* end of option list */
+		return 1;
+	if (kind == 1) /* NOP */
+		return 0;
+	if (i + 1 >= c->optlen) {
+		c->s->bad = 1;
+		return 1;
+	}
+	len = c->ob->b[ENO_IDX(i + 1)];
+	if (len < 2 || i + len > c->optlen) {
+		c->s->bad = 1;
+		return 1;
+	}
+	if (kind == ENO_KIND) {
+		if (c->s->count == 0) {
+			c->s->off = i;
+			c->s->len = len;
+		}
+		c->s->count++;
+	}
+	c->skip = len - 1;
+	return 0;
+}
+
+/*
+ * Walk a TCP option area (b[0..optlen), optlen <= 40) and find the ENO
+ * options.  A malformed list (length byte < 2 or running past the end) sets
+ * bad; ENO options found before the fault are still reported.
+ */
+ENO_API int eno_scan_opts(const struct eno_optbuf *ob, __u32 optlen, struct eno_scan *s)
+{
+	struct eno_scan_ctx c = {.ob = ob, .s = s, .optlen = optlen, .skip = 0};
+
+	if (!ob || !s)
+		return -1;
+	s->count = 0;
+	s->off = 0;
+	s->len = 0;
+	s->bad = optlen > ENO_OPT_MAX;
+	if (s->bad)
+		return 0;
+	ENO_LOOP(ENO_OPT_MAX, eno_scan_step, &c);
+	return 0;
+}
+
+struct eno_parse_ctx {
+	const struct eno_optbuf *ob;
+	struct eno_syn *p;
+	__u32 len;
+	__u32 skip;
+	int have_global;
+	int fail;
+};
+
+static long eno_parse_step(__u32 i, void *arg)
+{
+	struct eno_parse_ctx *c = arg;
+	struct eno_subopt *t;
+	__u8 b, n;
+
+	i += 2; /* after kind and length */
+	if (i >= c->len || i >= ENO_OPT_MAX)
+		return 1;
+	if (c->skip) {
+		c->skip--;
+		return 0;
+	}
+	b = c->ob->b[ENO_IDX(i)];
+	if (b < 0x20) { /* global suboption: only the first counts (§4.2) */
+		if (!c->have_global)
+			c->p->global = b;
+		c->have_global = 1;
+		return 0;
+	}
+	n = c->p->ntep;
+	if (n >= ENO_MAX_TEPS) {
+		c->fail = 1;
+		return 1;
+	}
+	t = &c->p->tep[n];
+	c->p->ntep = n + 1;
+	if (b < 0x80) { /* TEP without data */
+		t->id = b;
+		t->v = 0;
+		t->off = 0;
+		t->len = 0;
+		return 0;
+	}
+	if (b < 0xa0) { /* length byte: a TEP with v = 1 and nnnnn + 1 data bytes follows */
+		__u32 dlen = (b & 0x1f) + 1;
+		__u8 id;
+
+		if (i + 1 >= c->len) {
+			c->fail = 1;
+			return 1;
+		}
+		id = c->ob->b[ENO_IDX(i + 1)];
+		if (id < 0xa0 || i + 2 + dlen > c->len) {
+			c->fail = 1;
+			return 1;
+		}
+		t->id = id & 0x7f;
+		t->v = 1;
+		t->off = i + 2;
+		t->len = dlen;
+		c->skip = 1 + dlen;
+		return 0;
+	}
+	/* TEP with v = 1 and no length byte: its data runs to the end of the option */
+	t->id = b & 0x7f;
+	t->v = 1;
+	t->off = i + 1;
+	t->len = c->len - i - 1;
+	return 1;
+}
+
+/*
+ * Parse a SYN-form ENO option (RFC 8547 §4.1, §4.4).  b[0] is the kind
+ * byte, b[1] the length.  Returns ENO_OK or ENO_FAIL_MALFORMED.
+ */
+ENO_API int eno_parse_syn(const struct eno_optbuf *ob, struct eno_syn *p)
+{
+	struct eno_parse_ctx c = {.ob = ob, .p = p};
+
+	if (!ob || !p)
+		return ENO_FAIL_MALFORMED;
+	c.len = ob->b[1];
+	p->global = 0;
+	p->ntep = 0;
+	if (ob->b[0] != ENO_KIND || c.len < 2 || c.len > ENO_OPT_MAX)
+		return ENO_FAIL_MALFORMED;
+	ENO_LOOP(ENO_OPT_MAX - 2, eno_parse_step, &c);
+	return c.fail ? ENO_FAIL_MALFORMED : ENO_OK;
+}
+
+/* Is this TEP one we implement, with data that is valid for it? */
+static __always_inline int eno_tep_known(__u8 id)
+{
+	return id >= TEP_P256 && id <= TEP_X448;
+}
+
+/*
+ * Effective v bit of a tcpcrypt suboption: RFC 8548 §3.5, a resumption
+ * suboption with fewer than 9 data bytes is a fresh offer (v = 0).
+ */
+static __always_inline __u8 eno_tep_v(const struct eno_subopt *s)
+{
+	return s->v && s->len >= TEP_RESUME_MIN;
+}
+
+/* Valid data for a tcpcrypt TEP: none, or a resumption suboption. */
+static __always_inline int eno_tep_data_ok(const struct eno_subopt *s)
+{
+	return !s->v || s->len <= TEP_RESUME_MAX;
+}
+
+/* Data validity of suboption idx of p; an index out of range is never valid. */
+static __always_inline int eno_tep_data_ok_at(const struct eno_syn *p, __u32 idx)
+{
+	if (idx >= ENO_MAX_TEPS)
+		return 0;
+	return eno_tep_data_ok(&p->tep[idx]);
+}
+
+struct eno_result {
+	__u8 fail;    /* enum eno_fail */
+	__u8 role;    /* ENO_ROLE_A or ENO_ROLE_B, for the local host */
+	__u8 tep;     /* negotiated TEP id */
+	__u8 v;	      /* v bit of B's suboption for it (RFC 8547 §5.1 session ID byte) */
+	__u8 peer_a;  /* application-aware bit the peer sent */
+	__u8 a_index; /* index of the negotiated TEP's suboption in A's option */
+	__u8 b_index; /* index of the negotiated TEP's suboption in B's option */
+};
+
+#define ENO_ROLE_A 1
+#define ENO_ROLE_B 2
+
+/*
+ * For each TEP we implement: how often an option lists it and where the
+ * last listing is.  Only known TEPs can be valid (RFC 8547 §4.5), so the
+ * negotiation needs nothing else and stays linear.
+ */
+struct eno_tepinfo {
+	__u8 cnt[ENO_NKNOWN];
+	__u8 idx[ENO_NKNOWN];
+};
+
+static __always_inline void eno_tepinfo_fill(const struct eno_syn *p, struct eno_tepinfo *t)
+{
+	for (int j = 0; j < ENO_NKNOWN; j++) {
+		ENO_AT(t->cnt, j) = 0;
+		ENO_AT(t->idx, j) = 0;
+	}
+	for (int k = 0; k < ENO_MAX_TEPS; k++) {
+		__u32 j;
+
+		if (k >= p->ntep)
+			break;
+		if (!eno_tep_known(p->tep[k].id))
+			continue;
+		j = (p->tep[k].id - TEP_P256) & (ENO_NKNOWN - 1);
+		ENO_AT(t->cnt, j)++;
+		ENO_AT(t->idx, j) = k;
+	}
+}
+
+/*
+ * Valid in both options: listed exactly once by each side (tcpcrypt gives
+ * repetition no meaning, §4.5) with data valid for the TEP.
+ */
+static __always_inline int eno_tep_valid(const struct eno_syn *a, const struct eno_tepinfo *at,
+					 const struct eno_syn *b, const struct eno_tepinfo *bt,
+					 __u32 j)
+{
+	j &= ENO_NKNOWN - 1;
+	if (ENO_AT(at->cnt, j) != 1 || ENO_AT(bt->cnt, j) != 1)
+		return 0;
+	return eno_tep_data_ok_at(a, ENO_AT(at->idx, j)) &&
+	       eno_tep_data_ok_at(b, ENO_AT(bt->idx, j));
+}
+
+/*
+ * Negotiate from both SYN-form options (RFC 8547 §4.3, §4.5): roles from
+ * the b bits, then the last valid TEP in B's option.
+ * need_peer_a: mandatory application-aware mode.  Returns r->fail.
+ */
+ENO_API int eno_negotiate(const struct eno_syn *local, const struct eno_syn *peer, int need_peer_a,
+			  struct eno_result *r)
+{
+	const struct eno_syn *a, *b;
+	struct eno_tepinfo at, bt;
+	__u8 lb, pb;
+	int best = -1;
+
+	if (!local || !peer || !r)
+		return ENO_FAIL_MALFORMED;
+	lb = local->global & ENO_GOPT_B;
+	pb = peer->global & ENO_GOPT_B;
+	r->fail = ENO_OK;
+	r->tep = 0;
+	r->v = 0;
+	r->a_index = 0;
+	r->b_index = 0;
+	r->peer_a = !!(peer->global & ENO_GOPT_A);
+	r->role = lb ? ENO_ROLE_B : ENO_ROLE_A;
+	if (lb == pb) {
+		r->fail = ENO_FAIL_ROLE;
+		return r->fail;
+	}
+	if (need_peer_a && !r->peer_a) {
+		r->fail = ENO_FAIL_APP_AWARE;
+		return r->fail;
+	}
+	a = lb ? peer : local;
+	b = lb ? local : peer;
+	eno_tepinfo_fill(a, &at);
+	eno_tepinfo_fill(b, &bt);
+	for (__u32 j = 0; j < ENO_NKNOWN; j++) {
+		if (!eno_tep_valid(a, &at, b, &bt, j))
+			continue;
+		if (best < 0 || ENO_AT(bt.idx, j) > ENO_AT(bt.idx, best & (ENO_NKNOWN - 1)))
+			best = j;
+	}
+	if (best < 0) {
+		r->fail = ENO_FAIL_NO_TEP;
+		return r->fail;
+	}
+	best &= ENO_NKNOWN - 1;
+	r->a_index = ENO_AT(at.idx, best);
+	r->b_index = ENO_AT(bt.idx, best);
+	r->tep = TEP_P256 + best;
+	if (r->b_index < ENO_MAX_TEPS)
+		r->v = eno_tep_v(&b->tep[r->b_index]);
+	return ENO_OK;
+}
+
+/*
+ * Passive opener: the TEP to answer with, the highest-priority one of ours
+ * that A offered validly (§4.5: B should list one, valid TEP).  Returns
+ * the TEP id, or 0 when there is none.
+ */
+ENO_API int eno_choose(const struct eno_syn *peer, const struct eno_prefs *pref)
+{
+	struct eno_tepinfo at;
+	int best = 0;
+
+	if (!peer || !pref)
+		return 0;
+	eno_tepinfo_fill(peer, &at);
+	for (int k = 0; k < 8; k++) {
+		__u8 id;
+		__u32 j;
+
+		if (k >= pref->n)
+			break;
+		id = pref->tep[k];
+		if (!eno_tep_known(id))
+			continue;
+		j = (id - TEP_P256) & (ENO_NKNOWN - 1);
+		if (ENO_AT(at.cnt, j) == 1 && eno_tep_data_ok_at(peer, ENO_AT(at.idx, j)))
+			best = id;
+	}
+	return best;
+}
+
+/*
+ * Build a SYN-form option without suboption data: an optional global
+ * suboption, then the TEP ids in order.  Returns the option length.
+ */
+ENO_API int eno_build_syn(struct eno_optbuf *out, int with_global, __u8 global,
+			  const struct eno_prefs *teps)
+{
+	__u32 i = 2;
+
+	if (!out || !teps || teps->n > 8)
+		return 0;
+	out->b[0] = ENO_KIND;
+	if (with_global)
+		out->b[i++] = global & 0x1f;
+	for (int k = 0; k < 8; k++) {
+		if (k >= teps->n)
+			break;
+		out->b[ENO_IDX(i)] = teps->tep[k] & 0x7f;
+		i++;
+	}
+	out->b[1] = i;
+	return i;
+}
+
+#endif

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Structures and constants seen by both the BPF programs and user space
+ * (tcpcryptd, tcpcryptctl), so that the two cannot drift.  Every map is
+ * pinned under one directory (default /sys/fs/bpf/tcpcrypt) with BTF, so
+ * `bpftool map dump pinned <dir>/<map>` prints these field names.
+ */
+#ifndef TCPCRYPT_COMMON_H
+#define TCPCRYPT_COMMON_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+#include "eno.h"
+
+#define TCPCRYPT_PIN_DIR	"/sys/fs/bpf/tcpcrypt"
+#define TCPCRYPT_TRANSCRIPT_MAX 80 /* two SYN-form options of at most 40 bytes */
+#define TCPCRYPT_MAX_IFACES	64
+
+/* Map names: the pin file names under the pin directory. */
+#define MAP_FLOWS    "flows"
+#define MAP_PORTS    "ports"
+#define MAP_CONFIG   "settings"
+#define MAP_STATS    "stats"
+#define MAP_NEGCACHE "negcache"
+#define MAP_IFACES   "ifaces"
+#define MAP_SYNSEEN  "syn_seen"
+#define MAP_PENDING  "pending"
+
+/* A connection from the local host's point of view; ports in host order. */
+struct flow_key {
+	__u8 family; /* AF_INET (2) or AF_INET6 (10) */
+	__u8 pad;
+	__u16 lport;
+	__u16 rport;
+	__u16 pad2;
+	__u32 laddr[4]; /* network order; IPv4 in laddr[0] */
+	__u32 raddr[4];
+};
+
+enum flow_state {
+	FLOW_NEGOTIATING = 1, /* ENO sent, outcome not known yet */
+	FLOW_TCPCRYPT = 2,    /* ENO succeeded: the TEP governs the connection */
+	FLOW_PLAIN = 3,	      /* fell back to plain TCP (see reason) */
+};
+
+enum port_policy {
+	POLICY_ON = 0,	    /* opportunistic (default) */
+	POLICY_OFF = 1,	    /* never send or answer ENO */
+	POLICY_REQUIRE = 2, /* refuse the connection unless ENO succeeds */
+};
+
+enum flow_flags {
+	FLOWF_ACTIVE = 1 << 0, /* we sent the SYN */
+	FLOWF_SEND_ACK_OPT =
+	    1 << 1, /* RFC 8547 §4.6: ENO on every segment until a non-SYN one arrives */
+};
+
+struct flow_info {
+	__u8 state;	     /* enum flow_state */
+	__u8 role;	     /* ENO_ROLE_A (1) or ENO_ROLE_B (2), 0 if none */
+	__u8 tep;	     /* negotiated TEP id */
+	__u8 v;		     /* v bit of B's suboption for the TEP */
+	__u8 peer_a;	     /* application-aware bit the peer sent */
+	__u8 policy;	     /* enum port_policy in force at connect/accept time */
+	__u8 reason;	     /* enum eno_fail when state is FLOW_PLAIN */
+	__u8 flags;	     /* enum flow_flags */
+	__u8 syn_tx;	     /* SYNs sent carrying ENO */
+	__u8 transcript_len; /* RFC 8547 §4.8: A's SYN option then B's */
+	__u8 a_opt_len;	     /* length of A's part of the transcript */
+	__u8 peer_data_off;  /* peer's suboption data for the TEP, offset in transcript */
+	__u8 peer_data_len;
+	__u8 pad[3];
+	__u64 cookie; /* socket cookie */
+	__u64 start_ns;
+	__u8 transcript[TCPCRYPT_TRANSCRIPT_MAX];
+};
+
+/* Global configuration written by tcpcryptd, read by the BPF programs. */
+struct tcpcrypt_config {
+	__u8 enabled;	       /* 0 while the agent is not ready */
+	__u8 syn_eno_tries;    /* SYNs sent with ENO before retrying without */
+	__u8 app_aware;	       /* send a = 1 */
+	__u8 need_peer_a;      /* mandatory application-aware mode */
+	__u8 default_policy;   /* enum port_policy for ports not in the ports map */
+	struct eno_prefs teps; /* offered and accepted, in increasing priority */
+	__u8 pad[2];
+	__u32 negcache_ttl_s; /* how long a SYN black hole is remembered */
+};
+
+/* Negative cache: destinations that dropped SYNs carrying ENO. */
+struct negcache_key {
+	__u8 family;
+	__u8 pad[3];
+	__u32 addr[4];
+};
+
+struct negcache_val {
+	__u64 expires_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 hits;	  /* connections sent without ENO because of this entry */
+};
+
+/* Counters: one per-CPU struct, summed by tcpcryptctl. */
+struct tcpcrypt_stats {
+	__u64 negotiated;     /* ENO succeeded */
+	__u64 peer_no_eno;    /* peer's SYN or SYN-ACK carried no ENO */
+	__u64 stripped;	      /* ENO in the SYN exchange, missing from the first ACK */
+	__u64 syn_blackhole;  /* SYNs with ENO unanswered; retried without ENO */
+	__u64 negcache_plain; /* connections sent without ENO due to the negative cache */
+	__u64 malformed;      /* ill-formed or repeated ENO option received */
+	__u64 role_conflict;  /* both sides sent the same b bit */
+	__u64 no_common_tep;  /* no valid TEP in common */
+	__u64 app_aware_fail; /* mandatory application-aware mode, peer a = 0 */
+	__u64 port_off;	      /* connections on ports set to off */
+	__u64 require_reset;  /* connections refused by the require policy */
+	__u64 flows_created;
+	__u64 flows_deleted;
+};
+
+#endif
