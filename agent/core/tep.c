@@ -96,27 +96,44 @@ void tc_tep_key_free(struct tc_tep_key *key)
 	key->pkey = NULL;
 }
 
+/*
+ * Compressed point (IEEE 1363 §E.2.3, required by §5) from the uncompressed
+ * one, 04 | x | y: 02 | x for even y, 03 | x for odd y.  Doing it here keeps
+ * the wire format independent of the conversion form a key was created with.
+ */
+static int ec_pub_compressed(EVP_PKEY *pkey, uint8_t *out, size_t len)
+{
+	uint8_t point[1 + 2 * TC_TEP_ES_MAX];
+	size_t n = 0;
+	size_t flen = len - 1;
+
+	if (!EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
+					     sizeof(point), &n) ||
+	    n != 1 + 2 * flen || point[0] != 0x04)
+		return TC_E_CRYPTO;
+	out[0] = 0x02 | (point[n - 1] & 1);
+	memcpy(out + 1, point + 1, flen);
+	return TC_OK;
+}
+
 int tc_tep_pub_encode(const struct tc_tep_key *key, uint8_t *out, size_t cap)
 {
 	const struct tc_tep *tep = key->tep;
 	size_t len = tep->pub_len;
-	int ok;
+	int err = TC_OK;
 
 	if (cap < tep->pub_len)
 		return TC_E_NOSPACE;
 	if (tep->group) {
 		out[0] = (tep->pub_len - 2) >> 8;
 		out[1] = (tep->pub_len - 2) & 0xff;
-		len -= 2;
-		ok = EVP_PKEY_get_octet_string_param(key->pkey, OSSL_PKEY_PARAM_PUB_KEY, out + 2,
-						     len, &len);
-		ok = ok && len == tep->pub_len - 2u;
-	} else {
-		ok = EVP_PKEY_get_raw_public_key(key->pkey, out, &len) && len == tep->pub_len;
+		err = ec_pub_compressed(key->pkey, out + 2, tep->pub_len - 2);
+	} else if (!EVP_PKEY_get_raw_public_key(key->pkey, out, &len) || len != tep->pub_len) {
+		err = TC_E_CRYPTO;
 	}
-	if (!ok) {
+	if (err) {
 		ERR_clear_error();
-		return TC_E_CRYPTO;
+		return err;
 	}
 	return tep->pub_len;
 }
