@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MIT
+/* tcpcryptctl stats: the per-CPU counters, summed. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "ctl.h"
+#include "names.h"
+#include "pindir.h"
+
+#define STAT(f)                                                                                    \
+	{                                                                                          \
+#f, offsetof(struct tcpcrypt_stats, f)                                             \
+	}
+
+static const struct {
+	const char *name;
+	size_t off;
+} fields[] = {
+    STAT(negotiated),	  STAT(peer_no_eno), STAT(stripped),	  STAT(syn_blackhole),
+    STAT(negcache_plain), STAT(malformed),   STAT(role_conflict), STAT(no_common_tep),
+    STAT(app_aware_fail), STAT(port_off),    STAT(require_reset), STAT(flows_created),
+    STAT(flows_deleted),
+};
+
+int stats_main(int argc, char **argv)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct tcpcrypt_stats *per, sum = {};
+	__u32 zero = 0;
+	int fd;
+
+	(void)argv;
+	if (argc != 1)
+		return ctl_usage("stats", "");
+	if (ncpu <= 0)
+		return 1;
+	fd = pindir_map_open(ctl.pin_dir, MAP_STATS);
+	if (fd < 0)
+		return 1;
+	per = calloc(ncpu, sizeof(*per));
+	if (!per || bpf_map_lookup_elem(fd, &zero, per)) {
+		perror("tcpcryptctl: reading stats");
+		free(per);
+		close(fd);
+		return 1;
+	}
+	for (int c = 0; c < ncpu; c++)
+		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+			*(__u64 *)((char *)&sum + fields[i].off) +=
+			    *(__u64 *)((char *)&per[c] + fields[i].off);
+	if (ctl.json)
+		printf("{");
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		unsigned long long v = *(__u64 *)((char *)&sum + fields[i].off);
+
+		if (ctl.json)
+			printf("%s\"%s\":%llu", i ? "," : "", fields[i].name, v);
+		else
+			printf("%-16s %llu\n", fields[i].name, v);
+	}
+	if (ctl.json)
+		printf("}\n");
+	free(per);
+	close(fd);
+	return 0;
+}
