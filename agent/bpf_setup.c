@@ -28,6 +28,24 @@ static int config_write(struct bpf_map *map, const struct tcpcrypt_config *cfg)
 	return bpf_map__update_elem(map, &zero, sizeof(zero), cfg, sizeof(*cfg), BPF_ANY);
 }
 
+/* Ports set to require in a ports map reused from a previous run. */
+static __u16 count_require(struct bpf_map *ports)
+{
+	__u16 key, next;
+	__u32 n = 0;
+	int fd = bpf_map__fd(ports), err;
+
+	for (err = bpf_map_get_next_key(fd, NULL, &next); !err;
+	     err = bpf_map_get_next_key(fd, &key, &next)) {
+		__u8 pol;
+
+		key = next;
+		if (!bpf_map_lookup_elem(fd, &key, &pol) && pol == POLICY_REQUIRE)
+			n++;
+	}
+	return n > 0xffff ? 0xffff : n;
+}
+
 static int ifaces_write(struct bpf_map *map, const struct agent_opts *o)
 {
 	for (int i = 0; i < o->nifaces; i++) {
@@ -60,6 +78,7 @@ struct bpf_state *bpf_setup(const struct agent_opts *o)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = o->pin_dir);
 	struct bpf_state *st = calloc(1, sizeof(*st));
+	struct tcpcrypt_config cfg;
 	int err;
 
 	if (!st)
@@ -84,14 +103,11 @@ struct bpf_state *bpf_setup(const struct agent_opts *o)
 		goto fail;
 	}
 	/* not enabled until everything is attached */
-	{
-		struct tcpcrypt_config cfg = o->cfg;
-
-		cfg.enabled = 0;
-		if (config_write(st->sockops->maps.settings, &cfg) ||
-		    ifaces_write(st->sockops->maps.ifaces, o))
-			goto fail;
-	}
+	cfg = o->cfg;
+	cfg.enabled = 0;
+	if (config_write(st->sockops->maps.settings, &cfg) ||
+	    ifaces_write(st->sockops->maps.ifaces, o))
+		goto fail;
 	for (int i = 0; i < o->nifaces; i++) {
 		/* flags 0: the kernel uses driver mode when the device has it */
 		LIBBPF_OPTS(bpf_link_create_opts, lopts, .flags = o->xdp_flags);
@@ -121,7 +137,9 @@ struct bpf_state *bpf_setup(const struct agent_opts *o)
 			o->cgroup, strerror(errno));
 		goto fail;
 	}
-	if (config_write(st->sockops->maps.settings, &o->cfg)) {
+	cfg = o->cfg;
+	cfg.nrequire = count_require(st->sockops->maps.ports);
+	if (config_write(st->sockops->maps.settings, &cfg)) {
 		fprintf(stderr, "tcpcryptd: writing the configuration map failed: %s\n",
 			strerror(errno));
 		goto fail;

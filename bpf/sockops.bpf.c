@@ -57,7 +57,14 @@ static __always_inline void key_from_skops(const struct bpf_sock_ops *skops, str
 	k->family = skops->family;
 	k->lport = skops->local_port;
 	k->rport = bpf_ntohl(skops->remote_port);
-	if (skops->family == AF_INET) {
+	/*
+	 * IPv4 on an IPv6 socket (v4-mapped) is keyed as IPv4, as the XDP
+	 * program sees it on the wire.
+	 */
+	if (skops->family == AF_INET ||
+	    (skops->remote_ip6[0] == 0 && skops->remote_ip6[1] == 0 &&
+	     skops->remote_ip6[2] == bpf_htonl(0xffff))) {
+		k->family = AF_INET;
 		k->laddr[0] = skops->local_ip4;
 		k->raddr[0] = skops->remote_ip4;
 	} else {
@@ -501,6 +508,7 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 	int optlen;
 
 	key_from_skops(skops, &k);
+	bpf_map_delete_elem(&syn_seen, &k);
 	fi = bpf_map_lookup_elem(&pending, &k);
 	if (!fi) {
 		set_cb_flags(skops, 0);

@@ -84,7 +84,7 @@ struct tcpcrypt_config {
 	__u8 need_peer_a;      /* mandatory application-aware mode */
 	__u8 default_policy;   /* enum port_policy for ports not in the ports map */
 	struct eno_prefs teps; /* offered and accepted, in increasing priority */
-	__u8 pad[2];
+	__u16 nrequire;	       /* ports set to require (kept by tcpcryptctl/tcpcryptd) */
 	__u32 negcache_ttl_s; /* how long a SYN black hole is remembered */
 };
 

@@ -375,7 +375,7 @@ int tc_conn_output(struct tc_conn *c, uint8_t *buf, size_t cap)
 	while (frame_due(c) && cap - n >= TC_FRAME_OVERHEAD) {
 		size_t data =
 		    min_sz(min_sz(c->sendq.len, c->max_frame_data), cap - n - TC_FRAME_OVERHEAD);
-		uint8_t flags = c->fin_queued && data == c->sendq.len ? TC_FRAME_FINP : 0;
+		uint8_t flags = 0;
 		int r;
 
 		/* Rather wait for room than send an empty frame while data waits. */
@@ -447,6 +447,7 @@ void tc_conn_info(const struct tc_conn *c, struct tc_conn_info *info)
 	info->fin_sent = c->enc.fin_sent;
 	info->ss_index = c->ss_index;
 	info->local_gen = c->enc.local_gen;
+	info->sent_gen = c->enc.keys.gen;
 	info->remote_gen = c->dec ? c->dec->keys.gen : 0;
 	info->cache_ref = c->cache_ref;
 }

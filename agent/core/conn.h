@@ -83,6 +83,7 @@ struct tc_conn_info {
 	bool resumed, keys_ready, eof, fin_sent;
 	uint64_t ss_index;		/* i of the ss[i] the keys came from */
 	uint64_t local_gen, remote_gen; /* key generations (§3.8) */
+	uint64_t sent_gen;		/* generation of the last frame sent */
 	struct tc_sc_ref cache_ref;	/* chain this connection used or produced */
 };
 

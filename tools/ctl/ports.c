@@ -79,10 +79,40 @@ static int parse_port(const char *s, unsigned long *out)
 	return errno || end == s || *out < 1 || *out > 65535 ? -1 : (int)(end - s);
 }
 
+/* The XDP program checks third ACKs only while some port requires ENO. */
+static int update_nrequire(int ports_fd)
+{
+	struct tcpcrypt_config cfg;
+	__u16 key, next;
+	__u32 zero = 0, n = 0;
+	int fd = pindir_map_open(ctl.pin_dir, MAP_CONFIG);
+	int err, ret = -1;
+
+	if (fd < 0)
+		return -1;
+	for (err = bpf_map_get_next_key(ports_fd, NULL, &next); !err;
+	     err = bpf_map_get_next_key(ports_fd, &key, &next)) {
+		__u8 pol;
+
+		key = next;
+		if (!bpf_map_lookup_elem(ports_fd, &key, &pol) && pol == POLICY_REQUIRE)
+			n++;
+	}
+	if (!bpf_map_lookup_elem(fd, &zero, &cfg)) {
+		cfg.nrequire = n > 0xffff ? 0xffff : n;
+		ret = bpf_map_update_elem(fd, &zero, &cfg, BPF_EXIST);
+	}
+	if (ret)
+		fprintf(stderr, "tcpcryptctl: updating the configuration map: %s\n",
+			strerror(errno));
+	close(fd);
+	return ret;
+}
+
 int port_main(int argc, char **argv)
 {
 	unsigned long lo, hi;
-	int n, policy, fd, def;
+	int n, policy, fd, def, err;
 	const char *range;
 
 	if (argc != 3)
@@ -117,7 +147,6 @@ int port_main(int argc, char **argv)
 	for (unsigned long p = lo; p <= hi; p++) {
 		__u16 key = p;
 		__u8 val = policy;
-		int err;
 
 		/* the default needs no entry: keeps the map small and the listing short */
 		if (policy == def)
@@ -130,6 +159,7 @@ int port_main(int argc, char **argv)
 			return 1;
 		}
 	}
+	err = update_nrequire(fd);
 	close(fd);
-	return 0;
+	return err ? 1 : 0;
 }
