@@ -1,0 +1,1029 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TCP-ENO option codec and negotiation (include/eno.h) against RFC 8547 §4
+ * and the tcpcrypt TEP rules of RFC 8548 §3.2 and §3.5.  Every expected
+ * value was written by hand from the RFC text, not taken from the code.
+ *
+ * TEP ids: the tcpcrypt ones 0x21..0x24 are the only ones we implement;
+ * 0x20 (experimental use) and 0x30 stand for TEPs we do not know.
+ */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "eno.h"
+#include "t.h"
+
+/*
+ * An option buffer from hex: "45 04 21 23"; "5a*9" is nine 0x5a bytes.  The
+ * rest of the 64-byte buffer is filled with 0xee, which would parse as a TEP
+ * with data, so reading past an option's length byte cannot go unnoticed.
+ */
+static struct eno_optbuf hx(const char *s, uint32_t *lenp)
+{
+	struct eno_optbuf ob;
+	uint32_t n = 0;
+
+	memset(ob.b, 0xee, sizeof(ob.b));
+	while (*s) {
+		if (isspace((unsigned char)*s)) {
+			s++;
+		} else if (*s == '*') {
+			unsigned long rep = strtoul(s + 1, (char **)&s, 10);
+
+			if (n == 0 || n - 1 + rep > ENO_BUF)
+				abort();
+			for (; rep > 1; rep--, n++)
+				ob.b[n] = ob.b[n - 1];
+		} else {
+			char byte[3] = {s[0], s[1], 0};
+
+			if (!isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]) ||
+			    n >= ENO_BUF)
+				abort();
+			ob.b[n++] = (uint8_t)strtoul(byte, NULL, 16);
+			s += 2;
+		}
+	}
+	if (lenp)
+		*lenp = n;
+	return ob;
+}
+
+/* Parse into a struct full of garbage, so that implicit values are checked too. */
+static int parse(const char *hex, struct eno_syn *p)
+{
+	struct eno_optbuf ob = hx(hex, NULL);
+
+	memset(p, 0xa5, sizeof(*p));
+	return eno_parse_syn(&ob, p);
+}
+
+#define CHECK_SUB(s, id_, v_, off_, len_)                                                          \
+	do {                                                                                       \
+		CHECK_EQ((s).id, id_);                                                             \
+		CHECK_EQ((s).v, v_);                                                               \
+		CHECK_EQ((s).off, off_);                                                           \
+		CHECK_EQ((s).len, len_);                                                           \
+	} while (0)
+
+/* Scan an option area whose length is that of the hex string. */
+static void scan(const char *hex, struct eno_scan *sc)
+{
+	uint32_t n;
+	struct eno_optbuf ob = hx(hex, &n);
+
+	memset(sc, 0xa5, sizeof(*sc));
+	CHECK_EQ(eno_scan_opts(&ob, n, sc), 0);
+}
+
+/* Negotiate from the local host's view; both options must be well formed. */
+static int nego(const char *local, const char *peer, int need_peer_a, struct eno_result *r)
+{
+	struct eno_syn l, p;
+
+	CHECK_EQ(parse(local, &l), ENO_OK);
+	CHECK_EQ(parse(peer, &p), ENO_OK);
+	memset(r, 0xa5, sizeof(*r));
+	return eno_negotiate(&l, &p, need_peer_a, r);
+}
+
+/*
+ * Negotiate as host A and as host B; both must reach the same outcome, with
+ * opposite roles (RFC 8547 §4.3, §4.5).  Returns A's result in *r.
+ */
+static int nego_both(const char *a, const char *b, struct eno_result *r)
+{
+	struct eno_result rb;
+	int fa = nego(a, b, 0, r), fb = nego(b, a, 0, &rb);
+
+	CHECK_EQ(fa, fb);
+	CHECK_EQ(r->fail, fa);
+	CHECK_EQ(rb.fail, fb);
+	CHECK_EQ(r->tep, rb.tep);
+	CHECK_EQ(r->v, rb.v);
+	CHECK_EQ(r->a_index, rb.a_index);
+	CHECK_EQ(r->b_index, rb.b_index);
+	if (fa == ENO_OK) {
+		CHECK_EQ(r->role, ENO_ROLE_A);
+		CHECK_EQ(rb.role, ENO_ROLE_B);
+	}
+	return fa;
+}
+
+static int choose(const char *peer, const struct eno_prefs *prefs)
+{
+	struct eno_syn p;
+
+	CHECK_EQ(parse(peer, &p), ENO_OK);
+	return eno_choose(&p, prefs);
+}
+
+/* ---- Parsing a SYN-form option: RFC 8547 §4.1, §4.2, §4.4 ---- */
+
+T(parse_tep_without_data)
+{
+	struct eno_syn p;
+
+	CHECK_EQ(parse("45 03 23", &p), ENO_OK);
+	CHECK_EQ(p.global, 0x00);
+	CHECK_EQ(p.ntep, 1);
+	CHECK_SUB(p.tep[0], 0x23, 0, 0, 0);
+}
+
+T(parse_global_then_teps)
+{
+	struct eno_syn p;
+
+	CHECK_EQ(parse("45 05 01 21 24", &p), ENO_OK);
+	CHECK_EQ(p.global, 0x01);
+	CHECK_EQ(p.ntep, 2);
+	CHECK_SUB(p.tep[0], 0x21, 0, 0, 0);
+	CHECK_SUB(p.tep[1], 0x24, 0, 0, 0);
+}
+
+/* §4.2: no explicit global suboption means an implicit 0x00. */
+T(parse_implicit_global_zero)
+{
+	struct eno_syn p;
+
+	CHECK_EQ(parse("45 04 22 21", &p), ENO_OK);
+	CHECK_EQ(p.global, 0x00);
+	CHECK_EQ(p.ntep, 2);
+	CHECK_SUB(p.tep[0], 0x22, 0, 0, 0);
+	CHECK_SUB(p.tep[1], 0x21, 0, 0, 0);
+}
+
+/* §4.2: a receiver honours only the first global suboption, wherever it is. */
+T(parse_only_first_global_honoured)
+{
+	struct eno_syn p;
+
+	CHECK_EQ(parse("45 07 03 21 01 1f 22", &p), ENO_OK);
+	CHECK_EQ(p.global, 0x03);
+	CHECK_EQ(p.ntep, 2);
+	CHECK_SUB(p.tep[1], 0x22, 0, 0, 0);
+
+	CHECK_EQ(parse("45 06 21 22 02 01", &p), ENO_OK);
+	CHECK_EQ(p.global, 0x02);
+	CHECK_EQ(p.ntep, 2);
+
+	/* 0x00 is a global suboption too, and explicit 0x00 wins over a later 0x01 */
+	CHECK_EQ(parse("45 05 00 01 23", &p), ENO_OK);
+	CHECK_EQ(p.global, 0x00);
+	CHECK_EQ(p.ntep, 1);
+}
+
+/* §4.4: length byte 1 0 0 nnnnn, then a v = 1 TEP with nnnnn + 1 data bytes. */
+T(parse_length_byte_tep_data)
+{
+	struct eno_syn p;
+
+	CHECK_EQ(parse("45 08 82 a3 aa bb cc 21", &p), ENO_OK);
+	CHECK_EQ(p.global, 0x00);
+	CHECK_EQ(p.ntep, 2);
+	CHECK_SUB(p.tep[0], 0x23, 1, 4, 3);
+	CHECK_SUB(p.tep[1], 0x21, 0, 0, 0);
+
+	/* 0x80: one data byte */
+	CHECK_EQ(parse("45 06 01 80 a4 07", &p), ENO_OK);
+	CHECK_EQ(p.global, 0x01);
+	CHECK_EQ(p.ntep, 1);
+	CHECK_SUB(p.tep[0], 0x24, 1, 5, 1);
+}
+
+/* §4.4: the largest length-byte suboption, 32 data bytes. */
+T(parse_length_byte_32)
+{
+	struct eno_syn p;
+
+	CHECK_EQ(parse("45 25 9f a2 5a*32 21", &p), ENO_OK);
+	CHECK_EQ(p.ntep, 2);
+	CHECK_SUB(p.tep[0], 0x22, 1, 4, 32);
+	CHECK_SUB(p.tep[1], 0x21, 0, 0, 0);
+}
+
+/* §4.4: a v = 1 TEP without length byte: its data runs to the end of the option. */
+T(parse_v1_data_to_end)
+{
+	struct eno_syn p;
+
+	/* the 0x01 is data, not a global suboption */
+	CHECK_EQ(parse("45 06 21 a3 01 02", &p), ENO_OK);
+	CHECK_EQ(p.global, 0x00);
+	CHECK_EQ(p.ntep, 2);
+	CHECK_SUB(p.tep[0], 0x21, 0, 0, 0);
+	CHECK_SUB(p.tep[1], 0x23, 1, 4, 2);
+
+	/* v = 1 as the last byte: zero data bytes */
+	CHECK_EQ(parse("45 04 01 a3", &p), ENO_OK);
+	CHECK_EQ(p.global, 0x01);
+	CHECK_EQ(p.ntep, 1);
+	CHECK_SUB(p.tep[0], 0x23, 1, 4, 0);
+
+	/* more than 32 bytes are possible for the last suboption */
+	CHECK_EQ(parse("45 28 a4 77*37", &p), ENO_OK);
+	CHECK_EQ(p.ntep, 1);
+	CHECK_SUB(p.tep[0], 0x24, 1, 3, 37);
+}
+
+/* §4.4: a data suboption that is not last needs a length byte, else it swallows the rest. */
+T(parse_data_not_last_needs_length_byte)
+{
+	struct eno_syn p;
+
+	CHECK_EQ(parse("45 06 a3 aa bb 21", &p), ENO_OK);
+	CHECK_EQ(p.ntep, 1);
+	CHECK_SUB(p.tep[0], 0x23, 1, 3, 3);
+
+	CHECK_EQ(parse("45 07 81 a3 aa bb 21", &p), ENO_OK);
+	CHECK_EQ(p.ntep, 2);
+	CHECK_SUB(p.tep[0], 0x23, 1, 4, 2);
+	CHECK_SUB(p.tep[1], 0x21, 0, 0, 0);
+
+	/* a length-byte suboption, then one running to the end */
+	CHECK_EQ(parse("45 07 80 a1 aa a3 bb", &p), ENO_OK);
+	CHECK_EQ(p.ntep, 2);
+	CHECK_SUB(p.tep[0], 0x21, 1, 4, 1);
+	CHECK_SUB(p.tep[1], 0x23, 1, 6, 1);
+}
+
+/* RFC 8548 §3.5: a resumption suboption with a 8-byte nonce, length byte 0x90. */
+T(parse_resumption_suboption)
+{
+	struct eno_syn p;
+
+	CHECK_EQ(parse("45 17 01 90 a3 5a*17 21", &p), ENO_OK);
+	CHECK_EQ(p.global, 0x01);
+	CHECK_EQ(p.ntep, 2);
+	CHECK_SUB(p.tep[0], 0x23, 1, 5, 17);
+	CHECK_SUB(p.tep[1], 0x21, 0, 0, 0);
+}
+
+/* §6 Figure 9, X = 0x21, Y = 0x23: A's ENO<X,Y>, B's ENO<b=1,Y>. */
+T(parse_rfc_figure_9)
+{
+	struct eno_syn p;
+
+	CHECK_EQ(parse("45 04 21 23", &p), ENO_OK);
+	CHECK_EQ(p.global, 0x00);
+	CHECK_EQ(p.ntep, 2);
+	CHECK_SUB(p.tep[0], 0x21, 0, 0, 0);
+	CHECK_SUB(p.tep[1], 0x23, 0, 0, 0);
+
+	CHECK_EQ(parse("45 04 01 23", &p), ENO_OK);
+	CHECK_EQ(p.global, ENO_GOPT_B);
+	CHECK_EQ(p.ntep, 1);
+	CHECK_SUB(p.tep[0], 0x23, 0, 0, 0);
+}
+
+/* §6 Figure 12, X = 0x21, Y = 0x23, Z = 0x24: ENO<Y,X> and ENO<b=1,X,Y,Z>. */
+T(parse_rfc_figure_12)
+{
+	struct eno_syn p;
+
+	CHECK_EQ(parse("45 04 23 21", &p), ENO_OK);
+	CHECK_EQ(p.ntep, 2);
+	CHECK_EQ(p.tep[0].id, 0x23);
+	CHECK_EQ(p.tep[1].id, 0x21);
+
+	CHECK_EQ(parse("45 06 01 21 23 24", &p), ENO_OK);
+	CHECK_EQ(p.global, 0x01);
+	CHECK_EQ(p.ntep, 3);
+	CHECK_EQ(p.tep[0].id, 0x21);
+	CHECK_EQ(p.tep[1].id, 0x23);
+	CHECK_EQ(p.tep[2].id, 0x24);
+}
+
+/* §4.6: a vacuous option has no TEP suboption; it is well formed. */
+T(parse_vacuous)
+{
+	struct eno_syn p;
+
+	CHECK_EQ(parse("45 02", &p), ENO_OK);
+	CHECK_EQ(p.global, 0x00);
+	CHECK_EQ(p.ntep, 0);
+
+	CHECK_EQ(parse("45 03 01", &p), ENO_OK);
+	CHECK_EQ(p.global, 0x01);
+	CHECK_EQ(p.ntep, 0);
+}
+
+/* §4.4: a length byte at the end of the option. */
+T(parse_malformed_truncated)
+{
+	struct eno_syn p;
+
+	CHECK_EQ(parse("45 04 21 80", &p), ENO_FAIL_MALFORMED);
+	CHECK_EQ(parse("45 03 9f", &p), ENO_FAIL_MALFORMED);
+}
+
+/* §4.4: a length byte claiming data beyond the end of the option. */
+T(parse_malformed_overlong_length)
+{
+	struct eno_syn p;
+
+	CHECK_EQ(parse("45 06 83 a3 aa bb", &p), ENO_FAIL_MALFORMED);
+	CHECK_EQ(parse("45 06 81 a3 aa bb", &p), ENO_OK); /* exact fit */
+	CHECK_EQ(parse("45 06 82 a3 aa bb", &p), ENO_FAIL_MALFORMED);
+	CHECK_EQ(parse("45 04 80 a3", &p), ENO_FAIL_MALFORMED); /* zero data, needs 1 */
+	CHECK_EQ(parse("45 23 9f a3 5a*31", &p), ENO_FAIL_MALFORMED);
+	CHECK_EQ(parse("45 24 9f a3 5a*32", &p), ENO_OK);
+}
+
+/* §4.4: the byte after a length byte must be >= 0xa0 (a TEP with v = 1). */
+T(parse_malformed_length_then_low_byte)
+{
+	struct eno_syn p;
+
+	CHECK_EQ(parse("45 05 80 23 aa", &p), ENO_FAIL_MALFORMED); /* TEP with v = 0 */
+	CHECK_EQ(parse("45 05 80 01 aa", &p), ENO_FAIL_MALFORMED); /* global */
+	CHECK_EQ(parse("45 05 80 9f aa", &p), ENO_FAIL_MALFORMED); /* another length byte */
+	CHECK_EQ(parse("45 05 80 00 aa", &p), ENO_FAIL_MALFORMED);
+	CHECK_EQ(parse("45 05 80 a0 aa", &p), ENO_OK); /* 0x20 with v = 1 is well formed */
+	CHECK_EQ(p.ntep, 1);
+	CHECK_SUB(p.tep[0], 0x20, 1, 4, 1);
+}
+
+/* An option length below 2 cannot hold kind and length. */
+T(parse_malformed_zero_length)
+{
+	struct eno_syn p;
+
+	CHECK_EQ(parse("45 00 21 22", &p), ENO_FAIL_MALFORMED);
+	CHECK_EQ(parse("45 01 21 22", &p), ENO_FAIL_MALFORMED);
+}
+
+/* 40 bytes of option space: 38 one-byte TEPs fill it; ENO_MAX_TEPS is exactly that. */
+T(parse_max_size)
+{
+	struct eno_syn p;
+	struct eno_optbuf ob;
+
+	CHECK_EQ(ENO_MAX_TEPS, 38);
+	ob = hx("45 28", NULL);
+	for (int k = 0; k < 38; k++)
+		ob.b[2 + k] = 0x30 + k;
+	memset(&p, 0xa5, sizeof(p));
+	CHECK_EQ(eno_parse_syn(&ob, &p), ENO_OK);
+	CHECK_EQ(p.global, 0x00);
+	CHECK_EQ(p.ntep, 38);
+	CHECK_SUB(p.tep[0], 0x30, 0, 0, 0);
+	CHECK_SUB(p.tep[37], 0x55, 0, 0, 0);
+
+	/* with a global suboption, 37 TEPs */
+	ob.b[2] = 0x01;
+	CHECK_EQ(eno_parse_syn(&ob, &p), ENO_OK);
+	CHECK_EQ(p.global, 0x01);
+	CHECK_EQ(p.ntep, 37);
+	CHECK_EQ(p.tep[0].id, 0x31);
+
+	/* length-byte data and TEPs up to the last byte */
+	CHECK_EQ(parse("45 28 9f a2 5a*32 21 22 23 24", &p), ENO_OK);
+	CHECK_EQ(p.ntep, 5);
+	CHECK_SUB(p.tep[0], 0x22, 1, 4, 32);
+	CHECK_SUB(p.tep[4], 0x24, 0, 0, 0);
+}
+
+/* 41 bytes or more do not fit in a TCP header. */
+T(parse_over_max_size)
+{
+	struct eno_syn p;
+	struct eno_optbuf ob;
+
+	ob = hx("45 29", NULL);
+	for (int k = 0; k < 39; k++)
+		ob.b[2 + k] = 0x30 + k;
+	CHECK_EQ(eno_parse_syn(&ob, &p), ENO_FAIL_MALFORMED);
+	ob.b[1] = 0xff;
+	CHECK_EQ(eno_parse_syn(&ob, &p), ENO_FAIL_MALFORMED);
+	ob.b[1] = 0x28;
+	CHECK_EQ(eno_parse_syn(&ob, &p), ENO_OK);
+	CHECK_EQ(p.ntep, 38);
+}
+
+T(parse_kind_not_69)
+{
+	struct eno_syn p;
+
+	CHECK_EQ(parse("fd 04 21 22", &p), ENO_FAIL_MALFORMED); /* legacy experimental 253 */
+	CHECK_EQ(parse("44 04 21 22", &p), ENO_FAIL_MALFORMED);
+	CHECK_EQ(parse("00 04 21 22", &p), ENO_FAIL_MALFORMED);
+}
+
+/* Bytes after the option's length are not part of it (the buffer holds 0xee there). */
+T(parse_stops_at_option_length)
+{
+	struct eno_syn p;
+
+	CHECK_EQ(parse("45 03 21 22 a3 80", &p), ENO_OK);
+	CHECK_EQ(p.ntep, 1);
+	CHECK_SUB(p.tep[0], 0x21, 0, 0, 0);
+	CHECK_EQ(parse("45 04 22 a3 01 02 03", &p), ENO_OK);
+	CHECK_SUB(p.tep[1], 0x23, 1, 4, 0);
+}
+
+T(parse_null)
+{
+	struct eno_syn p;
+	struct eno_optbuf ob = hx("45 03 21", NULL);
+
+	CHECK_EQ(eno_parse_syn(NULL, &p), ENO_FAIL_MALFORMED);
+	CHECK_EQ(eno_parse_syn(&ob, NULL), ENO_FAIL_MALFORMED);
+}
+
+/* ---- Scanning a TCP option area: RFC 793 option list, RFC 8547 §4.1 ---- */
+
+/* MSS, SACK-permitted, timestamps, NOP, window scale, then ENO at offset 20. */
+T(scan_typical_syn)
+{
+	struct eno_scan sc;
+
+	scan("02 04 05 b4  04 02  08 0a 00 00 00 01 00 00 00 00  01  03 03 07  45 04 21 23", &sc);
+	CHECK_EQ(sc.count, 1);
+	CHECK_EQ(sc.off, 20);
+	CHECK_EQ(sc.len, 4);
+	CHECK_EQ(sc.bad, 0);
+}
+
+T(scan_eno_first_and_middle)
+{
+	struct eno_scan sc;
+
+	scan("45 03 23  02 04 05 b4", &sc);
+	CHECK_EQ(sc.count, 1);
+	CHECK_EQ(sc.off, 0);
+	CHECK_EQ(sc.len, 3);
+	CHECK_EQ(sc.bad, 0);
+
+	scan("02 04 05 b4  01 01 01  45 05 01 21 23  04 02  01 03 03 07", &sc);
+	CHECK_EQ(sc.count, 1);
+	CHECK_EQ(sc.off, 7);
+	CHECK_EQ(sc.len, 5);
+	CHECK_EQ(sc.bad, 0);
+}
+
+/* ENO as the last option of a full 40-byte area. */
+T(scan_eno_fills_area)
+{
+	struct eno_scan sc;
+
+	scan("02 04 05 b4  01 01  45 22 01 21*31", &sc);
+	CHECK_EQ(sc.count, 1);
+	CHECK_EQ(sc.off, 6);
+	CHECK_EQ(sc.len, 34);
+	CHECK_EQ(sc.bad, 0);
+}
+
+/* §4.1: a SYN with two ENO options; count tells, off/len are the first one's. */
+T(scan_two_eno)
+{
+	struct eno_scan sc;
+
+	scan("45 03 21  01  45 04 01 23", &sc);
+	CHECK_EQ(sc.count, 2);
+	CHECK_EQ(sc.off, 0);
+	CHECK_EQ(sc.len, 3);
+	CHECK_EQ(sc.bad, 0);
+
+	scan("02 04 05 b4  45 02  45 02  45 02", &sc);
+	CHECK_EQ(sc.count, 3);
+	CHECK_EQ(sc.off, 4);
+	CHECK_EQ(sc.len, 2);
+}
+
+/* End-of-option-list: nothing after it is an option. */
+T(scan_eol_before_eno)
+{
+	struct eno_scan sc;
+
+	scan("02 04 05 b4  00  45 03 21", &sc);
+	CHECK_EQ(sc.count, 0);
+	CHECK_EQ(sc.bad, 0);
+
+	scan("45 03 21 00 45 03 22", &sc);
+	CHECK_EQ(sc.count, 1);
+	CHECK_EQ(sc.off, 0);
+	CHECK_EQ(sc.bad, 0);
+}
+
+T(scan_malformed_list)
+{
+	struct eno_scan sc;
+
+	scan("02 00 05 b4  45 03 21", &sc); /* option length 0 */
+	CHECK_EQ(sc.bad, 1);
+	CHECK_EQ(sc.count, 0);
+
+	scan("01 02 01  45 03 21", &sc); /* option length 1 */
+	CHECK_EQ(sc.bad, 1);
+	CHECK_EQ(sc.count, 0);
+
+	scan("02 04 05", &sc); /* runs past the end */
+	CHECK_EQ(sc.bad, 1);
+
+	scan("01 01 02", &sc); /* kind without length byte */
+	CHECK_EQ(sc.bad, 1);
+
+	scan("02 04 05 b4  45 06 21 23", &sc); /* the ENO option runs past the end */
+	CHECK_EQ(sc.bad, 1);
+	CHECK_EQ(sc.count, 0);
+
+	scan("45 01", &sc);
+	CHECK_EQ(sc.bad, 1);
+	CHECK_EQ(sc.count, 0);
+}
+
+/* ENO options before the fault are still reported. */
+T(scan_malformed_after_eno)
+{
+	struct eno_scan sc;
+
+	scan("45 03 21  08 0a 00", &sc);
+	CHECK_EQ(sc.count, 1);
+	CHECK_EQ(sc.off, 0);
+	CHECK_EQ(sc.len, 3);
+	CHECK_EQ(sc.bad, 1);
+}
+
+T(scan_optlen_limits)
+{
+	struct eno_scan sc;
+	struct eno_optbuf ob = hx("45 03 21 01*37 45 02 01*20", NULL);
+
+	memset(&sc, 0xa5, sizeof(sc));
+	CHECK_EQ(eno_scan_opts(&ob, 0, &sc), 0);
+	CHECK_EQ(sc.count, 0);
+	CHECK_EQ(sc.bad, 0);
+
+	/* 40 bytes: the option at 40 is beyond the area */
+	CHECK_EQ(eno_scan_opts(&ob, 40, &sc), 0);
+	CHECK_EQ(sc.count, 1);
+	CHECK_EQ(sc.off, 0);
+	CHECK_EQ(sc.bad, 0);
+
+	/* more than 40 bytes cannot be a TCP option area */
+	CHECK_EQ(eno_scan_opts(&ob, 41, &sc), 0);
+	CHECK_EQ(sc.count, 0);
+	CHECK_EQ(sc.bad, 1);
+	CHECK_EQ(eno_scan_opts(&ob, 64, &sc), 0);
+	CHECK_EQ(sc.bad, 1);
+
+	/* optlen cuts the area: ENO at 0 needs 3 bytes */
+	CHECK_EQ(eno_scan_opts(&ob, 2, &sc), 0);
+	CHECK_EQ(sc.count, 0);
+	CHECK_EQ(sc.bad, 1);
+}
+
+T(scan_only_nops)
+{
+	struct eno_scan sc;
+
+	scan("01*40", &sc);
+	CHECK_EQ(sc.count, 0);
+	CHECK_EQ(sc.bad, 0);
+}
+
+/* §11: legacy option 253 with ExID 0x454E is not ENO; 0x45 inside options is data. */
+T(scan_legacy_253_ignored)
+{
+	struct eno_scan sc;
+
+	scan("fd 06 45 4e 21 23", &sc);
+	CHECK_EQ(sc.count, 0);
+	CHECK_EQ(sc.bad, 0);
+
+	scan("fd 06 45 4e 21 23  02 04 45 04  45 03 23", &sc);
+	CHECK_EQ(sc.count, 1);
+	CHECK_EQ(sc.off, 10);
+	CHECK_EQ(sc.len, 3);
+	CHECK_EQ(sc.bad, 0);
+}
+
+T(scan_null)
+{
+	struct eno_scan sc;
+	struct eno_optbuf ob = hx("45 02", NULL);
+
+	CHECK_EQ(eno_scan_opts(NULL, 2, &sc), -1);
+	CHECK_EQ(eno_scan_opts(&ob, 2, NULL), -1);
+}
+
+/* ---- Negotiation: RFC 8547 §4.2, §4.3, §4.5; RFC 8548 §3.2, §3.5 ---- */
+
+/* §6 Figure 9: A sends ENO<X,Y> without global, B answers ENO<b=1,Y>; Y wins. */
+T(nego_rfc_figure_9)
+{
+	struct eno_result r;
+
+	CHECK_EQ(nego("45 04 21 23", "45 04 01 23", 0, &r), ENO_OK);
+	CHECK_EQ(r.fail, ENO_OK);
+	CHECK_EQ(r.role, ENO_ROLE_A);
+	CHECK_EQ(r.tep, 0x23);
+	CHECK_EQ(r.v, 0);
+	CHECK_EQ(r.peer_a, 0);
+	CHECK_EQ(r.a_index, 1);
+	CHECK_EQ(r.b_index, 0);
+
+	CHECK_EQ(nego("45 04 01 23", "45 04 21 23", 0, &r), ENO_OK);
+	CHECK_EQ(r.role, ENO_ROLE_B);
+	CHECK_EQ(r.tep, 0x23);
+	CHECK_EQ(r.a_index, 1);
+	CHECK_EQ(r.b_index, 0);
+}
+
+/* §4.3: both b = 0 (default simultaneous open) or both b = 1: no roles. */
+T(nego_same_b_bit)
+{
+	struct eno_result r;
+
+	CHECK_EQ(nego("45 04 21 23", "45 04 23 21", 0, &r), ENO_FAIL_ROLE);
+	CHECK_EQ(r.fail, ENO_FAIL_ROLE);
+	CHECK_EQ(nego("45 04 00 23", "45 03 23", 0, &r), ENO_FAIL_ROLE);
+	CHECK_EQ(nego("45 04 01 23", "45 04 01 23", 0, &r), ENO_FAIL_ROLE);
+	CHECK_EQ(r.fail, ENO_FAIL_ROLE);
+	/* §8.1: a middlebox echoing our option back breaks role negotiation */
+	CHECK_EQ(nego("45 05 03 21 23", "45 05 03 21 23", 0, &r), ENO_FAIL_ROLE);
+}
+
+/* §4.2: the z bits are ignored on receipt. */
+T(nego_z_bits_ignored)
+{
+	struct eno_result r;
+
+	CHECK_EQ(nego_both("45 04 1c 22", "45 04 1d 22", &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x22);
+	CHECK_EQ(r.peer_a, 0);
+}
+
+T(nego_no_common_tep)
+{
+	struct eno_result r;
+
+	CHECK_EQ(nego_both("45 04 21 22", "45 04 01 23", &r), ENO_FAIL_NO_TEP);
+	CHECK_EQ(r.tep, 0);
+	CHECK_EQ(nego_both("45 03 24", "45 06 01 21 22 23", &r), ENO_FAIL_NO_TEP);
+}
+
+/* §4.6: a vacuous option on either side leaves no valid TEP. */
+T(nego_vacuous)
+{
+	struct eno_result r;
+
+	CHECK_EQ(nego_both("45 02", "45 04 01 23", &r), ENO_FAIL_NO_TEP);
+	CHECK_EQ(nego_both("45 04 21 23", "45 03 01", &r), ENO_FAIL_NO_TEP);
+	CHECK_EQ(nego_both("45 02", "45 03 01", &r), ENO_FAIL_NO_TEP);
+}
+
+/* §4.5: only TEPs whose data we can judge are valid; unknown ids never win. */
+T(nego_unknown_teps_never_chosen)
+{
+	struct eno_result r;
+
+	CHECK_EQ(nego_both("45 04 20 30", "45 05 01 20 30", &r), ENO_FAIL_NO_TEP);
+	CHECK_EQ(nego_both("45 05 21 20 30", "45 06 01 21 30 20", &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x21);
+	CHECK_EQ(r.a_index, 0);
+	CHECK_EQ(r.b_index, 0);
+	CHECK_EQ(nego_both("45 06 7f 25 20 23", "45 07 01 23 25 7f a0", &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x23);
+	CHECK_EQ(r.a_index, 3);
+	CHECK_EQ(r.b_index, 0);
+}
+
+/* §6 Figure 12: simultaneous open, A ENO<Y,X>, B ENO<b=1,X,Y,Z>: Y. */
+T(nego_rfc_figure_12)
+{
+	struct eno_result r;
+
+	CHECK_EQ(nego_both("45 04 23 21", "45 06 01 21 23 24", &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x23);
+	CHECK_EQ(r.a_index, 0);
+	CHECK_EQ(r.b_index, 1);
+	/* Z unknown to us */
+	CHECK_EQ(nego_both("45 04 23 21", "45 06 01 21 23 30", &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x23);
+}
+
+/* §4.5: the last valid TEP in B's option wins; A's order has no effect. */
+T(nego_last_valid_in_b)
+{
+	struct eno_result r;
+
+	CHECK_EQ(nego_both("45 06 21 22 23 24", "45 05 01 24 21", &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x21);
+	CHECK_EQ(r.a_index, 0);
+	CHECK_EQ(r.b_index, 1);
+	CHECK_EQ(nego_both("45 06 24 23 22 21", "45 05 01 24 21", &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x21);
+	CHECK_EQ(r.a_index, 3);
+	CHECK_EQ(r.b_index, 1);
+	CHECK_EQ(nego_both("45 06 24 23 22 21", "45 07 01 21 22 23 24", &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x24);
+	CHECK_EQ(r.a_index, 0);
+	CHECK_EQ(r.b_index, 3);
+	/* the last in B's list that A does not offer is skipped */
+	CHECK_EQ(nego_both("45 04 22 21", "45 06 01 22 21 24", &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x21);
+	CHECK_EQ(r.b_index, 1);
+}
+
+/* §4.5: a repeated TEP is invalid unless its spec gives repetition a meaning; tcpcrypt does not. */
+T(nego_repeated_tep_invalid)
+{
+	struct eno_result r;
+
+	/* repeated in A */
+	CHECK_EQ(nego_both("45 05 23 21 23", "45 05 01 21 23", &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x21);
+	CHECK_EQ(r.a_index, 1);
+	CHECK_EQ(r.b_index, 0);
+	/* repeated in B */
+	CHECK_EQ(nego_both("45 04 21 23", "45 06 01 21 23 23", &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x21);
+	/* repeated with and without data */
+	CHECK_EQ(nego_both("45 04 21 23", "45 08 01 21 80 a3 00 23", &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x21);
+	/* nothing else in common */
+	CHECK_EQ(nego_both("45 04 23 23", "45 04 01 23", &r), ENO_FAIL_NO_TEP);
+	CHECK_EQ(nego_both("45 03 23", "45 05 01 23 23", &r), ENO_FAIL_NO_TEP);
+}
+
+/* RFC 8548 §3.5: resumption data is 9 to 17 bytes; B's v bit is reported (RFC 8547 §5.1). */
+T(nego_resumption_valid)
+{
+	struct eno_result r;
+
+	/* A: 9-byte identifier half, no nonce; B: 9 bytes + 8-byte nonce */
+	CHECK_EQ(nego_both("45 0d 21 a3 5a*9", "45 15 01 a3 6b*17", &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x23);
+	CHECK_EQ(r.v, 1);
+	CHECK_EQ(r.a_index, 1);
+	CHECK_EQ(r.b_index, 0);
+
+	/* B's resumption suboption with a length byte, then an unknown TEP */
+	CHECK_EQ(nego_both("45 04 23 24", "45 17 01 90 a3 6b*17 30", &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x23);
+	CHECK_EQ(r.v, 1);
+	CHECK_EQ(r.b_index, 0);
+}
+
+/* RFC 8548 §3.2: the TEP is chosen without regard to v; B's v = 0 means a fresh exchange. */
+T(nego_resumption_declined)
+{
+	struct eno_result r;
+
+	CHECK_EQ(nego_both("45 0d 21 a3 5a*9", "45 04 01 23", &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x23);
+	CHECK_EQ(r.v, 0);
+	CHECK_EQ(r.a_index, 1);
+}
+
+/* RFC 8548 §3.5: v = 1 with fewer than 9 data bytes is treated as v = 0. */
+T(nego_resumption_short_is_fresh)
+{
+	struct eno_result r;
+
+	CHECK_EQ(nego_both("45 03 23", "45 0c 01 a3 6b*8", &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x23);
+	CHECK_EQ(r.v, 0);
+	CHECK_EQ(nego_both("45 03 23", "45 04 01 a3", &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x23);
+	CHECK_EQ(r.v, 0);
+	CHECK_EQ(nego_both("45 03 23", "45 0d 01 a3 6b*9", &r), ENO_OK);
+	CHECK_EQ(r.v, 1);
+}
+
+/* RFC 8548 §3.5: more than 17 data bytes is not valid tcpcrypt suboption data (§4.5 rule 2). */
+T(nego_resumption_too_long_invalid)
+{
+	struct eno_result r;
+
+	CHECK_EQ(nego_both("45 04 21 23", "45 17 01 21 a3 6b*18", &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x21);
+	CHECK_EQ(r.b_index, 0);
+	CHECK_EQ(r.v, 0);
+	CHECK_EQ(nego_both("45 16 21 a3 5a*18", "45 05 01 21 23", &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x21);
+	CHECK_EQ(nego_both("45 15 a3 5a*18", "45 04 01 23", &r), ENO_FAIL_NO_TEP);
+	/* 17 bytes is still fine */
+	CHECK_EQ(nego_both("45 14 a3 5a*17", "45 04 01 23", &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x23);
+}
+
+/* §4.2: the peer's a bit is reported, whatever the role. */
+T(nego_peer_a_bit)
+{
+	struct eno_result r;
+
+	CHECK_EQ(nego("45 04 02 23", "45 04 03 23", 0, &r), ENO_OK);
+	CHECK_EQ(r.role, ENO_ROLE_A);
+	CHECK_EQ(r.peer_a, 1);
+	CHECK_EQ(nego("45 04 01 23", "45 04 02 23", 0, &r), ENO_OK);
+	CHECK_EQ(r.role, ENO_ROLE_B);
+	CHECK_EQ(r.peer_a, 1);
+	CHECK_EQ(nego("45 04 03 23", "45 03 23", 0, &r), ENO_OK);
+	CHECK_EQ(r.peer_a, 0); /* our own a bit is not the peer's */
+	/* only the first global counts */
+	CHECK_EQ(nego("45 03 23", "45 05 01 03 23", 0, &r), ENO_OK);
+	CHECK_EQ(r.peer_a, 0);
+}
+
+/* §4.2: mandatory application-aware mode disables ENO unless the peer sent a = 1. */
+T(nego_mandatory_app_aware)
+{
+	struct eno_result r;
+
+	CHECK_EQ(nego("45 04 02 23", "45 04 01 23", 1, &r), ENO_FAIL_APP_AWARE);
+	CHECK_EQ(r.fail, ENO_FAIL_APP_AWARE);
+	CHECK_EQ(nego("45 04 02 23", "45 04 03 23", 1, &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x23);
+	/* as host B, against the implicit a = 0 of Figure 10's A */
+	CHECK_EQ(nego("45 04 03 23", "45 03 23", 1, &r), ENO_FAIL_APP_AWARE);
+	CHECK_EQ(nego("45 04 03 23", "45 04 02 23", 1, &r), ENO_OK);
+	CHECK_EQ(r.role, ENO_ROLE_B);
+	CHECK_EQ(r.peer_a, 1);
+}
+
+/* Both hosts must agree on everything but the role, for every pair here. */
+T(nego_both_views_agree)
+{
+	static const char *const pairs[][2] = {
+	    {"45 06 21 22 23 24", "45 04 01 22"},
+	    {"45 04 02 24", "45 05 03 23 24"},
+	    {"45 0e 22 a4 5a*10", "45 11 01 22 8a a4 6b*11"},
+	    {"45 07 22 21 24 23 30", "45 07 01 30 23 22 21"},
+	};
+	struct eno_result r;
+
+	for (size_t k = 0; k < sizeof(pairs) / sizeof(pairs[0]); k++)
+		CHECK_EQ(nego_both(pairs[k][0], pairs[k][1], &r), ENO_OK);
+	CHECK_EQ(nego_both(pairs[2][0], pairs[2][1], &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x24);
+	CHECK_EQ(r.v, 1);
+	CHECK_EQ(r.a_index, 1);
+	CHECK_EQ(r.b_index, 1);
+	CHECK_EQ(nego_both(pairs[3][0], pairs[3][1], &r), ENO_OK);
+	CHECK_EQ(r.tep, 0x21);
+	CHECK_EQ(r.a_index, 1);
+	CHECK_EQ(r.b_index, 3);
+}
+
+T(nego_null)
+{
+	struct eno_syn s;
+	struct eno_result r;
+
+	CHECK_EQ(parse("45 03 23", &s), ENO_OK);
+	CHECK_EQ(eno_negotiate(NULL, &s, 0, &r), ENO_FAIL_MALFORMED);
+	CHECK_EQ(eno_negotiate(&s, NULL, 0, &r), ENO_FAIL_MALFORMED);
+	CHECK_EQ(eno_negotiate(&s, &s, 0, NULL), ENO_FAIL_MALFORMED);
+}
+
+/* ---- The passive opener's choice (§4.5: B should list one, valid TEP) ---- */
+
+T(choose_highest_priority)
+{
+	/* increasing priority: X25519 is the one we like best */
+	struct eno_prefs prefs = {.n = 3, .tep = {0x21, 0x24, 0x23}};
+
+	CHECK_EQ(choose("45 06 21 22 23 24", &prefs), 0x23);
+	CHECK_EQ(choose("45 06 24 23 22 21", &prefs), 0x23);
+	CHECK_EQ(choose("45 04 21 24", &prefs), 0x24);
+	CHECK_EQ(choose("45 04 24 21", &prefs), 0x24);
+	CHECK_EQ(choose("45 03 21", &prefs), 0x21);
+	CHECK_EQ(choose("45 03 22", &prefs), 0);
+	CHECK_EQ(choose("45 02", &prefs), 0);
+}
+
+/* Only a TEP A offered validly: once, and with valid data. */
+T(choose_valid_only)
+{
+	struct eno_prefs prefs = {.n = 3, .tep = {0x21, 0x24, 0x23}};
+
+	CHECK_EQ(choose("45 05 24 23 23", &prefs), 0x24);
+	CHECK_EQ(choose("45 04 23 23", &prefs), 0);
+	CHECK_EQ(choose("45 16 24 a3 5a*18", &prefs), 0x24);
+	CHECK_EQ(choose("45 15 24 a3 5a*17", &prefs), 0x23);
+	CHECK_EQ(choose("45 0b 24 a3 5a*7", &prefs), 0x23); /* short: a fresh offer */
+}
+
+/* We implement only 0x21..0x24; other ids in a preference list are skipped. */
+T(choose_unknown_ignored)
+{
+	struct eno_prefs prefs = {.n = 3, .tep = {0x22, 0x30, 0x20}};
+
+	CHECK_EQ(choose("45 05 30 20 22", &prefs), 0x22);
+	CHECK_EQ(choose("45 04 30 20", &prefs), 0);
+}
+
+T(choose_empty_and_null)
+{
+	struct eno_prefs none = {.n = 0, .tep = {0x23}};
+	struct eno_syn s;
+
+	CHECK_EQ(choose("45 03 23", &none), 0);
+	CHECK_EQ(parse("45 03 23", &s), ENO_OK);
+	CHECK_EQ(eno_choose(NULL, &none), 0);
+	CHECK_EQ(eno_choose(&s, NULL), 0);
+}
+
+/* ---- Building a SYN-form option ---- */
+
+T(build_with_global)
+{
+	static const uint8_t want[] = {0x45, 0x04, 0x01, 0x23};
+	struct eno_prefs one = {.n = 1, .tep = {0x23}};
+	struct eno_optbuf ob = hx("", NULL);
+	struct eno_syn p;
+
+	CHECK_EQ(eno_build_syn(&ob, 1, ENO_GOPT_B, &one), 4);
+	CHECK_MEM(ob.b, want, sizeof(want));
+	CHECK_EQ(eno_parse_syn(&ob, &p), ENO_OK);
+	CHECK_EQ(p.global, ENO_GOPT_B);
+	CHECK_EQ(p.ntep, 1);
+	CHECK_SUB(p.tep[0], 0x23, 0, 0, 0);
+}
+
+T(build_without_global)
+{
+	static const uint8_t want[] = {0x45, 0x06, 0x21, 0x22, 0x23, 0x24};
+	struct eno_prefs all = {.n = 4, .tep = {0x21, 0x22, 0x23, 0x24}};
+	struct eno_optbuf ob = hx("", NULL);
+	struct eno_syn p;
+
+	CHECK_EQ(eno_build_syn(&ob, 0, 0x03, &all), 6);
+	CHECK_MEM(ob.b, want, sizeof(want));
+	memset(&p, 0xa5, sizeof(p));
+	CHECK_EQ(eno_parse_syn(&ob, &p), ENO_OK);
+	CHECK_EQ(p.global, 0x00);
+	CHECK_EQ(p.ntep, 4);
+	for (int k = 0; k < 4; k++)
+		CHECK_SUB(p.tep[k], 0x21 + k, 0, 0, 0);
+}
+
+/* §4.6: vacuous options; a passive opener's must still carry b = 1. */
+T(build_vacuous)
+{
+	static const uint8_t v0[] = {0x45, 0x02}, v1[] = {0x45, 0x03, 0x01};
+	struct eno_prefs none = {.n = 0};
+	struct eno_optbuf ob = hx("", NULL);
+
+	CHECK_EQ(eno_build_syn(&ob, 0, 0, &none), 2);
+	CHECK_MEM(ob.b, v0, sizeof(v0));
+	CHECK_EQ(eno_build_syn(&ob, 1, ENO_GOPT_B, &none), 3);
+	CHECK_MEM(ob.b, v1, sizeof(v1));
+}
+
+/* Eight TEPs and a global: 11 bytes; more than 8 is refused; global keeps only 5 bits. */
+T(build_limits)
+{
+	struct eno_prefs eight = {.n = 8, .tep = {0x21, 0x22, 0x23, 0x24, 0x20, 0x30, 0x40, 0x7f}};
+	struct eno_prefs nine = {.n = 9};
+	struct eno_optbuf ob = hx("", NULL);
+	struct eno_syn p;
+
+	CHECK_EQ(eno_build_syn(&ob, 1, 0xe3, &eight), 11);
+	CHECK_EQ(ob.b[1], 11);
+	CHECK_EQ(ob.b[2], 0x03);
+	CHECK_EQ(eno_parse_syn(&ob, &p), ENO_OK);
+	CHECK_EQ(p.global, 0x03);
+	CHECK_EQ(p.ntep, 8);
+	CHECK_EQ(p.tep[7].id, 0x7f);
+	CHECK_EQ(eno_build_syn(&ob, 0, 0, &nine), 0);
+	CHECK_EQ(eno_build_syn(NULL, 0, 0, &eight), 0);
+	CHECK_EQ(eno_build_syn(&ob, 0, 0, NULL), 0);
+}
+
+/*
+ * A full exchange: A's SYN, B's choice, B's SYN-ACK built from it, and
+ * negotiation on both hosts reaching B's choice (§4.5, Figure 9).
+ */
+T(build_choose_negotiate_roundtrip)
+{
+	struct eno_prefs a_teps = {.n = 3, .tep = {0x21, 0x24, 0x23}};
+	struct eno_prefs b_prefs = {.n = 2, .tep = {0x23, 0x24}};
+	struct eno_optbuf a_ob = hx("", NULL), b_ob = hx("", NULL);
+	struct eno_syn a, b;
+	struct eno_prefs ans = {.n = 1};
+	struct eno_result ra, rb;
+
+	CHECK_EQ(eno_build_syn(&a_ob, 1, ENO_GOPT_A, &a_teps), 6);
+	CHECK_EQ(eno_parse_syn(&a_ob, &a), ENO_OK);
+	ans.tep[0] = eno_choose(&a, &b_prefs);
+	CHECK_EQ(ans.tep[0], 0x24);
+	CHECK_EQ(eno_build_syn(&b_ob, 1, ENO_GOPT_B | ENO_GOPT_A, &ans), 4);
+	CHECK_EQ(eno_parse_syn(&b_ob, &b), ENO_OK);
+	CHECK_EQ(eno_negotiate(&a, &b, 1, &ra), ENO_OK);
+	CHECK_EQ(eno_negotiate(&b, &a, 1, &rb), ENO_OK);
+	CHECK_EQ(ra.role, ENO_ROLE_A);
+	CHECK_EQ(rb.role, ENO_ROLE_B);
+	CHECK_EQ(ra.tep, 0x24);
+	CHECK_EQ(rb.tep, 0x24);
+	CHECK_EQ(ra.a_index, 1);
+	CHECK_EQ(rb.a_index, 1);
+	CHECK_EQ(ra.b_index, 0);
+	CHECK_EQ(rb.b_index, 0);
+	CHECK_EQ(ra.peer_a, 1);
+	CHECK_EQ(rb.peer_a, 1);
+}
