@@ -180,6 +180,16 @@ static EVP_PKEY *peer_key(const struct tc_tep *tep, const uint8_t *pub, size_t l
 	return peer;
 }
 
+/* Public-key checks short of the n*Q = O test (see tc_tep_derive). */
+static bool ec_point_valid(EVP_PKEY *peer)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, peer, NULL);
+	bool ok = ctx && EVP_PKEY_public_check_quick(ctx) > 0;
+
+	EVP_PKEY_CTX_free(ctx);
+	return ok;
+}
+
 static bool all_zero(const uint8_t *p, size_t n)
 {
 	uint8_t acc = 0;
@@ -205,12 +215,17 @@ int tc_tep_derive(const struct tc_tep_key *own, const uint8_t *peer_pub, size_t 
 	if (!ctx || EVP_PKEY_derive_init(ctx) <= 0)
 		goto out;
 	/*
-	 * IEEE 1363 §A.16.10 validation (§5): on the curve, not the point at
-	 * infinity, in the prime-order group.  For X25519/X448 this accepts every
-	 * u-coordinate, and the all-zero check below catches low-order points.
+	 * IEEE 1363 §A.16.10 validation (§5): not the point at infinity,
+	 * coordinates in range, on the curve; decompression in peer_key already
+	 * put it on the curve.  P-256 and P-521 have cofactor 1, so every such
+	 * point is in the prime-order group and the costly n*Q check of the full
+	 * EVP_PKEY_public_check adds nothing.  X25519/X448 accept every
+	 * u-coordinate; the all-zero check below catches low-order points.
 	 */
 	err = TC_E_BAD_KEY;
-	if (EVP_PKEY_derive_set_peer_ex(ctx, peer, 1) <= 0)
+	if (tep->group && !ec_point_valid(peer))
+		goto out;
+	if (EVP_PKEY_derive_set_peer_ex(ctx, peer, 0) <= 0)
 		goto out;
 	/* OpenSSL refuses an all-zero X25519/X448 result (RFC 7748 §6): a peer fault. */
 	if (EVP_PKEY_derive(ctx, es, &es_len) <= 0 || es_len != tep->es_len)
