@@ -5,6 +5,9 @@
       one JSON object per TCP packet: time, ip, src, dst, sport, dport, flags,
       seq, ack, win, options [{"kind": k, "data": hex}] in header order (NOP
       and EOL included), len (payload length), payload (hex).
+  pcap.py summary FILE [--port P]
+      one line per TCP packet, for grep and awk in tests:
+      "SRC SPORT DST DPORT FLAGS seq=N ack=N win=N len=N opts=2:05b4,1:,69:2021"
   pcap.py grep FILE STRING [--port P]
       exit 0 if STRING occurs in some TCP payload (or in a reassembled
       stream, so a marker split across segments is found too), 1 if not.
@@ -197,6 +200,18 @@ def cmd_packets(args):
     return 0
 
 
+def cmd_summary(args):
+    for p in tcp_packets(args.file):
+        if port_match(p, args.port):
+            opts = ",".join("%d:%s" % (o["kind"], o["data"]) for o in p["options"])
+            print(
+                p["src"], p["sport"], p["dst"], p["dport"], p["flags"],
+                "seq=%d ack=%d win=%d len=%d opts=%s"
+                % (p["seq"], p["ack"], p["win"], p["len"], opts),
+            )
+    return 0
+
+
 def reassemble(packets):
     """Payload bytes of one direction, in sequence order, each byte once.
 
@@ -281,6 +296,10 @@ def main():
     p.add_argument("--port", type=int)
     p.add_argument("--max-payload", type=int, metavar="N")
     p.set_defaults(fn=cmd_packets)
+    p = sub.add_parser("summary", help="one line per TCP packet")
+    p.add_argument("file")
+    p.add_argument("--port", type=int)
+    p.set_defaults(fn=cmd_summary)
     p = sub.add_parser("grep", help="exit 0 if STRING is in a TCP payload")
     p.add_argument("file")
     p.add_argument("string")

@@ -358,6 +358,7 @@ tb_capture_start() { # NAME [IFACE] [FILTER...]
 	local name=$1 ifc=${2:-a0} pid
 	shift $(($# < 2 ? $# : 2))
 	local err=$TB_DIR/$name.tcpdump.log
+	: >"$err"
 	tb__enter M
 	# A large buffer: at veth speed with 64 KB GSO packets the default 2 MiB
 	# ring overflows within a few MiB of transfer. Raise it for bigger captures.
@@ -377,19 +378,31 @@ tb_capture_start() { # NAME [IFACE] [FILTER...]
 	done
 }
 
-# Stop a capture (SIGINT, so the file is complete); echoes the pcap path.
-tb_capture_stop() { # NAME
-	local pidf=$TB_DIR/$1.capture.pid
-	if [[ -f $pidf ]]; then
-		sleep 0.2 # let the last packets of the test reach the file
-		tb_stop_pid "$(cat "$pidf")" 5 INT
-		rm -f "$pidf"
-		if grep -q "^[1-9][0-9]* packets dropped by kernel" "$TB_DIR/$1.tcpdump.log"; then
-			tb_log "capture '$1' is incomplete: $(grep 'dropped by kernel' \
-				"$TB_DIR/$1.tcpdump.log")"
+# Stop captures (SIGINT, so the files are complete); echoes each pcap path,
+# one a line. Warns if tcpdump reports packets dropped by the kernel.
+tb_capture_stop() { # NAME...
+	local name pidf pid
+	sleep 0.2 # let the last packets of the test reach the files
+	for name in "$@"; do
+		pidf=$TB_DIR/$name.capture.pid
+		[[ -f $pidf ]] && kill -INT "$(cat "$pidf")" 2>/dev/null
+	done
+	for name in "$@"; do
+		pidf=$TB_DIR/$name.capture.pid
+		if [[ -f $pidf ]]; then
+			pid=$(cat "$pidf")
+			if ! tb_wait 5 eval "! tb_alive $pid"; then
+				kill -KILL "$pid" 2>/dev/null
+				tb_log "capture '$name': tcpdump ignored SIGINT, killed"
+			fi
+			rm -f "$pidf"
+			if grep -q "^[1-9][0-9]* packets dropped by kernel" "$TB_DIR/$name.tcpdump.log"; then
+				tb_log "capture '$name' is incomplete: $(grep 'dropped by kernel' \
+					"$TB_DIR/$name.tcpdump.log")"
+			fi
 		fi
-	fi
-	echo "$TB_DIR/$1.pcap"
+		echo "$TB_DIR/$name.pcap"
+	done
 }
 
 # ---------------------------------------------------------------- middlebox (in M)
