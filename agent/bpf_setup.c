@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +13,18 @@
 #include "bpf_setup.h"
 #include "sockops.skel.h"
 #include "ingress.skel.h"
+#include "tc_ingress.skel.h"
+
+/* Our TC filter: a fixed handle and priority, so a restart replaces it. */
+#define TC_HANDLE 0x7463
+#define TC_PRIO	  0x7463
 
 struct bpf_state {
 	struct sockops *sockops;
 	struct ingress *ingress;
+	struct tc_ingress *tc;
+	int tc_ifindex[TCPCRYPT_MAX_IFACES]; /* where our TC filter is attached */
+	bool tc_hook_created[TCPCRYPT_MAX_IFACES];
 	struct bpf_link *cg_link;
 	int xdp_fds[TCPCRYPT_MAX_IFACES]; /* XDP bpf_link fds; closing one detaches */
 	int cg_fd;
@@ -74,6 +83,46 @@ static void explain_load_error(const char *what, int err)
 				"(remove it and retry)\n");
 }
 
+static int tc_attach(struct bpf_state *st, int i, int ifindex, const char *ifname)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO,
+		    .flags = BPF_TC_F_REPLACE,
+		    .prog_fd = bpf_program__fd(st->tc->progs.tcpcrypt_tc_ingress));
+	int err = bpf_tc_hook_create(&hook);
+
+	if (err && err != -EEXIST) {
+		fprintf(stderr, "tcpcryptd: creating the clsact qdisc on %s failed: %s\n", ifname,
+			strerror(-err));
+		return -1;
+	}
+	st->tc_hook_created[i] = !err;
+	err = bpf_tc_attach(&hook, &opts);
+	if (err) {
+		fprintf(stderr, "tcpcryptd: attaching TC ingress to %s failed: %s\n", ifname,
+			strerror(-err));
+		return -1;
+	}
+	st->tc_ifindex[i] = ifindex;
+	return 0;
+}
+
+static void tc_detach(struct bpf_state *st, int i)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = st->tc_ifindex[i],
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO);
+
+	if (!st->tc_ifindex[i])
+		return;
+	bpf_tc_detach(&hook, &opts);
+	if (st->tc_hook_created[i]) {
+		/* only a clsact we created, and only if nothing else uses it */
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+	}
+}
+
 struct bpf_state *bpf_setup(const struct agent_opts *o)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = o->pin_dir);
@@ -88,7 +137,8 @@ struct bpf_state *bpf_setup(const struct agent_opts *o)
 		st->xdp_fds[i] = -1;
 	st->sockops = sockops__open_opts(&open_opts);
 	st->ingress = ingress__open_opts(&open_opts);
-	if (!st->sockops || !st->ingress) {
+	st->tc = tc_ingress__open_opts(&open_opts);
+	if (!st->sockops || !st->ingress || !st->tc) {
 		fprintf(stderr, "tcpcryptd: opening the BPF objects failed: %s\n", strerror(errno));
 		goto fail;
 	}
@@ -100,6 +150,11 @@ struct bpf_state *bpf_setup(const struct agent_opts *o)
 	err = ingress__load(st->ingress);
 	if (err) {
 		explain_load_error("XDP ingress", err);
+		goto fail;
+	}
+	err = tc_ingress__load(st->tc);
+	if (err) {
+		explain_load_error("TC ingress", err);
 		goto fail;
 	}
 	/* not enabled until everything is attached */
@@ -125,6 +180,9 @@ struct bpf_state *bpf_setup(const struct agent_opts *o)
 			goto fail;
 		}
 	}
+	for (int i = 0; i < o->nifaces; i++)
+		if (tc_attach(st, i, if_nametoindex(o->ifnames[i]), o->ifnames[i]))
+			goto fail;
 	st->cg_fd = open(o->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (st->cg_fd < 0) {
 		fprintf(stderr, "tcpcryptd: cannot open cgroup %s: %s\n", o->cgroup,
@@ -169,6 +227,8 @@ void bpf_teardown(struct bpf_state *st, const struct agent_opts *o)
 	}
 	bpf_link__destroy(st->cg_link);
 	for (int i = 0; i < TCPCRYPT_MAX_IFACES; i++)
+		tc_detach(st, i);
+	for (int i = 0; i < TCPCRYPT_MAX_IFACES; i++)
 		if (st->xdp_fds[i] >= 0)
 			close(st->xdp_fds[i]);
 	if (st->cg_fd >= 0)
@@ -177,7 +237,10 @@ void bpf_teardown(struct bpf_state *st, const struct agent_opts *o)
 		unpin_all(st->sockops->obj);
 	if (st->ingress)
 		unpin_all(st->ingress->obj);
+	if (st->tc)
+		unpin_all(st->tc->obj);
 	sockops__destroy(st->sockops);
 	ingress__destroy(st->ingress);
+	tc_ingress__destroy(st->tc);
 	free(st);
 }

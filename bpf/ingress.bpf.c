@@ -6,308 +6,53 @@
  *    side of ENO answers only connections that have a data path (never
  *    loopback or local traffic): sock_ops cannot see the ingress interface
  *    of a request socket.
- * 2. Enforces the `require` port policy before the stack sees a segment
- *    that would let a connection go on in plaintext:
- *    - a SYN to a require port that cannot negotiate is answered with a
- *      RST (XDP_TX), so the client's connect() fails at once;
- *    - a SYN-ACK answering our require connection that cannot negotiate is
- *      turned into a RST for the local stack (connect() fails with
- *      ECONNREFUSED before the application can send a byte);
- *    - a third ACK without ENO on a require port (option stripped on the
- *      way, RFC 8547 §4.6) is turned into a RST that drops the embryonic
- *      connection, so accept() never returns it.
+ * 2. Enforces the `require` port policy on segments that would let one of
+ *    our connections go on in plaintext, before the stack sees them:
+ *    - a SYN-ACK answering our require connection that cannot complete ENO
+ *      becomes a RST for the local stack: connect() fails (ECONNREFUSED)
+ *      before the application can send a byte;
+ *    - a third ACK of a passive require connection whose ENO failed (no ENO
+ *      in the ACK, RFC 8547 §4.6, or none usable in the SYN) becomes a RST
+ *      that drops the embryonic connection, so accept() never returns it.
+ *    (A failing SYN to a require port is answered with a RST by the TC
+ *    ingress program, which, unlike XDP_TX on veth, can transmit anywhere.)
  * Everything else is passed on to the stack untouched.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-#include "maps.bpf.h"
-
-#define ETH_P_IP     0x0800
-#define ETH_P_IPV6   0x86DD
-#define IPPROTO_TCP_ 6
+#include "pkt.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
-
-struct scratch {
-	struct eno_optbuf opts;
-	struct eno_optbuf opt;
-	struct eno_optbuf local_opt;
-	struct eno_syn peer;
-	struct eno_syn local;
-	struct eno_result res;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct scratch);
-} ingress_scratch SEC(".maps");
-
-struct pkt {
-	struct ethhdr *eth;
-	struct iphdr *ip;    /* IPv4 only */
-	struct ipv6hdr *ip6; /* IPv6 only */
-	struct tcphdr *th;
-	struct flow_key k; /* from this host's point of view */
-};
-
-static __always_inline int parse(struct xdp_md *ctx, struct pkt *p)
-{
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-
-	p->eth = data;
-	if ((void *)(p->eth + 1) > end)
-		return -1;
-	if (p->eth->h_proto == bpf_htons(ETH_P_IP)) {
-		p->ip = (void *)(p->eth + 1);
-		if ((void *)(p->ip + 1) > end || p->ip->protocol != IPPROTO_TCP_ || p->ip->ihl != 5)
-			return -1;
-		if (p->ip->frag_off & bpf_htons(0x3fff))
-			return -1;
-		p->th = (void *)(p->ip + 1);
-		p->k.family = AF_INET;
-		p->k.laddr[0] = p->ip->daddr;
-		p->k.raddr[0] = p->ip->saddr;
-	} else if (p->eth->h_proto == bpf_htons(ETH_P_IPV6)) {
-		p->ip6 = (void *)(p->eth + 1);
-		if ((void *)(p->ip6 + 1) > end || p->ip6->nexthdr != IPPROTO_TCP_)
-			return -1;
-		p->th = (void *)(p->ip6 + 1);
-		p->k.family = AF_INET6;
-		__builtin_memcpy(p->k.laddr, &p->ip6->daddr, 16);
-		__builtin_memcpy(p->k.raddr, &p->ip6->saddr, 16);
-	} else {
-		return -1;
-	}
-	if ((void *)(p->th + 1) > end)
-		return -1;
-	p->k.lport = bpf_ntohs(p->th->dest);
-	p->k.rport = bpf_ntohs(p->th->source);
-	return 0;
-}
-
-/* Copy the TCP option area into ob; returns its length or -1. */
-static __always_inline int load_opts(struct xdp_md *ctx, struct tcphdr *th, struct eno_optbuf *ob)
-{
-	void *end = (void *)(long)ctx->data_end;
-	__u32 n = th->doff * 4;
-
-	if (n < sizeof(*th) || n > sizeof(*th) + ENO_OPT_MAX)
-		return -1;
-	n -= sizeof(*th);
-	for (__u32 i = 0; i < ENO_OPT_MAX; i++) {
-		__u8 *b = (__u8 *)(th + 1) + i;
-
-		if (i >= n)
-			break;
-		if ((void *)(b + 1) > end)
-			return -1;
-		ob->b[i] = *b;
-	}
-	return n;
-}
-
-/* Parse the single well-formed ENO option of a SYN into s->peer; ENO_OK or why not. */
-static __always_inline int peer_syn_option(struct xdp_md *ctx, struct tcphdr *th, struct scratch *s)
-{
-	struct eno_scan sc;
-	int optlen;
-
-	__builtin_memset(&s->opts, 0, sizeof(s->opts));
-	optlen = load_opts(ctx, th, &s->opts);
-	if (optlen < 0)
-		return ENO_FAIL_MALFORMED;
-	eno_scan_opts(&s->opts, optlen, &sc);
-	if (sc.count == 0)
-		return sc.bad ? ENO_FAIL_MALFORMED : ENO_FAIL_ABSENT;
-	if (sc.count > 1)
-		return ENO_FAIL_MULTIPLE;
-	if (sc.bad)
-		return ENO_FAIL_MALFORMED;
-	__builtin_memset(&s->opt, 0, sizeof(s->opt));
-	for (__u32 i = 0; i < ENO_OPT_MAX; i++) {
-		if (i >= sc.len)
-			break;
-		s->opt.b[i] = s->opts.b[ENO_IDX(sc.off + i)];
-	}
-	return eno_parse_syn(&s->opt, &s->peer);
-}
-
-/* Would sock_ops, as host B, negotiate with this SYN? (mirrors on_synack_first) */
-static __always_inline int syn_negotiable(struct xdp_md *ctx, struct pkt *p,
-					  const struct tcpcrypt_config *c, struct scratch *s)
-{
-	if (peer_syn_option(ctx, p->th, s) != ENO_OK)
-		return 0;
-	if (s->peer.global & ENO_GOPT_B)
-		return 0;
-	if (c->need_peer_a && !(s->peer.global & ENO_GOPT_A))
-		return 0;
-	return eno_choose(&s->peer, &c->teps) != 0;
-}
-
-/* Would this SYN-ACK complete ENO for our SYN (as host A)? */
-static __always_inline int synack_negotiable(struct xdp_md *ctx, struct pkt *p,
-					     const struct flow_info *fi,
-					     const struct tcpcrypt_config *c, struct scratch *s)
-{
-	if (peer_syn_option(ctx, p->th, s) != ENO_OK)
-		return 0;
-	__builtin_memset(&s->local_opt, 0, sizeof(s->local_opt));
-	for (__u32 i = 0; i < ENO_OPT_MAX; i++) {
-		if (i >= fi->a_opt_len)
-			break;
-		s->local_opt.b[i] = fi->transcript[i];
-	}
-	if (eno_parse_syn(&s->local_opt, &s->local) != ENO_OK)
-		return 0;
-	return eno_negotiate(&s->local, &s->peer, c->need_peer_a, &s->res) == ENO_OK;
-}
-
-static __always_inline int has_eno(struct xdp_md *ctx, struct tcphdr *th, struct scratch *s)
-{
-	struct eno_scan sc;
-	int optlen;
-
-	__builtin_memset(&s->opts, 0, sizeof(s->opts));
-	optlen = load_opts(ctx, th, &s->opts);
-	if (optlen < 0)
-		return 0;
-	eno_scan_opts(&s->opts, optlen, &sc);
-	return sc.count > 0;
-}
-
-static __always_inline __u16 csum_fold(__u64 sum)
-{
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum;
-}
-
-/* Replace the TCP flags of a segment in place (RFC 1624 incremental checksum). */
-static __always_inline void set_tcp_flags(struct tcphdr *th, __u8 flags)
-{
-	__u16 *word = (__u16 *)((__u8 *)th + 12);
-	__u16 old = *word, new;
-
-	((__u8 *)th)[13] = flags;
-	new = *word;
-	th->check = csum_fold((__u16)~th->check + (__u64)(__u16)~old + new);
-}
-
-#define TH_FIN 0x01
-#define TH_SYN 0x02
-#define TH_RST 0x04
-#define TH_ACK 0x10
-
-/* Answer the SYN in the packet with a RST|ACK, in place: returns XDP_TX or XDP_PASS. */
-static __always_inline int reply_rst(struct xdp_md *ctx, struct pkt *p)
-{
-	void *data = (void *)(long)ctx->data;
-	__u32 l3 = p->ip ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
-	__u32 len = sizeof(struct ethhdr) + l3 + sizeof(struct tcphdr);
-	__u32 ack = bpf_ntohl(p->th->seq) + 1;
-	struct tcphdr th = {};
-	__u8 mac[6];
-	__u64 sum;
-	int delta = (int)len - (int)((long)ctx->data_end - (long)data);
-
-	__builtin_memcpy(mac, p->eth->h_source, 6);
-	__builtin_memcpy(p->eth->h_source, p->eth->h_dest, 6);
-	__builtin_memcpy(p->eth->h_dest, mac, 6);
-	th.source = p->th->dest;
-	th.dest = p->th->source;
-	th.ack_seq = bpf_htonl(ack);
-	th.doff = 5;
-	th.rst = 1;
-	th.ack = 1;
-	if (!p->ip && !p->ip6)
-		return XDP_PASS;
-	if (p->ip) {
-		struct {
-			__be32 saddr, daddr;
-			__u8 zero, proto;
-			__be16 len;
-		} ph = {p->ip->daddr, p->ip->saddr, 0, IPPROTO_TCP_, bpf_htons(sizeof(th))};
-		__be32 a = p->ip->saddr;
-
-		p->ip->saddr = p->ip->daddr;
-		p->ip->daddr = a;
-		p->ip->ttl = 64;
-		p->ip->tot_len = bpf_htons(sizeof(struct iphdr) + sizeof(th));
-		p->ip->check = 0;
-		p->ip->check =
-		    csum_fold(bpf_csum_diff(NULL, 0, (__be32 *)p->ip, sizeof(*p->ip), 0));
-		sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
-	} else {
-		struct {
-			struct in6_addr saddr, daddr;
-			__be32 len;
-			__u8 zero[3], proto;
-		} ph = {};
-		struct in6_addr a;
-
-		if (!p->ip6) /* for the verifier, which does not track the pair */
-			return XDP_PASS;
-		a = p->ip6->saddr;
-
-		p->ip6->saddr = p->ip6->daddr;
-		p->ip6->daddr = a;
-		p->ip6->hop_limit = 64;
-		p->ip6->payload_len = bpf_htons(sizeof(th));
-		ph.saddr = p->ip6->saddr;
-		ph.daddr = p->ip6->daddr;
-		ph.len = bpf_htonl(sizeof(th));
-		ph.proto = IPPROTO_TCP_;
-		sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
-	}
-	sum = bpf_csum_diff(NULL, 0, (__be32 *)&th, sizeof(th), sum);
-	th.check = csum_fold(sum);
-	*p->th = th;
-	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
-		return XDP_DROP;
-	return XDP_TX;
-}
 
 SEC("xdp")
 int tcpcrypt_ingress(struct xdp_md *ctx)
 {
+	void *end = (void *)(long)ctx->data_end;
 	struct tcpcrypt_config *c;
+	struct flow_info *fi;
 	struct pkt p = {};
 	struct scratch *s;
-	__u32 zero = 0;
-	struct flow_info *fi;
 
-	if (parse(ctx, &p))
+	if (parse((void *)(long)ctx->data, end, &p))
 		return XDP_PASS;
 	if (p.th->syn && !p.th->ack) {
 		__u32 ifindex = ctx->ingress_ifindex;
 
 		bpf_map_update_elem(&syn_seen, &p.k, &ifindex, BPF_ANY);
+		return XDP_PASS;
 	}
-	if (!p.th->syn && !(p.th->ack && !p.th->rst && !p.th->fin))
+	if (!p.th->ack || p.th->rst || p.th->fin)
 		return XDP_PASS;
 	c = get_config();
 	if (!c)
 		return XDP_PASS;
-	s = bpf_map_lookup_elem(&ingress_scratch, &zero);
-	if (!s)
-		return XDP_PASS;
-	if (p.th->syn && !p.th->ack) {
-		if (port_policy(c, p.k.lport) != POLICY_REQUIRE || syn_negotiable(ctx, &p, c, s))
-			return XDP_PASS;
-		STAT_INC(require_reset);
-		return reply_rst(ctx, &p);
-	}
 	if (p.th->syn) { /* SYN-ACK */
 		fi = bpf_map_lookup_elem(&flows, &p.k);
 		if (!fi || fi->state != FLOW_NEGOTIATING || fi->policy != POLICY_REQUIRE)
 			return XDP_PASS;
-		if (synack_negotiable(ctx, &p, fi, c, s))
+		s = pkt_scratch_get();
+		if (!s || synack_negotiable(end, &p, fi, c, s))
 			return XDP_PASS;
 		STAT_INC(require_reset);
 		set_tcp_flags(p.th, TH_RST | TH_ACK);
@@ -317,10 +62,13 @@ int tcpcrypt_ingress(struct xdp_md *ctx)
 	if (!c->nrequire && c->default_policy != POLICY_REQUIRE)
 		return XDP_PASS;
 	fi = bpf_map_lookup_elem(&pending, &p.k);
-	if (!fi || fi->state != FLOW_NEGOTIATING || fi->policy != POLICY_REQUIRE)
+	if (!fi || fi->policy != POLICY_REQUIRE)
 		return XDP_PASS;
-	if (has_eno(ctx, p.th, s))
-		return XDP_PASS;
+	if (fi->state == FLOW_NEGOTIATING) {
+		s = pkt_scratch_get();
+		if (!s || has_eno(end, p.th, s))
+			return XDP_PASS;
+	}
 	STAT_INC(require_reset);
 	set_tcp_flags(p.th, TH_RST);
 	return XDP_PASS;

@@ -61,9 +61,8 @@ static __always_inline void key_from_skops(const struct bpf_sock_ops *skops, str
 	 * IPv4 on an IPv6 socket (v4-mapped) is keyed as IPv4, as the XDP
 	 * program sees it on the wire.
 	 */
-	if (skops->family == AF_INET ||
-	    (skops->remote_ip6[0] == 0 && skops->remote_ip6[1] == 0 &&
-	     skops->remote_ip6[2] == bpf_htonl(0xffff))) {
+	if (skops->family == AF_INET || (skops->remote_ip6[0] == 0 && skops->remote_ip6[1] == 0 &&
+					 skops->remote_ip6[2] == bpf_htonl(0xffff))) {
 		k->family = AF_INET;
 		k->laddr[0] = skops->local_ip4;
 		k->raddr[0] = skops->remote_ip4;
@@ -520,7 +519,12 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 	s->fi = *fi;
 	bpf_map_delete_elem(&pending, &k);
 	fi = &s->fi;
-	if (fi->state == FLOW_NEGOTIATING) {
+	if (fi->state == FLOW_PLAIN) {
+		/* ENO failed on A's SYN: plain TCP, not worth an entry (counted) */
+		set_cb_flags(skops, 0);
+		return;
+	}
+	{
 		__builtin_memset(&s->opts, 0, sizeof(s->opts));
 		optlen = load_skb_opts(skops, &s->opts);
 		eno_scan_opts(&s->opts, optlen < 0 ? 0 : optlen, &sc);

