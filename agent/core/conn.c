@@ -550,7 +550,7 @@ int tc_conn_new(struct tc_conn **out, const struct tc_conn_config *cfg,
 out:
 	/* A secret taken from the cache is never used twice, whatever happened (§3.5). */
 	if (eno->ticket)
-		(void)0;
+		tc_sc_ticket_wipe(eno->ticket);
 	tc_conn_free(c);
 	return err;
 }
