@@ -115,17 +115,24 @@ tb_pass "8 MiB transfer: sha256 identical; SYN options and stream seen in M's ca
 
 # --- pcap.py grep, IPv6 transfer with a marker
 tb_capture_start marker a0 "tcp port 5002"
+tb_capture_start sll2 any --time-stamp-precision=nano tcp port 5002
+tb_capture_start sll any -y LINUX_SLL tcp port 5002
 tb_bg B "$TB_DIR/socat6.log" socat -u TCP6-LISTEN:5002 "OPEN:$TB_DIR/recv6,creat,trunc" >/dev/null
 tb_wait_port B 5002
 printf 'hello MARKER-7c1e over v6\n' | tb_exec A socat -u - "TCP6:[$TB_B6]:5002"
-pcap=$(tb_capture_stop marker)
+{ read -r pcap && read -r sll2 && read -r sll; } < <(tb_capture_stop marker sll2 sll)
+tb_assert_eq "4d3cb2a1 14010000" "$(od -An -tx1 -N24 "$sll2" | tr -d ' \n' | sed -E 's/^(.{8}).{32}(.{8})$/\1 \2/')" \
+	"nanosecond pcap with link type SLL2 (276)"
+for f in "$sll2" "$sll"; do
+	pcap grep "$f" MARKER-7c1e || tb_fail "pcap.py grep misses the marker in $f"
+done
 pcap grep "$pcap" MARKER-7c1e || tb_fail "pcap.py grep misses a marker in the capture"
 rc=0
 pcap grep "$pcap" MARKER-absent || rc=$?
 tb_assert_eq 1 "$rc" "pcap.py grep of an absent string"
 tb_assert_match '"ip": 6' "$(pcap packets "$pcap" --max-payload 4 | sed -n 1p)" \
 	"pcap.py reports IPv6"
-tb_pass "pcap.py grep finds a marker sent over IPv6 and not an absent one"
+tb_pass "pcap.py grep finds a marker sent over IPv6 (Ethernet, SLL, SLL2/ns) and not an absent one"
 
 # --- middlebox helpers on the wire
 crafted_round plain
@@ -162,6 +169,8 @@ tb_exec A ping -c 1 -W 1 -M "do" -s 1300 "$TB_B4" >/dev/null 2>&1 && tb_fail "MT
 tb_exec A ping -c 1 -W 1 -M "do" -s 1200 "$TB_B4" >/dev/null || tb_fail "ping under MTU 1280"
 tb_netem b0 "loss 100%"
 tb_exec A ping -c 1 -W 1 "$TB_B4" >/dev/null 2>&1 && tb_fail "tb_netem loss 100% lets packets pass"
+tb_middlebox_clear
+tb_exec A ping -c 1 -W 1 "$TB_B4" >/dev/null 2>&1 && tb_fail "tb_middlebox_clear removed tb_netem"
 tb_netem_clear b0
 tb_exec A ping -c 1 -W 1 "$TB_B4" >/dev/null || tb_fail "tb_netem_clear did not restore the path"
 tb_netem b0 "duplicate 100%"
