@@ -12,6 +12,18 @@
 # /sys and hides /sys/fs/bpf and the cgroup2 mount) and moved into the host's
 # cgroup before exec, so sock_ops programs attached there see their sockets.
 # Works under `set -euo pipefail`. TB_KEEP=1 keeps the scratch dir $TB_DIR.
+# tb_init owns the EXIT/INT/TERM/ERR traps: register extra clean-up with tb_defer.
+#
+#   tb_init, tb_create [--hosts "A B C"], tb_cleanup [RC], tb_defer CMD
+#   tb_exec HOST CMD..., tb_bg HOST LOG CMD... (echoes PID), tb_stop_pid PID,
+#   tb_alive PID, tb_wait SECS CMD..., tb_wait_port HOST PORT
+#   tb_agent_start HOST [ARGS], tb_agent_stop HOST, tb_agent_kill9 HOST,
+#   tb_agent_pid HOST, tb_ctl HOST ARGS...  (TB_AGENT/TB_CTL override binaries)
+#   tb_capture_start NAME [IFACE] [FILTER...], tb_capture_stop NAME...
+#   tb_strip_eno a2b|b2a, tb_drop_eno_syn, tb_middlebox_clear, tb_mtu IFACE MTU,
+#   tb_netem IFACE SPEC, tb_netem_clear IFACE, tb_has_netem
+#   tb_fail, tb_pass, tb_skip, tb_log, tb_assert_eq/_ne/_match/_same_file,
+#   tb_require_root, tb_require_agent, tb_sha256 FILE, tb_mkdata FILE MIB
 
 TB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TB_CGROUP_ROOT=${TB_CGROUP_ROOT:-/sys/fs/cgroup/unified}
@@ -228,7 +240,7 @@ tb__add_host() { # HOST (A, B or C)
 # started with & is the process itself (nsenter and sh exec), not a subshell.
 tb__enter() { # HOST
 	local ns v=TB_CG_$1
-	ns=$(tb__ns "$1")
+	ns=$(tb__ns "$1") || exit 1
 	TB__ARGV=(nsenter --net="/run/netns/$ns" --)
 	if [[ $1 != M ]]; then
 		# shellcheck disable=SC2016 # $$ and $@ are for the inner sh
@@ -421,23 +433,40 @@ tb__m_if() { # a2b|b2a|IFACE -> ingress interface in M
 	esac
 }
 
+# The middlebox rules live in their own mangle chain, jumped to from FORWARD,
+# so that tb_middlebox_clear leaves tb_netem's rules alone.
+tb__middlebox_chain() {
+	local t
+	for t in "$TB_TABLES" "$TB_TABLES6"; do
+		if ! tb_exec M "$t" -w -t mangle -n -L TB_MIDDLEBOX >/dev/null 2>&1; then
+			tb_exec M "$t" -w -t mangle -N TB_MIDDLEBOX
+			tb_exec M "$t" -w -t mangle -A FORWARD -j TB_MIDDLEBOX
+		fi
+	done
+}
+
 # Replace the TCP-ENO option (kind 69) by NOPs in packets entering M on the
 # sending side: DIR is a2b (from A) or b2a (from B), or an M interface name.
+# Verified on the wire with iptables-nft: xt_TCPOPTSTRIP works, IPv4 and IPv6.
 tb_strip_eno() { # DIR
-	tb__tables46 -t mangle -A FORWARD -i "$(tb__m_if "$1")" -p tcp \
+	tb__middlebox_chain
+	tb__tables46 -t mangle -A TB_MIDDLEBOX -i "$(tb__m_if "$1")" -p tcp \
 		-j TCPOPTSTRIP --strip-options 69
 }
 
-# Drop, in M, every SYN (and SYN-ACK) that carries option 69, both directions.
+# Drop, in M, every SYN and SYN-ACK that carries option 69, both directions
+# (xt_tcpudp --tcp-option; other SYNs pass).
 tb_drop_eno_syn() {
-	tb__tables46 -t mangle -A FORWARD -p tcp --syn --tcp-option 69 -j DROP
-	tb__tables46 -t mangle -A FORWARD -p tcp --tcp-flags SYN,ACK,RST SYN,ACK \
+	tb__middlebox_chain
+	tb__tables46 -t mangle -A TB_MIDDLEBOX -p tcp --syn --tcp-option 69 -j DROP
+	tb__tables46 -t mangle -A TB_MIDDLEBOX -p tcp --tcp-flags SYN,ACK,RST SYN,ACK \
 		--tcp-option 69 -j DROP
 }
 
-# Remove every middlebox rule added with tb_strip_eno / tb_drop_eno_syn.
+# Remove every rule added with tb_strip_eno / tb_drop_eno_syn.
 tb_middlebox_clear() {
-	tb__tables46 -t mangle -F FORWARD
+	tb__middlebox_chain
+	tb__tables46 -t mangle -F TB_MIDDLEBOX
 }
 
 # Set the MTU of both ends of the link behind M's IFACE (a0, b0, c0).
@@ -449,9 +478,16 @@ tb_mtu() { # IFACE MTU
 	tb_exec "$h" ip link set dev eth0 mtu "$2"
 }
 
+# True if the kernel has sch_netem (delay, reorder, ... need it).
+tb_has_netem() {
+	tb_exec M tc qdisc replace dev lo root netem delay 0ms 2>/dev/null || return 1
+	tb_exec M tc qdisc del dev lo root 2>/dev/null || true
+}
+
 # Impair packets leaving M through IFACE, like `tc qdisc replace ... netem SPEC`.
-# This kernel has no sch_netem, so when tc refuses, "loss P%" and "duplicate P%"
-# are emulated with iptables statistic/DROP/TEE in M; anything else fails.
+# Without sch_netem (as on the reference VM: CONFIG_NET_SCH_NETEM unset),
+# "loss P%" and "duplicate P%" are emulated with iptables statistic/DROP/TEE
+# on forwarded packets; other impairments fail (check tb_has_netem first).
 tb_netem() { # IFACE "SPEC"
 	local ifc=$1 spec=$2
 	# shellcheck disable=SC2086 # SPEC is a word list, as for tc
@@ -497,7 +533,7 @@ tb_netem_clear() { # IFACE
 	tb_exec M tc qdisc del dev "$ifc" root 2>/dev/null || true
 	for t in "$TB_TABLES" "$TB_TABLES6"; do
 		if tb_exec M "$t" -w -t mangle -n -L "$chain" >/dev/null 2>&1; then
-			tb_exec M "$t" -w -t mangle -D FORWARD -o "$ifc" -j "$chain"
+			tb_exec M "$t" -w -t mangle -D FORWARD -o "$ifc" -j "$chain" 2>/dev/null || true
 			tb_exec M "$t" -w -t mangle -F "$chain"
 			tb_exec M "$t" -w -t mangle -X "$chain"
 		fi
