@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,7 +224,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 }
 
 /* Everything that can be checked before touching BPF, each with its remedy. */
-static int check_environment(struct agent_opts *o)
+static int check_environment(struct agent_opts *o, bool *pin_created)
 {
 	struct statfs st;
 
@@ -243,11 +244,6 @@ static int check_environment(struct agent_opts *o)
 			"tcpcryptd: %s is not on a bpffs; mount one: mount -t bpf bpf "
 			"/sys/fs/bpf (or choose --pin-dir)\n",
 			o->pin_dir);
-		return -1;
-	}
-	if (mkdir(o->pin_dir, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "tcpcryptd: cannot create pin directory %s: %s\n", o->pin_dir,
-			strerror(errno));
 		return -1;
 	}
 	if (!o->cgroup) {
@@ -283,6 +279,14 @@ static int check_environment(struct agent_opts *o)
 			return -1;
 		}
 	}
+	/* last, so that a failed check leaves nothing behind */
+	if (mkdir(o->pin_dir, 0700) == 0) {
+		*pin_created = true;
+	} else if (errno != EEXIST) {
+		fprintf(stderr, "tcpcryptd: cannot create pin directory %s: %s\n", o->pin_dir,
+			strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -290,13 +294,14 @@ int main(int argc, char **argv)
 {
 	struct agent_opts o = {};
 	struct bpf_state *st;
+	bool pin_created = false;
 	sigset_t sigs;
 	int lock_fd, rc;
 
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc;
-	if (check_environment(&o))
+	if (check_environment(&o, &pin_created))
 		return 1;
 	lock_fd = pindir_lock(o.pin_dir);
 	if (lock_fd < 0) {
@@ -308,6 +313,8 @@ int main(int argc, char **argv)
 		else
 			fprintf(stderr, "tcpcryptd: cannot lock %s: %s\n", o.pin_dir,
 				strerror(errno));
+		if (pin_created)
+			rmdir(o.pin_dir);
 		return 1;
 	}
 	libbpf_set_print(libbpf_log);
@@ -319,7 +326,8 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	st = bpf_setup(&o);
 	if (!st) {
-		rmdir(o.pin_dir);
+		if (pin_created)
+			rmdir(o.pin_dir);
 		return 1;
 	}
 	fprintf(stderr, "tcpcryptd: running (pid %d): pin-dir %s, cgroup %s, interfaces", getpid(),
@@ -336,7 +344,8 @@ int main(int argc, char **argv)
 		}
 	}
 	bpf_teardown(st, &o);
-	rmdir(o.pin_dir);
+	if (pin_created)
+		rmdir(o.pin_dir);
 	close(lock_fd);
 	fprintf(stderr, "tcpcryptd: stopped\n");
 	return 0;
