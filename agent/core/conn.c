@@ -27,6 +27,8 @@ struct tc_conn {
 	bool resumed;
 	struct tc_sesscache *cache;
 	struct tc_sc_ref cache_ref;
+	uint8_t ss_next[TC_K_LEN]; /* ss[1], cached once the peer proved its keys */
+	bool cache_pending;
 	struct tc_peer peer;
 	unsigned policy, events;
 	size_t max_frame_data, max_buffer;
@@ -220,9 +222,8 @@ static int handshake(struct tc_conn *c)
 	err = keys_ready(c, res.aead, &res.keys, c->hs.msg_len, peer_len);
 	if (err)
 		goto out;
-	if (c->cache)
-		err = tc_sc_insert(c->cache, &c->peer, c->role, c->tep->id, res.aead->id,
-				   res.keys.ss_next, 1, c->policy, &c->cache_ref);
+	memcpy(c->ss_next, res.keys.ss_next, TC_K_LEN);
+	c->cache_pending = c->cache != NULL;
 out:
 	/* Forward secrecy: the ephemeral private key is not needed any more (§3.3). */
 	tc_tep_key_free(&c->hs.key);
@@ -265,6 +266,20 @@ static int input_init(struct tc_conn *c, const uint8_t *in, size_t len)
 	return r ? r : (int)n;
 }
 
+/*
+ * §3.5: cache ss[1] of a fresh session, but only once a frame from the peer
+ * authenticated, so that a tampered exchange cannot displace a good chain.
+ */
+static int cache_insert(struct tc_conn *c)
+{
+	int err = tc_sc_insert(c->cache, &c->peer, c->role, c->tep->id, c->aead->id, c->ss_next, 1,
+			       c->policy, &c->cache_ref);
+
+	OPENSSL_cleanse(c->ss_next, TC_K_LEN);
+	c->cache_pending = false;
+	return err;
+}
+
 static int input_frames(struct tc_conn *c, const uint8_t *in, size_t len)
 {
 	size_t n = 0;
@@ -279,6 +294,11 @@ static int input_frames(struct tc_conn *c, const uint8_t *in, size_t len)
 			break;
 		if (r < 0)
 			return r;
+		if (c->cache_pending) {
+			r = cache_insert(c);
+			if (r)
+				return r;
+		}
 		if (msg.len) {
 			r = bq_append(&c->readq, msg.data, msg.len);
 			if (r)
@@ -489,6 +509,8 @@ int tc_keylog_format(const struct tc_keylog *kl, char *buf, size_t cap)
 
 void tc_conn_flush_cache(struct tc_conn *c)
 {
+	OPENSSL_cleanse(c->ss_next, TC_K_LEN);
+	c->cache_pending = false;
 	if (c->cache)
 		tc_sc_flush(c->cache, &c->cache_ref);
 }

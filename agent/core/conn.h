@@ -171,7 +171,11 @@ int tc_conn_keylog(const struct tc_conn *c, struct tc_keylog *kl);
  */
 int tc_keylog_format(const struct tc_keylog *kl, char *buf, size_t cap);
 
-/* Erase the cache state this connection used or produced (§3.5 flush). */
+/*
+ * Erase the cache state this connection used or produced (§3.5 flush).  A
+ * fresh session caches its ss[1] when the first frame from the peer
+ * authenticates; after this call it never does.
+ */
 void tc_conn_flush_cache(struct tc_conn *c);
 
 #endif

@@ -508,6 +508,37 @@ T(handshake_matrix_fresh_and_resumed)
 			SEEDED(seed, matrix(teps[t], aeads[a], seed));
 }
 
+/* Many short sessions: empty streams, tiny frames, tiny output caps, any TEP. */
+T(random_short_sessions)
+{
+	uint64_t seed = seed_base();
+
+	for (int i = 0; i < 120; i++, seed++) {
+		SEEDED(seed, {
+			uint64_t r = seed;
+			static const uint8_t teps[] = {TC_TEP_P256, TC_TEP_X25519, TC_TEP_X448};
+			struct tc_conn *c[2];
+			struct host x, y;
+			struct sim s;
+
+			hosts_init(&x, &y);
+			x.cfg.max_frame_data = 1 + rnd(&r) % 300;
+			y.cfg.max_frame_data = 1 + rnd(&r) % 300;
+			conn_fresh(c, &x, &y, teps[rnd(&r) % 3]);
+			sim_init(&s, c, r, rnd(&r) % 3 ? rnd(&r) % 3000 : 0, rnd(&r) % 3000);
+			s.max_piece = 1 + rnd(&r) % 100;
+			/* the smallest cap that fits a frame with data, or random */
+			s.out_cap = rnd(&r) % 2 ? TC_FRAME_OVERHEAD + 1 + rnd(&r) % 64 : 0;
+			s.rekey_every = rnd(&r) % 4;
+			sim_run(&s);
+			check_complete(&s);
+			sim_free(&s);
+			conns_free(c);
+			hosts_free(&x, &y);
+		});
+	}
+}
+
 /* Host x (A) and y (B) after one fresh session, for the resumption tests. */
 static void hosts_with_session(struct host *x, struct host *y, uint64_t seed)
 {
@@ -719,6 +750,8 @@ static void init_tamper(int dir, size_t at, uint64_t seed)
 		CHECK(s.e[0].rx_len == 0 && s.e[1].rx_len == 0 && at >= 4 && at < 8);
 	for (int i = 0; i < 2; i++)
 		CHECK(s.e[i].err == TC_OK || tc_err_is_abort(s.e[i].err));
+	/* No frame authenticated, so neither host cached the broken session's secret. */
+	CHECK_EQ(tc_sc_count(x.cache) + tc_sc_count(y.cache), 0);
 	sim_free(&s);
 	conns_free(c);
 	hosts_free(&x, &y);
