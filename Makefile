@@ -43,7 +43,7 @@ HDRS       := $(wildcard include/*.h agent/*.h agent/core/*.h tools/lib/*.h)
 
 LIBS       := -lbpf -lxdp -lelf -lz -lcrypto
 
-.PHONY: all deps check unit unit-asan integration demo fuzz bench bench-crypto clean format \
+.PHONY: all deps check unit unit-asan integration demo fuzz bench-crypto clean format \
 	install
 .DEFAULT_GOAL := all
 # keep BPF objects and skeletons: they are intermediate files, but useful
@@ -120,9 +120,6 @@ fuzz: deps $(FUZZ_BINS)
 
 demo: deps all
 	@tests/demo.sh
-
-bench: deps all
-	@tests/bench.sh
 
 bench-crypto: deps $(BUILD)/bench_crypto
 	@tests/bench-crypto.sh $(BUILD)/bench_crypto
