@@ -53,6 +53,7 @@ all: $(BUILD)/tcpcryptd $(BUILD)/tcpcryptctl $(BUILD)/libtccore.a
 
 deps:
 	@tools/install-deps.sh
+	@tools/prepare-host.sh
 
 $(BUILD)/vmlinux.h:
 	@mkdir -p $(@D)

@@ -26,6 +26,8 @@
 #   tb_require_root, tb_require_agent, tb_sha256 FILE, tb_mkdata FILE MIB
 
 TB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# the first cgroup v2 mount (Debian: /sys/fs/cgroup; hybrid hosts: .../unified)
+TB_CGROUP_ROOT=${TB_CGROUP_ROOT:-$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)}
 TB_CGROUP_ROOT=${TB_CGROUP_ROOT:-/sys/fs/cgroup/unified}
 TB_BPFFS=${TB_BPFFS:-/sys/fs/bpf}
 TB_TABLES=${TB_TABLES:-iptables}
