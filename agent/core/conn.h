@@ -40,7 +40,7 @@ struct tc_conn_config {
 	 */
 	const uint16_t *aeads;
 	size_t naeads;
-	struct tc_sesscache *cache; /* NULL: no session caching */
+	struct tc_sesscache *cache; /* NULL: no session caching; must outlive the conn */
 	unsigned policy;	    /* enum tc_sc_policy, for this connection */
 	size_t max_frame_data;	    /* data bytes per frame; 0: TC_FRAME_DATA_MAX */
 	size_t max_buffer;	    /* plaintext queued per direction; 0: TC_CONN_BUFFER_DFLT */
