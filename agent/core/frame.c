@@ -167,7 +167,8 @@ void tc_frame_dec_free(struct tc_frame_dec *d)
 
 static int dec_fail(struct tc_frame_dec *d, int err)
 {
-	OPENSSL_cleanse(d->buf, d->have);
+	/* Whatever of the frame was buffered or decrypted is never delivered. */
+	OPENSSL_cleanse(d->buf, sizeof(d->buf));
 	d->have = 0;
 	d->state = TC_DEC_FAIL;
 	d->err = err;
@@ -262,7 +263,6 @@ int tc_frame_dec_feed(struct tc_frame_dec *d, const uint8_t *in, size_t len, siz
 		if (d->have == want && want > TC_FRAME_HDR_LEN)
 			return dec_open(d, d->buf, msg);
 	}
-	*used = n;
 	if (d->offset + d->have >= d->fin_at)
 		return dec_fail(d, TC_E_FIN_NO_FINP);
 	return TC_E_NEED_MORE;
