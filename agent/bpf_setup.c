@@ -11,22 +11,31 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 #include "bpf_setup.h"
+#include "netlink.h"
 #include "sockops.skel.h"
 #include "ingress.skel.h"
-#include "tc_ingress.skel.h"
+#include "tc.skel.h"
+#include "capture.skel.h"
 
-/* Our TC filter: a fixed handle and priority, so a restart replaces it. */
+/* Our TC filters: a fixed handle and priority, so a restart replaces them. */
 #define TC_HANDLE 0x7463
 #define TC_PRIO	  0x7463
+
+struct tc_filter {
+	int ifindex; /* 0: not attached */
+	enum bpf_tc_attach_point point;
+};
 
 struct bpf_state {
 	struct sockops *sockops;
 	struct ingress *ingress;
-	struct tc_ingress *tc;
-	int tc_ifindex[TCPCRYPT_MAX_IFACES]; /* where our TC filter is attached */
-	bool tc_hook_created[TCPCRYPT_MAX_IFACES];
+	struct tc *tc;
+	struct capture *capture;
+	struct tc_filter tc_filters[2 * TCPCRYPT_MAX_IFACES];
+	bool clsact_created[TCPCRYPT_MAX_IFACES];
 	struct bpf_link *cg_link;
-	int xdp_fds[TCPCRYPT_MAX_IFACES]; /* XDP bpf_link fds; closing one detaches */
+	int xdp_fds[2 * TCPCRYPT_MAX_IFACES]; /* XDP bpf_link fds; closing one detaches */
+	char capture_names[TCPCRYPT_MAX_IFACES][IF_NAMESIZE]; /* agent's end of each pair */
 	int cg_fd;
 };
 
@@ -55,20 +64,81 @@ static __u16 count_require(struct bpf_map *ports)
 	return n > 0xffff ? 0xffff : n;
 }
 
-static int ifaces_write(struct bpf_map *map, const struct agent_opts *o)
+static int iface_record(struct bpf_map *map, __u32 ifindex, const struct iface_info *ii,
+			const char *name)
 {
-	for (int i = 0; i < o->nifaces; i++) {
-		__u32 ifindex = if_nametoindex(o->ifnames[i]);
-		__u8 one = 1;
-
-		if (bpf_map__update_elem(map, &ifindex, sizeof(ifindex), &one, sizeof(one),
-					 BPF_ANY)) {
-			fprintf(stderr, "tcpcryptd: cannot record interface %s: %s\n",
-				o->ifnames[i], strerror(errno));
-			return -1;
-		}
+	if (bpf_map__update_elem(map, &ifindex, sizeof(ifindex), ii, sizeof(*ii), BPF_ANY)) {
+		fprintf(stderr, "tcpcryptd: cannot record interface %s: %s\n", name,
+			strerror(errno));
+		return -1;
 	}
 	return 0;
+}
+
+/* Names of the capture veth pair of wire interface number ifindex. */
+static void capture_names(int ifindex, char *kernel_end, char *agent_end)
+{
+	snprintf(kernel_end, IF_NAMESIZE, "tcpc%dk", ifindex);
+	snprintf(agent_end, IF_NAMESIZE, "tcpc%da", ifindex);
+}
+
+static int write_sysctl(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	int err;
+
+	if (!f)
+		return -1;
+	err = fputs(val, f) < 0;
+	return fclose(f) || err ? -1 : 0;
+}
+
+/*
+ * The kernel's end receives the plaintext the agent injects, from the
+ * peer's address: loose reverse-path filtering lets it in (only on this
+ * interface, which carries nothing else).
+ */
+static int capture_veth_create(struct bpf_state *st, int slot, int wire_ifindex, const char *wire)
+{
+	char kend[IF_NAMESIZE], path[128];
+	char *aend = st->capture_names[slot];
+	int err;
+
+	capture_names(wire_ifindex, kend, aend);
+	nl_link_delete(kend); /* left over from a crashed run */
+	err = nl_veth_create(kend, aend);
+	if (!err)
+		err = nl_link_up(aend);
+	if (!err)
+		err = nl_link_up(kend);
+	if (err) {
+		fprintf(stderr,
+			"tcpcryptd: creating the capture veth pair %s/%s for %s failed: %s\n", kend,
+			aend, wire, strerror(-err));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", kend);
+	if (write_sysctl(path, "2")) {
+		fprintf(stderr, "tcpcryptd: cannot set %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int xdp_attach(struct bpf_state *st, int i, struct bpf_program *prog, const char *ifname,
+		      int flags)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lopts, .flags = flags);
+
+	st->xdp_fds[i] =
+	    bpf_link_create(bpf_program__fd(prog), if_nametoindex(ifname), BPF_XDP, &lopts);
+	if (st->xdp_fds[i] >= 0)
+		return 0;
+	fprintf(stderr, "tcpcryptd: attaching XDP to %s failed: %s%s\n", ifname, strerror(errno),
+		errno == EBUSY || errno == EEXIST
+		    ? " (another XDP program is attached; see: ip link show dev IFACE)"
+		    : "");
+	return -1;
 }
 
 static void explain_load_error(const char *what, int err)
@@ -83,12 +153,13 @@ static void explain_load_error(const char *what, int err)
 				"(remove it and retry)\n");
 }
 
-static int tc_attach(struct bpf_state *st, int i, int ifindex, const char *ifname)
+static int tc_attach(struct bpf_state *st, int i, int slot, enum bpf_tc_attach_point point,
+		     struct bpf_program *prog, const char *ifname)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	int ifindex = if_nametoindex(ifname);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = point);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO,
-		    .flags = BPF_TC_F_REPLACE,
-		    .prog_fd = bpf_program__fd(st->tc->progs.tcpcrypt_tc_ingress));
+		    .flags = BPF_TC_F_REPLACE, .prog_fd = bpf_program__fd(prog));
 	int err = bpf_tc_hook_create(&hook);
 
 	if (err && err != -EEXIST) {
@@ -96,31 +167,27 @@ static int tc_attach(struct bpf_state *st, int i, int ifindex, const char *ifnam
 			strerror(-err));
 		return -1;
 	}
-	st->tc_hook_created[i] = !err;
+	if (!err)
+		st->clsact_created[slot] = true;
 	err = bpf_tc_attach(&hook, &opts);
 	if (err) {
-		fprintf(stderr, "tcpcryptd: attaching TC ingress to %s failed: %s\n", ifname,
+		fprintf(stderr, "tcpcryptd: attaching TC to %s failed: %s\n", ifname,
 			strerror(-err));
 		return -1;
 	}
-	st->tc_ifindex[i] = ifindex;
+	st->tc_filters[i].ifindex = ifindex;
+	st->tc_filters[i].point = point;
 	return 0;
 }
 
 static void tc_detach(struct bpf_state *st, int i)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = st->tc_ifindex[i],
-		    .attach_point = BPF_TC_INGRESS);
+	struct tc_filter *f = &st->tc_filters[i];
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = f->ifindex, .attach_point = f->point);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO);
 
-	if (!st->tc_ifindex[i])
-		return;
-	bpf_tc_detach(&hook, &opts);
-	if (st->tc_hook_created[i]) {
-		/* only a clsact we created, and only if nothing else uses it */
-		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		bpf_tc_hook_destroy(&hook);
-	}
+	if (f->ifindex)
+		bpf_tc_detach(&hook, &opts);
 }
 
 struct bpf_state *bpf_setup(const struct agent_opts *o)
@@ -133,56 +200,65 @@ struct bpf_state *bpf_setup(const struct agent_opts *o)
 	if (!st)
 		return NULL;
 	st->cg_fd = -1;
-	for (int i = 0; i < TCPCRYPT_MAX_IFACES; i++)
+	for (int i = 0; i < 2 * TCPCRYPT_MAX_IFACES; i++)
 		st->xdp_fds[i] = -1;
 	st->sockops = sockops__open_opts(&open_opts);
 	st->ingress = ingress__open_opts(&open_opts);
-	st->tc = tc_ingress__open_opts(&open_opts);
-	if (!st->sockops || !st->ingress || !st->tc) {
+	st->tc = tc__open_opts(&open_opts);
+	st->capture = capture__open_opts(&open_opts);
+	if (!st->sockops || !st->ingress || !st->tc || !st->capture) {
 		fprintf(stderr, "tcpcryptd: opening the BPF objects failed: %s\n", strerror(errno));
 		goto fail;
 	}
-	err = sockops__load(st->sockops);
-	if (err) {
+	if ((err = sockops__load(st->sockops))) {
 		explain_load_error("sock_ops", err);
 		goto fail;
 	}
-	err = ingress__load(st->ingress);
-	if (err) {
+	if ((err = ingress__load(st->ingress))) {
 		explain_load_error("XDP ingress", err);
 		goto fail;
 	}
-	err = tc_ingress__load(st->tc);
-	if (err) {
-		explain_load_error("TC ingress", err);
+	if ((err = tc__load(st->tc))) {
+		explain_load_error("TC", err);
+		goto fail;
+	}
+	if ((err = capture__load(st->capture))) {
+		explain_load_error("XDP capture", err);
 		goto fail;
 	}
 	/* not enabled until everything is attached */
 	cfg = o->cfg;
 	cfg.enabled = 0;
-	if (config_write(st->sockops->maps.settings, &cfg) ||
-	    ifaces_write(st->sockops->maps.ifaces, o))
+	if (config_write(st->sockops->maps.settings, &cfg))
 		goto fail;
 	for (int i = 0; i < o->nifaces; i++) {
-		/* flags 0: the kernel uses driver mode when the device has it */
-		LIBBPF_OPTS(bpf_link_create_opts, lopts, .flags = o->xdp_flags);
-		int prog_fd = bpf_program__fd(st->ingress->progs.tcpcrypt_ingress);
+		const char *wire = o->ifnames[i];
+		int wire_ifindex = if_nametoindex(wire);
+		struct iface_info ii = {.slot = i, .kind = IFACE_WIRE};
 
-		st->xdp_fds[i] =
-		    bpf_link_create(prog_fd, if_nametoindex(o->ifnames[i]), BPF_XDP, &lopts);
-		if (st->xdp_fds[i] < 0) {
-			fprintf(stderr, "tcpcryptd: attaching XDP to %s failed: %s%s\n",
-				o->ifnames[i], strerror(errno),
-				errno == EBUSY || errno == EEXIST
-				    ? " (another XDP program is attached; see: ip link show dev "
-				      "IFACE)"
-				    : "");
-			goto fail;
+		if (o->cfg.datapath) {
+			struct iface_info ci = {.slot = i, .kind = IFACE_CAPTURE};
+			const char *aend = st->capture_names[i];
+			char kend[IF_NAMESIZE];
+
+			if (capture_veth_create(st, i, wire_ifindex, wire))
+				goto fail;
+			capture_names(wire_ifindex, kend, st->capture_names[i]);
+			ii.peer_ifindex = if_nametoindex(kend);
+			ci.peer_ifindex = wire_ifindex;
+			if (iface_record(st->sockops->maps.ifaces, if_nametoindex(aend), &ci,
+					 aend) ||
+			    xdp_attach(st, TCPCRYPT_MAX_IFACES + i,
+				       st->capture->progs.tcpcrypt_capture, aend, 0) ||
+			    tc_attach(st, TCPCRYPT_MAX_IFACES + i, i, BPF_TC_EGRESS,
+				      st->tc->progs.tcpcrypt_tc_egress, wire))
+				goto fail;
 		}
-	}
-	for (int i = 0; i < o->nifaces; i++)
-		if (tc_attach(st, i, if_nametoindex(o->ifnames[i]), o->ifnames[i]))
+		if (iface_record(st->sockops->maps.ifaces, wire_ifindex, &ii, wire) ||
+		    xdp_attach(st, i, st->ingress->progs.tcpcrypt_ingress, wire, o->xdp_flags) ||
+		    tc_attach(st, i, i, BPF_TC_INGRESS, st->tc->progs.tcpcrypt_tc_ingress, wire))
 			goto fail;
+	}
 	st->cg_fd = open(o->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (st->cg_fd < 0) {
 		fprintf(stderr, "tcpcryptd: cannot open cgroup %s: %s\n", o->cgroup,
@@ -208,6 +284,18 @@ fail:
 	return NULL;
 }
 
+int bpf_map_fd_by_name(struct bpf_state *st, const char *name)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(st->sockops->obj, name);
+
+	return map ? bpf_map__fd(map) : -1;
+}
+
+const char *bpf_capture_ifname(struct bpf_state *st, int slot)
+{
+	return st->capture_names[slot];
+}
+
 static void unpin_all(struct bpf_object *obj)
 {
 	struct bpf_map *map;
@@ -226,11 +314,22 @@ void bpf_teardown(struct bpf_state *st, const struct agent_opts *o)
 		config_write(st->sockops->maps.settings, &off);
 	}
 	bpf_link__destroy(st->cg_link);
-	for (int i = 0; i < TCPCRYPT_MAX_IFACES; i++)
+	for (int i = 0; i < 2 * TCPCRYPT_MAX_IFACES; i++)
 		tc_detach(st, i);
-	for (int i = 0; i < TCPCRYPT_MAX_IFACES; i++)
+	for (int i = 0; i < TCPCRYPT_MAX_IFACES; i++) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = st->tc_filters[i].ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+		/* only a clsact we created */
+		if (st->clsact_created[i] && hook.ifindex)
+			bpf_tc_hook_destroy(&hook);
+	}
+	for (int i = 0; i < 2 * TCPCRYPT_MAX_IFACES; i++)
 		if (st->xdp_fds[i] >= 0)
 			close(st->xdp_fds[i]);
+	for (int i = 0; i < TCPCRYPT_MAX_IFACES; i++)
+		if (st->capture_names[i][0])
+			nl_link_delete(st->capture_names[i]);
 	if (st->cg_fd >= 0)
 		close(st->cg_fd);
 	if (st->sockops)
@@ -239,8 +338,11 @@ void bpf_teardown(struct bpf_state *st, const struct agent_opts *o)
 		unpin_all(st->ingress->obj);
 	if (st->tc)
 		unpin_all(st->tc->obj);
+	if (st->capture)
+		unpin_all(st->capture->obj);
 	sockops__destroy(st->sockops);
 	ingress__destroy(st->ingress);
-	tc_ingress__destroy(st->tc);
+	tc__destroy(st->tc);
+	capture__destroy(st->capture);
 	free(st);
 }

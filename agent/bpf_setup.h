@@ -19,6 +19,10 @@ struct bpf_state;
 
 /* Load, pin and attach everything; prints a precise error and returns NULL on failure. */
 struct bpf_state *bpf_setup(const struct agent_opts *o);
+/* A pinned map's fd (owned by st), or -1. */
+int bpf_map_fd_by_name(struct bpf_state *st, const char *name);
+/* The agent's end of the capture veth of steered interface number slot. */
+const char *bpf_capture_ifname(struct bpf_state *st, int slot);
 /* Mark the agent not ready, detach all programs, unpin all maps. */
 void bpf_teardown(struct bpf_state *st, const struct agent_opts *o);
 

@@ -67,14 +67,23 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } negcache SEC(".maps");
 
-/* Interfaces tcpcryptd steers: ifindex -> 1. */
+/* Interfaces tcpcryptd steers, and their capture veths: ifindex -> info. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TCPCRYPT_MAX_IFACES);
+	__uint(max_entries, 2 * TCPCRYPT_MAX_IFACES);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, struct iface_info);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ifaces SEC(".maps");
+
+/* The agent's AF_XDP sockets, keyed by xsk_key(slot, kind, queue). */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, TCPCRYPT_MAX_IFACES * 2 * XSK_QUEUES_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xsks SEC(".maps");
 
 /* SYNs that arrived on a steered interface (recorded by XDP): tuple -> ifindex. */
 struct {
@@ -99,6 +108,17 @@ static __always_inline struct tcpcrypt_config *get_config(void)
 	struct tcpcrypt_config *c = bpf_map_lookup_elem(&settings, &zero);
 
 	return c && c->enabled ? c : NULL;
+}
+
+/* Does the data path take this flow (it negotiated tcpcrypt and the agent encrypts)? */
+static __always_inline int flow_steered(const struct tcpcrypt_config *c, const struct flow_key *k)
+{
+	struct flow_info *fi;
+
+	if (!c->datapath)
+		return 0;
+	fi = bpf_map_lookup_elem(&flows, k);
+	return fi && fi->state == FLOW_TCPCRYPT;
 }
 
 static __always_inline __u8 port_policy(const struct tcpcrypt_config *c, __u16 port)

@@ -17,8 +17,9 @@
 #include "eno.h"
 #include "maps.bpf.h"
 
-#define TH_SYN 0x02
-#define TH_ACK 0x10
+#define TH_SYN	    0x02
+#define TH_ACK	    0x10
+#define TCP_MAXSEG_ 2
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -120,11 +121,12 @@ static __always_inline void copy_opt(__u8 *dst, const __u8 *src, __u32 off, __u3
 }
 
 /* Does the route of this socket leave through an interface we steer? */
-static __always_inline int route_is_steered(struct bpf_sock_ops *skops)
+static __always_inline int route_is_steered(struct bpf_sock_ops *skops, __u32 *mtu)
 {
 	struct bpf_sock *sk = skops->sk;
 	struct tcp_sock *tp;
 	struct dst_entry *dst;
+	struct iface_info *ii;
 	__u32 ifindex;
 
 	if (!sk)
@@ -136,7 +138,44 @@ static __always_inline int route_is_steered(struct bpf_sock_ops *skops)
 	if (!dst)
 		return 0;
 	ifindex = BPF_CORE_READ(dst, dev, ifindex);
-	return bpf_map_lookup_elem(&ifaces, &ifindex) != NULL;
+	*mtu = BPF_CORE_READ(dst, dev, mtu);
+	ii = bpf_map_lookup_elem(&ifaces, &ifindex);
+	return ii && ii->kind == IFACE_WIRE;
+}
+
+/*
+ * Make one plaintext segment fit one wire segment once framed: advertise
+ * and use an MSS smaller by the frame overhead (DESIGN: the stream
+ * translator), set before the SYN is built.
+ */
+static __always_inline void reduce_mss(struct bpf_sock_ops *skops, const struct flow_key *k,
+				       __u32 mtu)
+{
+	int mss = (int)mtu - (k->family == AF_INET ? 40 : 60) - TCPCRYPT_FRAME_OVERHEAD;
+
+	if (mss >= 536)
+		bpf_setsockopt(skops, SOL_TCP, TCP_MAXSEG_, &mss, sizeof(mss));
+}
+
+/* What the data path needs to translate this connection's segments. */
+static __always_inline void record_tcp_params(struct bpf_sock_ops *skops, struct flow_info *fi)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct tcp_sock *tp;
+
+	fi->local_isn = skops->snd_nxt - 1;
+	fi->peer_isn = skops->rcv_nxt - 1;
+	fi->mss = skops->mss_cache;
+	if (!sk)
+		return;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return;
+	fi->snd_wscale = BPF_CORE_READ_BITFIELD_PROBED(&tp->rx_opt, snd_wscale);
+	fi->rcv_wscale = BPF_CORE_READ_BITFIELD_PROBED(&tp->rx_opt, rcv_wscale);
+	fi->tcpopts = (BPF_CORE_READ_BITFIELD_PROBED(&tp->rx_opt, sack_ok) ? FLOW_OPT_SACK : 0) |
+		      (BPF_CORE_READ_BITFIELD_PROBED(&tp->rx_opt, tstamp_ok) ? FLOW_OPT_TS : 0) |
+		      (BPF_CORE_READ_BITFIELD_PROBED(&tp->rx_opt, wscale_ok) ? FLOW_OPT_WSCALE : 0);
 }
 
 static __always_inline void count_fail(__u8 fail)
@@ -244,6 +283,7 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops, struct tcpcry
 	struct flow_key k;
 	struct scratch *s = get_scratch();
 	struct flow_info *fi;
+	__u32 mtu = 0;
 	__u8 policy;
 
 	if (!s)
@@ -254,7 +294,7 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops, struct tcpcry
 		STAT_INC(port_off);
 		return;
 	}
-	if (!route_is_steered(skops))
+	if (!route_is_steered(skops, &mtu))
 		return;
 	fi = &s->fi;
 	__builtin_memset(fi, 0, sizeof(*fi));
@@ -276,6 +316,8 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops, struct tcpcry
 			return;
 		copy_opt(fi->transcript, s->opt.b, 0, fi->a_opt_len);
 		fi->transcript_len = fi->a_opt_len;
+		if (c->datapath)
+			reduce_mss(skops, &k, mtu);
 		set_cb_flags(skops,
 			     BPF_SOCK_OPS_STATE_CB_FLAG | BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
 	}
@@ -490,6 +532,7 @@ static __always_inline void on_active_established(struct bpf_sock_ops *skops,
 		return;
 	}
 	record_success(fi, s, fi->a_opt_len);
+	record_tcp_params(skops, fi);
 	fi->transcript_len = fi->a_opt_len + s->opt.b[1];
 	fi->flags |= FLOWF_SEND_ACK_OPT;
 	STAT_INC(negotiated);
@@ -538,6 +581,7 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 		}
 	}
 	fi->cookie = bpf_get_socket_cookie(skops);
+	record_tcp_params(skops, fi);
 	if (bpf_map_update_elem(&flows, &k, fi, BPF_ANY) == 0)
 		STAT_INC(flows_created);
 	/* stop the per-segment option callbacks inherited from the listener */

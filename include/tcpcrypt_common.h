@@ -16,6 +16,7 @@
 #define TCPCRYPT_PIN_DIR	"/sys/fs/bpf/tcpcrypt"
 #define TCPCRYPT_TRANSCRIPT_MAX 80 /* two SYN-form options of at most 40 bytes */
 #define TCPCRYPT_MAX_IFACES	64
+#define TCPCRYPT_FRAME_OVERHEAD 20 /* RFC 8548 §4.2: control, clen, flags, 16-byte tag */
 
 /* Map names: the pin file names under the pin directory. */
 #define MAP_FLOWS    "flows"
@@ -26,6 +27,8 @@
 #define MAP_IFACES   "ifaces"
 #define MAP_SYNSEEN  "syn_seen"
 #define MAP_PENDING  "pending"
+#define MAP_XSKS     "xsks"
+#define MAP_SESSIONS "sessions"
 
 /* A connection from the local host's point of view; ports in host order. */
 struct flow_key {
@@ -56,6 +59,12 @@ enum flow_flags {
 	    1 << 1, /* RFC 8547 §4.6: ENO on every segment until a non-SYN one arrives */
 };
 
+enum flow_tcpopts {
+	FLOW_OPT_SACK = 1 << 0,
+	FLOW_OPT_TS = 1 << 1,
+	FLOW_OPT_WSCALE = 1 << 2,
+};
+
 struct flow_info {
 	__u8 state;	     /* enum flow_state */
 	__u8 role;	     /* ENO_ROLE_A (1) or ENO_ROLE_B (2), 0 if none */
@@ -70,7 +79,13 @@ struct flow_info {
 	__u8 a_opt_len;	     /* length of A's part of the transcript */
 	__u8 peer_data_off;  /* peer's suboption data for the TEP, offset in transcript */
 	__u8 peer_data_len;
-	__u8 pad[3];
+	__u8 snd_wscale; /* window scale shift the peer applies (RFC 7323) */
+	__u8 rcv_wscale; /* window scale shift we apply */
+	__u8 tcpopts;	 /* FLOW_OPT_*: options negotiated in the SYNs */
+	__u32 local_isn; /* ISNs of this host's and the peer's SYN, for the data path */
+	__u32 peer_isn;
+	__u16 mss; /* this host's send MSS when the handshake completed */
+	__u16 pad;
 	__u64 cookie; /* socket cookie */
 	__u64 start_ns;
 	__u8 transcript[TCPCRYPT_TRANSCRIPT_MAX];
@@ -85,8 +100,34 @@ struct tcpcrypt_config {
 	__u8 default_policy;   /* enum port_policy for ports not in the ports map */
 	struct eno_prefs teps; /* offered and accepted, in increasing priority */
 	__u16 nrequire;	       /* ports set to require (kept by tcpcryptctl/tcpcryptd) */
-	__u32 negcache_ttl_s; /* how long a SYN black hole is remembered */
+	__u32 negcache_ttl_s;  /* how long a SYN black hole is remembered */
+	__u8 datapath;	       /* the agent encrypts: steer negotiated flows to it */
+	__u8 pad[3];
 };
+
+/*
+ * A steered interface (IFACE_WIRE) and the capture veth of its data path
+ * (IFACE_CAPTURE, the agent's end of the internal veth pair).
+ */
+enum iface_kind {
+	IFACE_WIRE = 1,
+	IFACE_CAPTURE = 2,
+};
+
+#define XSK_QUEUES_MAX 32 /* AF_XDP sockets per interface (one per RX queue) */
+
+struct iface_info {
+	__u32 slot;	    /* 0..TCPCRYPT_MAX_IFACES-1, the same for both kinds */
+	__u32 peer_ifindex; /* WIRE: the kernel's end of the capture veth; CAPTURE: the wire iface */
+	__u8 kind;	    /* enum iface_kind */
+	__u8 pad[3];
+};
+
+/* Key of an AF_XDP socket in the xsks map. */
+static inline __u32 xsk_key(__u32 slot, __u8 kind, __u32 queue)
+{
+	return slot * 2 * XSK_QUEUES_MAX + (kind == IFACE_CAPTURE ? XSK_QUEUES_MAX : 0) + queue;
+}
 
 /* Negative cache: destinations that dropped SYNs carrying ENO. */
 struct negcache_key {

@@ -104,8 +104,11 @@ int status_main(int argc, char **argv)
 	for (err = bpf_map_get_next_key(if_fd, NULL, &ifnext); !err;
 	     err = bpf_map_get_next_key(if_fd, &ifkey, &ifnext)) {
 		char name[IF_NAMESIZE] = "?";
+		struct iface_info ii;
 
 		ifkey = ifnext;
+		if (bpf_map_lookup_elem(if_fd, &ifkey, &ii) || ii.kind != IFACE_WIRE)
+			continue; /* the capture veths are shown with their interface */
 		if_indextoname(ifkey, name);
 		if (ctl.json)
 			printf("%s{\"name\":\"%s\",\"ifindex\":%u,\"xdp\":\"%s\"}",

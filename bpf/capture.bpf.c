@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * XDP on the agent's end of each capture veth: everything the TC egress
+ * program redirected into the veth (the local kernel's segments of
+ * tcpcrypt flows, still plaintext) goes to the agent's AF_XDP socket, or
+ * is dropped when the agent is not there (fail closed).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "maps.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+SEC("xdp")
+int tcpcrypt_capture(struct xdp_md *ctx)
+{
+	__u32 ifindex = ctx->ingress_ifindex;
+	struct iface_info *ii = bpf_map_lookup_elem(&ifaces, &ifindex);
+
+	if (!ii || ii->kind != IFACE_CAPTURE)
+		return XDP_DROP;
+	return bpf_redirect_map(&xsks, xsk_key(ii->slot, IFACE_CAPTURE, ctx->rx_queue_index),
+				XDP_DROP);
+}
