@@ -76,6 +76,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ifaces SEC(".maps");
 
+/* The agent's encrypted connections, written by the agent for inspection. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 262144);
+	__type(key, struct flow_key);
+	__type(value, struct session_info);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sessions SEC(".maps");
+
 /* The agent's AF_XDP sockets, keyed by xsk_key(slot, kind, queue). */
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);

@@ -141,6 +141,30 @@ struct negcache_val {
 	__u64 hits;	  /* connections sent without ENO because of this entry */
 };
 
+/* An encrypted connection, as the agent's data path sees it (keyed by flow_key). */
+enum session_state {
+	SESSION_HANDSHAKE = 1, /* Init1/Init2 under way */
+	SESSION_ESTABLISHED = 2,
+	SESSION_CLOSING = 3,
+	SESSION_CLOSED = 4,
+	SESSION_ABORTED = 5,
+};
+
+#define TCPCRYPT_SESSID_LEN 33 /* RFC 8548 §3.4 */
+
+struct session_info {
+	__u8 session_id[TCPCRYPT_SESSID_LEN]; /* all zero until the keys exist */
+	__u8 state;			      /* enum session_state */
+	__u8 role;			      /* ENO_ROLE_A or ENO_ROLE_B */
+	__u8 tep_byte;			      /* v bit set for a resumed session */
+	__u16 aead;			      /* RFC 8548 §7 AEAD id */
+	__u16 error;			      /* -tc_err that aborted it, or 0 */
+	__u64 plain_out, plain_in;	      /* application bytes each way */
+	__u64 wire_out, wire_in;	      /* tcpcrypt stream bytes each way */
+	__u64 frames_out, frames_in;
+	__u64 retransmits; /* wire segments resent from the ciphertext store */
+};
+
 /* Counters: one per-CPU struct, summed by tcpcryptctl. */
 struct tcpcrypt_stats {
 	__u64 negotiated;     /* ENO succeeded */

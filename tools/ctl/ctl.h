@@ -18,6 +18,7 @@ int ports_main(int argc, char **argv);
 int port_main(int argc, char **argv);
 int flows_main(int argc, char **argv);
 int stats_main(int argc, char **argv);
+int sessions_main(int argc, char **argv);
 int negcache_main(int argc, char **argv);
 
 /* Print "usage: tcpcryptctl SUBCMD ARGS" to stderr and return 2. */
