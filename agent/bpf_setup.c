@@ -9,7 +9,9 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <arpa/inet.h>
 #include <linux/if_link.h>
+#include <linux/rtnetlink.h>
 #include "bpf_setup.h"
 #include "netlink.h"
 #include "sockops.skel.h"
@@ -104,22 +106,47 @@ static int capture_veth_create(struct bpf_state *st, int slot, int wire_ifindex,
 	char *aend = st->capture_names[slot];
 	int err;
 
+	static const char *const sysctls[][2] = {
+	    /* no IPv6 link-local address: nothing but our packets on this link */
+	    {"ipv6/conf/%s/addr_gen_mode", "1"},
+	    {"ipv4/conf/%s/rp_filter", "2"},
+	};
+
 	capture_names(wire_ifindex, kend, aend);
 	nl_link_delete(kend); /* left over from a crashed run */
 	err = nl_veth_create(kend, aend);
-	if (!err)
-		err = nl_link_up(aend);
-	if (!err)
-		err = nl_link_up(kend);
 	if (err) {
 		fprintf(stderr,
 			"tcpcryptd: creating the capture veth pair %s/%s for %s failed: %s\n", kend,
 			aend, wire, strerror(-err));
 		return -1;
 	}
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", kend);
-	if (write_sysctl(path, "2")) {
-		fprintf(stderr, "tcpcryptd: cannot set %s: %s\n", path, strerror(errno));
+	for (size_t i = 0; i < sizeof(sysctls) / sizeof(sysctls[0]); i++) {
+		for (int end = 0; end < 2; end++) {
+			char rel[96];
+
+			snprintf(rel, sizeof(rel), sysctls[i][0], end ? aend : kend);
+			snprintf(path, sizeof(path), "/proc/sys/net/%s", rel);
+			if (write_sysctl(path, sysctls[i][1]) && errno != ENOENT) {
+				fprintf(stderr, "tcpcryptd: cannot set %s: %s\n", path,
+					strerror(errno));
+				return -1;
+			}
+		}
+	}
+	/*
+	 * Reverse-path filtering refuses every packet arriving on an interface
+	 * without an IPv4 address (unless it is off everywhere); a link-local
+	 * /32 lets the loose mode set above accept the peer's address.
+	 */
+	err = nl_addr4_add(kend, htonl(0xa9fe7463), 32, RT_SCOPE_LINK);
+	if (!err)
+		err = nl_link_up(aend);
+	if (!err)
+		err = nl_link_up(kend);
+	if (err) {
+		fprintf(stderr, "tcpcryptd: bringing up %s/%s failed: %s\n", kend, aend,
+			strerror(-err));
 		return -1;
 	}
 	return 0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* rtnetlink: the capture veth pairs of the data path. */
 #include <errno.h>
+#include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -81,16 +82,7 @@ out:
 
 static void put_link_attrs(struct nlmsghdr *nh, const char *name)
 {
-	struct rtattr *af, *inet6;
-	__u8 mode = IN6_ADDR_GEN_MODE_NONE;
-
 	attr_put(nh, IFLA_IFNAME, name, strlen(name) + 1);
-	/* no IPv6 link-local address: nothing but our packets on this link */
-	af = attr_put(nh, IFLA_AF_SPEC, NULL, 0);
-	inet6 = attr_put(nh, AF_INET6, NULL, 0);
-	attr_put(nh, IFLA_INET6_ADDR_GEN_MODE, &mode, sizeof(mode));
-	attr_end(nh, inet6);
-	attr_end(nh, af);
 }
 
 int nl_veth_create(const char *name, const char *peer)
@@ -135,5 +127,26 @@ int nl_link_delete(const char *name)
 	ifi->ifi_index = if_nametoindex(name);
 	if (!ifi->ifi_index)
 		return -ENODEV;
+	return nl_talk(&req.nh);
+}
+
+int nl_addr4_add(const char *name, uint32_t addr, unsigned prefixlen, unsigned char scope)
+{
+	union nlreq req;
+	struct ifaddrmsg *ifa;
+
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
+	req.nh.nlmsg_type = RTM_NEWADDR;
+	req.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	ifa = NLMSG_DATA(&req.nh);
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = prefixlen;
+	ifa->ifa_scope = scope;
+	ifa->ifa_index = if_nametoindex(name);
+	if (!ifa->ifa_index)
+		return -ENODEV;
+	attr_put(&req.nh, IFA_LOCAL, &addr, sizeof(addr));
+	attr_put(&req.nh, IFA_ADDRESS, &addr, sizeof(addr));
 	return nl_talk(&req.nh);
 }

@@ -64,10 +64,15 @@ static int verbose;
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	char msg[1024];
+
 	if (level == LIBBPF_DEBUG && !verbose)
 		return 0;
-	fprintf(stderr, "libbpf: ");
-	return vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* creating the clsact qdisc when it exists already is expected */
+	if (!verbose && strstr(msg, "Exclusivity flag on"))
+		return 0;
+	return fprintf(stderr, "libbpf: %s", msg);
 }
 
 static int die_usage(const char *fmt, const char *arg)

@@ -24,6 +24,8 @@ static const struct {
      "Set the policy of a port or range (new connections)"},
     {"flows", flows_main, "[tcpcrypt|plain|negotiating]",
      "List connections taking part in TCP-ENO"},
+    {"sessions", sessions_main, "",
+     "List encrypted connections: role, TEP, AEAD, session ID, bytes, state"},
     {"stats", stats_main, "", "Show negotiation counters"},
     {"negcache", negcache_main, "[flush]",
      "List (or flush) destinations that black-holed SYNs with ENO"},
