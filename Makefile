@@ -22,7 +22,7 @@ BPF_CFLAGS := -O2 -g -target bpf -mllvm -disable-loop-idiom-all -D__TARGET_ARCH_
 	-Iinclude -I$(BUILD)
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-CORE_SRCS  := $(wildcard agent/core/*.c)
+CORE_SRCS  := $(wildcard agent/core/*.c agent/dp/*.c)
 CORE_OBJS  := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 CORE_SOBJS := $(CORE_SRCS:%.c=$(BUILD)/asan/%.o)
 ULIB_SRCS  := $(wildcard tools/lib/*.c)

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The stream translator of one tcpcrypt flow (DESIGN.md "The hard part").
+ *
+ * The local kernel's TCP socket speaks the PLAINTEXT sequence space; the wire
+ * speaks the CIPHERTEXT sequence space, whose payload stream is this host's
+ * Init message (fresh sessions) followed by AEAD frames, each 20 bytes longer
+ * than its data (RFC 8548 §3.3, §3.6).  Both spaces start at the ISNs of the
+ * SYN exchange, which is never touched.  The translator sits between the two:
+ * every segment of the flow, in both directions, goes through it, and every
+ * segment it wants sent comes out of the emit callback.  It owns the
+ * ciphertext stream: it frames new data, keeps every wire byte until the peer
+ * acknowledges it and resends the same bytes for the same sequence numbers,
+ * reassembles and decrypts the peer's stream, and translates ACKs, windows and
+ * FINs between the spaces.
+ *
+ * Pure and I/O-free: no clocks (time comes in as now_ns), no sockets, no
+ * globals.  The caller parses headers into struct dp_seg, builds one packet per
+ * emitted segment (addresses and ports of the flow in that direction,
+ * checksums), and calls dp_timer() at the deadline it returns.
+ */
+#ifndef TCPCRYPT_DP_XLATE_H
+#define TCPCRYPT_DP_XLATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "core/conn.h"
+
+/* TCP header flags (RFC 9293 §3.1, RFC 3168 §6.1). */
+#define DP_FIN 0x01
+#define DP_SYN 0x02
+#define DP_RST 0x04
+#define DP_PSH 0x08
+#define DP_ACK 0x10
+#define DP_URG 0x20
+#define DP_ECE 0x40
+#define DP_CWR 0x80
+
+#define DP_OPT_MAX 40 /* TCP option space */
+
+/* Translator-level abort: the agent's Init message was never acknowledged. */
+#define DP_E_TIMEOUT (-100)
+
+/* Wrap-around comparison of 32-bit sequence numbers, as the kernel's before()/after(). */
+static inline bool dp_seq_before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+static inline bool dp_seq_after(uint32_t a, uint32_t b)
+{
+	return dp_seq_before(b, a);
+}
+
+/* A TCP segment as the translator sees it (headers parsed by the caller). */
+struct dp_seg {
+	uint32_t seq, ack;
+	uint32_t win;	/* window field as on the wire (unscaled 16-bit value) */
+	uint8_t flags;	/* DP_FIN ... DP_CWR */
+	uint8_t optlen; /* bytes of TCP options, at most DP_OPT_MAX; a multiple of 4 when emitted */
+	uint8_t opts[DP_OPT_MAX]; /* the option area as in the header */
+	const uint8_t *data;	  /* payload; valid only during the call */
+	uint32_t len;
+};
+
+enum dp_dir {
+	DP_TO_WIRE = 0,	 /* towards the peer, from the local host's addresses */
+	DP_TO_LOCAL = 1, /* up the local stack, as if from the peer */
+};
+
+/*
+ * Send one segment (same addresses and ports as the flow, in that direction).
+ * The segment and its data are valid only during the call.
+ */
+typedef void (*dp_emit_fn)(void *ctx, enum dp_dir dir, const struct dp_seg *seg);
+
+struct dp_flow_params {
+	struct tc_eno_result eno;     /* role, TEP byte, transcript, peer suboption (see conn.h) */
+	struct tc_conn_config conn;   /* AEADs, cache, keylog ... */
+	uint32_t local_isn, peer_isn; /* seq of the local kernel's SYN and of the peer's SYN */
+	uint32_t wire_mss;	      /* largest payload per wire segment (path MSS); >= 64 */
+	uint32_t local_mss;	      /* largest plaintext payload per segment injected locally */
+	uint8_t local_wscale;	      /* window scale shift the local kernel sent in its SYN */
+	uint8_t peer_wscale;	      /* ... and the peer in its SYN; 0 if none */
+	bool sack_ok, timestamps;     /* negotiated in the SYNs */
+	/* Bounds per flow; 0 picks DP_BUF_DFLT. */
+	uint32_t max_reasm;   /* the peer's out-of-order ciphertext held */
+	uint32_t max_unacked; /* wire bytes sent and plaintext injected, each, awaiting ACK */
+};
+
+#define DP_BUF_DFLT (4u << 20)
+
+enum dp_state {
+	DP_ST_HANDSHAKE = 0, /* keys do not exist yet */
+	DP_ST_ESTABLISHED,   /* keys exist, no FIN either way yet */
+	DP_ST_CLOSING,	     /* a FIN went or came, not both acknowledged */
+	DP_ST_CLOSED,	     /* both FINs acknowledged: done */
+	DP_ST_RESET,	     /* reset by the kernel or the peer: done */
+	DP_ST_ABORTED,	     /* tcpcrypt failure or timeout: RSTs sent both ways, done */
+};
+
+struct dp_flow_stats {
+	enum dp_state state;
+	int error;			   /* TC_OK, or the tc_err / DP_E_* that aborted */
+	bool have_session_id;		   /* keys exist */
+	uint8_t session_id[TC_SESSID_LEN]; /* RFC 8548 §3.4 */
+	uint64_t plain_out;		   /* plaintext taken from the local kernel, framed */
+	uint64_t wire_out;		   /* wire stream bytes sent (first transmissions) */
+	uint64_t wire_in;		   /* wire stream bytes of the peer taken in order */
+	uint64_t plain_in;	/* authenticated plaintext injected to the local kernel */
+	uint64_t wire_resent;	/* wire bytes sent again from the store */
+	uint64_t plain_resent;	/* plaintext injected again from the store */
+	uint64_t reasm_dropped; /* peer bytes dropped: beyond the buffer bound */
+};
+
+struct dp_flow;
+
+/*
+ * Create the translator of a flow that negotiated tcpcrypt.  Nothing is
+ * emitted yet: call dp_timer(f, now) next (host A's Init1 goes out at the
+ * first call that has seen a segment of the flow when timestamps are on,
+ * since the agent's own segments must carry valid ones, RFC 7323 §3.2).
+ * Returns NULL with *err = TC_CONN_DISABLE (resumption refused, RFC 8548 §3.5:
+ * plain TCP) or a negative tc_err.
+ */
+struct dp_flow *dp_flow_new(const struct dp_flow_params *p, dp_emit_fn emit, void *ctx, int *err);
+
+/* Wipe and free; NULL is fine.  Emits nothing. */
+void dp_flow_free(struct dp_flow *f);
+
+/*
+ * A segment the local kernel sent (captured at egress); now_ns: monotonic
+ * clock.  Returns 0, or a negative tc_err / DP_E_* when the flow is aborted
+ * (sticky): RSTs have then been emitted both ways.
+ */
+int dp_from_local(struct dp_flow *f, const struct dp_seg *s, uint64_t now_ns);
+
+/* A segment that arrived from the wire; as dp_from_local. */
+int dp_from_wire(struct dp_flow *f, const struct dp_seg *s, uint64_t now_ns);
+
+/*
+ * Run what is due at now_ns (Init retransmission, pending output) and return
+ * the next deadline in ns, or UINT64_MAX.  Call it also after every
+ * dp_from_*(), whose work may move the deadline.
+ */
+uint64_t dp_timer(struct dp_flow *f, uint64_t now_ns);
+
+void dp_flow_stats(const struct dp_flow *f, struct dp_flow_stats *st);
+
+/* Both FINs acknowledged, or reset, or aborted: the caller may free the flow. */
+bool dp_flow_done(const struct dp_flow *f);
+
+/* Text for a dp_from_* result (DP_E_* and every tc_err). */
+const char *dp_strerror(int err);
+
+#endif
