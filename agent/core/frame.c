@@ -103,7 +103,9 @@ int tc_frame_seal(struct tc_frame_enc *e, const uint8_t *data, size_t len, uint8
 		if (err)
 			return err;
 	}
-	memmove(out + TC_FRAME_HDR_LEN + pt_hdr, data, len);
+	/* A caller may stage the data in place, at its final position, to save a copy. */
+	if (out + TC_FRAME_HDR_LEN + pt_hdr != data)
+		memmove(out + TC_FRAME_HDR_LEN + pt_hdr, data, len);
 	out[0] = rekey ? TC_FRAME_CTL_REKEY : 0;
 	out[1] = clen >> 8;
 	out[2] = clen & 0xff;

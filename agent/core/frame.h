@@ -76,8 +76,9 @@ void tc_frame_enc_free(struct tc_frame_enc *e);
 
 /*
  * Seal one frame carrying data[0..len) into out (tc_frame_len(len, urg)
- * bytes).  flags: TC_FRAME_FINP on the last frame only; TC_FRAME_URGP with
- * urgent as the urgent field (§3.7).  If local_gen is ahead of the key in
+ * bytes).  data may overlap out; placed at out + 4 (out + 6 with URGp), its
+ * final position, it is encrypted in place without a copy.  flags: TC_FRAME_FINP on the last frame
+ * only; TC_FRAME_URGP with urgent as the urgent field (§3.7).  If local_gen is ahead of the key in
  * use, the frame moves one generation up and carries rekey = 1 (§3.8);
  * callers keep sealing (empty frames if need be) while
  * tc_frame_enc_rekey_due() is true.

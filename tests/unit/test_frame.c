@@ -561,3 +561,25 @@ T(forged_rekey_bit)
 	CHECK_EQ(msg.gen, 2);
 	pipe_free(&p);
 }
+
+/* Data staged at its final place in the frame is sealed in place, with or without URGp. */
+T(seal_in_place)
+{
+	for (int urg = 0; urg <= 1; urg++) {
+		struct pipe p;
+		struct tc_frame_msg msg;
+		uint8_t buf[200];
+		size_t used, at = urg ? 6 : 4;
+		int n;
+
+		pipe_init(&p, TC_AEAD_AES_128_GCM, 0);
+		memcpy(buf + at, "in place", 8);
+		n = tc_frame_seal(&p.enc, buf + at, 8, urg ? TC_FRAME_URGP : 0, 7, buf,
+				  sizeof(buf));
+		CHECK_EQ(n, (int)tc_frame_len(8, urg));
+		CHECK_EQ(tc_frame_dec_feed(p.dec, buf, n, &used, &msg), TC_OK);
+		CHECK_EQ(msg.len, 8);
+		CHECK_MEM(msg.data, "in place", 8);
+		pipe_free(&p);
+	}
+}
