@@ -107,10 +107,11 @@ struct dp_flow_stats {
 	uint64_t plain_out;		   /* plaintext taken from the local kernel, framed */
 	uint64_t wire_out;		   /* wire stream bytes sent (first transmissions) */
 	uint64_t wire_in;		   /* wire stream bytes of the peer taken in order */
-	uint64_t plain_in;	/* authenticated plaintext injected to the local kernel */
-	uint64_t wire_resent;	/* wire bytes sent again from the store */
-	uint64_t plain_resent;	/* plaintext injected again from the store */
-	uint64_t reasm_dropped; /* peer bytes dropped: beyond the buffer bound */
+	uint64_t plain_in;		/* authenticated plaintext injected to the local kernel */
+	uint64_t wire_resent;		/* wire bytes sent again from the store */
+	uint64_t plain_resent;		/* plaintext injected again from the store */
+	uint64_t reasm_dropped;		/* peer bytes dropped: beyond the buffer bound */
+	uint64_t local_gen, remote_gen; /* key generations (RFC 8548 §3.8) */
 };
 
 struct dp_flow;
@@ -144,6 +145,15 @@ int dp_from_wire(struct dp_flow *f, const struct dp_seg *s, uint64_t now_ns);
  * dp_from_*(), whose work may move the deadline.
  */
 uint64_t dp_timer(struct dp_flow *f, uint64_t now_ns);
+
+/*
+ * Move to the next key set (RFC 8548 §3.8): an empty frame with the rekey bit
+ * goes out now, and the peer must answer with one at once, which also makes
+ * it the authenticated keep-alive of §3.9.  TC_E_STATE before the keys exist,
+ * after our FIN, while a rekey is unanswered, or once the flow is reset;
+ * else as dp_from_local.
+ */
+int dp_flow_rekey(struct dp_flow *f, uint64_t now_ns);
 
 void dp_flow_stats(const struct dp_flow *f, struct dp_flow_stats *st);
 

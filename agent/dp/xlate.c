@@ -1,0 +1,986 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The stream translator (DESIGN.md "The hard part").  Offsets are 64-bit
+ * positions in a stream counted from ISN + 1, so that sequence wrap-around is
+ * handled once, where a 32-bit number comes in (seq_off) or goes out (emit).
+ *
+ *   out: the local kernel's plaintext -> tc_conn -> Init | frames on the wire;
+ *        the wire bytes stay in out.store (unit map: where each Init/frame
+ *        ends in both spaces) until the peer acknowledges them.
+ *   in:  the peer's wire bytes -> in.wire (reassembly) -> whole units into
+ *        tc_conn -> authenticated plaintext injected to the kernel and kept
+ *        in in.store (same unit map) until the kernel acknowledges it.
+ *
+ * ACKs cross over at unit boundaries: the kernel hears of a wire ACK only up
+ * to the end of the last whole frame it covers, and the peer hears of a kernel
+ * ACK only as the end of the last frame whose plaintext it covers.  Units
+ * without plaintext (Init messages, empty frames) are acknowledged as soon as
+ * the plaintext before them is.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include "core/err.h"
+#include "core/frame.h"
+#include "core/init.h"
+#include "dp/reasm.h"
+#include "dp/sentq.h"
+#include "dp/xlate.h"
+
+#define NS_PER_MS    1000000ull
+#define RTO_INIT_NS  (200 * NS_PER_MS) /* RFC 6298 §2 floor as Linux uses it */
+#define RTO_MAX_NS   (10000 * NS_PER_MS)
+#define RTO_TRIES    10
+#define INIT_HDR_LEN 8 /* magic | message_len (RFC 8548 §4.1) */
+
+#define TCPOPT_EOL  0
+#define TCPOPT_NOP  1
+#define TCPOPT_SACK 5
+#define TCPOPT_TS   8
+#define TCPOLEN_TS  10
+#define TCPOPT_ENO  69
+
+/* The peer (or kernel) side's last ACK, to tell duplicate ACKs (RFC 5681 §2). */
+struct ack_seen {
+	bool valid;
+	uint32_t ack, win;
+};
+
+/* The local kernel's plaintext stream, framed towards the wire. */
+struct dp_out {
+	struct reasm plain; /* kernel bytes not taken by tc_conn yet; base: bytes taken */
+	struct sentq store; /* wire bytes sent, until the peer acknowledges them */
+	uint64_t parsed;    /* wire offset up to which units are in the store's map */
+	uint64_t una;	    /* the peer's cumulative ACK */
+	uint32_t peer_win;  /* the peer's window field with it */
+	bool fin_in;	    /* the kernel's FIN arrived, at plaintext offset fin_plain */
+	bool fin_given;	    /* ... and was given to tc_conn */
+	bool fin_out;	    /* the FINp frame went out: the wire FIN is at fin_wire */
+	uint64_t fin_plain, fin_wire;
+	uint64_t own_end; /* end of the last unit the agent resends itself (Init, empty frames) */
+	uint64_t rto_at, rto; /* its retransmission timer */
+	unsigned tries;
+};
+
+/* The peer's wire stream, decrypted towards the local kernel. */
+struct dp_in {
+	struct reasm wire;  /* the peer's bytes; base: bytes given to tc_conn */
+	struct sentq store; /* plaintext injected, until the kernel acknowledges it */
+	uint64_t kacked;    /* the kernel's cumulative ACK (plaintext, FIN included) */
+	uint32_t kwin;	    /* the kernel's window field with it */
+	bool fin_seen;	    /* the peer's TCP FIN is at fin_wire */
+	bool fin_done;	    /* ... and tc_conn took it after the FINp frame (§3.7) */
+	bool eof;	    /* tc_conn reported the FINp frame: FIN injected after the plaintext */
+	uint64_t fin_wire;
+};
+
+/* Latest TSval each end sent (RFC 7323), for the agent's own segments. */
+struct ts_seen {
+	bool known;
+	uint32_t val;
+};
+
+struct dp_flow {
+	struct dp_flow_params p; /* eno pointers cleared: used only in dp_flow_new */
+	dp_emit_fn emit;
+	void *ctx;
+	struct tc_conn *conn; /* NULL once reset or aborted */
+	bool resumed;	      /* no Init messages: frames from offset 0 (§3.5) */
+	bool eno_opt; /* RFC 8547 §4.6: host A marks its segments until a non-SYN one arrives */
+	uint64_t now;
+	struct dp_out out;
+	struct dp_in in;
+	struct ts_seen ts[2];	   /* [DP_TO_WIRE]: the kernel's, [DP_TO_LOCAL]: the peer's */
+	struct ts_seen ts_sent[2]; /* the latest TSval sent in each direction */
+	struct ack_seen
+	    seen[2];		/* last ACK from the kernel [DP_TO_WIRE] / the peer [DP_TO_LOCAL] */
+	bool acked_valid[2];	/* an ACK went out in that direction ... */
+	uint64_t acked[2];	/* ... acknowledging this offset */
+	unsigned long nemit[2]; /* segments emitted per direction */
+	struct dp_flow_stats st;
+};
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint64_t max64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+/* The offset of seq in a stream starting at isn + 1: the candidate nearest ref (mod 2^32). */
+static int64_t seq_off(uint32_t isn, uint64_t ref, uint32_t seq)
+{
+	return (int64_t)ref + (int32_t)(seq - (uint32_t)(isn + 1 + ref));
+}
+
+static bool dead(const struct dp_flow *f)
+{
+	return f->st.state == DP_ST_RESET || f->st.state == DP_ST_ABORTED;
+}
+
+/* ---- options ---- */
+
+/* Length of the option at o[i] (1 for NOP), 0 at the end of the list or a malformed one. */
+static size_t opt_len(const uint8_t *o, size_t len, size_t i)
+{
+	if (i >= len || o[i] == TCPOPT_EOL)
+		return 0;
+	if (o[i] == TCPOPT_NOP)
+		return 1;
+	if (i + 1 >= len || o[i + 1] < 2 || i + o[i + 1] > len)
+		return 0;
+	return o[i + 1];
+}
+
+static size_t optlen(const struct dp_seg *s)
+{
+	return s->optlen < DP_OPT_MAX ? s->optlen : DP_OPT_MAX;
+}
+
+/* Remember the TSval/TSecr of a segment from the kernel (to = DP_TO_WIRE) or the peer. */
+static void ts_note(struct dp_flow *f, enum dp_dir to, const struct dp_seg *s)
+{
+	size_t i, k;
+
+	for (i = 0; (k = opt_len(s->opts, optlen(s), i)); i += k) {
+		const uint32_t v[2] = {get_be32(s->opts + i + 2), get_be32(s->opts + i + 6)};
+
+		if (s->opts[i] != TCPOPT_TS || k != TCPOLEN_TS)
+			continue;
+		/* TSval is the sender's clock, TSecr echoes the other end's. */
+		for (int who = 0; who < 2; who++) {
+			struct ts_seen *t = &f->ts[who];
+			uint32_t val = v[who != (int)to];
+
+			if (!t->known || dp_seq_after(val, t->val))
+				*t = (struct ts_seen){true, val};
+		}
+	}
+}
+
+/*
+ * A TSval going out towards dir never goes back: a reordered wire segment
+ * passes its plaintext on with the latest TSval instead of its own, which
+ * PAWS would drop (RFC 7323 §5.3).  Only the echo matters for RTT samples.
+ */
+static uint32_t ts_out(struct dp_flow *f, enum dp_dir dir, uint32_t val)
+{
+	struct ts_seen *t = &f->ts_sent[dir];
+
+	if (!t->known || dp_seq_after(val, t->val))
+		*t = (struct ts_seen){true, val};
+	return t->val;
+}
+
+static bool ts_ready(const struct dp_flow *f)
+{
+	return !f->p.timestamps || (f->ts[0].known && f->ts[1].known);
+}
+
+/*
+ * Options of a segment towards dir: those of the segment that caused it
+ * (trig, going the same way) without SACK blocks, which are in the other
+ * space; for the agent's own segments a timestamp from both ends' latest
+ * (RFC 7323 §3.2: once negotiated, on every segment).  Then the non-SYN ENO
+ * option while RFC 8547 §4.6 requires it.
+ */
+static void build_opts(struct dp_flow *f, enum dp_dir dir, const struct dp_seg *trig,
+		       struct dp_seg *s)
+{
+	uint8_t *o = s->opts;
+	size_t n = 0, i, k;
+	bool eno = false;
+
+	if (trig) {
+		for (i = 0; (k = opt_len(trig->opts, optlen(trig), i)); i += k) {
+			if (trig->opts[i] == TCPOPT_SACK)
+				continue;
+			eno |= trig->opts[i] == TCPOPT_ENO;
+			memcpy(o + n, trig->opts + i, k);
+			if (trig->opts[i] == TCPOPT_TS && k == TCPOLEN_TS)
+				put_be32(o + n + 2, ts_out(f, dir, get_be32(o + n + 2)));
+			n += k;
+		}
+	} else if (f->p.timestamps && ts_ready(f)) {
+		o[n++] = TCPOPT_NOP;
+		o[n++] = TCPOPT_NOP;
+		o[n++] = TCPOPT_TS;
+		o[n++] = TCPOLEN_TS;
+		/* Sent towards the wire we speak for the kernel, towards the kernel for the peer.
+		 */
+		put_be32(o + n, ts_out(f, dir, f->ts[dir].val));
+		put_be32(o + n + 4, f->ts[!dir].val);
+		n += 8;
+	}
+	if (dir == DP_TO_WIRE && f->eno_opt && !eno && n + 2 <= DP_OPT_MAX) {
+		o[n++] = TCPOPT_ENO;
+		o[n++] = 2;
+	}
+	while (n % 4)
+		o[n++] = TCPOPT_NOP;
+	s->optlen = n;
+}
+
+/* ---- acknowledgement translation ---- */
+
+/* What the peer is told we received: the end of the last unit whose plaintext the kernel acked. */
+static uint64_t wire_ack(const struct dp_flow *f)
+{
+	const struct dp_in *in = &f->in;
+
+	if (in->fin_done && in->kacked > sq_end(&in->store))
+		return in->fin_wire + 1;
+	return sq_floor(&in->store, SQ_PLAIN, in->kacked).off[SQ_WIRE];
+}
+
+/* What the kernel is told the peer received: the plaintext of the whole frames it acked. */
+static uint64_t plain_ack(const struct dp_flow *f)
+{
+	const struct dp_out *o = &f->out;
+
+	if (o->fin_out && o->una > o->fin_wire)
+		return o->fin_plain + 1;
+	return sq_floor(&o->store, SQ_WIRE, o->una).off[SQ_PLAIN];
+}
+
+/*
+ * The peer's window in plaintext bytes from plain_ack(): its right edge in
+ * wire bytes, less one frame overhead per full-sized wire segment, so that
+ * the kernel's data still fits once framed.
+ */
+static uint32_t local_win(const struct dp_flow *f)
+{
+	const struct dp_out *o = &f->out;
+	uint64_t edge = o->una + ((uint64_t)o->peer_win << f->p.peer_wscale);
+	uint64_t avail = edge - sq_floor(&o->store, SQ_WIRE, o->una).off[SQ_WIRE];
+	uint64_t cost = (avail + f->p.wire_mss - 1) / f->p.wire_mss * TC_FRAME_OVERHEAD;
+	uint64_t win = avail > cost ? (avail - cost) >> f->p.peer_wscale : 0;
+
+	return min64(win, 0xffff);
+}
+
+/*
+ * Was this a duplicate ACK or a window update (RFC 5681 §2), which must reach
+ * the other end even when it acknowledges nothing new there?  Remembers it.
+ */
+static bool ack_note(struct ack_seen *a, const struct dp_seg *s)
+{
+	bool pure = !s->len && !(s->flags & (DP_FIN | DP_SYN));
+	bool fwd = pure && (!a->valid || s->ack == a->ack || s->win != a->win);
+
+	*a = (struct ack_seen){true, s->ack, s->win};
+	return fwd;
+}
+
+/* ---- emission ---- */
+
+/* Where the next new byte goes in dir, after a FIN if one was sent. */
+static uint64_t snd_nxt(const struct dp_flow *f, enum dp_dir dir)
+{
+	if (dir == DP_TO_WIRE)
+		return sq_end(&f->out.store) + f->out.fin_out;
+	return sq_end(&f->in.store) + f->in.eof;
+}
+
+static void emit_rst(struct dp_flow *f, enum dp_dir dir, uint32_t seq)
+{
+	struct dp_seg s = {.seq = seq, .flags = DP_RST};
+
+	f->nemit[dir]++;
+	f->emit(f->ctx, dir, &s);
+}
+
+/* One segment at stream offset off towards dir, with the current ACK and window. */
+static void emit(struct dp_flow *f, enum dp_dir dir, uint64_t off, const uint8_t *data,
+		 uint32_t len, uint8_t flags, const struct dp_seg *trig)
+{
+	bool wire = dir == DP_TO_WIRE;
+	uint64_t ack = wire ? wire_ack(f) : plain_ack(f);
+	struct dp_seg s = {
+	    .seq = (wire ? f->p.local_isn : f->p.peer_isn) + 1 + (uint32_t)off,
+	    .ack = (wire ? f->p.peer_isn : f->p.local_isn) + 1 + (uint32_t)ack,
+	    .win = wire ? f->in.kwin : local_win(f),
+	    .flags = flags | DP_ACK,
+	    .data = len ? data : NULL,
+	    .len = len,
+	};
+
+	build_opts(f, dir, trig, &s);
+	f->acked_valid[dir] = true;
+	f->acked[dir] = ack;
+	f->nemit[dir]++;
+	f->emit(f->ctx, dir, &s);
+}
+
+/* A pure ACK towards dir if it tells something new, or if force. */
+static void sync_ack(struct dp_flow *f, enum dp_dir dir, bool force, const struct dp_seg *trig)
+{
+	uint64_t ack = dir == DP_TO_WIRE ? wire_ack(f) : plain_ack(f);
+
+	if (force || !f->acked_valid[dir] || ack > f->acked[dir])
+		emit(f, dir, snd_nxt(f, dir), NULL, 0, 0, trig);
+}
+
+/*
+ * Stored wire bytes [lo, hi) in segments of at most wire_mss; PSH on the last,
+ * and the FIN on the one that ends where the FIN goes (RFC 8548 §3.7).  With
+ * lo == hi == the FIN's place: the FIN alone.
+ */
+static void wire_range(struct dp_flow *f, uint64_t lo, uint64_t hi, const struct dp_seg *trig)
+{
+	const struct dp_out *o = &f->out;
+
+	do {
+		uint32_t n = min64(hi - lo, f->p.wire_mss);
+		uint8_t flags = lo + n == hi ? DP_PSH : 0;
+
+		if (o->fin_out && lo + n == o->fin_wire)
+			flags |= DP_FIN;
+		emit(f, DP_TO_WIRE, lo, n ? sq_bytes(&o->store, lo) : NULL, n, flags, trig);
+		lo += n;
+	} while (lo < hi);
+}
+
+/* Stored plaintext [lo, hi) to the kernel in segments of at most local_mss, then the FIN if fin. */
+static void inject(struct dp_flow *f, uint64_t lo, uint64_t hi, bool fin, const struct dp_seg *trig)
+{
+	const struct dp_in *in = &f->in;
+
+	do {
+		uint32_t n = min64(hi - lo, f->p.local_mss);
+		bool last = lo + n == hi;
+
+		emit(f, DP_TO_LOCAL, lo, n ? sq_bytes(&in->store, lo) : NULL, n,
+		     last ? DP_PSH | (fin ? DP_FIN : 0) : 0, trig);
+		lo += n;
+	} while (lo < hi);
+}
+
+/* ---- abort and reset ---- */
+
+/* Drop the keys and every byte held; the flow answers with RSTs from now on. */
+static void release(struct dp_flow *f, enum dp_state state)
+{
+	f->st.state = state;
+	f->st.reasm_dropped += f->in.wire.dropped;
+	tc_conn_free(f->conn);
+	f->conn = NULL;
+	reasm_free(&f->out.plain);
+	reasm_free(&f->in.wire);
+	sq_free(&f->out.store);
+	sq_free(&f->in.store);
+}
+
+/*
+ * RFC 8548 §3.3, §3.6, §3.7: abort, with an error distinct from EOF.  RST to
+ * the peer at our next wire sequence number, and to the kernel at its
+ * expected plaintext one, so the application gets ECONNRESET.
+ */
+static int flow_abort(struct dp_flow *f, int err)
+{
+	if (dead(f))
+		return f->st.error;
+	emit_rst(f, DP_TO_WIRE, f->p.local_isn + 1 + (uint32_t)snd_nxt(f, DP_TO_WIRE));
+	emit_rst(f, DP_TO_LOCAL, f->p.peer_isn + 1 + (uint32_t)snd_nxt(f, DP_TO_LOCAL));
+	f->st.error = err;
+	release(f, DP_ST_ABORTED);
+	return err;
+}
+
+/*
+ * A reset or aborted flow behaves as a closed TCP endpoint (RFC 9293
+ * §3.10.7.1): it answers a segment with an RST at the sequence number that
+ * segment acknowledges, which also satisfies an RFC 5961 challenge ACK.
+ */
+static int answer_dead(struct dp_flow *f, enum dp_dir back, const struct dp_seg *s)
+{
+	if ((s->flags & DP_ACK) && !(s->flags & DP_RST))
+		emit_rst(f, back, s->ack);
+	return f->st.error;
+}
+
+/* ---- the stream towards the wire ---- */
+
+/* RFC 8548 §4.1, §4.2: length of the unit at p (Init: message_len; frame: 3 + clen); 0 if unknown
+ * yet. */
+static size_t unit_len(const uint8_t *p, size_t avail, bool init)
+{
+	if (init)
+		return avail < INIT_HDR_LEN ? 0 : get_be32(p + 4);
+	return avail < TC_FRAME_HDR_LEN ? 0 : TC_FRAME_HDR_LEN + ((size_t)p[1] << 8 | p[2]);
+}
+
+/*
+ * Map the units tc_conn output.  Its frames never carry an urgent field, so a
+ * frame holds clen - 17 bytes of plaintext (flags byte and tag, §4.2).
+ */
+static int map_output(struct dp_flow *f)
+{
+	struct dp_out *o = &f->out;
+	size_t len;
+
+	while ((len = unit_len(sq_bytes(&o->store, o->parsed), sq_end(&o->store) - o->parsed,
+			       !f->resumed && !o->parsed)) &&
+	       o->parsed + len <= sq_end(&o->store)) {
+		bool init = !f->resumed && !o->parsed;
+		size_t data = init ? 0 : len - TC_FRAME_OVERHEAD;
+		struct sq_pos end = {{o->parsed + len, sq_last(&o->store).off[SQ_PLAIN] + data}};
+		int err = sq_mark(&o->store, end);
+
+		if (err)
+			return err;
+		o->parsed += len;
+		if (!data)
+			o->own_end = o->parsed;
+		f->st.plain_out += data;
+	}
+	return TC_OK;
+}
+
+static void take_events(struct dp_flow *f)
+{
+	unsigned ev = tc_conn_events(f->conn);
+
+	if (ev & TC_CONN_EV_KEYS) {
+		tc_conn_session_id(f->conn, f->st.session_id);
+		f->st.have_session_id = true;
+	}
+	if (ev & TC_CONN_EV_EOF)
+		f->in.eof = true;
+	if (ev & TC_CONN_EV_FIN_SENT) {
+		/* The FINp frame is the last unit tc_conn ever outputs (§3.7). */
+		f->out.fin_out = true;
+		f->out.fin_wire = sq_end(&f->out.store);
+	}
+}
+
+static void rto_arm(struct dp_flow *f)
+{
+	struct dp_out *o = &f->out;
+
+	o->rto_at = o->own_end > o->una ? f->now + o->rto : UINT64_MAX;
+}
+
+/*
+ * tc_conn's output onto the wire, one segment per call with cap = wire_mss
+ * (its frames never span segments), each kept in out.store.  trig: the kernel
+ * segment that caused it, whose options it carries.
+ */
+static int drain_output(struct dp_flow *f, const struct dp_seg *trig)
+{
+	struct dp_out *o = &f->out;
+
+	/* The agent's own segments need both ends' timestamps (RFC 7323 §3.2). */
+	if (!trig && !ts_ready(f))
+		return TC_OK;
+	while (tc_conn_want_output(f->conn) && o->store.len < f->p.max_unacked) {
+		uint64_t off = sq_end(&o->store), own = o->own_end;
+		uint8_t *p = sq_reserve(&o->store, f->p.wire_mss);
+		int n, err;
+
+		if (!p)
+			return TC_E_NOMEM;
+		n = tc_conn_output(f->conn, p, f->p.wire_mss);
+		if (n <= 0)
+			return n;
+		sq_commit(&o->store, n);
+		take_events(f);
+		err = map_output(f);
+		if (err)
+			return err;
+		f->st.wire_out += n;
+		wire_range(f, off, off + n, trig);
+		if (o->own_end != own && o->rto_at == UINT64_MAX)
+			rto_arm(f);
+	}
+	return TC_OK;
+}
+
+/* The kernel's in-order plaintext (and its FIN) into tc_conn; returns bytes taken or an error. */
+static int feed_conn(struct dp_flow *f)
+{
+	struct dp_out *o = &f->out;
+	size_t n = reasm_ready(&o->plain);
+	bool fin;
+	int r;
+
+	if (o->fin_in)
+		n = min64(n, o->fin_plain - o->plain.base);
+	fin = o->fin_in && !o->fin_given && o->plain.base + n == o->fin_plain;
+	if (!n && !fin)
+		return 0;
+	r = tc_conn_send(f->conn, reasm_data(&o->plain), n, fin);
+	if (r < 0)
+		return r;
+	reasm_consume(&o->plain, r);
+	o->fin_given = fin && (size_t)r == n;
+	return r;
+}
+
+/*
+ * A kernel segment's sequence range.  Below what the peer acknowledged
+ * (keep-alive, window probe, stale copy): answer the kernel as the peer
+ * would.  Already framed: resend the stored ciphertext of the covering units,
+ * never new encryption (RFC 8548 §3.8).  Beyond: new plaintext.
+ */
+static int local_data(struct dp_flow *f, const struct dp_seg *s, bool *old)
+{
+	struct dp_out *o = &f->out;
+	bool fin = s->flags & DP_FIN;
+	uint64_t framed = sq_last(&o->store).off[SQ_PLAIN], pa = plain_ack(f);
+	int64_t lo = seq_off(f->p.local_isn, o->plain.base, s->seq);
+	uint64_t hi = lo + s->len, wlo = UINT64_MAX, whi = 0;
+	struct sq_pos a, b;
+
+	if (lo < 0 || (hi + fin <= pa && (s->len || fin || (uint64_t)lo < pa))) {
+		*old = true;
+		sync_ack(f, DP_TO_LOCAL, true, NULL);
+		return TC_OK;
+	}
+	if ((uint64_t)lo < framed && s->len &&
+	    sq_span(&o->store, SQ_PLAIN, lo, min64(hi, framed), &a, &b)) {
+		wlo = a.off[SQ_WIRE];
+		whi = b.off[SQ_WIRE];
+	}
+	if (fin && o->fin_out && hi == o->fin_plain) {
+		wlo = min64(wlo, o->una);
+		whi = o->fin_wire;
+	}
+	wlo = max64(max64(wlo, o->una), o->store.base.off[SQ_WIRE]);
+	if (wlo < whi || (wlo == whi && whi == o->fin_wire && o->fin_out)) {
+		f->st.wire_resent += whi - wlo;
+		wire_range(f, wlo, whi, s);
+	}
+	if (fin && !o->fin_in && hi >= o->plain.base && hi >= reasm_end(&o->plain)) {
+		o->fin_in = true;
+		o->fin_plain = hi;
+	}
+	if (o->fin_in && hi > o->fin_plain)
+		return TC_OK;
+	return reasm_insert(&o->plain, lo, s->data, s->len);
+}
+
+/* The kernel's ACK of injected plaintext, and its window. */
+static bool local_ack(struct dp_flow *f, const struct dp_seg *s)
+{
+	struct dp_in *in = &f->in;
+	bool fwd;
+	int64_t ka;
+
+	if (!(s->flags & DP_ACK))
+		return false;
+	fwd = ack_note(&f->seen[DP_TO_WIRE], s);
+	ka = seq_off(f->p.peer_isn, in->kacked, s->ack);
+	in->kwin = s->win;
+	if (ka > (int64_t)in->kacked && (uint64_t)ka <= snd_nxt(f, DP_TO_LOCAL)) {
+		in->kacked = ka;
+		sq_trim(&in->store, SQ_PLAIN, ka);
+	}
+	return fwd;
+}
+
+/* ---- the stream from the wire ---- */
+
+static int read_plain(struct dp_flow *f)
+{
+	struct sentq *q = &f->in.store;
+
+	for (;;) {
+		uint8_t *p = sq_reserve(q, TC_FRAME_DATA_MAX);
+		int n;
+
+		if (!p)
+			return TC_E_NOMEM;
+		n = tc_conn_read(f->conn, p, TC_FRAME_DATA_MAX);
+		if (n <= 0)
+			return n;
+		sq_commit(q, n);
+	}
+}
+
+/*
+ * Give tc_conn the peer's stream one whole unit at a time, so that each
+ * unit's plaintext (and so the map between the spaces) is known, and inject
+ * that plaintext.  The TCP FIN goes with the bytes that end where it is; a
+ * FIN that does not follow a FINp frame makes tc_conn abort (§3.7).
+ */
+static int take_units(struct dp_flow *f, const struct dp_seg *trig)
+{
+	struct dp_in *in = &f->in;
+
+	while (!in->fin_done && in->store.len < f->p.max_unacked) {
+		const uint8_t *p = reasm_data(&in->wire);
+		uint64_t at = in->wire.base, plain = sq_end(&in->store);
+		size_t avail = reasm_ready(&in->wire), len, feed;
+		bool init = !f->resumed && !at, eof = in->eof, at_fin, fin;
+		int r;
+
+		if (in->fin_seen)
+			avail = min64(avail, in->fin_wire - at);
+		at_fin = in->fin_seen && at + avail == in->fin_wire;
+		len = unit_len(p, avail, init);
+		/* An impossible Init length: give tc_conn the header, which it rejects. */
+		if (init && len && (len < INIT_HDR_LEN || len > TC_INIT_MAX_LEN))
+			len = INIT_HDR_LEN;
+		if (len && len <= avail)
+			feed = len;
+		else if (at_fin)
+			feed = avail;
+		else
+			break;
+		fin = at_fin && feed == avail;
+		r = tc_conn_input(f->conn, p, feed, fin);
+		if (r >= 0 && (size_t)r != feed)
+			r = TC_E_MALFORMED;
+		if (r < 0)
+			return r;
+		reasm_consume(&in->wire, feed);
+		f->st.wire_in += feed;
+		in->fin_done = fin;
+		r = read_plain(f);
+		if (!r && feed)
+			r = sq_mark(&in->store, (struct sq_pos){{at + feed, sq_end(&in->store)}});
+		if (r)
+			return r;
+		take_events(f);
+		f->st.plain_in += sq_end(&in->store) - plain;
+		/* EOF when, and only when, the FINp frame arrived (§3.7). */
+		if (sq_end(&in->store) > plain || in->eof != eof)
+			inject(f, plain, sq_end(&in->store), in->eof != eof, trig);
+	}
+	return TC_OK;
+}
+
+/* Everything that can move now: the peer's units in, the kernel's bytes out. */
+static int pump(struct dp_flow *f, const struct dp_seg *local_trig, const struct dp_seg *wire_trig)
+{
+	int r = take_units(f, wire_trig);
+
+	while (!r) {
+		r = feed_conn(f);
+		if (r >= 0) {
+			uint64_t sent = f->st.wire_out;
+			int taken = r;
+
+			r = drain_output(f, local_trig);
+			if (!r && !taken && f->st.wire_out == sent)
+				break;
+		}
+	}
+	return r < 0 ? flow_abort(f, r) : TC_OK;
+}
+
+/* A duplicate from the peer: acknowledge it, and inject again what the kernel has not acked. */
+static void wire_dup(struct dp_flow *f, uint64_t lo, uint64_t hi)
+{
+	struct dp_in *in = &f->in;
+	uint64_t end = sq_end(&in->store);
+	struct sq_pos a = {{in->wire.base, end}}, b = a;
+	bool fin;
+
+	if (lo < hi && !sq_span(&in->store, SQ_WIRE, lo, hi, &a, &b))
+		return;
+	/* The FIN again with a copy of the stream's end (FINp frame or TCP FIN). */
+	fin = in->eof && in->kacked <= end && b.off[SQ_PLAIN] == end;
+	a.off[SQ_PLAIN] = max64(a.off[SQ_PLAIN], in->kacked);
+	if (a.off[SQ_PLAIN] < b.off[SQ_PLAIN] || (fin && a.off[SQ_PLAIN] == end)) {
+		f->st.plain_resent += b.off[SQ_PLAIN] - a.off[SQ_PLAIN];
+		inject(f, a.off[SQ_PLAIN], b.off[SQ_PLAIN], fin, NULL);
+	}
+}
+
+/*
+ * The peer's payload and FIN.  *ack_now: the peer needs an ACK at once
+ * (duplicate or out-of-order data, RFC 5681 §4.2, or a keep-alive); the
+ * kernel never sees those segments.
+ */
+static int wire_data(struct dp_flow *f, const struct dp_seg *s, bool *ack_now)
+{
+	struct dp_in *in = &f->in;
+	bool fin = s->flags & DP_FIN;
+	int64_t lo = seq_off(f->p.peer_isn, in->wire.base, s->seq);
+	uint64_t rcv = in->wire.base + in->fin_done, hi = lo + s->len;
+	uint32_t len = s->len;
+
+	if (!len && !fin) {
+		*ack_now = lo < (int64_t)rcv;
+		return TC_OK;
+	}
+	if (lo < 0 || hi + fin <= rcv) {
+		*ack_now = true;
+		if (lo >= 0)
+			wire_dup(f, lo, hi);
+		return TC_OK;
+	}
+	if (in->fin_seen) {
+		len = (uint64_t)lo < in->fin_wire ? min64(len, in->fin_wire - lo) : 0;
+	} else if (fin && hi >= reasm_end(&in->wire)) {
+		in->fin_seen = true;
+		in->fin_wire = hi;
+	}
+	*ack_now = (uint64_t)lo > in->wire.base;
+	return reasm_insert(&in->wire, lo, s->data, len);
+}
+
+/* The peer's ACK of our wire stream, and its window. */
+static bool wire_ack_in(struct dp_flow *f, const struct dp_seg *s)
+{
+	struct dp_out *o = &f->out;
+	bool fwd;
+	int64_t wa;
+
+	if (!(s->flags & DP_ACK))
+		return false;
+	fwd = ack_note(&f->seen[DP_TO_LOCAL], s);
+	wa = seq_off(f->p.local_isn, o->una, s->ack);
+	if (wa < (int64_t)o->una || (uint64_t)wa > snd_nxt(f, DP_TO_WIRE))
+		return fwd;
+	o->peer_win = s->win;
+	if ((uint64_t)wa > o->una) {
+		o->una = wa;
+		sq_trim(&o->store, SQ_WIRE, wa);
+		o->tries = 0;
+		o->rto = RTO_INIT_NS;
+		rto_arm(f);
+	}
+	return fwd;
+}
+
+/*
+ * The peer's RST, if its sequence number is in our window (RFC 9293
+ * §3.10.7.4): reset the kernel at the plaintext sequence number it expects.
+ */
+static void wire_rst(struct dp_flow *f, const struct dp_seg *s)
+{
+	uint64_t lo = wire_ack(f);
+	uint64_t hi = max64(f->in.wire.base, lo + ((uint64_t)f->in.kwin << f->p.local_wscale));
+	int64_t off = seq_off(f->p.peer_isn, lo, s->seq);
+
+	if (off < (int64_t)lo || (uint64_t)off > hi)
+		return;
+	emit_rst(f, DP_TO_LOCAL, f->p.peer_isn + 1 + (uint32_t)snd_nxt(f, DP_TO_LOCAL));
+	release(f, DP_ST_RESET);
+}
+
+/* SYNs are never touched: both spaces share the ISNs.  Passed on without payload (§4.7). */
+static void pass_syn(struct dp_flow *f, enum dp_dir dir, const struct dp_seg *s)
+{
+	struct dp_seg c = *s;
+
+	c.data = NULL;
+	c.len = 0;
+	f->nemit[dir]++;
+	f->emit(f->ctx, dir, &c);
+}
+
+static void update_state(struct dp_flow *f)
+{
+	const struct dp_out *o = &f->out;
+	const struct dp_in *in = &f->in;
+
+	if (dead(f))
+		return;
+	if (!f->st.have_session_id)
+		f->st.state = DP_ST_HANDSHAKE;
+	else if (!o->fin_in && !in->fin_seen && !in->eof)
+		f->st.state = DP_ST_ESTABLISHED;
+	else if (o->fin_out && o->una > o->fin_wire && in->fin_done &&
+		 f->acked[DP_TO_WIRE] > in->fin_wire)
+		f->st.state = DP_ST_CLOSED;
+	else
+		f->st.state = DP_ST_CLOSING;
+}
+
+/* ---- API ---- */
+
+struct dp_flow *dp_flow_new(const struct dp_flow_params *p, dp_emit_fn emit, void *ctx, int *err)
+{
+	struct dp_flow *f = NULL;
+	struct tc_conn_info info;
+
+	*err = TC_E_INVAL;
+	if (!emit || p->wire_mss < 64 || p->wire_mss > 0xffff || p->local_mss < 64 ||
+	    p->local_wscale > 14 || p->peer_wscale > 14)
+		goto fail;
+	*err = TC_E_NOMEM;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		goto fail;
+	*err = tc_conn_new(&f->conn, &p->conn, &p->eno);
+	if (*err)
+		goto fail;
+	f->p = *p;
+	memset(&f->p.eno, 0, sizeof(f->p.eno));
+	f->p.max_reasm = p->max_reasm ? p->max_reasm : DP_BUF_DFLT;
+	f->p.max_unacked = p->max_unacked ? p->max_unacked : DP_BUF_DFLT;
+	f->emit = emit;
+	f->ctx = ctx;
+	tc_conn_info(f->conn, &info);
+	f->resumed = info.resumed;
+	f->eno_opt = p->eno.role == TC_ROLE_A;
+	reasm_init(&f->out.plain, 0, f->p.max_unacked);
+	reasm_init(&f->in.wire, 0, f->p.max_reasm);
+	sq_init(&f->out.store, SQ_WIRE, (struct sq_pos){{0, 0}});
+	sq_init(&f->in.store, SQ_PLAIN, (struct sq_pos){{0, 0}});
+	/* Until the first ACKs tell: the largest unscaled windows. */
+	f->out.peer_win = 0xffff >> p->peer_wscale;
+	f->in.kwin = 0xffff >> p->local_wscale;
+	f->out.rto = RTO_INIT_NS;
+	f->out.rto_at = UINT64_MAX;
+	take_events(f);
+	update_state(f);
+	return f;
+fail:
+	free(f);
+	return NULL;
+}
+
+void dp_flow_free(struct dp_flow *f)
+{
+	if (!f)
+		return;
+	release(f, f->st.state);
+	OPENSSL_cleanse(f, sizeof(*f));
+	free(f);
+}
+
+int dp_from_local(struct dp_flow *f, const struct dp_seg *s, uint64_t now_ns)
+{
+	unsigned long sent = f->nemit[DP_TO_WIRE];
+	bool fwd, old = false;
+	int r;
+
+	f->now = now_ns;
+	if (dead(f))
+		return answer_dead(f, DP_TO_LOCAL, s);
+	if (s->flags & DP_SYN) {
+		pass_syn(f, DP_TO_WIRE, s);
+		return TC_OK;
+	}
+	if (s->flags & DP_RST) {
+		/* The kernel's RST goes out at our next wire sequence number. */
+		emit_rst(f, DP_TO_WIRE, f->p.local_isn + 1 + (uint32_t)snd_nxt(f, DP_TO_WIRE));
+		release(f, DP_ST_RESET);
+		return TC_OK;
+	}
+	ts_note(f, DP_TO_WIRE, s);
+	fwd = local_ack(f, s);
+	r = local_data(f, s, &old);
+	if (r)
+		return flow_abort(f, r);
+	r = pump(f, s, NULL);
+	if (r)
+		return r;
+	if (f->nemit[DP_TO_WIRE] == sent)
+		sync_ack(f, DP_TO_WIRE, fwd && !old, s);
+	update_state(f);
+	return TC_OK;
+}
+
+int dp_from_wire(struct dp_flow *f, const struct dp_seg *s, uint64_t now_ns)
+{
+	unsigned long sent_local = f->nemit[DP_TO_LOCAL], sent_wire = f->nemit[DP_TO_WIRE];
+	bool fwd, ack_now = false;
+	int r;
+
+	f->now = now_ns;
+	if (dead(f))
+		return answer_dead(f, DP_TO_WIRE, s);
+	if (s->flags & DP_SYN) {
+		pass_syn(f, DP_TO_LOCAL, s);
+		return TC_OK;
+	}
+	if (s->flags & DP_RST) {
+		wire_rst(f, s);
+		return TC_OK;
+	}
+	f->eno_opt = false; /* RFC 8547 §4.6: a non-SYN segment arrived */
+	ts_note(f, DP_TO_LOCAL, s);
+	fwd = wire_ack_in(f, s);
+	r = wire_data(f, s, &ack_now);
+	if (r)
+		return flow_abort(f, r);
+	r = pump(f, NULL, s);
+	if (r)
+		return r;
+	if (f->nemit[DP_TO_LOCAL] == sent_local)
+		sync_ack(f, DP_TO_LOCAL, fwd, s);
+	if (f->nemit[DP_TO_WIRE] == sent_wire)
+		sync_ack(f, DP_TO_WIRE, ack_now, NULL);
+	update_state(f);
+	return TC_OK;
+}
+
+uint64_t dp_timer(struct dp_flow *f, uint64_t now_ns)
+{
+	struct dp_out *o = &f->out;
+
+	f->now = now_ns;
+	if (dead(f))
+		return UINT64_MAX;
+	/* The agent's own units (Init, empty frames): nobody else resends them. */
+	if (now_ns >= o->rto_at) {
+		if (++o->tries > RTO_TRIES) {
+			flow_abort(f, DP_E_TIMEOUT);
+			return UINT64_MAX;
+		}
+		f->st.wire_resent += o->own_end - o->una;
+		wire_range(f, max64(o->una, o->store.base.off[SQ_WIRE]), o->own_end, NULL);
+		o->rto = min64(2 * o->rto, RTO_MAX_NS);
+		rto_arm(f);
+	}
+	if (pump(f, NULL, NULL))
+		return UINT64_MAX;
+	update_state(f);
+	return o->rto_at;
+}
+
+int dp_flow_rekey(struct dp_flow *f, uint64_t now_ns)
+{
+	int r;
+
+	f->now = now_ns;
+	if (dead(f) || f->out.fin_in)
+		return TC_E_STATE;
+	r = tc_conn_rekey(f->conn);
+	return r ? r : pump(f, NULL, NULL);
+}
+
+void dp_flow_stats(const struct dp_flow *f, struct dp_flow_stats *st)
+{
+	*st = f->st;
+	st->reasm_dropped += f->in.wire.dropped;
+	if (f->conn) {
+		struct tc_conn_info info;
+
+		tc_conn_info(f->conn, &info);
+		st->local_gen = info.local_gen;
+		st->remote_gen = info.remote_gen;
+	}
+}
+
+bool dp_flow_done(const struct dp_flow *f)
+{
+	return f->st.state >= DP_ST_CLOSED;
+}
+
+const char *dp_strerror(int err)
+{
+	return err == DP_E_TIMEOUT ? "peer never acknowledged the Init message" : tc_strerror(err);
+}
