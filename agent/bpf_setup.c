@@ -36,7 +36,9 @@ struct bpf_state {
 	struct tc_filter tc_filters[2 * TCPCRYPT_MAX_IFACES];
 	bool clsact_created[TCPCRYPT_MAX_IFACES];
 	struct bpf_link *cg_link;
-	int xdp_fds[2 * TCPCRYPT_MAX_IFACES]; /* XDP bpf_link fds; closing one detaches */
+	int xdp_fds[2 * TCPCRYPT_MAX_IFACES]; /* XDP bpf_link fds */
+	char xdp_pins[2 * TCPCRYPT_MAX_IFACES][128];
+	char cg_pin[128];
 	char capture_names[TCPCRYPT_MAX_IFACES][IF_NAMESIZE]; /* agent's end of each pair */
 	int cg_fd;
 };
@@ -152,20 +154,56 @@ static int capture_veth_create(struct bpf_state *st, int slot, int wire_ifindex,
 	return 0;
 }
 
+static void link_pin_path(char *path, size_t len, const char *pin_dir, const char *what,
+			  const char *ifname)
+{
+	snprintf(path, len, "%s/link-%s%s%s", pin_dir, what, ifname ? "-" : "",
+		 ifname ? ifname : "");
+}
+
+/*
+ * XDP links are pinned, so that they outlive the agent: if it dies, its
+ * programs stay attached and, finding no AF_XDP socket, drop the segments
+ * of tcpcrypt flows instead of handing ciphertext to applications (fail
+ * closed).  A restarted agent takes the pinned link over.
+ */
 static int xdp_attach(struct bpf_state *st, int i, struct bpf_program *prog, const char *ifname,
-		      int flags)
+		      int flags, const char *pin_dir)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lopts, .flags = flags);
+	int prog_fd = bpf_program__fd(prog), fd;
+	char *path = st->xdp_pins[i];
 
-	st->xdp_fds[i] =
-	    bpf_link_create(bpf_program__fd(prog), if_nametoindex(ifname), BPF_XDP, &lopts);
-	if (st->xdp_fds[i] >= 0)
+	link_pin_path(path, sizeof(st->xdp_pins[i]), pin_dir,
+		      i < TCPCRYPT_MAX_IFACES ? "xdp" : "capture", ifname);
+	/* a capture veth is new each run: its old link points at a deleted device */
+	if (i >= TCPCRYPT_MAX_IFACES)
+		unlink(path);
+	fd = bpf_obj_get(path);
+	if (fd >= 0 && !bpf_link_update(fd, prog_fd, NULL)) {
+		st->xdp_fds[i] = fd;
 		return 0;
-	fprintf(stderr, "tcpcryptd: attaching XDP to %s failed: %s%s\n", ifname, strerror(errno),
-		errno == EBUSY || errno == EEXIST
-		    ? " (another XDP program is attached; see: ip link show dev IFACE)"
-		    : "");
-	return -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	st->xdp_fds[i] = bpf_link_create(prog_fd, if_nametoindex(ifname), BPF_XDP, &lopts);
+	if (st->xdp_fds[i] < 0) {
+		fprintf(stderr, "tcpcryptd: attaching XDP to %s failed: %s%s\n", ifname,
+			strerror(errno),
+			errno == EBUSY || errno == EEXIST
+			    ? " (another XDP program is attached; see: ip link show dev IFACE)"
+			    : "");
+		path[0] = 0;
+		return -1;
+	}
+	if (bpf_obj_pin(st->xdp_fds[i], path)) {
+		fprintf(stderr, "tcpcryptd: pinning the XDP link of %s at %s failed: %s\n", ifname,
+			path, strerror(errno));
+		path[0] = 0;
+		return -1;
+	}
+	return 0;
 }
 
 static void explain_load_error(const char *what, int err)
@@ -276,13 +314,14 @@ struct bpf_state *bpf_setup(const struct agent_opts *o)
 			if (iface_record(st->sockops->maps.ifaces, if_nametoindex(aend), &ci,
 					 aend) ||
 			    xdp_attach(st, TCPCRYPT_MAX_IFACES + i,
-				       st->capture->progs.tcpcrypt_capture, aend, 0) ||
+				       st->capture->progs.tcpcrypt_capture, aend, 0, o->pin_dir) ||
 			    tc_attach(st, TCPCRYPT_MAX_IFACES + i, i, BPF_TC_EGRESS,
 				      st->tc->progs.tcpcrypt_tc_egress, wire))
 				goto fail;
 		}
 		if (iface_record(st->sockops->maps.ifaces, wire_ifindex, &ii, wire) ||
-		    xdp_attach(st, i, st->ingress->progs.tcpcrypt_ingress, wire, o->xdp_flags) ||
+		    xdp_attach(st, i, st->ingress->progs.tcpcrypt_ingress, wire, o->xdp_flags,
+			       o->pin_dir) ||
 		    tc_attach(st, i, i, BPF_TC_INGRESS, st->tc->progs.tcpcrypt_tc_ingress, wire))
 			goto fail;
 	}
@@ -292,11 +331,30 @@ struct bpf_state *bpf_setup(const struct agent_opts *o)
 			strerror(errno));
 		goto fail;
 	}
-	st->cg_link = bpf_program__attach_cgroup(st->sockops->progs.tcpcrypt_sockops, st->cg_fd);
+	/* pinned like the XDP links, and taken over the same way */
+	link_pin_path(st->cg_pin, sizeof(st->cg_pin), o->pin_dir, "sockops", NULL);
+	st->cg_link = bpf_link__open(st->cg_pin);
+	if (st->cg_link &&
+	    bpf_link__update_program(st->cg_link, st->sockops->progs.tcpcrypt_sockops)) {
+		bpf_link__destroy(st->cg_link);
+		st->cg_link = NULL;
+	}
 	if (!st->cg_link) {
-		fprintf(stderr, "tcpcryptd: attaching sock_ops to cgroup %s failed: %s\n",
-			o->cgroup, strerror(errno));
-		goto fail;
+		unlink(st->cg_pin);
+		st->cg_link =
+		    bpf_program__attach_cgroup(st->sockops->progs.tcpcrypt_sockops, st->cg_fd);
+		if (!st->cg_link) {
+			fprintf(stderr, "tcpcryptd: attaching sock_ops to cgroup %s failed: %s\n",
+				o->cgroup, strerror(errno));
+			st->cg_pin[0] = 0;
+			goto fail;
+		}
+		if (bpf_link__pin(st->cg_link, st->cg_pin)) {
+			fprintf(stderr, "tcpcryptd: pinning the sock_ops link failed: %s\n",
+				strerror(errno));
+			st->cg_pin[0] = 0;
+			goto fail;
+		}
 	}
 	cfg = o->cfg;
 	cfg.nrequire = count_require(st->sockops->maps.ports);
@@ -340,6 +398,8 @@ void bpf_teardown(struct bpf_state *st, const struct agent_opts *o)
 		off.enabled = 0;
 		config_write(st->sockops->maps.settings, &off);
 	}
+	if (st->cg_pin[0])
+		unlink(st->cg_pin);
 	bpf_link__destroy(st->cg_link);
 	for (int i = 0; i < 2 * TCPCRYPT_MAX_IFACES; i++)
 		tc_detach(st, i);
@@ -351,9 +411,12 @@ void bpf_teardown(struct bpf_state *st, const struct agent_opts *o)
 		if (st->clsact_created[i] && hook.ifindex)
 			bpf_tc_hook_destroy(&hook);
 	}
-	for (int i = 0; i < 2 * TCPCRYPT_MAX_IFACES; i++)
+	for (int i = 0; i < 2 * TCPCRYPT_MAX_IFACES; i++) {
+		if (st->xdp_pins[i][0])
+			unlink(st->xdp_pins[i]);
 		if (st->xdp_fds[i] >= 0)
 			close(st->xdp_fds[i]);
+	}
 	for (int i = 0; i < TCPCRYPT_MAX_IFACES; i++)
 		if (st->capture_names[i][0])
 			nl_link_delete(st->capture_names[i]);
