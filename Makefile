@@ -39,6 +39,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_SBINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/tests/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+TOOL_BINS  := $(BUILD)/tests/nfq_netem
 HDRS       := $(wildcard include/*.h agent/*.h agent/*/*.h tools/lib/*.h)
 BPF_HDRS   := $(wildcard include/*.h bpf/*.h)
 
@@ -50,7 +51,7 @@ LIBS       := -lbpf -lxdp -lelf -lz -lcrypto
 # keep BPF objects and skeletons: they are intermediate files, but useful
 .SECONDARY:
 
-all: $(BUILD)/tcpcryptd $(BUILD)/tcpcryptctl $(BUILD)/libtccore.a
+all: $(BUILD)/tcpcryptd $(BUILD)/tcpcryptctl $(BUILD)/libtccore.a $(TOOL_BINS)
 
 deps:
 	@tools/install-deps.sh
@@ -92,6 +93,11 @@ $(BUILD)/tcpcryptctl: $(CTL_OBJS) $(ULIB_OBJS)
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/t_main.c tests/unit/t.h $(BUILD)/libtccore.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< tests/unit/t_main.c $(BUILD)/libtccore.a -lcrypto
+
+# delay, reorder and tamper for the test bed where sch_netem is missing (tests/lib/testbed.sh)
+$(BUILD)/tests/nfq_netem: tests/tools/nfq_netem.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -lnetfilter_queue
 
 $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/t_main.c tests/unit/t.h $(BUILD)/asan/libtccore.a $(HDRS)
 	@mkdir -p $(@D)

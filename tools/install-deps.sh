@@ -4,7 +4,7 @@
 set -eu
 PKGS="clang llvm libbpf-dev bpftool libxdp-dev libssl-dev openssl libelf-dev zlib1g-dev
 pkg-config make gcc iproute2 iptables ethtool tcpdump socat netcat-openbsd iperf3 curl
-python3 libclang-rt-14-dev iputils-ping"
+python3 libclang-rt-14-dev iputils-ping libnetfilter-queue-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
