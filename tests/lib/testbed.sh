@@ -21,7 +21,8 @@
 #   tb_agent_pid HOST, tb_ctl HOST ARGS...  (TB_AGENT/TB_CTL override binaries)
 #   tb_capture_start NAME [IFACE] [FILTER...], tb_capture_stop NAME...
 #   tb_strip_eno a2b|b2a, tb_drop_eno_syn, tb_middlebox_clear, tb_mtu IFACE MTU,
-#   tb_netem IFACE SPEC, tb_netem_clear IFACE, tb_has_netem
+#   tb_netem IFACE SPEC, tb_netem_clear IFACE, tb_has_netem,
+#   tb_tamper IFACE AFTER_BYTES [PORT], tb_tamper_clear IFACE
 #   tb_fail, tb_pass, tb_skip, tb_log, tb_assert_eq/_ne/_match/_same_file,
 #   tb_require_root, tb_require_agent, tb_sha256 FILE, tb_mkdata FILE MIB
 
@@ -486,48 +487,124 @@ tb_has_netem() {
 	tb_exec M tc qdisc del dev lo root 2>/dev/null || true
 }
 
+# NFQUEUE number in M for nfq_netem's job (netem, tamper) on IFACE. Queues
+# belong to a network namespace, so test beds side by side never collide.
+tb__nfq_queue() { # netem|tamper IFACE
+	local n
+	case $2 in
+	a0) n=1 ;;
+	b0) n=2 ;;
+	c0) n=3 ;;
+	*) tb_fail "tb_$1: no host behind M interface '$2'" ;;
+	esac
+	[[ $1 == netem ]] && echo $((100 + n)) || echo $((200 + n))
+}
+
+# Start build/tests/nfq_netem in M on JOB's queue for IFACE (tracked for
+# clean-up, log $TB_DIR/nfq-JOB-IFACE.log) and wait until it has bound it.
+tb__nfq_start() { # netem|tamper IFACE ARGS...
+	local job=$1 ifc=$2 bin=${TB_NFQ_NETEM:-$TB_ROOT/build/tests/nfq_netem} q log pid
+	shift 2
+	[[ -x $bin ]] || tb_fail "tb_$job: $bin not built; run: make"
+	q=$(tb__nfq_queue "$job" "$ifc")
+	log=$TB_DIR/nfq-$job-$ifc.log
+	pid=$(tb_bg M "$log" "$bin" --queue "$q" --max-seconds "${TB_NFQ_SECONDS:-300}" "$@")
+	echo "$pid" >"$TB_DIR/nfq-$job-$ifc.pid"
+	local deadline=$((SECONDS + 5))
+	until grep -q "ready" "$log" 2>/dev/null; do
+		if ! tb_alive "$pid" || ((SECONDS >= deadline)); then
+			sed 's/^/  | /' "$log" >&2
+			tb_fail "tb_$job: nfq_netem on M:$ifc did not start (log above, $log)"
+		fi
+		sleep 0.02
+	done
+}
+
+# Stop nfq_netem (SIGTERM: it accepts the packets it holds, prints its counts).
+tb__nfq_stop() { # netem|tamper IFACE
+	local pidf=$TB_DIR/nfq-$1-$2.pid
+	[[ -f $pidf ]] || return 0
+	tb_stop_pid "$(cat "$pidf")" 5 TERM
+	rm -f "$pidf"
+}
+
+# Add (-A) or delete (-D) a rule in both families; deleting a missing rule is fine.
+tb__rule46() { # -A|-D TABLE CHAIN RULE...
+	local op=$1 t
+	shift
+	for t in "$TB_TABLES" "$TB_TABLES6"; do
+		if [[ $op == -D ]]; then
+			tb_exec M "$t" -w -t "$1" -D "${@:2}" 2>/dev/null || true
+		else
+			tb_exec M "$t" -w -t "$1" -A "${@:2}"
+		fi
+	done
+}
+
 # Impair packets leaving M through IFACE, like `tc qdisc replace ... netem SPEC`.
-# Without sch_netem (as on the reference VM: CONFIG_NET_SCH_NETEM unset),
-# "loss P%" and "duplicate P%" are emulated with iptables statistic/DROP/TEE
-# on forwarded packets; other impairments fail (check tb_has_netem first).
+# Without sch_netem (as on the reference VM: CONFIG_NET_SCH_NETEM unset) this
+# SPEC is emulated, any of its parts together:
+#   loss P%, duplicate P%  iptables statistic/DROP/TEE in mangle FORWARD
+#   delay Dms [reorder P%] nfq_netem on an NFQUEUE in mangle POSTROUTING (after
+#                          the middlebox rules, which an NFQUEUE verdict in the
+#                          same hook would skip): every packet is held D ms, or
+#                          with reorder only P% of them, which the rest overtake.
+# Note the reorder P% is the share delayed; tc netem's is the share sent at once.
+# The queue has no --queue-bypass: if nfq_netem dies, packets are dropped.
 tb_netem() { # IFACE "SPEC"
 	local ifc=$1 spec=$2
 	# shellcheck disable=SC2086 # SPEC is a word list, as for tc
 	if tb_exec M tc qdisc replace dev "$ifc" root netem $spec 2>/dev/null; then
 		return 0
 	fi
-	local h=${ifc%0} chain=TB_NETEM_$ifc
+	local h=${ifc%0} chain=TB_NETEM_$ifc delay="" reorder=100
 	h=${h^^}
 	local v4=TB_${h}4 v6=TB_${h}6
 	[[ -n ${!v4:-} ]] || tb_fail "tb_netem: no host behind M interface '$ifc'"
 	tb_netem_clear "$ifc"
 	tb__tables46 -t mangle -N "$chain"
 	tb__tables46 -t mangle -I FORWARD -o "$ifc" -j "$chain"
+	local unsupported="sch_netem missing; emulation supports 'loss P%', 'duplicate P%' and 'delay Dms [reorder P%]'"
 	# shellcheck disable=SC2086 # SPEC is a word list, as for tc
 	set -- $spec
 	while (($#)); do
-		local what=$1 pct=${2:-}
-		[[ $pct =~ ^([0-9]+(\.[0-9]+)?)%$ ]] ||
-			tb_fail "tb_netem: sch_netem missing; emulation supports 'loss P%' and 'duplicate P%', not '$spec'"
-		local prob
-		prob=$(awk -v p="${BASH_REMATCH[1]}" 'BEGIN { printf "%.6f", p / 100 }')
+		local what=$1 arg=${2:-} prob=""
+		if [[ $what == delay ]]; then
+			[[ $arg =~ ^([0-9]+)ms$ ]] || tb_fail "tb_netem: $unsupported, not 'delay $arg'"
+			delay=${BASH_REMATCH[1]}
+			shift 2
+			continue
+		fi
+		[[ $arg =~ ^([0-9]+(\.[0-9]+)?)%$ ]] || tb_fail "tb_netem: $unsupported, not '$spec'"
 		case $what in
+		reorder)
+			reorder=${BASH_REMATCH[1]}
+			;;
 		loss)
+			prob=$(awk -v p="${BASH_REMATCH[1]}" 'BEGIN { printf "%.6f", p / 100 }')
 			tb__tables46 -t mangle -A "$chain" -m statistic --mode random \
 				--probability "$prob" -j DROP
 			;;
 		duplicate)
+			prob=$(awk -v p="${BASH_REMATCH[1]}" 'BEGIN { printf "%.6f", p / 100 }')
 			tb_exec M "$TB_TABLES" -w -t mangle -I "$chain" -m statistic --mode random \
 				--probability "$prob" -j TEE --gateway "${!v4}"
 			tb_exec M "$TB_TABLES6" -w -t mangle -I "$chain" -m statistic --mode random \
 				--probability "$prob" -j TEE --gateway "${!v6}"
 			;;
 		*)
-			tb_fail "tb_netem: sch_netem missing; emulation supports 'loss P%' and 'duplicate P%', not '$what'"
+			tb_fail "tb_netem: $unsupported, not '$what'"
 			;;
 		esac
 		shift 2
 	done
+	if [[ -n $delay ]]; then
+		tb__nfq_start netem "$ifc" --delay-ms "$delay" --delay-pct "$reorder"
+		tb__rule46 -A mangle POSTROUTING -o "$ifc" -j NFQUEUE \
+			--queue-num "$(tb__nfq_queue netem "$ifc")"
+	elif [[ $reorder != 100 ]]; then
+		tb_fail "tb_netem: 'reorder' needs 'delay Dms' ('$spec')"
+	fi
 }
 
 tb_netem_clear() { # IFACE
@@ -540,6 +617,32 @@ tb_netem_clear() { # IFACE
 			tb_exec M "$t" -w -t mangle -X "$chain"
 		fi
 	done
+	# rule first, then the tool: packets still queued are accepted, none dropped
+	tb__rule46 -D mangle POSTROUTING -o "$ifc" -j NFQUEUE \
+		--queue-num "$(tb__nfq_queue netem "$ifc")"
+	tb__nfq_stop netem "$ifc"
+}
+
+# Invert one payload byte of the next TCP segment with payload that M forwards
+# out of IFACE once AFTER_BYTES of TCP payload (from or to PORT, if given) have
+# gone that way, recomputing the TCP checksum: plain TCP cannot notice, an
+# authenticated stream must. Once only; tb_tamper again to re-arm. nfq_netem
+# logs what it changed ("nfq_netem: tampered ... seq=N offset=N ...") to
+# $TB_DIR/nfq-tamper-IFACE.log. The queue sits in filter FORWARD, so it sees
+# packets after tb_strip_eno's rules and before tb_netem's delay.
+tb_tamper() { # IFACE AFTER_BYTES [PORT]
+	local ifc=$1 only=()
+	[[ -n ${3:-} ]] && only=(--tamper-port "$3")
+	tb_tamper_clear "$ifc"
+	tb__nfq_start tamper "$ifc" --tamper-after "$2" --tamper-count 1 "${only[@]}"
+	tb__rule46 -A filter FORWARD -o "$ifc" -p tcp -j NFQUEUE \
+		--queue-num "$(tb__nfq_queue tamper "$ifc")"
+}
+
+tb_tamper_clear() { # IFACE
+	tb__rule46 -D filter FORWARD -o "$1" -p tcp -j NFQUEUE \
+		--queue-num "$(tb__nfq_queue tamper "$1")"
+	tb__nfq_stop tamper "$1"
 }
 
 # ---------------------------------------------------------------- cleanup
