@@ -23,6 +23,7 @@
 #include <linux/if_link.h>
 #include <openssl/rand.h>
 #include "bpf_setup.h"
+#include "datapath.h"
 #include "eno.h"
 #include "names.h"
 #include "pindir.h"
@@ -54,6 +55,9 @@ static const char usage_text[] =
     "                             unless the peer sends a = 1\n"
     "      --xdp-mode MODE        native (default: driver mode when available)\n"
     "                             or generic\n"
+    "      --data-path            encrypt negotiated connections (tcpcrypt data path)\n"
+    "      --keylog FILE          append '<session-id> <ss> <es>' per session to FILE\n"
+    "                             (mode 0600; for debugging: it defeats tcpcrypt)\n"
     "  -v, --verbose              print libbpf debug messages\n"
     "  -h, --help                 show this help\n"
     "\n"
@@ -135,7 +139,16 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return errno || !*s || *end || *out > max ? -1 : 0;
 }
 
-enum { OPT_POLICY = 256, OPT_TRIES, OPT_TTL, OPT_APP_AWARE, OPT_NEED_A, OPT_XDP_MODE };
+enum {
+	OPT_POLICY = 256,
+	OPT_TRIES,
+	OPT_TTL,
+	OPT_APP_AWARE,
+	OPT_NEED_A,
+	OPT_XDP_MODE,
+	OPT_DATAPATH,
+	OPT_KEYLOG,
+};
 
 static int parse_args(int argc, char **argv, struct agent_opts *o)
 {
@@ -150,6 +163,8 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	    {"app-aware", no_argument, NULL, OPT_APP_AWARE},
 	    {"require-app-aware", no_argument, NULL, OPT_NEED_A},
 	    {"xdp-mode", required_argument, NULL, OPT_XDP_MODE},
+	    {"data-path", no_argument, NULL, OPT_DATAPATH},
+	    {"keylog", required_argument, NULL, OPT_KEYLOG},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
@@ -209,6 +224,12 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 				o->xdp_flags = 0;
 			else
 				return die_usage("bad --xdp-mode '%s' (native or generic)", optarg);
+			break;
+		case OPT_DATAPATH:
+			o->cfg.datapath = 1;
+			break;
+		case OPT_KEYLOG:
+			o->keylog = optarg;
 			break;
 		case 'v':
 			o->verbose = verbose = 1;
@@ -299,9 +320,10 @@ int main(int argc, char **argv)
 {
 	struct agent_opts o = {};
 	struct bpf_state *st;
+	struct datapath *dp = NULL;
 	bool pin_created = false;
 	sigset_t sigs;
-	int lock_fd, rc;
+	int lock_fd, rc, sig;
 
 	rc = parse_args(argc, argv, &o);
 	if (rc)
@@ -330,6 +352,13 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	st = bpf_setup(&o);
+	if (st && o.cfg.datapath) {
+		dp = datapath_open(&o, st);
+		if (!dp) {
+			bpf_teardown(st, &o);
+			st = NULL;
+		}
+	}
 	if (!st) {
 		if (pin_created)
 			rmdir(o.pin_dir);
@@ -340,14 +369,15 @@ int main(int argc, char **argv)
 	for (int i = 0; i < o.nifaces; i++)
 		fprintf(stderr, " %s", o.ifnames[i]);
 	fprintf(stderr, "\n");
-	for (;;) {
-		int sig = sigwaitinfo(&sigs, NULL);
-
-		if (sig == SIGINT || sig == SIGTERM) {
-			fprintf(stderr, "tcpcryptd: %s received, detaching\n", strsignal(sig));
-			break;
-		}
+	if (dp) {
+		sig = datapath_run(dp, &sigs);
+	} else {
+		do
+			sig = sigwaitinfo(&sigs, NULL);
+		while (sig != SIGINT && sig != SIGTERM);
 	}
+	fprintf(stderr, "tcpcryptd: %s received, detaching\n", strsignal(sig));
+	datapath_close(dp);
 	bpf_teardown(st, &o);
 	if (pin_created)
 		rmdir(o.pin_dir);

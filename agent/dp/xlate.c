@@ -972,7 +972,13 @@ void dp_flow_stats(const struct dp_flow *f, struct dp_flow_stats *st)
 		tc_conn_info(f->conn, &info);
 		st->local_gen = info.local_gen;
 		st->remote_gen = info.remote_gen;
+		st->aead = info.aead;
 	}
+}
+
+int dp_flow_keylog(const struct dp_flow *f, struct tc_keylog *kl)
+{
+	return f->conn ? tc_conn_keylog(f->conn, kl) : TC_E_STATE;
 }
 
 bool dp_flow_done(const struct dp_flow *f)

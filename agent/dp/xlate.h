@@ -112,6 +112,7 @@ struct dp_flow_stats {
 	uint64_t plain_resent;		/* plaintext injected again from the store */
 	uint64_t reasm_dropped;		/* peer bytes dropped: beyond the buffer bound */
 	uint64_t local_gen, remote_gen; /* key generations (RFC 8548 §3.8) */
+	uint16_t aead;			/* AEAD id once the keys exist, else 0 */
 };
 
 struct dp_flow;
@@ -156,6 +157,12 @@ uint64_t dp_timer(struct dp_flow *f, uint64_t now_ns);
 int dp_flow_rekey(struct dp_flow *f, uint64_t now_ns);
 
 void dp_flow_stats(const struct dp_flow *f, struct dp_flow_stats *st);
+
+/*
+ * The key-log secrets of the flow (see tc_conn_keylog): TC_E_STATE unless
+ * conn.keylog was set and the keys exist.
+ */
+int dp_flow_keylog(const struct dp_flow *f, struct tc_keylog *kl);
 
 /* Both FINs acknowledged, or reset, or aborted: the caller may free the flow. */
 bool dp_flow_done(const struct dp_flow *f);

@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <bpf/bpf.h>
+#include <openssl/crypto.h>
+#include "core/conn.h"
+#include "core/err.h"
+#include "datapath.h"
+#include "dp/xlate.h"
+#include "packet.h"
+#include "xsk.h"
+
+#define FLOW_BUCKETS 4096
+#define RX_BUDGET    64
+#define PARK_MAX     64
+#define PARK_NS	     100000000ull /* how long a segment waits for its flow */
+
+struct iface {
+	char name[IF_NAMESIZE];
+	uint8_t mac[6];	       /* of the wire interface */
+	uint8_t kernel_mac[6]; /* of the kernel's end of the capture veth */
+	struct xsk_port wire[XSK_QUEUES_MAX];
+	unsigned nqueues;
+	struct xsk_port capture;
+};
+
+struct agent_flow {
+	struct flow_key key; /* local point of view */
+	struct agent_flow *next;
+	struct datapath *dp;
+	struct iface *ifc;
+	struct pkt_addr out; /* addresses of our segments (local -> peer) */
+	struct dp_flow *x;
+	uint64_t deadline;
+	uint64_t last_stats_ns;
+	enum dp_state last_state;
+	bool had_id;
+	bool keylogged;
+	__u8 role, tep_byte;
+};
+
+/*
+ * A segment that arrived before sock_ops recorded its flow as negotiated
+ * (host A's Init1 can overtake the stack's handling of its third ACK): kept
+ * a moment instead of dropped, which would cost the peer an RTO.
+ */
+struct parked {
+	uint64_t since;
+	struct iface *ifc;
+	bool from_wire;
+	uint32_t len;
+	uint8_t frame[XSK_FRAME_SIZE];
+};
+
+struct datapath {
+	struct iface ifaces[TCPCRYPT_MAX_IFACES];
+	struct parked *park[PARK_MAX];
+	unsigned nparked;
+	int nifaces;
+	int flows_fd, sessions_fd;
+	struct agent_flow *buckets[FLOW_BUCKETS];
+	unsigned nflows;
+	FILE *keylog;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int iface_mac(const char *name, uint8_t mac[6])
+{
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err;
+
+	if (fd < 0)
+		return -1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	err = ioctl(fd, SIOCGIFHWADDR, &ifr);
+	close(fd);
+	if (err)
+		return -1;
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return 0;
+}
+
+/* Every RX queue gets a socket (ETHTOOL_GCHANNELS; 1 if the driver cannot say). */
+static unsigned rx_queues(const char *name)
+{
+	struct ethtool_channels ch = {.cmd = ETHTOOL_GCHANNELS};
+	struct ifreq ifr = {};
+	unsigned n = 1;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return 1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ifr.ifr_data = (void *)&ch;
+	if (!ioctl(fd, SIOCETHTOOL, &ifr)) {
+		n = ch.rx_count > ch.combined_count ? ch.rx_count : ch.combined_count;
+		if (!n)
+			n = 1;
+	}
+	close(fd);
+	return n > XSK_QUEUES_MAX ? XSK_QUEUES_MAX : n;
+}
+
+static unsigned key_hash(const struct flow_key *k)
+{
+	const uint8_t *p = (const uint8_t *)k;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h % FLOW_BUCKETS;
+}
+
+static struct agent_flow *flow_find(struct datapath *dp, const struct flow_key *k)
+{
+	for (struct agent_flow *f = dp->buckets[key_hash(k)]; f; f = f->next)
+		if (!memcmp(&f->key, k, sizeof(*k)))
+			return f;
+	return NULL;
+}
+
+/* Build and transmit one segment the translator emitted. */
+static void emit(void *ctx, enum dp_dir dir, const struct dp_seg *seg)
+{
+	struct agent_flow *f = ctx;
+	struct pkt_addr a = f->out;
+	struct xsk_port *port;
+	uint8_t *frame;
+	uint32_t len;
+
+	if (dir == DP_TO_WIRE) {
+		memcpy(a.src_mac, f->ifc->mac, 6);
+		port = &f->ifc->wire[0];
+	} else {
+		/* the peer's segment, arriving at the kernel's end of the capture veth */
+		memcpy(a.saddr, f->out.daddr, sizeof(a.saddr));
+		memcpy(a.daddr, f->out.saddr, sizeof(a.daddr));
+		a.sport = f->out.dport;
+		a.dport = f->out.sport;
+		memcpy(a.src_mac, f->out.dst_mac, 6);
+		memcpy(a.dst_mac, f->ifc->kernel_mac, 6);
+		port = &f->ifc->capture;
+	}
+	frame = xsk_port_tx_frame(port);
+	if (!frame)
+		return; /* ring full: TCP recovers the segment */
+	len = pkt_build(frame, XSK_FRAME_SIZE, &a, seg);
+	if (len)
+		xsk_port_tx_submit(port, frame, len);
+}
+
+static const __u8 session_states[] = {
+    [DP_ST_HANDSHAKE] = SESSION_HANDSHAKE, [DP_ST_ESTABLISHED] = SESSION_ESTABLISHED,
+    [DP_ST_CLOSING] = SESSION_CLOSING,	   [DP_ST_CLOSED] = SESSION_CLOSED,
+    [DP_ST_RESET] = SESSION_CLOSED,	   [DP_ST_ABORTED] = SESSION_ABORTED,
+};
+
+/* Publish the flow in the sessions map (tcpcryptctl sessions, bpftool). */
+static void session_update(struct agent_flow *f, uint64_t now)
+{
+	struct dp_flow_stats st;
+	struct session_info si = {};
+
+	dp_flow_stats(f->x, &st);
+	if (st.have_session_id)
+		memcpy(si.session_id, st.session_id, sizeof(si.session_id));
+	si.state = session_states[st.state];
+	si.role = f->role;
+	si.tep_byte = f->tep_byte;
+	si.error = st.error < 0 ? -st.error : 0;
+	si.plain_out = st.plain_out;
+	si.plain_in = st.plain_in;
+	si.wire_out = st.wire_out;
+	si.wire_in = st.wire_in;
+	si.retransmits = st.wire_resent;
+	si.aead = st.aead;
+	bpf_map_update_elem(f->dp->sessions_fd, &f->key, &si, BPF_ANY);
+	f->last_stats_ns = now;
+	if (f->dp->keylog && st.have_session_id && !f->keylogged) {
+		struct tc_keylog kl;
+		char line[512];
+
+		if (dp_flow_keylog(f->x, &kl) == TC_OK &&
+		    tc_keylog_format(&kl, line, sizeof(line)) > 0) {
+			fputs(line, f->dp->keylog);
+			fflush(f->dp->keylog);
+		}
+		OPENSSL_cleanse(&kl, sizeof(kl));
+		OPENSSL_cleanse(line, sizeof(line));
+		f->keylogged = true;
+	}
+}
+
+/* A segment of a flow we do not know yet: set it up from what sock_ops recorded. */
+static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
+				      const struct flow_key *k, const struct pkt_addr *out)
+{
+	struct flow_info fi;
+	struct dp_flow_params p = {};
+	struct agent_flow *f;
+	int err = 0;
+	unsigned h;
+
+	if (bpf_map_lookup_elem(dp->flows_fd, k, &fi) || fi.state != FLOW_TCPCRYPT)
+		return NULL; /* not (yet) negotiated: the peer retransmits */
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->key = *k;
+	f->dp = dp;
+	f->ifc = ifc;
+	f->out = *out;
+	f->role = fi.role;
+	f->tep_byte = fi.tep | (fi.v ? 0x80 : 0);
+	p.eno.role = fi.role == ENO_ROLE_A ? TC_ROLE_A : TC_ROLE_B;
+	p.eno.tep_byte = fi.tep | (fi.v ? 0x80 : 0);
+	p.eno.transcript = fi.transcript;
+	p.eno.transcript_len = fi.transcript_len;
+	/* no session cache yet: sock_ops offers no resumption, so every session is fresh */
+	p.conn.keylog = dp->keylog != NULL;
+	p.local_isn = fi.local_isn;
+	p.peer_isn = fi.peer_isn;
+	p.local_mss = fi.mss;
+	p.wire_mss = fi.mss + TCPCRYPT_FRAME_OVERHEAD;
+	p.local_wscale = fi.rcv_wscale;
+	p.peer_wscale = fi.snd_wscale;
+	p.sack_ok = fi.tcpopts & FLOW_OPT_SACK;
+	p.timestamps = fi.tcpopts & FLOW_OPT_TS;
+	f->x = dp_flow_new(&p, emit, f, &err);
+	if (!f->x) {
+		fprintf(stderr, "tcpcryptd: cannot start tcpcrypt on a connection: %s\n",
+			dp_strerror(err));
+		free(f);
+		return NULL;
+	}
+	h = key_hash(k);
+	f->next = dp->buckets[h];
+	dp->buckets[h] = f;
+	dp->nflows++;
+	f->deadline = 0; /* dp_timer at once: host A's Init1 */
+	session_update(f, now_ns());
+	return f;
+}
+
+static void flow_destroy(struct datapath *dp, struct agent_flow *f)
+{
+	struct agent_flow **pp = &dp->buckets[key_hash(&f->key)];
+
+	while (*pp && *pp != f)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = f->next;
+	bpf_map_delete_elem(dp->sessions_fd, &f->key);
+	dp_flow_free(f->x);
+	free(f);
+	dp->nflows--;
+}
+
+static void after_event(struct datapath *dp, struct agent_flow *f, uint64_t now)
+{
+	struct dp_flow_stats st;
+
+	f->deadline = dp_timer(f->x, now);
+	dp_flow_stats(f->x, &st);
+	/* publish at once what a user waits for (keys, state); bytes now and then */
+	if (st.have_session_id != f->had_id || st.state != f->last_state ||
+	    now - f->last_stats_ns > 200000000ull) {
+		f->had_id = st.have_session_id;
+		f->last_state = st.state;
+		session_update(f, now);
+	}
+	if (dp_flow_done(f->x))
+		flow_destroy(dp, f);
+}
+
+struct rx_ctx {
+	struct datapath *dp;
+	struct iface *ifc;
+	bool from_wire;
+	bool parked; /* replaying a parked segment */
+};
+
+static void park(struct datapath *dp, struct iface *ifc, bool from_wire, const uint8_t *frame,
+		 uint32_t len, uint64_t now)
+{
+	struct parked *p;
+
+	if (dp->nparked == PARK_MAX || len > XSK_FRAME_SIZE)
+		return; /* the peer retransmits */
+	p = malloc(sizeof(*p));
+	if (!p)
+		return;
+	p->since = now;
+	p->ifc = ifc;
+	p->from_wire = from_wire;
+	p->len = len;
+	memcpy(p->frame, frame, len);
+	dp->park[dp->nparked++] = p;
+}
+
+static void on_frame(void *arg, struct xsk_port *port, uint8_t *frame, uint32_t len)
+{
+	struct rx_ctx *rc = arg;
+	struct pkt_addr a, out;
+	struct dp_seg seg;
+	struct flow_key k;
+	struct agent_flow *f;
+	uint64_t now;
+
+	(void)port;
+	if (pkt_parse(frame, len, &a, &seg))
+		return;
+	if (rc->from_wire) {
+		pkt_key_rx(&a, &k);
+		/* our segments go back the way the peer's came */
+		out = a;
+		memcpy(out.saddr, a.daddr, sizeof(out.saddr));
+		memcpy(out.daddr, a.saddr, sizeof(out.daddr));
+		out.sport = a.dport;
+		out.dport = a.sport;
+		memcpy(out.dst_mac, a.src_mac, 6);
+	} else {
+		pkt_key_tx(&a, &k);
+		out = a;
+	}
+	f = flow_find(rc->dp, &k);
+	if (!f) {
+		f = flow_create(rc->dp, rc->ifc, &k, &out);
+		/*
+		 * The kernel's third ACK (with ENO) opens a flow of host A: it
+		 * must reach the peer's stack as it is, before Init1, which the
+		 * peer's agent takes; both sequence spaces still coincide.
+		 */
+		if (f && !rc->from_wire && !seg.len && !(seg.flags & (DP_SYN | DP_FIN | DP_RST))) {
+			memcpy(f->out.dst_mac, a.dst_mac, 6);
+			emit(f, DP_TO_WIRE, &seg);
+		}
+	}
+	if (!f) {
+		if (!rc->parked)
+			park(rc->dp, rc->ifc, rc->from_wire, frame, len, now_ns());
+		return;
+	}
+	if (!rc->from_wire) {
+		/* the kernel knows the next hop: follow it */
+		memcpy(f->out.dst_mac, a.dst_mac, 6);
+		f->out.tos = a.tos;
+	}
+	now = now_ns();
+	if (rc->from_wire)
+		dp_from_wire(f->x, &seg, now);
+	else
+		dp_from_local(f->x, &seg, now);
+	after_event(rc->dp, f, now);
+}
+
+/* Replay parked segments whose flow has appeared; drop those that waited too long. */
+static void unpark(struct datapath *dp, uint64_t now)
+{
+	struct parked *list[PARK_MAX];
+	unsigned n = dp->nparked;
+
+	memcpy(list, dp->park, n * sizeof(list[0]));
+	dp->nparked = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct parked *p = list[i];
+		struct rx_ctx rc = {
+		    .dp = dp, .ifc = p->ifc, .from_wire = p->from_wire, .parked = true};
+		struct pkt_addr a;
+		struct dp_seg seg;
+		struct flow_key k;
+
+		if (!pkt_parse(p->frame, p->len, &a, &seg)) {
+			if (p->from_wire)
+				pkt_key_rx(&a, &k);
+			else
+				pkt_key_tx(&a, &k);
+			on_frame(&rc, NULL, p->frame, p->len);
+			if (!flow_find(dp, &k) && now - p->since < PARK_NS) {
+				dp->park[dp->nparked++] = p;
+				continue;
+			}
+		}
+		free(p);
+	}
+}
+
+static void run_timers(struct datapath *dp, uint64_t now)
+{
+	if (dp->nparked)
+		unpark(dp, now);
+	for (unsigned b = 0; b < FLOW_BUCKETS; b++) {
+		struct agent_flow *f = dp->buckets[b], *next;
+
+		for (; f; f = next) {
+			next = f->next;
+			if (now >= f->deadline || now - f->last_stats_ns > 1000000000ull)
+				after_event(dp, f, now);
+		}
+	}
+}
+
+struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
+{
+	struct datapath *dp = calloc(1, sizeof(*dp));
+	int xsks_fd;
+
+	if (!dp)
+		return NULL;
+	dp->flows_fd = bpf_map_fd_by_name(st, MAP_FLOWS);
+	dp->sessions_fd = bpf_map_fd_by_name(st, MAP_SESSIONS);
+	xsks_fd = bpf_map_fd_by_name(st, MAP_XSKS);
+	if (dp->flows_fd < 0 || dp->sessions_fd < 0 || xsks_fd < 0) {
+		fprintf(stderr, "tcpcryptd: the data path maps are missing\n");
+		goto fail;
+	}
+	if (o->keylog) {
+		int fd = open(o->keylog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd < 0 || fchmod(fd, 0600) || !(dp->keylog = fdopen(fd, "a"))) {
+			fprintf(stderr, "tcpcryptd: cannot open key log %s: %s\n", o->keylog,
+				strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			goto fail;
+		}
+		fprintf(stderr,
+			"tcpcryptd: WARNING: writing session secrets to %s (--keylog); "
+			"anyone who reads it can decrypt these connections\n",
+			o->keylog);
+	}
+	for (int i = 0; i < o->nifaces; i++) {
+		struct iface *ifc = &dp->ifaces[i];
+		const char *capt = bpf_capture_ifname(st, i);
+		char kend[IF_NAMESIZE];
+
+		snprintf(ifc->name, sizeof(ifc->name), "%s", o->ifnames[i]);
+		snprintf(kend, sizeof(kend), "%.*sk", (int)strlen(capt) - 1, capt);
+		if (iface_mac(ifc->name, ifc->mac) || iface_mac(kend, ifc->kernel_mac)) {
+			fprintf(stderr, "tcpcryptd: cannot read the MAC address of %s or %s\n",
+				ifc->name, kend);
+			goto fail;
+		}
+		ifc->nqueues = rx_queues(ifc->name);
+		for (unsigned q = 0; q < ifc->nqueues; q++)
+			if (xsk_port_open(&ifc->wire[q], ifc->name, q, xsks_fd,
+					  xsk_key(i, IFACE_WIRE, q)))
+				goto fail;
+		if (xsk_port_open(&ifc->capture, capt, 0, xsks_fd, xsk_key(i, IFACE_CAPTURE, 0)))
+			goto fail;
+		dp->nifaces++;
+	}
+	return dp;
+fail:
+	datapath_close(dp);
+	return NULL;
+}
+
+int datapath_run(struct datapath *dp, const sigset_t *sigs)
+{
+	struct pollfd pfds[1 + TCPCRYPT_MAX_IFACES * (XSK_QUEUES_MAX + 1)];
+	struct rx_ctx ctxs[TCPCRYPT_MAX_IFACES * (XSK_QUEUES_MAX + 1)];
+	struct xsk_port *ports[TCPCRYPT_MAX_IFACES * (XSK_QUEUES_MAX + 1)];
+	int sfd = signalfd(-1, sigs, SFD_CLOEXEC), n = 0;
+
+	if (sfd < 0) {
+		perror("tcpcryptd: signalfd");
+		return SIGTERM;
+	}
+	for (int i = 0; i < dp->nifaces; i++) {
+		struct iface *ifc = &dp->ifaces[i];
+
+		for (unsigned q = 0; q <= ifc->nqueues; q++) {
+			bool wire = q < ifc->nqueues;
+
+			ports[n] = wire ? &ifc->wire[q] : &ifc->capture;
+			ctxs[n] = (struct rx_ctx){.dp = dp, .ifc = ifc, .from_wire = wire};
+			pfds[n] = (struct pollfd){.fd = xsk_port_fd(ports[n]), .events = POLLIN};
+			n++;
+		}
+	}
+	pfds[n] = (struct pollfd){.fd = sfd, .events = POLLIN};
+	for (;;) {
+		bool busy = false;
+
+		if (poll(pfds, n + 1, 5) < 0 && errno != EINTR)
+			break;
+		if (pfds[n].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) &&
+			    (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM)) {
+				close(sfd);
+				return si.ssi_signo;
+			}
+		}
+		do {
+			busy = false;
+			for (int i = 0; i < n; i++)
+				if (xsk_port_rx(ports[i], on_frame, &ctxs[i], RX_BUDGET))
+					busy = true;
+			for (int i = 0; i < dp->nifaces; i++) {
+				for (unsigned q = 0; q < dp->ifaces[i].nqueues; q++)
+					xsk_port_kick(&dp->ifaces[i].wire[q]);
+				xsk_port_kick(&dp->ifaces[i].capture);
+			}
+		} while (busy);
+		run_timers(dp, now_ns());
+	}
+	close(sfd);
+	return SIGTERM;
+}
+
+void datapath_close(struct datapath *dp)
+{
+	if (!dp)
+		return;
+	for (unsigned b = 0; b < FLOW_BUCKETS; b++)
+		while (dp->buckets[b])
+			flow_destroy(dp, dp->buckets[b]);
+	for (int i = 0; i < TCPCRYPT_MAX_IFACES; i++) {
+		for (unsigned q = 0; q < XSK_QUEUES_MAX; q++)
+			if (dp->ifaces[i].wire[q].xsk)
+				xsk_port_close(&dp->ifaces[i].wire[q]);
+		if (dp->ifaces[i].capture.xsk)
+			xsk_port_close(&dp->ifaces[i].capture);
+	}
+	for (unsigned i = 0; i < dp->nparked; i++)
+		free(dp->park[i]);
+	if (dp->keylog)
+		fclose(dp->keylog);
+	free(dp);
+}

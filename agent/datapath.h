@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The agent's data path: AF_XDP sockets on every RX queue of each steered
+ * interface (ciphertext from the wire) and on each capture veth (the local
+ * kernel's plaintext), one stream translator per encrypted connection, and
+ * the sessions map and key log that show them.
+ */
+#ifndef TCPCRYPT_DATAPATH_H
+#define TCPCRYPT_DATAPATH_H
+
+#include "bpf_setup.h"
+
+struct datapath;
+
+/* Open the sockets; prints a precise error and returns NULL on failure. */
+struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st);
+/*
+ * Run until a signal in sigs arrives (they must be blocked); returns the
+ * signal number.
+ */
+int datapath_run(struct datapath *dp, const sigset_t *sigs);
+void datapath_close(struct datapath *dp);
+
+#endif

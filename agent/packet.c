@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: MIT
+#include <arpa/inet.h>
+#include <string.h>
+#include "packet.h"
+
+#define ETH_HLEN_ 14
+#define ETH_IP	  0x0800
+#define ETH_IPV6  0x86DD
+#define IP_HLEN	  20
+#define IPV6_HLEN 40
+#define TCP_HLEN  20
+#define PROTO_TCP 6
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+int pkt_parse(const uint8_t *f, uint32_t len, struct pkt_addr *a, struct dp_seg *s)
+{
+	const uint8_t *th;
+	uint32_t l3len, thlen, doff;
+
+	memset(a, 0, sizeof(*a));
+	if (len < ETH_HLEN_)
+		return -1;
+	memcpy(a->dst_mac, f, 6);
+	memcpy(a->src_mac, f + 6, 6);
+	if (get16(f + 12) == ETH_IP) {
+		const uint8_t *ip = f + ETH_HLEN_;
+		uint32_t ihl, tot;
+
+		if (len < ETH_HLEN_ + IP_HLEN || (ip[0] >> 4) != 4 || ip[9] != PROTO_TCP)
+			return -1;
+		ihl = (ip[0] & 0xf) * 4;
+		tot = get16(ip + 2);
+		if (ihl < IP_HLEN || tot < ihl || ETH_HLEN_ + tot > len)
+			return -1;
+		if (get16(ip + 6) & 0x3fff) /* fragment */
+			return -1;
+		a->family = AF_INET;
+		a->tos = ip[1];
+		memcpy(a->saddr, ip + 12, 4);
+		memcpy(a->daddr, ip + 16, 4);
+		th = ip + ihl;
+		l3len = tot - ihl;
+	} else if (get16(f + 12) == ETH_IPV6) {
+		const uint8_t *ip6 = f + ETH_HLEN_;
+
+		if (len < ETH_HLEN_ + IPV6_HLEN || (ip6[0] >> 4) != 6 || ip6[6] != PROTO_TCP)
+			return -1;
+		l3len = get16(ip6 + 4);
+		if (ETH_HLEN_ + IPV6_HLEN + l3len > len)
+			return -1;
+		a->family = AF_INET6;
+		a->tos = (uint8_t)((get16(ip6) >> 4) & 0xff);
+		memcpy(a->saddr, ip6 + 8, 16);
+		memcpy(a->daddr, ip6 + 24, 16);
+		th = ip6 + IPV6_HLEN;
+	} else {
+		return -1;
+	}
+	thlen = l3len;
+	if (thlen < TCP_HLEN)
+		return -1;
+	doff = (th[12] >> 4) * 4;
+	if (doff < TCP_HLEN || doff > thlen)
+		return -1;
+	a->sport = get16(th);
+	a->dport = get16(th + 2);
+	memset(s, 0, sizeof(*s));
+	s->seq = get32(th + 4);
+	s->ack = get32(th + 8);
+	s->flags = th[13];
+	s->win = get16(th + 14);
+	s->optlen = doff - TCP_HLEN;
+	memcpy(s->opts, th + TCP_HLEN, s->optlen);
+	s->data = th + doff;
+	s->len = thlen - doff;
+	return 0;
+}
+
+void pkt_key_rx(const struct pkt_addr *a, struct flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = a->family;
+	k->lport = a->dport;
+	k->rport = a->sport;
+	memcpy(k->laddr, a->daddr, sizeof(k->laddr));
+	memcpy(k->raddr, a->saddr, sizeof(k->raddr));
+}
+
+void pkt_key_tx(const struct pkt_addr *a, struct flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = a->family;
+	k->lport = a->sport;
+	k->rport = a->dport;
+	memcpy(k->laddr, a->saddr, sizeof(k->laddr));
+	memcpy(k->raddr, a->daddr, sizeof(k->raddr));
+}
+
+/* One's-complement sum of len bytes, added to sum. */
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, uint32_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += get16(p + i);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+uint32_t pkt_build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const struct dp_seg *s)
+{
+	uint32_t l3 = a->family == AF_INET ? IP_HLEN : IPV6_HLEN;
+	uint32_t optlen = (s->optlen + 3u) & ~3u;
+	uint32_t tcplen = TCP_HLEN + optlen + s->len;
+	uint32_t total = ETH_HLEN_ + l3 + tcplen;
+	uint8_t *ip = buf + ETH_HLEN_, *th = ip + l3;
+	uint32_t sum;
+
+	if (total > cap || optlen > 40)
+		return 0;
+	memcpy(buf, a->dst_mac, 6);
+	memcpy(buf + 6, a->src_mac, 6);
+	if (a->family == AF_INET) {
+		static uint16_t ip_id;
+
+		put16(buf + 12, ETH_IP);
+		ip[0] = 0x45;
+		ip[1] = a->tos;
+		put16(ip + 2, IP_HLEN + tcplen);
+		put16(ip + 4, ip_id++);
+		put16(ip + 6, 0x4000); /* DF */
+		ip[8] = 64;
+		ip[9] = PROTO_TCP;
+		put16(ip + 10, 0);
+		memcpy(ip + 12, a->saddr, 4);
+		memcpy(ip + 16, a->daddr, 4);
+		put16(ip + 10, csum_fold(csum_add(0, ip, IP_HLEN)));
+		sum = csum_add(0, ip + 12, 8) + PROTO_TCP + tcplen;
+	} else {
+		put16(buf + 12, ETH_IPV6);
+		put32(ip, 6u << 28 | (uint32_t)a->tos << 20);
+		put16(ip + 4, tcplen);
+		ip[6] = PROTO_TCP;
+		ip[7] = 64;
+		memcpy(ip + 8, a->saddr, 16);
+		memcpy(ip + 24, a->daddr, 16);
+		sum = csum_add(0, ip + 8, 32) + PROTO_TCP + tcplen;
+	}
+	put16(th, a->sport);
+	put16(th + 2, a->dport);
+	put32(th + 4, s->seq);
+	put32(th + 8, s->ack);
+	th[12] = (uint8_t)(((TCP_HLEN + optlen) / 4) << 4);
+	th[13] = s->flags;
+	put16(th + 14, (uint16_t)s->win);
+	put16(th + 16, 0);
+	put16(th + 18, 0);
+	memcpy(th + TCP_HLEN, s->opts, s->optlen);
+	memset(th + TCP_HLEN + s->optlen, 1, optlen - s->optlen); /* NOP padding */
+	if (s->len)
+		memcpy(th + TCP_HLEN + optlen, s->data, s->len);
+	put16(th + 16, csum_fold(csum_add(sum, th, tcplen)));
+	return total;
+}

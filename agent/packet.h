@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Ethernet/IPv4/IPv6/TCP frames of the data path: parse a received frame
+ * into a struct dp_seg plus its addresses, and build a frame from a
+ * struct dp_seg and a per-flow template, checksums included.  Pure.
+ */
+#ifndef TCPCRYPT_PACKET_H
+#define TCPCRYPT_PACKET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "dp/xlate.h"
+#include "tcpcrypt_common.h"
+
+struct pkt_addr {
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint8_t tos;	/* IPv4 TOS / IPv6 traffic class (ECN bits included) */
+	uint8_t src_mac[6], dst_mac[6];
+	uint32_t saddr[4], daddr[4]; /* network order; IPv4 in [0] */
+	uint16_t sport, dport;	     /* host order */
+};
+
+/* Parse a frame; seg->data points into it.  Returns 0, or -1 if not TCP over IPv4/IPv6. */
+int pkt_parse(const uint8_t *frame, uint32_t len, struct pkt_addr *a, struct dp_seg *seg);
+
+/* The flow key of a parsed frame, from the point of view of the host that received it. */
+void pkt_key_rx(const struct pkt_addr *a, struct flow_key *k);
+/* ... and of the host that sent it. */
+void pkt_key_tx(const struct pkt_addr *a, struct flow_key *k);
+
+/* Build a frame into buf; returns its length, or 0 if cap is too small. */
+uint32_t pkt_build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const struct dp_seg *seg);
+
+#endif

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <linux/if_xdp.h>
+#include "xsk.h"
+
+static void recycle_completed(struct xsk_port *p)
+{
+	uint32_t idx;
+	unsigned n = xsk_ring_cons__peek(&p->cq, XSK_TX_FRAMES, &idx);
+
+	for (unsigned i = 0; i < n; i++)
+		p->tx_free[p->tx_nfree++] = *xsk_ring_cons__comp_addr(&p->cq, idx + i);
+	xsk_ring_cons__release(&p->cq, n);
+}
+
+int xsk_port_open(struct xsk_port *p, const char *ifname, unsigned queue, int xsks_fd, uint32_t key)
+{
+	struct xsk_umem_config ucfg = {
+	    .fill_size = XSK_FRAMES / 2,
+	    .comp_size = XSK_TX_FRAMES,
+	    .frame_size = XSK_FRAME_SIZE,
+	    .frame_headroom = 0,
+	};
+	struct xsk_socket_config scfg = {
+	    .rx_size = XSK_FRAMES / 2,
+	    .tx_size = XSK_TX_FRAMES,
+	    .libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+	    .bind_flags = XDP_COPY,
+	};
+	size_t size = (size_t)XSK_FRAMES * XSK_FRAME_SIZE;
+	uint32_t idx;
+	int err, fd;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
+	p->queue = queue;
+	p->area = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p->area == MAP_FAILED) {
+		p->area = NULL;
+		err = -errno;
+		fprintf(stderr, "tcpcryptd: cannot map %zu bytes for AF_XDP: %s\n", size,
+			strerror(errno));
+		return err;
+	}
+	err = xsk_umem__create(&p->umem, p->area, size, &p->fq, &p->cq, &ucfg);
+	if (!err)
+		err = xsk_socket__create(&p->xsk, ifname, queue, p->umem, &p->rx, &p->tx, &scfg);
+	if (err) {
+		fprintf(stderr, "tcpcryptd: AF_XDP socket on %s queue %u: %s%s\n", ifname, queue,
+			strerror(-err),
+			err == -EPERM	 ? " (needs CAP_NET_RAW and CAP_BPF)"
+			: err == -ENOMEM ? " (locked memory limit? see ulimit -l)"
+					 : "");
+		xsk_port_close(p);
+		return err;
+	}
+	/* frames 0..N/2-1 receive, N/2..N-1 transmit */
+	if (xsk_ring_prod__reserve(&p->fq, XSK_FRAMES / 2, &idx) != XSK_FRAMES / 2) {
+		xsk_port_close(p);
+		return -ENOSPC;
+	}
+	for (unsigned i = 0; i < XSK_FRAMES / 2; i++)
+		*xsk_ring_prod__fill_addr(&p->fq, idx + i) = (uint64_t)i * XSK_FRAME_SIZE;
+	xsk_ring_prod__submit(&p->fq, XSK_FRAMES / 2);
+	for (unsigned i = 0; i < XSK_TX_FRAMES; i++)
+		p->tx_free[i] = (uint64_t)(XSK_FRAMES / 2 + i) * XSK_FRAME_SIZE;
+	p->tx_nfree = XSK_TX_FRAMES;
+	fd = xsk_socket__fd(p->xsk);
+	if (bpf_map_update_elem(xsks_fd, &key, &fd, BPF_ANY)) {
+		err = -errno;
+		fprintf(stderr, "tcpcryptd: registering the AF_XDP socket of %s queue %u: %s\n",
+			ifname, queue, strerror(errno));
+		xsk_port_close(p);
+		return err;
+	}
+	return 0;
+}
+
+void xsk_port_close(struct xsk_port *p)
+{
+	if (p->xsk)
+		xsk_socket__delete(p->xsk);
+	if (p->umem)
+		xsk_umem__delete(p->umem);
+	if (p->area)
+		munmap(p->area, (size_t)XSK_FRAMES * XSK_FRAME_SIZE);
+	memset(p, 0, sizeof(*p));
+}
+
+int xsk_port_fd(const struct xsk_port *p)
+{
+	return xsk_socket__fd(p->xsk);
+}
+
+unsigned xsk_port_rx(struct xsk_port *p, xsk_rx_fn fn, void *ctx, unsigned budget)
+{
+	uint32_t idx_rx, idx_fq;
+	unsigned n = xsk_ring_cons__peek(&p->rx, budget, &idx_rx);
+
+	if (!n)
+		return 0;
+	for (unsigned i = 0; i < n; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&p->rx, idx_rx + i);
+
+		fn(ctx, p, xsk_umem__get_data(p->area, d->addr), d->len);
+	}
+	/* the fill ring has room for every RX frame, so this cannot fail for long */
+	while (xsk_ring_prod__reserve(&p->fq, n, &idx_fq) != n)
+		;
+	for (unsigned i = 0; i < n; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&p->rx, idx_rx + i);
+
+		*xsk_ring_prod__fill_addr(&p->fq, idx_fq + i) =
+		    xsk_umem__extract_addr(d->addr) & ~((uint64_t)XSK_FRAME_SIZE - 1);
+	}
+	xsk_ring_prod__submit(&p->fq, n);
+	xsk_ring_cons__release(&p->rx, n);
+	return n;
+}
+
+uint8_t *xsk_port_tx_frame(struct xsk_port *p)
+{
+	if (!p->tx_nfree)
+		recycle_completed(p);
+	if (!p->tx_nfree) {
+		xsk_port_kick(p);
+		return NULL;
+	}
+	return xsk_umem__get_data(p->area, p->tx_free[p->tx_nfree - 1]);
+}
+
+int xsk_port_tx_submit(struct xsk_port *p, uint8_t *frame, uint32_t len)
+{
+	uint32_t idx;
+	struct xdp_desc *d;
+
+	if (xsk_ring_prod__reserve(&p->tx, 1, &idx) != 1) {
+		xsk_port_kick(p);
+		return -ENOSPC;
+	}
+	d = xsk_ring_prod__tx_desc(&p->tx, idx);
+	d->addr = (uint64_t)(frame - (uint8_t *)p->area);
+	d->len = len;
+	p->tx_nfree--;
+	xsk_ring_prod__submit(&p->tx, 1);
+	if (++p->tx_pending >= 64)
+		xsk_port_kick(p);
+	return 0;
+}
+
+void xsk_port_kick(struct xsk_port *p)
+{
+	if (p->tx_pending) {
+		/* copy mode: the kernel transmits on this syscall */
+		sendto(xsk_socket__fd(p->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0);
+		p->tx_pending = 0;
+	}
+	recycle_completed(p);
+}

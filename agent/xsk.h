@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One AF_XDP socket with its own UMEM, in copy mode (the only mode veth
+ * offers): half of the frames feed RX through the fill ring, the other half
+ * are a pool for TX, recycled through the completion ring.
+ */
+#ifndef TCPCRYPT_XSK_H
+#define TCPCRYPT_XSK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <net/if.h>
+#include <xdp/xsk.h>
+
+#define XSK_FRAMES     4096
+#define XSK_FRAME_SIZE XSK_UMEM__DEFAULT_FRAME_SIZE
+#define XSK_TX_FRAMES  (XSK_FRAMES / 2)
+
+struct xsk_port {
+	struct xsk_socket *xsk;
+	struct xsk_umem *umem;
+	void *area;
+	struct xsk_ring_prod fq, tx;
+	struct xsk_ring_cons cq, rx;
+	uint64_t tx_free[XSK_TX_FRAMES];
+	unsigned tx_nfree;
+	unsigned tx_pending; /* submitted since the last kick */
+	char ifname[IF_NAMESIZE];
+	unsigned queue;
+	bool zerocopy;
+};
+
+/*
+ * Create the socket on ifname/queue, without loading libxdp's own XDP
+ * program (ours redirects into the xsks map), and insert it in xsks_fd at
+ * key.  Prints a precise error; returns 0 or -errno.
+ */
+int xsk_port_open(struct xsk_port *p, const char *ifname, unsigned queue, int xsks_fd,
+		  uint32_t key);
+void xsk_port_close(struct xsk_port *p);
+int xsk_port_fd(const struct xsk_port *p);
+
+/* Up to budget received frames, each handed to fn, then returned to the fill ring. */
+typedef void (*xsk_rx_fn)(void *ctx, struct xsk_port *p, uint8_t *frame, uint32_t len);
+unsigned xsk_port_rx(struct xsk_port *p, xsk_rx_fn fn, void *ctx, unsigned budget);
+
+/* A TX frame to write a packet into (XSK_FRAME_SIZE bytes), or NULL when all are in flight. */
+uint8_t *xsk_port_tx_frame(struct xsk_port *p);
+/* Queue the frame returned by xsk_port_tx_frame with len bytes; returns 0 or -ENOSPC. */
+int xsk_port_tx_submit(struct xsk_port *p, uint8_t *frame, uint32_t len);
+/* Copy mode transmits only when kicked; also recycles completed frames. */
+void xsk_port_kick(struct xsk_port *p);
+
+#endif
