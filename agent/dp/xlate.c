@@ -94,8 +94,7 @@ struct dp_flow {
 	struct ts_seen ts_sent[2]; /* the latest TSval sent in each direction */
 	struct ack_seen
 	    seen[2];		/* last ACK from the kernel [DP_TO_WIRE] / the peer [DP_TO_LOCAL] */
-	bool acked_valid[2];	/* an ACK went out in that direction ... */
-	uint64_t acked[2];	/* ... acknowledging this offset */
+	uint64_t acked[2];	/* the latest ACK sent in each direction (offset) */
 	unsigned long nemit[2]; /* segments emitted per direction */
 	struct dp_flow_stats st;
 };
@@ -322,7 +321,6 @@ static void emit(struct dp_flow *f, enum dp_dir dir, uint64_t off, const uint8_t
 	};
 
 	build_opts(f, dir, trig, &s);
-	f->acked_valid[dir] = true;
 	f->acked[dir] = ack;
 	f->nemit[dir]++;
 	f->emit(f->ctx, dir, &s);
@@ -333,7 +331,7 @@ static void sync_ack(struct dp_flow *f, enum dp_dir dir, bool force, const struc
 {
 	uint64_t ack = dir == DP_TO_WIRE ? wire_ack(f) : plain_ack(f);
 
-	if (force || !f->acked_valid[dir] || ack > f->acked[dir])
+	if (force || ack > f->acked[dir])
 		emit(f, dir, snd_nxt(f, dir), NULL, 0, 0, trig);
 }
 

@@ -106,9 +106,10 @@ struct kern {
 			  */
 	bool ack_split;	 /* acknowledge each data segment twice: 10 bytes short, then all */
 	const uint8_t *src;
-	size_t len;	   /* bytes to send */
-	bool close;	   /* then FIN */
-	uint64_t start;	   /* sends nothing before this time */
+	size_t len;	/* bytes to send */
+	bool close;	/* then FIN */
+	uint64_t start; /* sends nothing before this time */
+	bool started;
 	uint64_t una, nxt; /* plaintext offsets; the FIN is at len */
 	bool fin_sent;
 	uint64_t peer_wnd, rto, rto_at;
@@ -119,6 +120,8 @@ struct kern {
 	uint8_t *rcv;
 	size_t rcv_len;
 	bool rcv_fin, reset;
+	uint64_t reset_at;
+	uint64_t nsent;	  /* segments sent */
 	uint64_t *bounds; /* first-transmission segment ends (for ACK checks) */
 	size_t nbounds;
 	/* Violations */
@@ -172,6 +175,14 @@ struct sim {
 	bool (*tap)(struct sim *sim, int from, struct dp_seg *s, uint8_t *data);
 	int tap_state;
 	bool eno_first_seg;
+	/* Transmissions of host init_host's Init message (wire offset 0). */
+	int init_host, ninit;
+	uint64_t init_at[16];
+	bool init_eno[16];
+	/* Extent of host 0's wire segments while tracking. */
+	bool track;
+	uint64_t tlo, thi;
+	int rst_out[2]; /* RSTs sent to the wire by each host */
 };
 
 static void q_push(struct sim *sim, uint64_t t, int host, int kind, const struct dp_seg *s,
@@ -264,7 +275,9 @@ static void note_wire_ack(struct sim *sim, int from, const struct dp_seg *s)
 
 	if (!(s->flags & DP_ACK) || (s->flags & DP_SYN))
 		return;
-	sim->right_edge[from] = ack + ((uint64_t)s->win << sim->h[from].p.local_wscale);
+	/* Until its kernel spoke, an agent knows the kernel's window only as a SYN could say it. */
+	if (sim->h[from].k.nsent)
+		sim->right_edge[from] = ack + ((uint64_t)s->win << sim->h[from].p.local_wscale);
 	if (!sim->wbounds[to])
 		return;
 	/* A unit end, or just after the FIN. */
@@ -339,6 +352,15 @@ static void emit_cb(void *ctx, enum dp_dir dir, const struct dp_seg *s)
 
 		CHECK(find_ts(s, &v, &e));
 	}
+	if (h->idx == sim->init_host && s->len && !woff(sim, h->idx, s->seq) && sim->ninit < 16) {
+		sim->init_eno[sim->ninit] = has_opt(s, (const uint8_t[]){69, 2}, 2);
+		sim->init_at[sim->ninit++] = sim->now;
+	}
+	if (sim->track && h->idx == 0 && s->len) {
+		sim->tlo = woff(sim, 0, s->seq) < sim->tlo ? woff(sim, 0, s->seq) : sim->tlo;
+		sim->thi = woff(sim, 0, s->seq) + s->len;
+	}
+	sim->rst_out[h->idx] += !!(s->flags & DP_RST);
 	record_wire(sim, h->idx, s);
 	note_wire_ack(sim, h->idx, s);
 	wire_send(sim, h->idx, s);
@@ -346,7 +368,8 @@ static void emit_cb(void *ctx, enum dp_dir dir, const struct dp_seg *s)
 
 /* ---- the toy kernel ---- */
 
-static void kern_seg(struct host *h, uint64_t off, uint32_t len, uint8_t flags)
+/* A segment of this kernel's stream at plaintext offset off, with its ACK, window, timestamp. */
+static struct dp_seg kern_build(struct host *h, uint64_t off, uint32_t len, uint8_t flags)
 {
 	struct kern *k = &h->k;
 	struct sim *sim = h->sim;
@@ -355,28 +378,28 @@ static void kern_seg(struct host *h, uint64_t off, uint32_t len, uint8_t flags)
 	    .ack = k->peer_isn + 1 + (uint32_t)(k->rcv_len + k->rcv_fin),
 	    .win = k->rcvwin >> k->wscale,
 	    .flags = flags | DP_ACK,
+	    .data = k->src + off,
+	    .len = len,
 	};
 
 	if (sim->timestamps) {
-		uint32_t val = (uint32_t)(sim->now / MS) + k->ts_off;
-		const uint8_t ts[12] = {1,
-					1,
-					8,
-					10,
-					val >> 24,
-					val >> 16,
-					val >> 8,
-					val,
-					k->ts_recent >> 24,
-					k->ts_recent >> 16,
-					k->ts_recent >> 8,
-					k->ts_recent};
+		uint32_t val = (uint32_t)(sim->now / MS) + k->ts_off, ecr = k->ts_recent;
+		const uint8_t ts[12] = {1,	  1,   8,	  10,	     val >> 24, val >> 16,
+					val >> 8, val, ecr >> 24, ecr >> 16, ecr >> 8,	ecr};
 
 		memcpy(s.opts, ts, sizeof(ts));
 		s.optlen = sizeof(ts);
 	}
-	if (!chance(&sim->rng, sim->imp.local_drop))
-		q_push(sim, sim->now, h->idx, K_FROM_LOCAL, &s, k->src + off, len);
+	return s;
+}
+
+static void kern_seg(struct host *h, uint64_t off, uint32_t len, uint8_t flags)
+{
+	struct dp_seg s = kern_build(h, off, len, flags);
+
+	h->k.nsent++;
+	if (!chance(&h->sim->rng, h->sim->imp.local_drop))
+		q_push(h->sim, h->sim->now, h->idx, K_FROM_LOCAL, &s, s.data, len);
 }
 
 static void kern_ack(struct host *h, uint64_t short_by)
@@ -443,6 +466,7 @@ static void kern_input(struct host *h, const struct dp_seg *s)
 		return;
 	if (s->flags & DP_RST) {
 		k->reset = true;
+		k->reset_at = sim->now;
 		k->rto_at = UINT64_MAX;
 		return;
 	}
@@ -572,7 +596,6 @@ static void sim_init(struct sim *sim, const struct setup *su, uint64_t seed)
 		k->start = 20 * MS; /* after the key exchange, unless the wire is slow */
 		k->rto = 200 * MS;
 		k->rto_at = UINT64_MAX;
-		k->peer_wnd = 65535;
 		k->ts_off = (uint32_t)rnd(&sim->rng);
 		if (su->ack_checks) {
 			k->bounds = calloc(su->len[i] + 2, sizeof(*k->bounds));
@@ -581,7 +604,9 @@ static void sim_init(struct sim *sim, const struct setup *su, uint64_t seed)
 	}
 	for (int i = 0; i < 2; i++) {
 		sim->h[i].k.expect = sim->h[!i].k.src;
-		sim->h[i].k.ts_recent = sim->h[!i].k.ts_off; /* from the SYN exchange */
+		/* From the SYN exchange: the peer's timestamp and window. */
+		sim->h[i].k.ts_recent = sim->h[!i].k.ts_off;
+		sim->h[i].k.peer_wnd = sim->h[!i].k.rcvwin < 65535 ? sim->h[!i].k.rcvwin : 65535;
 		sim->h[i].k.rcv = malloc(su->len[!i] + 1);
 	}
 	/* Host A's kernel completes the handshake: its third ACK goes through its agent. */
@@ -648,7 +673,7 @@ static bool sim_step(struct sim *sim)
 			ht = &sim->h[i];
 		}
 		/* A kernel about to start sending. */
-		if (sim->h[i].k.start > sim->now && sim->h[i].k.start < t) {
+		if (!sim->h[i].k.started && sim->h[i].k.start < t) {
 			t = sim->h[i].k.start;
 			kt = NULL;
 			ht = NULL;
@@ -670,8 +695,10 @@ static bool sim_step(struct sim *sim)
 			call_agent(h, p.kind, &p.s);
 		free(p.data);
 	} else {
-		for (int i = 0; i < 2; i++)
+		for (int i = 0; i < 2; i++) {
+			sim->h[i].k.started |= sim->h[i].k.start <= sim->now;
 			kern_output(&sim->h[i]);
+		}
 	}
 	return true;
 }
@@ -753,7 +780,7 @@ T(xlate_lossy_wire)
 		struct sim sim;
 		struct dp_flow_stats st;
 
-		su.len[0] = su.len[1] = 384 * 1024;
+		su.len[0] = su.len[1] = 1 << 20;
 		su.imp = (struct impair){.drop = 5, .dup = 5, .reorder = 20, .reseg = 20};
 		su.imp.local_drop = round; /* also lose injected and captured segments */
 		su.timestamps = round != 1;
@@ -802,5 +829,279 @@ T(xlate_ack_translation)
 	check_transfer(&sim);
 	CHECK_EQ(sim.window_overrun, 0);
 	CHECK_EQ(sim.bad_wire_ack, 0);
+	sim_free(&sim);
+}
+
+/* ---- failures ---- */
+
+/* Flip one bit in the middle of the 10th frame-carrying segment from host A. */
+static bool tap_flip(struct sim *sim, int from, struct dp_seg *s, uint8_t *data)
+{
+	if (from == 0 && s->len > 100 && woff(sim, 0, s->seq) > 100 && ++sim->tap_state == 10)
+		data[s->len / 2] ^= 0x04;
+	return true;
+}
+
+/* An aborted host: RST to its kernel (an error, not EOF), done, and the peer reset too. */
+static void check_abort(struct sim *sim, int host, int err)
+{
+	struct dp_flow_stats st;
+
+	sim_check(sim); /* no byte delivered that the other side did not send */
+	dp_flow_stats(sim->h[host].f, &st);
+	CHECK_EQ(st.state, DP_ST_ABORTED);
+	CHECK_EQ(st.error, err);
+	CHECK(dp_flow_done(sim->h[host].f));
+	CHECK(sim->h[host].k.reset);
+	CHECK(!sim->h[host].k.rcv_fin);
+	CHECK(sim->rst_out[host] > 0);
+	dp_flow_stats(sim->h[!host].f, &st);
+	CHECK(st.state == DP_ST_RESET || st.state == DP_ST_ABORTED);
+	CHECK(sim->h[!host].k.reset);
+}
+
+T(xlate_tamper_aborts)
+{
+	struct setup su = clean_1mib;
+	struct sim sim;
+
+	su.len[0] = su.len[1] = 200000;
+	sim_init(&sim, &su, seed_base() ^ 4);
+	sim.tap = tap_flip;
+	sim_run(&sim, true, 10000 * MS);
+	CHECK_EQ(sim.tap_state >= 10, 1);
+	check_abort(&sim, 1, TC_E_AUTH);
+	CHECK_EQ(sim.h[1].last_err, TC_E_AUTH);
+	CHECK(sim.h[1].k.rcv_len < 200000);
+	sim_free(&sim);
+}
+
+/* A forged TCP FIN after the 5th frame-carrying segment: at its end, or halfway through it. */
+static bool tap_fin(struct sim *sim, int from, struct dp_seg *s, uint8_t *data)
+{
+	(void)data;
+	if (from == 0 && s->len > 100 && woff(sim, 0, s->seq) > 100 && ++sim->tap_state == 5) {
+		s->flags |= DP_FIN;
+		if (sim->init_host == 1)
+			s->len /= 2;
+	}
+	return true;
+}
+
+T(xlate_fin_without_finp)
+{
+	for (int mid = 0; mid < 2; mid++) {
+		struct setup su = clean_1mib;
+		struct sim sim;
+
+		su.len[0] = su.len[1] = 100000;
+		sim_init(&sim, &su, seed_base() ^ 5);
+		sim.tap = tap_fin;
+		sim.init_host = mid; /* reused as the mode flag: no Init is dropped here */
+		sim_run(&sim, true, 10000 * MS);
+		check_abort(&sim, 1, TC_E_FIN_NO_FINP);
+		CHECK_EQ(sim.h[1].last_err, TC_E_FIN_NO_FINP);
+		sim_free(&sim);
+	}
+}
+
+/* Drop the first transmission of a host's Init message. */
+static bool tap_lose_init(struct sim *sim, int from, struct dp_seg *s, uint8_t *data)
+{
+	(void)data;
+	return !(from == sim->init_host && s->len && !woff(sim, from, s->seq) && sim->ninit == 1);
+}
+
+T(xlate_init_retransmit)
+{
+	for (int host = 0; host < 2; host++) {
+		struct setup su = clean_1mib;
+		struct sim sim;
+
+		su.len[0] = su.len[1] = 100000;
+		sim_init(&sim, &su, seed_base() ^ 6);
+		sim.tap = tap_lose_init;
+		sim.init_host = host;
+		sim_run(&sim, true, 60000 * MS);
+		check_transfer(&sim);
+		/* Resent by the agent itself, once, after the initial 200 ms timeout. */
+		CHECK_EQ(sim.ninit, 2);
+		CHECK_EQ(sim.init_at[1] - sim.init_at[0], 200 * MS);
+		/* RFC 8547 §4.6: host A's marks them all, nothing came from B yet. */
+		CHECK_EQ(sim.init_eno[0], !host);
+		CHECK_EQ(sim.init_eno[1], !host);
+		sim_free(&sim);
+	}
+}
+
+static bool tap_mute_a(struct sim *sim, int from, struct dp_seg *s, uint8_t *data)
+{
+	(void)sim, (void)s, (void)data;
+	return from != 0;
+}
+
+T(xlate_init_timeout)
+{
+	struct setup su = clean_1mib;
+	struct dp_flow_stats st;
+	struct sim sim;
+	uint64_t total = 0, rto = 200 * MS;
+
+	su.len[0] = su.len[1] = 1000;
+	sim_init(&sim, &su, seed_base() ^ 7);
+	sim.tap = tap_mute_a;
+	sim_run(&sim, false, 120000 * MS);
+	dp_flow_stats(sim.h[0].f, &st);
+	CHECK_EQ(st.state, DP_ST_ABORTED);
+	CHECK_EQ(st.error, DP_E_TIMEOUT);
+	CHECK(sim.h[0].k.reset);
+	/* Ten retransmissions with a doubling timeout capped at 10 s, then the abort. */
+	CHECK_EQ(sim.ninit, 11);
+	for (int i = 0; i < 11; i++, rto = rto * 2 < 10000 * MS ? rto * 2 : 10000 * MS)
+		total += rto;
+	CHECK_EQ(sim.h[0].k.reset_at - sim.init_at[0], total);
+	dp_flow_stats(sim.h[1].f, &st);
+	CHECK_EQ(st.state, DP_ST_HANDSHAKE);
+	CHECK_EQ(sim.h[1].k.rcv_len, 0);
+	sim_free(&sim);
+}
+
+/* ---- retransmission, rekeying, resets ---- */
+
+/* Only host B's Init2 reaches host A: A's data stays unacknowledged. */
+static bool tap_hold(struct sim *sim, int from, struct dp_seg *s, uint8_t *data)
+{
+	(void)data;
+	return from == 0 || (s->len && !woff(sim, 1, s->seq));
+}
+
+/*
+ * The kernel resends ranges with boundaries of its own: the same bytes go
+ * out at the same wire sequence numbers, from whole stored frames, with no
+ * new encryption.
+ */
+T(xlate_resend_same_ciphertext)
+{
+	static const uint64_t ranges[][2] = {{7, 3000}, {1400, 1401}, {2999, 9000}, {0, 50000}};
+	struct setup su = clean_1mib;
+	struct dp_flow_stats st0, st;
+	struct host *a;
+	struct sim sim;
+
+	su.len[0] = 50000;
+	su.len[1] = 0;
+	su.ack_checks = true;
+	sim_init(&sim, &su, seed_base() ^ 8);
+	sim.tap = tap_hold;
+	sim_run(&sim, false, 100 * MS);
+	a = &sim.h[0];
+	dp_flow_stats(a->f, &st0);
+	CHECK_EQ(st0.plain_out, 50000);
+	for (size_t r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++) {
+		struct dp_seg s = kern_build(a, ranges[r][0], ranges[r][1] - ranges[r][0], DP_PSH);
+		bool unit_start = false;
+
+		sim.track = true;
+		sim.tlo = UINT64_MAX;
+		sim.thi = 0;
+		CHECK_EQ(dp_from_local(a->f, &s, sim.now), TC_OK);
+		sim.track = false;
+		CHECK(sim.thi > sim.tlo);
+		CHECK(sim.tlo >= 75); /* after Init1 (75 bytes with one cipher) */
+		for (size_t i = 0; i < sim.nwbounds[0]; i++)
+			unit_start |= sim.wbounds[0][i] == sim.tlo;
+		CHECK(unit_start);
+	}
+	CHECK_EQ(sim.wire_mismatch, 0);
+	dp_flow_stats(a->f, &st);
+	CHECK_EQ(st.plain_out, st0.plain_out);
+	CHECK_EQ(st.wire_out, st0.wire_out);
+	CHECK(st.wire_resent >= 50000);
+	sim_free(&sim);
+}
+
+T(xlate_rekey)
+{
+	struct setup su = clean_1mib;
+	struct dp_flow_stats st;
+	struct sim sim;
+
+	/* During a transfer, by host A. */
+	sim_init(&sim, &su, seed_base() ^ 9);
+	sim_run(&sim, true, 25 * MS);
+	CHECK_EQ(dp_flow_rekey(sim.h[0].f, sim.now), TC_OK);
+	CHECK_EQ(dp_flow_rekey(sim.h[0].f, sim.now), TC_E_STATE); /* unanswered yet */
+	sim.h[0].deadline = dp_timer(sim.h[0].f, sim.now);
+	sim_run(&sim, true, 60000 * MS);
+	check_transfer(&sim);
+	for (int i = 0; i < 2; i++) {
+		dp_flow_stats(sim.h[i].f, &st);
+		CHECK_EQ(st.local_gen, 1);
+		CHECK_EQ(st.remote_gen, 1);
+	}
+	sim_free(&sim);
+
+	/* Idle, by host B: the empty frames both ways are acknowledged and not resent. */
+	su.len[0] = su.len[1] = 1000;
+	su.close = false;
+	sim_init(&sim, &su, seed_base() ^ 10);
+	sim_run(&sim, false, 1000 * MS);
+	CHECK_EQ(dp_flow_rekey(sim.h[1].f, sim.now), TC_OK);
+	sim.h[1].deadline = dp_timer(sim.h[1].f, sim.now);
+	while (sim.now < 100000 * MS && sim_step(&sim))
+		;
+	sim_check(&sim);
+	for (int i = 0; i < 2; i++) {
+		dp_flow_stats(sim.h[i].f, &st);
+		CHECK_EQ(st.state, DP_ST_ESTABLISHED);
+		CHECK_EQ(st.local_gen, 1);
+		CHECK_EQ(st.remote_gen, 1);
+		CHECK_EQ(st.wire_resent, 0);
+		CHECK_EQ(sim.h[i].deadline, UINT64_MAX);
+		CHECK_EQ(sim.h[i].k.rcv_len, 1000);
+	}
+	sim_free(&sim);
+}
+
+T(xlate_resets)
+{
+	struct setup su = clean_1mib;
+	struct dp_flow_stats st;
+	struct dp_seg s;
+	struct sim sim;
+	int rsts;
+
+	/* The kernel's RST reaches the peer's kernel at the right sequence numbers. */
+	sim_init(&sim, &su, seed_base() ^ 11);
+	sim_run(&sim, true, 25 * MS);
+	s = kern_build(&sim.h[0], sim.h[0].k.nxt, 0, DP_RST);
+	s.flags = DP_RST;
+	CHECK_EQ(dp_from_local(sim.h[0].f, &s, sim.now), TC_OK);
+	CHECK(dp_flow_done(sim.h[0].f));
+	sim_run(&sim, true, 10000 * MS);
+	CHECK(sim.h[1].k.reset);
+	CHECK(!sim.h[1].k.rcv_fin);
+	dp_flow_stats(sim.h[1].f, &st);
+	CHECK_EQ(st.state, DP_ST_RESET);
+	CHECK_EQ(st.error, TC_OK);
+	sim_check(&sim);
+	/* A late segment from the peer gets an RST at the sequence number it acknowledges. */
+	rsts = sim.rst_out[0];
+	s = kern_build(&sim.h[1], 0, 0, 0);
+	s.seq = sim.h[1].p.local_isn + 1000;
+	s.ack = sim.h[1].p.peer_isn + 4242;
+	CHECK_EQ(dp_from_wire(sim.h[0].f, &s, sim.now), TC_OK);
+	CHECK_EQ(sim.rst_out[0], rsts + 1);
+	sim_free(&sim);
+
+	/* An RST outside the window changes nothing. */
+	sim_init(&sim, &su, seed_base() ^ 12);
+	sim_run(&sim, true, 25 * MS);
+	s = kern_build(&sim.h[0], 0, 0, DP_RST);
+	s.seq += 1u << 30;
+	s.flags = DP_RST;
+	CHECK_EQ(dp_from_wire(sim.h[1].f, &s, sim.now), TC_OK);
+	sim_run(&sim, true, 60000 * MS);
+	check_transfer(&sim);
 	sim_free(&sim);
 }
