@@ -249,8 +249,11 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 	p.timestamps = fi.tcpopts & FLOW_OPT_TS;
 	f->x = dp_flow_new(&p, emit, f, &err);
 	if (!f->x) {
-		fprintf(stderr, "tcpcryptd: cannot start tcpcrypt on a connection: %s\n",
-			dp_strerror(err));
+		fprintf(stderr,
+			"tcpcryptd: cannot start tcpcrypt on a connection (role %u, TEP 0x%02x, "
+			"mss %u, wscale %u/%u, transcript %u bytes): %s\n",
+			fi.role, p.eno.tep_byte, fi.mss, fi.rcv_wscale, fi.snd_wscale,
+			fi.transcript_len, dp_strerror(err));
 		free(f);
 		return NULL;
 	}

@@ -29,6 +29,7 @@ struct scratch {
 	struct eno_syn local;
 	struct eno_syn peer;
 	struct eno_result res;
+	struct eno_scan sc;	     /* of the last SYN or SYN-ACK examined */
 	struct eno_optbuf opts;	     /* a TCP option area */
 	struct eno_optbuf opt;	     /* one ENO option, kind byte first */
 	struct eno_optbuf local_opt; /* our own SYN-form option */
@@ -157,27 +158,6 @@ static __always_inline void reduce_mss(struct bpf_sock_ops *skops, const struct 
 		bpf_setsockopt(skops, SOL_TCP, TCP_MAXSEG_, &mss, sizeof(mss));
 }
 
-/* What the data path needs to translate this connection's segments. */
-static __always_inline void record_tcp_params(struct bpf_sock_ops *skops, struct flow_info *fi)
-{
-	struct bpf_sock *sk = skops->sk;
-	struct tcp_sock *tp;
-
-	fi->local_isn = skops->snd_nxt - 1;
-	fi->peer_isn = skops->rcv_nxt - 1;
-	fi->mss = skops->mss_cache;
-	if (!sk)
-		return;
-	tp = bpf_skc_to_tcp_sock(sk);
-	if (!tp)
-		return;
-	fi->snd_wscale = BPF_CORE_READ_BITFIELD_PROBED(&tp->rx_opt, snd_wscale);
-	fi->rcv_wscale = BPF_CORE_READ_BITFIELD_PROBED(&tp->rx_opt, rcv_wscale);
-	fi->tcpopts = (BPF_CORE_READ_BITFIELD_PROBED(&tp->rx_opt, sack_ok) ? FLOW_OPT_SACK : 0) |
-		      (BPF_CORE_READ_BITFIELD_PROBED(&tp->rx_opt, tstamp_ok) ? FLOW_OPT_TS : 0) |
-		      (BPF_CORE_READ_BITFIELD_PROBED(&tp->rx_opt, wscale_ok) ? FLOW_OPT_WSCALE : 0);
-}
-
 static __always_inline void count_fail(__u8 fail)
 {
 	switch (fail) {
@@ -207,22 +187,60 @@ static __always_inline void count_fail(__u8 fail)
 static __always_inline int check_syn_opts(struct scratch *s, const struct eno_optbuf *opts,
 					  int optlen)
 {
-	struct eno_scan sc;
+	struct eno_scan *sc = &s->sc;
 
+	__builtin_memset(sc, 0, sizeof(*sc));
 	if (optlen < 0)
 		return ENO_FAIL_MALFORMED;
-	eno_scan_opts(opts, optlen, &sc);
-	if (sc.count == 0)
-		return sc.bad ? ENO_FAIL_MALFORMED : ENO_FAIL_ABSENT;
-	if (sc.count > 1)
+	eno_scan_opts(opts, optlen, sc);
+	if (sc->count == 0)
+		return sc->bad ? ENO_FAIL_MALFORMED : ENO_FAIL_ABSENT;
+	if (sc->count > 1)
 		return ENO_FAIL_MULTIPLE;
-	if (sc.bad)
+	if (sc->bad)
 		return ENO_FAIL_MALFORMED;
 	__builtin_memset(&s->opt, 0, sizeof(s->opt));
-	copy_opt(s->opt.b, opts->b, sc.off, sc.len);
+	copy_opt(s->opt.b, opts->b, sc->off, sc->len);
 	if (eno_parse_syn(&s->opt, &s->peer) != ENO_OK)
 		return ENO_FAIL_MALFORMED;
 	return ENO_OK;
+}
+
+/* The options of a SYN, ours (local) or the peer's, as the data path needs them. */
+static __always_inline void note_syn_tcpopts(struct flow_info *fi, const struct eno_scan *sc,
+					     int local)
+{
+	if (local) {
+		fi->rcv_wscale = sc->wscale;
+		fi->tcpopts |= (sc->sack_ok ? FLOWO_L_SACK : 0) | (sc->ts ? FLOWO_L_TS : 0);
+	} else {
+		fi->snd_wscale = sc->wscale;
+		fi->tcpopts |= (sc->sack_ok ? FLOWO_P_SACK : 0) | (sc->ts ? FLOWO_P_TS : 0);
+	}
+}
+
+/*
+ * Once both SYNs were seen: what was negotiated (RFC 7323 §2.2: window
+ * scaling only if both sent the option; SACK and timestamps likewise).
+ */
+static __always_inline void settle_tcpopts(struct flow_info *fi)
+{
+	__u8 o = fi->tcpopts, both_ws = fi->rcv_wscale && fi->snd_wscale;
+
+	fi->rcv_wscale = both_ws ? fi->rcv_wscale - 1 : 0;
+	fi->snd_wscale = both_ws ? fi->snd_wscale - 1 : 0;
+	fi->tcpopts = ((o & FLOWO_L_SACK) && (o & FLOWO_P_SACK) ? FLOW_OPT_SACK : 0) |
+		      ((o & FLOWO_L_TS) && (o & FLOWO_P_TS) ? FLOW_OPT_TS : 0) |
+		      (both_ws ? FLOW_OPT_WSCALE : 0);
+}
+
+/* What the data path needs to translate this connection's segments. */
+static __always_inline void record_tcp_params(struct bpf_sock_ops *skops, struct flow_info *fi)
+{
+	fi->local_isn = skops->snd_nxt - 1;
+	fi->peer_isn = skops->rcv_nxt - 1;
+	fi->mss = skops->mss_cache;
+	settle_tcpopts(fi);
 }
 
 /* Append the peer's option to the transcript and record the negotiated outcome. */
@@ -342,6 +360,7 @@ static __always_inline __u32 on_synack_first(struct bpf_sock_ops *skops, struct 
 	n = bpf_getsockopt(skops, SOL_TCP, TCP_BPF_SYN, &s->syn, 60);
 	optlen = n < 20 || n > 60 ? -1 : n - 20;
 	fail = check_syn_opts(s, &s->syn.opts, optlen);
+	note_syn_tcpopts(fi, &s->sc, 0);
 	if (fail == ENO_OK) {
 		ours.tep[0] = eno_choose(&s->peer, &c->teps);
 		/* s->peer is parsed; s->opt now takes our SYN-ACK option */
@@ -452,6 +471,7 @@ static __always_inline void on_write_hdr_opt(struct bpf_sock_ops *skops)
 	struct flow_info *fi;
 	struct scratch *s;
 	__u32 off, len;
+	int optlen;
 
 	key_from_skops(skops, &k);
 	if ((tcp_flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) && !skops->is_fullsock) {
@@ -478,6 +498,13 @@ static __always_inline void on_write_hdr_opt(struct bpf_sock_ops *skops)
 	s = get_scratch();
 	if (!s)
 		return;
+	/* the kernel has written its options: note ours for the data path */
+	__builtin_memset(&s->opts, 0, sizeof(s->opts));
+	optlen = load_skb_opts(skops, &s->opts);
+	if (optlen >= 0) {
+		eno_scan_opts(&s->opts, optlen, &s->sc);
+		note_syn_tcpopts(fi, &s->sc, 1);
+	}
 	copy_opt(s->opt.b, fi->transcript, off, len);
 	len &= ENO_MASK;
 	if (len >= 2 && len <= ENO_OPT_MAX)
@@ -515,6 +542,7 @@ static __always_inline void on_active_established(struct bpf_sock_ops *skops,
 		fail = ENO_FAIL_ROLE;
 	} else {
 		fail = check_syn_opts(s, &s->opts, optlen);
+		note_syn_tcpopts(fi, &s->sc, 0);
 	}
 	if (fail == ENO_OK) {
 		__builtin_memset(&s->local_opt, 0, sizeof(s->local_opt));

@@ -129,6 +129,10 @@ struct eno_scan {
 	__u8 off;   /* offset of the first one in the option area */
 	__u8 len;   /* its length byte */
 	__u8 bad;   /* the option list itself is malformed */
+	/* Other SYN options the data path needs, seen in the same walk: */
+	__u8 wscale;  /* window scale shift + 1 (RFC 7323 §2.2), 0 if absent */
+	__u8 sack_ok; /* SACK permitted (RFC 2018) */
+	__u8 ts;      /* timestamps (RFC 7323 §3) */
 };
 
 /*
@@ -186,6 +190,14 @@ static long eno_scan_step(__u32 i, void *arg)
 			c->s->len = len;
 		}
 		c->s->count++;
+	} else if (kind == 3 && len == 3) {
+		__u8 shift = c->ob->b[ENO_IDX(i + 2)];
+
+		c->s->wscale = (shift > 14 ? 14 : shift) + 1; /* RFC 7323 §2.3: at most 14 */
+	} else if (kind == 4 && len == 2) {
+		c->s->sack_ok = 1;
+	} else if (kind == 8 && len == 10) {
+		c->s->ts = 1;
 	}
 	c->skip = len - 1;
 	return 0;
@@ -205,6 +217,9 @@ ENO_API int eno_scan_opts(const struct eno_optbuf *ob, __u32 optlen, struct eno_
 	s->count = 0;
 	s->off = 0;
 	s->len = 0;
+	s->wscale = 0;
+	s->sack_ok = 0;
+	s->ts = 0;
 	s->bad = optlen > ENO_OPT_MAX;
 	if (s->bad)
 		return 0;

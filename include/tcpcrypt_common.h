@@ -63,6 +63,11 @@ enum flow_tcpopts {
 	FLOW_OPT_SACK = 1 << 0,
 	FLOW_OPT_TS = 1 << 1,
 	FLOW_OPT_WSCALE = 1 << 2,
+	/* while the SYNs are exchanged: who sent what (sock_ops only) */
+	FLOWO_L_SACK = 1 << 4,
+	FLOWO_L_TS = 1 << 5,
+	FLOWO_P_SACK = 1 << 6,
+	FLOWO_P_TS = 1 << 7,
 };
 
 struct flow_info {
@@ -117,9 +122,10 @@ enum iface_kind {
 #define XSK_QUEUES_MAX 32 /* AF_XDP sockets per interface (one per RX queue) */
 
 struct iface_info {
-	__u32 slot;	    /* 0..TCPCRYPT_MAX_IFACES-1, the same for both kinds */
-	__u32 peer_ifindex; /* WIRE: the kernel's end of the capture veth; CAPTURE: the wire iface */
-	__u8 kind;	    /* enum iface_kind */
+	__u32 slot; /* 0..TCPCRYPT_MAX_IFACES-1, the same for both kinds */
+	__u32
+	    peer_ifindex; /* WIRE: the kernel's end of the capture veth; CAPTURE: the wire iface */
+	__u8 kind;	  /* enum iface_kind */
 	__u8 pad[3];
 };
 
