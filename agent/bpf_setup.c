@@ -116,7 +116,7 @@ static int capture_veth_create(struct bpf_state *st, int slot, int wire_ifindex,
 
 	capture_names(wire_ifindex, kend, aend);
 	nl_link_delete(kend); /* left over from a crashed run */
-	err = nl_veth_create(kend, aend);
+	err = nl_veth_create(kend, aend, TCPCRYPT_CAPTURE_MTU);
 	if (err) {
 		fprintf(stderr,
 			"tcpcryptd: creating the capture veth pair %s/%s for %s failed: %s\n", kend,
@@ -188,6 +188,13 @@ static int xdp_attach(struct bpf_state *st, int i, struct bpf_program *prog, con
 		close(fd);
 	unlink(path);
 	st->xdp_fds[i] = bpf_link_create(prog_fd, if_nametoindex(ifname), BPF_XDP, &lopts);
+	if (st->xdp_fds[i] < 0 && !flags && (errno == ERANGE || errno == EOPNOTSUPP)) {
+		/* e.g. a veth with an MTU too large for driver-mode XDP */
+		fprintf(stderr, "tcpcryptd: %s: driver-mode XDP refused (%s), using generic mode\n",
+			ifname, strerror(errno));
+		lopts.flags = XDP_FLAGS_SKB_MODE;
+		st->xdp_fds[i] = bpf_link_create(prog_fd, if_nametoindex(ifname), BPF_XDP, &lopts);
+	}
 	if (st->xdp_fds[i] < 0) {
 		fprintf(stderr, "tcpcryptd: attaching XDP to %s failed: %s%s\n", ifname,
 			strerror(errno),
@@ -333,7 +340,7 @@ struct bpf_state *bpf_setup(const struct agent_opts *o)
 	}
 	/* pinned like the XDP links, and taken over the same way */
 	link_pin_path(st->cg_pin, sizeof(st->cg_pin), o->pin_dir, "sockops", NULL);
-	st->cg_link = bpf_link__open(st->cg_pin);
+	st->cg_link = access(st->cg_pin, F_OK) ? NULL : bpf_link__open(st->cg_pin);
 	if (st->cg_link &&
 	    bpf_link__update_program(st->cg_link, st->sockops->progs.tcpcrypt_sockops)) {
 		bpf_link__destroy(st->cg_link);

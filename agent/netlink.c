@@ -80,24 +80,25 @@ out:
 	return err;
 }
 
-static void put_link_attrs(struct nlmsghdr *nh, const char *name)
+static void put_link_attrs(struct nlmsghdr *nh, const char *name, unsigned mtu)
 {
 	attr_put(nh, IFLA_IFNAME, name, strlen(name) + 1);
+	attr_put(nh, IFLA_MTU, &mtu, sizeof(mtu));
 }
 
-int nl_veth_create(const char *name, const char *peer)
+int nl_veth_create(const char *name, const char *peer, unsigned mtu)
 {
 	union nlreq req;
 	struct rtattr *linkinfo, *data, *peerinfo;
 	struct ifinfomsg peer_ifi = {};
 
 	req_init(&req, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL)->ifi_family = AF_UNSPEC;
-	put_link_attrs(&req.nh, name);
+	put_link_attrs(&req.nh, name, mtu);
 	linkinfo = attr_put(&req.nh, IFLA_LINKINFO, NULL, 0);
 	attr_put(&req.nh, IFLA_INFO_KIND, "veth", 4);
 	data = attr_put(&req.nh, IFLA_INFO_DATA, NULL, 0);
 	peerinfo = attr_put(&req.nh, VETH_INFO_PEER, &peer_ifi, sizeof(peer_ifi));
-	put_link_attrs(&req.nh, peer);
+	put_link_attrs(&req.nh, peer, mtu);
 	attr_end(&req.nh, peerinfo);
 	attr_end(&req.nh, data);
 	attr_end(&req.nh, linkinfo);

@@ -5,8 +5,8 @@
 
 #include <stdint.h>
 
-/* A veth pair, both ends down. */
-int nl_veth_create(const char *name, const char *peer);
+/* A veth pair, both ends down, with this MTU. */
+int nl_veth_create(const char *name, const char *peer, unsigned mtu);
 int nl_link_up(const char *name);
 /* Add an IPv4 address (network order) to name. */
 int nl_addr4_add(const char *name, uint32_t addr, unsigned prefixlen, unsigned char scope);

@@ -152,7 +152,9 @@ static __always_inline int route_is_steered(struct bpf_sock_ops *skops, __u32 *m
 static __always_inline void reduce_mss(struct bpf_sock_ops *skops, const struct flow_key *k,
 				       __u32 mtu)
 {
-	int mss = (int)mtu - (k->family == AF_INET ? 40 : 60) - TCPCRYPT_FRAME_OVERHEAD;
+	int wire = (int)mtu - (k->family == AF_INET ? 40 : 60);
+	int mss =
+	    (wire > TCPCRYPT_WIRE_MSS_MAX ? TCPCRYPT_WIRE_MSS_MAX : wire) - TCPCRYPT_FRAME_OVERHEAD;
 
 	if (mss >= 536)
 		bpf_setsockopt(skops, SOL_TCP, TCP_MAXSEG_, &mss, sizeof(mss));

@@ -17,6 +17,18 @@
 #define TCPCRYPT_TRANSCRIPT_MAX 80 /* two SYN-form options of at most 40 bytes */
 #define TCPCRYPT_MAX_IFACES	64
 #define TCPCRYPT_FRAME_OVERHEAD 20 /* RFC 8548 §4.2: control, clen, flags, 16-byte tag */
+/*
+ * Largest TCP payload of a wire segment of the data path: every packet must
+ * fit one AF_XDP frame (4 KiB less the kernel's headroom), also on jumbo
+ * links, since copy mode on veth has no multi-buffer frames here.
+ */
+#define TCPCRYPT_WIRE_MSS_MAX 3300
+/*
+ * MTU of the capture veth pairs: the largest segment (plaintext or wire,
+ * IPv6 with options) fits, and it stays below what driver-mode XDP on a
+ * veth accepts (about 3.5 KB).
+ */
+#define TCPCRYPT_CAPTURE_MTU 3440
 
 /* Map names: the pin file names under the pin directory. */
 #define MAP_FLOWS    "flows"
