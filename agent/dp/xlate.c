@@ -72,6 +72,7 @@ struct dp_in {
 	bool fin_done;	    /* ... and tc_conn took it after the FINp frame (§3.7) */
 	bool eof;	    /* tc_conn reported the FINp frame: FIN injected after the plaintext */
 	uint64_t fin_wire;
+	unsigned dups; /* out-of-order segments still to answer (see wire_data) */
 };
 
 /* Latest TSval each end sent (RFC 7323), for the agent's own segments. */
@@ -92,10 +93,9 @@ struct dp_flow {
 	struct dp_in in;
 	struct ts_seen ts[2];	   /* [DP_TO_WIRE]: the kernel's, [DP_TO_LOCAL]: the peer's */
 	struct ts_seen ts_sent[2]; /* the latest TSval sent in each direction */
-	struct ack_seen
-	    seen[2];		/* last ACK from the kernel [DP_TO_WIRE] / the peer [DP_TO_LOCAL] */
-	uint64_t acked[2];	/* the latest ACK sent in each direction (offset) */
-	unsigned long nemit[2]; /* segments emitted per direction */
+	struct ack_seen seen[2];   /* the last ACK of the kernel [DP_TO_WIRE], of the peer */
+	uint64_t acked[2];	   /* the latest ACK sent in each direction (offset) */
+	unsigned long nemit[2];	   /* segments emitted per direction */
 	struct dp_flow_stats st;
 };
 
@@ -221,8 +221,7 @@ static void build_opts(struct dp_flow *f, enum dp_dir dir, const struct dp_seg *
 		o[n++] = TCPOPT_NOP;
 		o[n++] = TCPOPT_TS;
 		o[n++] = TCPOLEN_TS;
-		/* Sent towards the wire we speak for the kernel, towards the kernel for the peer.
-		 */
+		/* Towards the wire we speak for the kernel, towards it for the peer. */
 		put_be32(o + n, ts_out(f, dir, f->ts[dir].val));
 		put_be32(o + n + 4, f->ts[!dir].val);
 		n += 8;
@@ -392,8 +391,6 @@ static void release(struct dp_flow *f, enum dp_state state)
  */
 static int flow_abort(struct dp_flow *f, int err)
 {
-	if (dead(f))
-		return f->st.error;
 	emit_rst(f, DP_TO_WIRE, f->p.local_isn + 1 + (uint32_t)snd_nxt(f, DP_TO_WIRE));
 	emit_rst(f, DP_TO_LOCAL, f->p.peer_isn + 1 + (uint32_t)snd_nxt(f, DP_TO_LOCAL));
 	f->st.error = err;
@@ -415,8 +412,8 @@ static int answer_dead(struct dp_flow *f, enum dp_dir back, const struct dp_seg 
 
 /* ---- the stream towards the wire ---- */
 
-/* RFC 8548 §4.1, §4.2: length of the unit at p (Init: message_len; frame: 3 + clen); 0 if unknown
- * yet. */
+/* RFC 8548 §4.1, §4.2: length of the unit at p (Init: message_len, frame: 3 + clen), 0 if unknown.
+ */
 static size_t unit_len(const uint8_t *p, size_t avail, bool init)
 {
 	if (init)
@@ -732,8 +729,32 @@ static int wire_data(struct dp_flow *f, const struct dp_seg *s, bool *ack_now)
 		in->fin_seen = true;
 		in->fin_wire = hi;
 	}
-	*ack_now = (uint64_t)lo > in->wire.base;
+	/*
+	 * Out of order: a duplicate ACK at once (RFC 5681 §4.2), but only one
+	 * that names the hole.  Until the kernel acknowledged what came before
+	 * it, the ACK would name an older point, and the peer would resend
+	 * there for nothing; flush_dups() sends it when the kernel has.
+	 */
+	if ((uint64_t)lo > in->wire.base) {
+		if (wire_ack(f) == in->wire.base)
+			*ack_now = true;
+		else
+			in->dups++;
+	}
 	return reasm_insert(&in->wire, lo, s->data, len);
+}
+
+/* The duplicate ACKs wire_data() held back, once the kernel's ACK reached the hole. */
+static void flush_dups(struct dp_flow *f)
+{
+	struct dp_in *in = &f->in;
+
+	if (wire_ack(f) != in->wire.base)
+		return;
+	if (reasm_end(&in->wire) > in->wire.base)
+		for (; in->dups; in->dups--)
+			sync_ack(f, DP_TO_WIRE, true, NULL);
+	in->dups = 0;
 }
 
 /* The peer's ACK of our wire stream, and its window. */
@@ -887,6 +908,7 @@ int dp_from_local(struct dp_flow *f, const struct dp_seg *s, uint64_t now_ns)
 		return r;
 	if (f->nemit[DP_TO_WIRE] == sent)
 		sync_ack(f, DP_TO_WIRE, fwd && !old, s);
+	flush_dups(f);
 	update_state(f);
 	return TC_OK;
 }

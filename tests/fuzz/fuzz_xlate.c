@@ -9,7 +9,8 @@
  * payload byte a translator injects towards its kernel is checked: it must be
  * the other kernel's pattern at that offset.  Only authenticated plaintext
  * from tc_conn_read can pass that; ciphertext, forged or misplaced bytes
- * cannot.  Emitted option areas must be well-formed.
+ * cannot.  Emitted option areas must be well-formed (SYNs pass untouched,
+ * without payload).
  *
  * Input: byte 0 sets up (bit 0: timestamps, bit 1: ISNs just below 2^32, bit
  * 2: host A uses AES-256-GCM only); then operations, an opcode byte (value %
@@ -104,7 +105,11 @@ static void emit_cb(void *ctx, enum dp_dir dir, const struct dp_seg *s)
 {
 	struct host *h = ctx;
 
-	check_opts(s);
+	/* SYNs pass untouched, options and all; every other segment is the translator's. */
+	if (!(s->flags & DP_SYN))
+		check_opts(s);
+	else if (s->len)
+		__builtin_trap();
 	if (dir == DP_TO_LOCAL) {
 		/* The other kernel's pattern at this offset, and nothing else. */
 		uint32_t off = s->seq - h->p.peer_isn - 1;
