@@ -82,7 +82,12 @@ struct dp_flow_params {
 	uint32_t local_mss;	      /* largest plaintext payload per segment injected locally */
 	uint8_t local_wscale;	      /* window scale shift the local kernel sent in its SYN */
 	uint8_t peer_wscale;	      /* ... and the peer in its SYN; 0 if none */
-	bool sack_ok, timestamps;     /* negotiated in the SYNs */
+	/*
+	 * Negotiated in the SYNs.  SACK blocks are in the other space and are
+	 * removed from translated segments whether or not sack_ok (a first
+	 * version: translating them is future work).
+	 */
+	bool sack_ok, timestamps;
 	/* Bounds per flow; 0 picks DP_BUF_DFLT. */
 	uint32_t max_reasm;   /* the peer's out-of-order ciphertext held */
 	uint32_t max_unacked; /* wire bytes sent and plaintext injected, each, awaiting ACK */
