@@ -67,6 +67,9 @@ struct parked {
 };
 
 struct datapath {
+	struct dp_counters cnt; /* of flows gone; live ones are added when published */
+	uint64_t cnt_published; /* when dpstats was last written */
+	int dpstats_fd, agent_fd;
 	struct iface ifaces[TCPCRYPT_MAX_IFACES];
 	struct parked *park[PARK_MAX];
 	unsigned nparked;
@@ -163,11 +166,11 @@ static void emit(void *ctx, enum dp_dir dir, const struct dp_seg *seg)
 		port = &f->ifc->capture;
 	}
 	frame = xsk_port_tx_frame(port);
-	if (!frame)
-		return; /* ring full: TCP recovers the segment */
-	len = pkt_build(frame, XSK_FRAME_SIZE, &a, seg);
-	if (len)
-		xsk_port_tx_submit(port, frame, len);
+	len = frame ? pkt_build(frame, XSK_FRAME_SIZE, &a, seg) : 0;
+	if (len && !xsk_port_tx_submit(port, frame, len))
+		f->dp->cnt.tx_frames++;
+	else
+		f->dp->cnt.tx_drops++; /* ring full: TCP recovers the segment */
 }
 
 static const __u8 session_states[] = {
@@ -261,9 +264,40 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 	f->next = dp->buckets[h];
 	dp->buckets[h] = f;
 	dp->nflows++;
+	dp->cnt.sessions++;
 	f->deadline = 0; /* dp_timer at once: host A's Init1 */
 	session_update(f, now_ns());
 	return f;
+}
+
+/* A flow's byte counts and outcome, added to c. */
+static void counters_add(struct dp_counters *c, const struct dp_flow *x)
+{
+	struct dp_flow_stats st;
+
+	dp_flow_stats(x, &st);
+	c->wire_retrans += st.wire_resent;
+	c->plain_out += st.plain_out;
+	c->plain_in += st.plain_in;
+	c->reasm_drops += st.reasm_dropped;
+	if (st.state == DP_ST_ABORTED) {
+		if (st.error == TC_E_AUTH)
+			c->auth_failures++;
+		else
+			c->aborted++;
+	}
+}
+
+static void counters_publish(struct datapath *dp, uint64_t now)
+{
+	struct dp_counters c = dp->cnt;
+	__u32 zero = 0;
+
+	for (unsigned b = 0; b < FLOW_BUCKETS; b++)
+		for (struct agent_flow *f = dp->buckets[b]; f; f = f->next)
+			counters_add(&c, f->x);
+	bpf_map_update_elem(dp->dpstats_fd, &zero, &c, BPF_ANY);
+	dp->cnt_published = now;
 }
 
 static void flow_destroy(struct datapath *dp, struct agent_flow *f)
@@ -275,6 +309,7 @@ static void flow_destroy(struct datapath *dp, struct agent_flow *f)
 	if (*pp)
 		*pp = f->next;
 	bpf_map_delete_elem(dp->sessions_fd, &f->key);
+	counters_add(&dp->cnt, f->x);
 	dp_flow_free(f->x);
 	free(f);
 	dp->nflows--;
@@ -289,6 +324,8 @@ static void after_event(struct datapath *dp, struct agent_flow *f, uint64_t now)
 	/* publish at once what a user waits for (keys, state); bytes now and then */
 	if (st.have_session_id != f->had_id || st.state != f->last_state ||
 	    now - f->last_stats_ns > 200000000ull) {
+		if (st.have_session_id && !f->had_id)
+			dp->cnt.established++;
 		f->had_id = st.have_session_id;
 		f->last_state = st.state;
 		session_update(f, now);
@@ -309,8 +346,10 @@ static void park(struct datapath *dp, struct iface *ifc, bool from_wire, const u
 {
 	struct parked *p;
 
-	if (dp->nparked == PARK_MAX || len > XSK_FRAME_SIZE)
-		return; /* the peer retransmits */
+	if (dp->nparked == PARK_MAX || len > XSK_FRAME_SIZE) {
+		dp->cnt.unknown_drops++; /* the peer retransmits */
+		return;
+	}
 	p = malloc(sizeof(*p));
 	if (!p)
 		return;
@@ -332,6 +371,8 @@ static void on_frame(void *arg, struct xsk_port *port, uint8_t *frame, uint32_t 
 	uint64_t now;
 
 	(void)port;
+	if (!rc->parked)
+		rc->dp->cnt.rx_frames++;
 	if (pkt_parse(frame, len, &a, &seg))
 		return;
 	if (rc->from_wire) {
@@ -404,6 +445,8 @@ static void unpark(struct datapath *dp, uint64_t now)
 				dp->park[dp->nparked++] = p;
 				continue;
 			}
+			if (!flow_find(dp, &k))
+				dp->cnt.unknown_drops++;
 		}
 		free(p);
 	}
@@ -413,6 +456,8 @@ static void run_timers(struct datapath *dp, uint64_t now)
 {
 	if (dp->nparked)
 		unpark(dp, now);
+	if (now - dp->cnt_published > 200000000ull)
+		counters_publish(dp, now);
 	for (unsigned b = 0; b < FLOW_BUCKETS; b++) {
 		struct agent_flow *f = dp->buckets[b], *next;
 
@@ -422,6 +467,18 @@ static void run_timers(struct datapath *dp, uint64_t now)
 				after_event(dp, f, now);
 		}
 	}
+}
+
+static void agent_iface_publish(struct datapath *dp, int slot, const char *capt)
+{
+	struct iface *ifc = &dp->ifaces[slot];
+	struct agent_iface ai = {.ifindex = if_nametoindex(ifc->name), .nqueues = ifc->nqueues};
+	__u32 key = slot;
+
+	snprintf(ai.name, sizeof(ai.name), "%s", ifc->name);
+	snprintf(ai.capture, sizeof(ai.capture), "%s", capt);
+	ai.zerocopy = ifc->wire[0].zerocopy;
+	bpf_map_update_elem(dp->agent_fd, &key, &ai, BPF_ANY);
 }
 
 struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
@@ -434,7 +491,10 @@ struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 	dp->flows_fd = bpf_map_fd_by_name(st, MAP_FLOWS);
 	dp->sessions_fd = bpf_map_fd_by_name(st, MAP_SESSIONS);
 	xsks_fd = bpf_map_fd_by_name(st, MAP_XSKS);
-	if (dp->flows_fd < 0 || dp->sessions_fd < 0 || xsks_fd < 0) {
+	dp->dpstats_fd = bpf_map_fd_by_name(st, MAP_DPSTATS);
+	dp->agent_fd = bpf_map_fd_by_name(st, MAP_AGENT);
+	if (dp->flows_fd < 0 || dp->sessions_fd < 0 || xsks_fd < 0 || dp->dpstats_fd < 0 ||
+	    dp->agent_fd < 0) {
 		fprintf(stderr, "tcpcryptd: the data path maps are missing\n");
 		goto fail;
 	}
@@ -472,6 +532,7 @@ struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 				goto fail;
 		if (xsk_port_open(&ifc->capture, capt, 0, xsks_fd, xsk_key(i, IFACE_CAPTURE, 0)))
 			goto fail;
+		agent_iface_publish(dp, i, capt);
 		dp->nifaces++;
 	}
 	return dp;
@@ -542,6 +603,8 @@ void datapath_close(struct datapath *dp)
 	for (unsigned b = 0; b < FLOW_BUCKETS; b++)
 		while (dp->buckets[b])
 			flow_destroy(dp, dp->buckets[b]);
+	if (dp->dpstats_fd >= 0)
+		counters_publish(dp, 0);
 	for (int i = 0; i < TCPCRYPT_MAX_IFACES; i++) {
 		for (unsigned q = 0; q < XSK_QUEUES_MAX; q++)
 			if (dp->ifaces[i].wire[q].xsk)

@@ -73,6 +73,13 @@ int xsk_port_open(struct xsk_port *p, const char *ifname, unsigned queue, int xs
 		p->tx_free[i] = (uint64_t)(XSK_FRAMES / 2 + i) * XSK_FRAME_SIZE;
 	p->tx_nfree = XSK_TX_FRAMES;
 	fd = xsk_socket__fd(p->xsk);
+	{
+		struct xdp_options xo = {};
+		socklen_t olen = sizeof(xo);
+
+		if (!getsockopt(fd, SOL_XDP, XDP_OPTIONS, &xo, &olen))
+			p->zerocopy = xo.flags & XDP_OPTIONS_ZEROCOPY;
+	}
 	if (bpf_map_update_elem(xsks_fd, &key, &fd, BPF_ANY)) {
 		err = -errno;
 		fprintf(stderr, "tcpcryptd: registering the AF_XDP socket of %s queue %u: %s\n",

@@ -85,6 +85,24 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sessions SEC(".maps");
 
+/* Counters of the agent's data path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dp_counters);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} dpstats SEC(".maps");
+
+/* The agent's sockets per steered interface (slot). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TCPCRYPT_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct agent_iface);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} agent SEC(".maps");
+
 /* The agent's AF_XDP sockets, keyed by xsk_key(slot, kind, queue). */
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);

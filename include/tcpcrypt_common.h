@@ -41,6 +41,8 @@
 #define MAP_PENDING  "pending"
 #define MAP_XSKS     "xsks"
 #define MAP_SESSIONS "sessions"
+#define MAP_DPSTATS  "dpstats"
+#define MAP_AGENT    "agent"
 
 /* A connection from the local host's point of view; ports in host order. */
 struct flow_key {
@@ -181,6 +183,33 @@ struct session_info {
 	__u64 wire_out, wire_in;	      /* tcpcrypt stream bytes each way */
 	__u64 frames_out, frames_in;
 	__u64 retransmits; /* wire segments resent from the ciphertext store */
+};
+
+/* Counters of the agent's data path (one entry, written by the agent). */
+struct dp_counters {
+	__u64 sessions;	     /* encrypted connections started */
+	__u64 established;   /* ... whose keys were set up */
+	__u64 auth_failures; /* aborted: a frame failed authentication */
+	__u64 aborted;	     /* aborted for any other tcpcrypt reason */
+	__u64 wire_retrans;  /* wire bytes resent from the ciphertext store */
+	__u64 plain_out;     /* application bytes encrypted */
+	__u64 plain_in;	     /* application bytes decrypted */
+	__u64 rx_frames;     /* packets the agent received (AF_XDP) */
+	__u64 tx_frames;     /* packets the agent sent (AF_XDP) */
+	__u64 tx_drops;	     /* packets not sent: AF_XDP ring full */
+	__u64 unknown_drops; /* packets of flows it never learned of */
+	__u64 reasm_drops;   /* peer bytes beyond the reassembly bound */
+};
+
+/* What the agent runs on each steered interface, for tcpcryptctl status. */
+struct agent_iface {
+	char name[16];
+	char capture[16];
+	__u32 ifindex;
+	__u32 nqueues; /* RX queues, each with an AF_XDP socket */
+	__u8 xdp_mode; /* 1 driver, 2 generic */
+	__u8 zerocopy; /* AF_XDP mode: 0 copy, 1 zero-copy */
+	__u8 pad[2];
 };
 
 /* Counters: one per-CPU struct, summed by tcpcryptctl. */

@@ -41,4 +41,6 @@ got=$(stat -c %s "$TB_DIR/recv")
 [[ $got -lt $((4 << 20)) ]] || tb_fail "receiver got all $got bytes despite the altered frame"
 cmp -s <(head -c "$got" "$TB_DIR/data") "$TB_DIR/recv" ||
 	tb_fail "receiver got altered data ($got bytes, not a prefix of what was sent)"
+tb_wait 2 eval "[[ \$(tt_stat B dp_auth_failures) == 1 ]]" ||
+	tb_fail "B's dp_auth_failures is $(tt_stat B dp_auth_failures), expected 1"
 tb_pass "altered ciphertext: reset, no altered data delivered ($got good bytes first)"

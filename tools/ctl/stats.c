@@ -24,6 +24,45 @@ static const struct {
     STAT(flows_deleted),
 };
 
+#define DPC(f)                                                                                     \
+	{                                                                                          \
+#f, offsetof(struct dp_counters, f)                                                \
+	}
+
+static const struct {
+	const char *name;
+	size_t off;
+} dp_fields[] = {
+    DPC(sessions),     DPC(established), DPC(auth_failures), DPC(aborted),
+    DPC(wire_retrans), DPC(plain_out),	 DPC(plain_in),	     DPC(rx_frames),
+    DPC(tx_frames),    DPC(tx_drops),	 DPC(unknown_drops), DPC(reasm_drops),
+};
+
+/* The agent's data path counters, when it runs one (prefixed dp_). */
+static void print_dp_counters(void)
+{
+	struct dp_counters c;
+	char path[4096];
+	__u32 zero = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", ctl.pin_dir, MAP_DPSTATS);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	if (!bpf_map_lookup_elem(fd, &zero, &c)) {
+		for (size_t i = 0; i < sizeof(dp_fields) / sizeof(dp_fields[0]); i++) {
+			unsigned long long v = *(__u64 *)((char *)&c + dp_fields[i].off);
+
+			if (ctl.json)
+				printf(",\"dp_%s\":%llu", dp_fields[i].name, v);
+			else
+				printf("dp_%-13s %llu\n", dp_fields[i].name, v);
+		}
+	}
+	close(fd);
+}
+
 int stats_main(int argc, char **argv)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -60,6 +99,7 @@ int stats_main(int argc, char **argv)
 		else
 			printf("%-16s %llu\n", fields[i].name, v);
 	}
+	print_dp_counters();
 	if (ctl.json)
 		printf("}\n");
 	free(per);

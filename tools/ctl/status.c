@@ -48,6 +48,21 @@ static __u64 count_flows(int fd, __u64 *by_state)
 	return n;
 }
 
+/* The agent's sockets on steered interface number slot (all zero if none). */
+static void agent_iface_find(__u32 slot, struct agent_iface *ai)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", ctl.pin_dir, MAP_AGENT);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	if (bpf_map_lookup_elem(fd, &slot, ai))
+		memset(ai, 0, sizeof(*ai));
+	close(fd);
+}
+
 int status_main(int argc, char **argv)
 {
 	struct tcpcrypt_config cfg;
@@ -104,17 +119,28 @@ int status_main(int argc, char **argv)
 	for (err = bpf_map_get_next_key(if_fd, NULL, &ifnext); !err;
 	     err = bpf_map_get_next_key(if_fd, &ifkey, &ifnext)) {
 		char name[IF_NAMESIZE] = "?";
+		struct agent_iface ai = {};
 		struct iface_info ii;
 
 		ifkey = ifnext;
 		if (bpf_map_lookup_elem(if_fd, &ifkey, &ii) || ii.kind != IFACE_WIRE)
 			continue; /* the capture veths are shown with their interface */
 		if_indextoname(ifkey, name);
+		agent_iface_find(ii.slot, &ai);
 		if (ctl.json)
-			printf("%s{\"name\":\"%s\",\"ifindex\":%u,\"xdp\":\"%s\"}",
-			       first ? "" : ",", name, ifkey, xdp_mode(ifkey));
+			printf(
+			    "%s{\"name\":\"%s\",\"ifindex\":%u,\"xdp\":\"%s\",\"capture\":\"%s\","
+			    "\"xsk_queues\":%u,\"xsk_mode\":\"%s\"}",
+			    first ? "" : ",", name, ifkey, xdp_mode(ifkey), ai.capture, ai.nqueues,
+			    ai.nqueues ? (ai.zerocopy ? "zero-copy" : "copy") : "-");
+		else if (ai.nqueues)
+			printf("  %-16s ifindex %-4u XDP %-8s AF_XDP %s on %u RX queue%s, capture "
+			       "veth %s\n",
+			       name, ifkey, xdp_mode(ifkey), ai.zerocopy ? "zero-copy" : "copy",
+			       ai.nqueues, ai.nqueues == 1 ? "" : "s", ai.capture);
 		else
-			printf("  %-16s ifindex %-4u XDP %s\n", name, ifkey, xdp_mode(ifkey));
+			printf("  %-16s ifindex %-4u XDP %-8s (no data path)\n", name, ifkey,
+			       xdp_mode(ifkey));
 		first = false;
 	}
 	if (ctl.json)
