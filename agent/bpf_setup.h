@@ -11,8 +11,9 @@ struct agent_opts {
 	const char *ifnames[TCPCRYPT_MAX_IFACES];
 	int nifaces;
 	struct tcpcrypt_config cfg;
-	int xdp_flags;	    /* 0 (driver mode, falling back to generic), or XDP_FLAGS_SKB_MODE */
-	const char *keylog; /* --keylog FILE, or NULL */
+	int xdp_flags;	       /* 0 (driver mode, falling back to generic), or XDP_FLAGS_SKB_MODE */
+	const char *keylog;    /* --keylog FILE, or NULL */
+	int test_cut_segments; /* test mode: random wire segment boundaries */
 	int verbose;
 };
 

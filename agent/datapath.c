@@ -70,6 +70,7 @@ struct datapath {
 	struct dp_counters cnt; /* of flows gone; live ones are added when published */
 	uint64_t cnt_published; /* when dpstats was last written */
 	int dpstats_fd, agent_fd;
+	uint64_t cut_rng; /* --test-cut-segments: xorshift state, 0 when off */
 	struct iface ifaces[TCPCRYPT_MAX_IFACES];
 	struct parked *park[PARK_MAX];
 	unsigned nparked;
@@ -143,10 +144,60 @@ static struct agent_flow *flow_find(struct datapath *dp, const struct flow_key *
 	return NULL;
 }
 
+static void emit_one(struct agent_flow *f, enum dp_dir dir, const struct dp_seg *seg);
+
+/*
+ * Test mode (--test-cut-segments): cut each wire segment at random points
+ * into up to three segments carrying the same bytes at the same sequence
+ * numbers, so that the peer sees frames spanning segments.
+ */
+static void emit_cut(struct agent_flow *f, const struct dp_seg *seg)
+{
+	uint32_t cuts[2], n = 0, start = 0;
+	struct datapath *dp = f->dp;
+
+	for (int i = 0; i < 2; i++) {
+		dp->cut_rng ^= dp->cut_rng << 13;
+		dp->cut_rng ^= dp->cut_rng >> 7;
+		dp->cut_rng ^= dp->cut_rng << 17;
+		if (seg->len > 2 && dp->cut_rng % 2)
+			cuts[n++] = 1 + dp->cut_rng % (seg->len - 1);
+	}
+	if (n == 2 && cuts[0] > cuts[1]) {
+		uint32_t t = cuts[0];
+
+		cuts[0] = cuts[1];
+		cuts[1] = t;
+	}
+	for (uint32_t i = 0; i <= n; i++) {
+		uint32_t end = i < n ? cuts[i] : seg->len;
+		struct dp_seg piece = *seg;
+
+		if (end <= start)
+			continue;
+		piece.seq = seg->seq + start;
+		piece.data = seg->data + start;
+		piece.len = end - start;
+		if (end < seg->len)
+			piece.flags &= ~(DP_FIN | DP_PSH);
+		emit_one(f, DP_TO_WIRE, &piece);
+		start = end;
+	}
+}
+
 /* Build and transmit one segment the translator emitted. */
 static void emit(void *ctx, enum dp_dir dir, const struct dp_seg *seg)
 {
 	struct agent_flow *f = ctx;
+
+	if (dir == DP_TO_WIRE && f->dp->cut_rng && seg->len > 2)
+		emit_cut(f, seg);
+	else
+		emit_one(f, dir, seg);
+}
+
+static void emit_one(struct agent_flow *f, enum dp_dir dir, const struct dp_seg *seg)
+{
 	struct pkt_addr a = f->out;
 	struct xsk_port *port;
 	uint8_t *frame;
@@ -497,6 +548,10 @@ struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 	    dp->agent_fd < 0) {
 		fprintf(stderr, "tcpcryptd: the data path maps are missing\n");
 		goto fail;
+	}
+	if (o->test_cut_segments) {
+		dp->cut_rng = (uint64_t)now_ns() | 1;
+		fprintf(stderr, "tcpcryptd: test mode: cutting wire segments at random points\n");
 	}
 	if (o->keylog) {
 		int fd = open(o->keylog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);

@@ -58,6 +58,7 @@ static const char usage_text[] =
     "      --data-path            encrypt negotiated connections (tcpcrypt data path)\n"
     "      --keylog FILE          append '<session-id> <ss> <es>' per session to FILE\n"
     "                             (mode 0600; for debugging: it defeats tcpcrypt)\n"
+    "      --test-cut-segments    test mode: cut wire segments at random points\n"
     "  -v, --verbose              print libbpf debug messages\n"
     "  -h, --help                 show this help\n"
     "\n"
@@ -148,6 +149,7 @@ enum {
 	OPT_XDP_MODE,
 	OPT_DATAPATH,
 	OPT_KEYLOG,
+	OPT_TEST_CUT,
 };
 
 static int parse_args(int argc, char **argv, struct agent_opts *o)
@@ -165,6 +167,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	    {"xdp-mode", required_argument, NULL, OPT_XDP_MODE},
 	    {"data-path", no_argument, NULL, OPT_DATAPATH},
 	    {"keylog", required_argument, NULL, OPT_KEYLOG},
+	    {"test-cut-segments", no_argument, NULL, OPT_TEST_CUT},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
@@ -230,6 +233,9 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 			break;
 		case OPT_KEYLOG:
 			o->keylog = optarg;
+			break;
+		case OPT_TEST_CUT:
+			o->test_cut_segments = 1;
 			break;
 		case 'v':
 			o->verbose = verbose = 1;
