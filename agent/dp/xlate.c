@@ -319,6 +319,9 @@ static void emit(struct dp_flow *f, enum dp_dir dir, uint64_t off, const uint8_t
 	    .len = len,
 	};
 
+	/* ECN feedback (RFC 3168 §6.1) rides on what the segment came from. */
+	if (trig)
+		s.flags |= trig->flags & (DP_ECE | DP_CWR);
 	build_opts(f, dir, trig, &s);
 	f->acked[dir] = ack;
 	f->nemit[dir]++;

@@ -192,6 +192,7 @@ struct sim {
 	/* Extent of host 0's wire segments while tracking. */
 	bool track;
 	uint64_t tlo, thi;
+	uint8_t tflags;
 	int rst_out[2]; /* RSTs sent to the wire by each host */
 };
 
@@ -370,6 +371,7 @@ static void emit_cb(void *ctx, enum dp_dir dir, const struct dp_seg *s)
 	if (sim->track && h->idx == 0 && s->len) {
 		sim->tlo = woff(sim, 0, s->seq) < sim->tlo ? woff(sim, 0, s->seq) : sim->tlo;
 		sim->thi = woff(sim, 0, s->seq) + s->len;
+		sim->tflags |= s->flags;
 	}
 	sim->rst_out[h->idx] += !!(s->flags & DP_RST);
 	record_wire(sim, h->idx, s);
@@ -1027,12 +1029,14 @@ T(xlate_resend_same_ciphertext)
 	dp_flow_stats(a->f, &st0);
 	CHECK_EQ(st0.plain_out, 50000);
 	for (size_t r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++) {
-		struct dp_seg s = kern_build(a, ranges[r][0], ranges[r][1] - ranges[r][0], DP_PSH);
+		struct dp_seg s = kern_build(a, ranges[r][0], ranges[r][1] - ranges[r][0],
+					     DP_PSH | DP_ECE | DP_CWR);
 		bool unit_start = false;
 
 		sim.track = true;
 		sim.tlo = UINT64_MAX;
 		sim.thi = 0;
+		sim.tflags = 0;
 		CHECK_EQ(dp_from_local(a->f, &s, sim.now), TC_OK);
 		sim.track = false;
 		CHECK(sim.thi > sim.tlo);
@@ -1040,6 +1044,7 @@ T(xlate_resend_same_ciphertext)
 		for (size_t i = 0; i < sim.nwbounds[0]; i++)
 			unit_start |= sim.wbounds[0][i] == sim.tlo;
 		CHECK(unit_start);
+		CHECK_EQ(sim.tflags & (DP_ECE | DP_CWR), DP_ECE | DP_CWR);
 	}
 	CHECK_EQ(sim.wire_mismatch, 0);
 	dp_flow_stats(a->f, &st);
