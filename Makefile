@@ -4,6 +4,7 @@
 #   make check      unit tests (plain and ASan/UBSan) and integration tests
 #   make demo       two namespace hosts negotiating tcpcrypt, end to end
 #   make fuzz       run every libFuzzer target for FUZZ_TIME seconds each
+#   make bench      plain TCP vs tcpcrypt in the test bed (throughput, connections)
 #   make bench-crypto  protocol-core micro-benchmarks beside `openssl speed`
 #   make deps       install the Debian packages needed (idempotent)
 
@@ -45,7 +46,7 @@ BPF_HDRS   := $(wildcard include/*.h bpf/*.h)
 
 LIBS       := -lbpf -lxdp -lelf -lz -lcrypto
 
-.PHONY: all deps check unit unit-asan integration demo fuzz bench-crypto clean format \
+.PHONY: all deps check unit unit-asan integration demo fuzz bench bench-crypto clean format \
 	install
 .DEFAULT_GOAL := all
 # keep BPF objects and skeletons: they are intermediate files, but useful
@@ -128,6 +129,9 @@ fuzz: deps $(FUZZ_BINS)
 
 demo: deps all
 	@tests/demo.sh
+
+bench: deps all
+	@tests/bench.sh
 
 bench-crypto: deps $(BUILD)/bench_crypto
 	@tests/bench-crypto.sh $(BUILD)/bench_crypto

@@ -18,6 +18,7 @@
 #include "ingress.skel.h"
 #include "tc.skel.h"
 #include "capture.skel.h"
+#include "iter.skel.h"
 
 /* Our TC filters: a fixed handle and priority, so a restart replaces them. */
 #define TC_HANDLE 0x7463
@@ -262,6 +263,39 @@ static void tc_detach(struct bpf_state *st, int i)
 		bpf_tc_detach(&hook, &opts);
 }
 
+/*
+ * Servers that were listening before the agent started: their listeners
+ * missed TCP_LISTEN_CB, so a socket iterator sets the callback flags on
+ * them.  Best effort: a failure only means those servers stay plain.
+ */
+static void enrol_listeners(const struct agent_opts *o)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = o->pin_dir);
+	struct iter *it = iter__open_opts(&open_opts);
+	struct bpf_link *link = NULL;
+	char buf[64];
+	int fd = -1;
+
+	if (!it || iter__load(it))
+		goto out;
+	link = bpf_program__attach_iter(it->progs.tcpcrypt_listeners, NULL);
+	if (!link)
+		goto out;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	while (fd >= 0 && read(fd, buf, sizeof(buf)) > 0)
+		;
+out:
+	if (fd < 0)
+		fprintf(stderr,
+			"tcpcryptd: note: listening sockets opened before the agent are not "
+			"enrolled (%s); restart those servers to use tcpcrypt\n",
+			strerror(errno));
+	else
+		close(fd);
+	bpf_link__destroy(link);
+	iter__destroy(it);
+}
+
 struct bpf_state *bpf_setup(const struct agent_opts *o)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = o->pin_dir);
@@ -363,6 +397,7 @@ struct bpf_state *bpf_setup(const struct agent_opts *o)
 			goto fail;
 		}
 	}
+	enrol_listeners(o);
 	cfg = o->cfg;
 	cfg.nrequire = count_require(st->sockops->maps.ports);
 	if (config_write(st->sockops->maps.settings, &cfg)) {
