@@ -15,7 +15,6 @@
 #include "bpf_setup.h"
 #include "netlink.h"
 #include "sockops.skel.h"
-#include "ingress.skel.h"
 #include "tc.skel.h"
 #include "capture.skel.h"
 #include "iter.skel.h"
@@ -31,7 +30,6 @@ struct tc_filter {
 
 struct bpf_state {
 	struct sockops *sockops;
-	struct ingress *ingress;
 	struct tc *tc;
 	struct capture *capture;
 	struct tc_filter tc_filters[2 * TCPCRYPT_MAX_IFACES];
@@ -309,19 +307,14 @@ struct bpf_state *bpf_setup(const struct agent_opts *o)
 	for (int i = 0; i < 2 * TCPCRYPT_MAX_IFACES; i++)
 		st->xdp_fds[i] = -1;
 	st->sockops = sockops__open_opts(&open_opts);
-	st->ingress = ingress__open_opts(&open_opts);
 	st->tc = tc__open_opts(&open_opts);
 	st->capture = capture__open_opts(&open_opts);
-	if (!st->sockops || !st->ingress || !st->tc || !st->capture) {
+	if (!st->sockops || !st->tc || !st->capture) {
 		fprintf(stderr, "tcpcryptd: opening the BPF objects failed: %s\n", strerror(errno));
 		goto fail;
 	}
 	if ((err = sockops__load(st->sockops))) {
 		explain_load_error("sock_ops", err);
-		goto fail;
-	}
-	if ((err = ingress__load(st->ingress))) {
-		explain_load_error("XDP ingress", err);
 		goto fail;
 	}
 	if ((err = tc__load(st->tc))) {
@@ -355,14 +348,13 @@ struct bpf_state *bpf_setup(const struct agent_opts *o)
 			if (iface_record(st->sockops->maps.ifaces, if_nametoindex(aend), &ci,
 					 aend) ||
 			    xdp_attach(st, TCPCRYPT_MAX_IFACES + i,
-				       st->capture->progs.tcpcrypt_capture, aend, 0, o->pin_dir) ||
+				       st->capture->progs.tcpcrypt_capture, aend, o->xdp_flags,
+				       o->pin_dir) ||
 			    tc_attach(st, TCPCRYPT_MAX_IFACES + i, i, BPF_TC_EGRESS,
 				      st->tc->progs.tcpcrypt_tc_egress, wire))
 				goto fail;
 		}
 		if (iface_record(st->sockops->maps.ifaces, wire_ifindex, &ii, wire) ||
-		    xdp_attach(st, i, st->ingress->progs.tcpcrypt_ingress, wire, o->xdp_flags,
-			       o->pin_dir) ||
 		    tc_attach(st, i, i, BPF_TC_INGRESS, st->tc->progs.tcpcrypt_tc_ingress, wire))
 			goto fail;
 	}
@@ -466,14 +458,11 @@ void bpf_teardown(struct bpf_state *st, const struct agent_opts *o)
 		close(st->cg_fd);
 	if (st->sockops)
 		unpin_all(st->sockops->obj);
-	if (st->ingress)
-		unpin_all(st->ingress->obj);
 	if (st->tc)
 		unpin_all(st->tc->obj);
 	if (st->capture)
 		unpin_all(st->capture->obj);
 	sockops__destroy(st->sockops);
-	ingress__destroy(st->ingress);
 	tc__destroy(st->tc);
 	capture__destroy(st->capture);
 	free(st);

@@ -105,27 +105,6 @@ static int iface_mac(const char *name, uint8_t mac[6])
 	return 0;
 }
 
-/* Every RX queue gets a socket (ETHTOOL_GCHANNELS; 1 if the driver cannot say). */
-static unsigned rx_queues(const char *name)
-{
-	struct ethtool_channels ch = {.cmd = ETHTOOL_GCHANNELS};
-	struct ifreq ifr = {};
-	unsigned n = 1;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return 1;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	ifr.ifr_data = (void *)&ch;
-	if (!ioctl(fd, SIOCETHTOOL, &ifr)) {
-		n = ch.rx_count > ch.combined_count ? ch.rx_count : ch.combined_count;
-		if (!n)
-			n = 1;
-	}
-	close(fd);
-	return n > XSK_QUEUES_MAX ? XSK_QUEUES_MAX : n;
-}
-
 static unsigned key_hash(const struct flow_key *k)
 {
 	const uint8_t *p = (const uint8_t *)k;
@@ -301,6 +280,8 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 	p.peer_wscale = fi.snd_wscale;
 	p.sack_ok = fi.tcpopts & FLOW_OPT_SACK;
 	p.timestamps = fi.tcpopts & FLOW_OPT_TS;
+	if (getenv("TCPC_DBG"))
+		fprintf(stderr, "DBG flow role %u tcpopts %#x mss %u ws %u/%u\n", fi.role, fi.tcpopts, fi.mss, fi.rcv_wscale, fi.snd_wscale);
 	f->x = dp_flow_new(&p, emit, f, &err);
 	if (!f->x) {
 		fprintf(stderr,
@@ -385,6 +366,8 @@ static void after_event(struct datapath *dp, struct agent_flow *f, uint64_t now)
 		flow_destroy(dp, f);
 }
 
+static const uint8_t from_wire_mac[6] = TCPCRYPT_FROM_WIRE_MAC;
+
 struct rx_ctx {
 	struct datapath *dp;
 	struct iface *ifc;
@@ -426,6 +409,8 @@ static void on_frame(void *arg, struct xsk_port *port, uint8_t *frame, uint32_t 
 		rc->dp->cnt.rx_frames++;
 	if (pkt_parse(frame, len, &a, &seg))
 		return;
+	/* TC ingress marks the peer's segments; the rest are the kernel's */
+	rc->from_wire = !memcmp(a.dst_mac, from_wire_mac, 6);
 	if (rc->from_wire) {
 		pkt_key_rx(&a, &k);
 		/* our segments go back the way the peer's came */
@@ -580,11 +565,13 @@ struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 				ifc->name, kend);
 			goto fail;
 		}
-		ifc->nqueues = rx_queues(ifc->name);
-		for (unsigned q = 0; q < ifc->nqueues; q++)
-			if (xsk_port_open(&ifc->wire[q], ifc->name, q, xsks_fd,
-					  xsk_key(i, IFACE_WIRE, q)))
-				goto fail;
+		/*
+		 * The wire socket only transmits: the peer's segments reach the
+		 * agent through the capture veth (TC steers them there).
+		 */
+		ifc->nqueues = 1;
+		if (xsk_port_open(&ifc->wire[0], ifc->name, 0, xsks_fd, xsk_key(i, IFACE_WIRE, 0)))
+			goto fail;
 		if (xsk_port_open(&ifc->capture, capt, 0, xsks_fd, xsk_key(i, IFACE_CAPTURE, 0)))
 			goto fail;
 		agent_iface_publish(dp, i, capt);
@@ -596,12 +583,26 @@ fail:
 	return NULL;
 }
 
+/* Transmit what every TX ring holds; true if some could not go yet (device busy). */
+static bool kick_all(struct datapath *dp)
+{
+	bool left = false;
+
+	for (int i = 0; i < dp->nifaces; i++) {
+		for (unsigned q = 0; q < dp->ifaces[i].nqueues; q++)
+			left |= xsk_port_kick(&dp->ifaces[i].wire[q]);
+		left |= xsk_port_kick(&dp->ifaces[i].capture);
+	}
+	return left;
+}
+
 int datapath_run(struct datapath *dp, const sigset_t *sigs)
 {
-	struct pollfd pfds[1 + TCPCRYPT_MAX_IFACES * (XSK_QUEUES_MAX + 1)];
-	struct rx_ctx ctxs[TCPCRYPT_MAX_IFACES * (XSK_QUEUES_MAX + 1)];
-	struct xsk_port *ports[TCPCRYPT_MAX_IFACES * (XSK_QUEUES_MAX + 1)];
+	struct pollfd pfds[1 + TCPCRYPT_MAX_IFACES];
+	struct rx_ctx ctxs[TCPCRYPT_MAX_IFACES];
+	struct xsk_port *ports[TCPCRYPT_MAX_IFACES];
 	int sfd = signalfd(-1, sigs, SFD_CLOEXEC), n = 0;
+	bool tx_backlog = false;
 
 	if (sfd < 0) {
 		perror("tcpcryptd: signalfd");
@@ -610,20 +611,16 @@ int datapath_run(struct datapath *dp, const sigset_t *sigs)
 	for (int i = 0; i < dp->nifaces; i++) {
 		struct iface *ifc = &dp->ifaces[i];
 
-		for (unsigned q = 0; q <= ifc->nqueues; q++) {
-			bool wire = q < ifc->nqueues;
-
-			ports[n] = wire ? &ifc->wire[q] : &ifc->capture;
-			ctxs[n] = (struct rx_ctx){.dp = dp, .ifc = ifc, .from_wire = wire};
-			pfds[n] = (struct pollfd){.fd = xsk_port_fd(ports[n]), .events = POLLIN};
-			n++;
-		}
+		ports[n] = &ifc->capture;
+		ctxs[n] = (struct rx_ctx){.dp = dp, .ifc = ifc};
+		pfds[n] = (struct pollfd){.fd = xsk_port_fd(ports[n]), .events = POLLIN};
+		n++;
 	}
 	pfds[n] = (struct pollfd){.fd = sfd, .events = POLLIN};
 	for (;;) {
 		bool busy = false;
 
-		if (poll(pfds, n + 1, 5) < 0 && errno != EINTR)
+		if (poll(pfds, n + 1, tx_backlog ? 1 : 5) < 0 && errno != EINTR)
 			break;
 		if (pfds[n].revents & POLLIN) {
 			struct signalfd_siginfo si;
@@ -639,13 +636,11 @@ int datapath_run(struct datapath *dp, const sigset_t *sigs)
 			for (int i = 0; i < n; i++)
 				if (xsk_port_rx(ports[i], on_frame, &ctxs[i], RX_BUDGET))
 					busy = true;
-			for (int i = 0; i < dp->nifaces; i++) {
-				for (unsigned q = 0; q < dp->ifaces[i].nqueues; q++)
-					xsk_port_kick(&dp->ifaces[i].wire[q]);
-				xsk_port_kick(&dp->ifaces[i].capture);
-			}
+			kick_all(dp);
 		} while (busy);
 		run_timers(dp, now_ns());
+		/* what the timers emitted (Init resends, parked segments) goes now */
+		tx_backlog = kick_all(dp);
 	}
 	close(sfd);
 	return SIGTERM;

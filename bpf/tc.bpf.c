@@ -1,18 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * TC programs on every steered interface.
+ * TC programs on every steered interface.  There is no XDP program on
+ * these interfaces: driver-mode XDP on a veth costs plain TCP three
+ * quarters of its throughput (no GRO, every GSO packet segmented) and
+ * generic XDP a fifth, while a TC program costs plain flows a parse and a
+ * map lookup; plain TCP must not pay for tcpcrypt.
  *
- * Ingress: answers a SYN to a `require` port that cannot negotiate ENO with
- * a RST, sent back out of the interface it came in on, so the client's
- * connect() fails at once and the local stack never sees the SYN.  This is
- * in TC rather than XDP because XDP_TX on a veth only works when its peer
- * runs XDP too.
+ * Ingress:
+ *  - records which SYNs arrived on a steered interface, so that the
+ *    passive side of ENO answers only connections that have a data path
+ *    (never loopback or local traffic; sock_ops cannot see the ingress
+ *    interface of a request socket);
+ *  - enforces the `require` policy before the stack sees a segment that
+ *    would let a connection go on in plaintext: a SYN that cannot negotiate
+ *    is answered with a RST sent back out of the interface; a SYN-ACK that
+ *    cannot complete our negotiation becomes a RST for the local stack
+ *    (connect() fails with ECONNREFUSED before the application can send a
+ *    byte); a third ACK without ENO (stripped, RFC 8547 §4.6) becomes a RST
+ *    that drops the embryonic connection, so accept() never returns it;
+ *  - with the data path on, steers the segments of flows that negotiated
+ *    tcpcrypt to the agent, through the capture veth (marked as coming from
+ *    the wire by their destination MAC), and also data segments with ENO of
+ *    a passive open whose third ACK the stack has not processed yet (host
+ *    A's Init1 can follow that ACK closely): the stack must never see them.
  *
- * Egress: steers the local kernel's segments of flows that negotiated
- * tcpcrypt to the agent, through the kernel's end of the capture veth; its
- * other end runs XDP (capture.bpf.c) that feeds the agent's AF_XDP socket.
- * Nothing of such a flow leaves in plaintext: without the agent the
- * segments stop there (fail closed).
+ * Egress: steers the local kernel's segments of tcpcrypt flows to the
+ * agent through the same capture veth.  Nothing of such a flow leaves in
+ * plaintext, and without the agent the segments stop at the capture veth's
+ * XDP program (fail closed).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -24,21 +39,98 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
+/*
+ * Replace the TCP flags of the segment (offsets from skb->data), with the
+ * checksum updated whatever the skb's checksum state.
+ */
+static __always_inline void set_flags_skb(struct __sk_buff *skb, struct pkt *p, __u8 flags)
+{
+	__u32 off = (void *)p->th - (void *)(long)skb->data;
+	__u16 old = *(__u16 *)((__u8 *)p->th + 12), new = old;
+
+	((__u8 *)&new)[1] = flags;
+	bpf_l4_csum_replace(skb, off + 16, old, new, 2);
+	bpf_skb_store_bytes(skb, off + 12, &new, 2, BPF_F_RECOMPUTE_CSUM);
+}
+
+/* To the agent, through the capture veth, marked as coming from the wire. */
+static __always_inline int steer_in(struct __sk_buff *skb, struct pkt *p)
+{
+	static const __u8 mark[6] = TCPCRYPT_FROM_WIRE_MAC;
+	__u32 ifindex = skb->ifindex;
+	struct iface_info *ii = bpf_map_lookup_elem(&ifaces, &ifindex);
+
+	if (!ii || ii->kind != IFACE_WIRE)
+		return TC_ACT_SHOT;
+	__builtin_memcpy(p->eth->h_dest, mark, 6);
+	return bpf_redirect(ii->peer_ifindex, 0);
+}
+
+static __always_inline int must_steer_in(struct pkt *p, void *end, const struct tcpcrypt_config *c)
+{
+	struct flow_info *fi;
+	struct scratch *s;
+
+	if (flow_steered(c, &p->k))
+		return 1;
+	if (p->th->doff <= 5 || (void *)p->th + p->th->doff * 4 >= end)
+		return 0; /* no options or no payload */
+	fi = bpf_map_lookup_elem(&pending, &p->k);
+	if (!fi || fi->state != FLOW_NEGOTIATING)
+		return 0;
+	s = pkt_scratch_get();
+	return s && has_eno(end, p->th, s);
+}
+
 SEC("tc")
 int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 {
 	void *end = (void *)(long)skb->data_end;
 	struct tcpcrypt_config *c;
+	struct flow_info *fi;
 	struct pkt p = {};
 	struct scratch *s;
 	__u32 len;
 
 	if (parse((void *)(long)skb->data, end, &p))
 		return TC_ACT_OK;
-	if (!p.th->syn || p.th->ack)
-		return TC_ACT_OK;
 	c = get_config();
-	if (!c || port_policy(c, p.k.lport) != POLICY_REQUIRE)
+	if (!c)
+		return TC_ACT_OK;
+	if (!p.th->syn) {
+		if (c->datapath && must_steer_in(&p, end, c))
+			return steer_in(skb, &p);
+		/* only the third ACK of a passive require connection matters now */
+		if (!p.th->ack || p.th->rst || p.th->fin ||
+		    (!c->nrequire && c->default_policy != POLICY_REQUIRE))
+			return TC_ACT_OK;
+		fi = bpf_map_lookup_elem(&pending, &p.k);
+		if (!fi || fi->policy != POLICY_REQUIRE)
+			return TC_ACT_OK;
+		s = pkt_scratch_get();
+		if (fi->state == FLOW_NEGOTIATING && (!s || has_eno(end, p.th, s)))
+			return TC_ACT_OK;
+		STAT_INC(require_reset);
+		set_flags_skb(skb, &p, TH_RST);
+		return TC_ACT_OK;
+	}
+	if (p.th->ack) { /* SYN-ACK */
+		fi = bpf_map_lookup_elem(&flows, &p.k);
+		if (!fi || fi->state != FLOW_NEGOTIATING || fi->policy != POLICY_REQUIRE)
+			return TC_ACT_OK;
+		s = pkt_scratch_get();
+		if (!s || synack_negotiable(end, &p, fi, c, s))
+			return TC_ACT_OK;
+		STAT_INC(require_reset);
+		set_flags_skb(skb, &p, TH_RST | TH_ACK);
+		return TC_ACT_OK;
+	}
+	{
+		__u32 ifindex = skb->ifindex;
+
+		bpf_map_update_elem(&syn_seen, &p.k, &ifindex, BPF_ANY);
+	}
+	if (port_policy(c, p.k.lport) != POLICY_REQUIRE)
 		return TC_ACT_OK;
 	s = pkt_scratch_get();
 	if (!s || syn_negotiable(end, &p, c, s))

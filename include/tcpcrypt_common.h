@@ -135,6 +135,15 @@ enum iface_kind {
 
 #define XSK_QUEUES_MAX 32 /* AF_XDP sockets per interface (one per RX queue) */
 
+/*
+ * Destination MAC that TC ingress puts on the peer's segments it steers
+ * into the capture veth, so the agent tells them from the kernel's own.
+ */
+#define TCPCRYPT_FROM_WIRE_MAC                                                                     \
+	{                                                                                          \
+		0x02, 0x74, 0x63, 0x77, 0x69, 0x72                                                 \
+	}
+
 struct iface_info {
 	__u32 slot; /* 0..TCPCRYPT_MAX_IFACES-1, the same for both kinds */
 	__u32

@@ -50,7 +50,7 @@ expect_fail 2 "bad port or range '70000'" tb_ctl A port 70000 off
 expect_fail 2 "bad policy 'sometimes'" tb_ctl A port 80 sometimes
 expect_fail 2 "usage: tcpcryptctl port" tb_ctl A port 80
 tb_assert_match "agent: +running" "$(tb_ctl A status)" "status shows the agent"
-tb_assert_match "eth0 .*XDP native" "$(tb_ctl A status)" "status shows XDP mode"
+tb_assert_match "eth0 .*TC ingress" "$(tb_ctl A status)" "status shows the interface"
 tb_assert_eq running "$(tb_ctl A -j status | tt_py 'd["agent"]')" "status -j"
 dump=$(bpftool map dump pinned "$TB_PIN_A/settings")
 for field in enabled syn_eno_tries teps negcache_ttl_s; do

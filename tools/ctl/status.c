@@ -121,26 +121,28 @@ int status_main(int argc, char **argv)
 		char name[IF_NAMESIZE] = "?";
 		struct agent_iface ai = {};
 		struct iface_info ii;
+		unsigned capt_if;
 
 		ifkey = ifnext;
 		if (bpf_map_lookup_elem(if_fd, &ifkey, &ii) || ii.kind != IFACE_WIRE)
 			continue; /* the capture veths are shown with their interface */
 		if_indextoname(ifkey, name);
 		agent_iface_find(ii.slot, &ai);
+		capt_if = ai.capture[0] ? if_nametoindex(ai.capture) : 0;
 		if (ctl.json)
-			printf(
-			    "%s{\"name\":\"%s\",\"ifindex\":%u,\"xdp\":\"%s\",\"capture\":\"%s\","
-			    "\"xsk_queues\":%u,\"xsk_mode\":\"%s\"}",
-			    first ? "" : ",", name, ifkey, xdp_mode(ifkey), ai.capture, ai.nqueues,
-			    ai.nqueues ? (ai.zerocopy ? "zero-copy" : "copy") : "-");
-		else if (ai.nqueues)
-			printf("  %-16s ifindex %-4u XDP %-8s AF_XDP %s on %u RX queue%s, capture "
-			       "veth %s\n",
-			       name, ifkey, xdp_mode(ifkey), ai.zerocopy ? "zero-copy" : "copy",
-			       ai.nqueues, ai.nqueues == 1 ? "" : "s", ai.capture);
+			printf("%s{\"name\":\"%s\",\"ifindex\":%u,\"tc\":true,\"capture\":\"%s\","
+			       "\"capture_xdp\":\"%s\",\"xsk_mode\":\"%s\"}",
+			       first ? "" : ",", name, ifkey, ai.capture,
+			       capt_if ? xdp_mode(capt_if) : "-",
+			       ai.capture[0] ? (ai.zerocopy ? "zero-copy" : "copy") : "-");
+		else if (ai.capture[0])
+			printf("  %-16s ifindex %-4u TC ingress+egress; data path via %s (XDP %s, "
+			       "AF_XDP %s)\n",
+			       name, ifkey, ai.capture, xdp_mode(capt_if),
+			       ai.zerocopy ? "zero-copy" : "copy");
 		else
-			printf("  %-16s ifindex %-4u XDP %-8s (no data path)\n", name, ifkey,
-			       xdp_mode(ifkey));
+			printf("  %-16s ifindex %-4u TC ingress (negotiation only, no data path)\n",
+			       name, ifkey);
 		first = false;
 	}
 	if (ctl.json)
