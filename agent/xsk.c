@@ -138,7 +138,8 @@ uint8_t *xsk_port_tx_frame(struct xsk_port *p)
 		recycle_completed(p);
 	if (!p->tx_nfree) {
 		xsk_port_kick(p);
-		return NULL;
+		if (!p->tx_nfree)
+			return NULL;
 	}
 	return xsk_umem__get_data(p->area, p->tx_free[p->tx_nfree - 1]);
 }
@@ -150,24 +151,49 @@ int xsk_port_tx_submit(struct xsk_port *p, uint8_t *frame, uint32_t len)
 
 	if (xsk_ring_prod__reserve(&p->tx, 1, &idx) != 1) {
 		xsk_port_kick(p);
-		return -ENOSPC;
+		if (xsk_ring_prod__reserve(&p->tx, 1, &idx) != 1)
+			return -ENOSPC;
 	}
 	d = xsk_ring_prod__tx_desc(&p->tx, idx);
 	d->addr = (uint64_t)(frame - (uint8_t *)p->area);
 	d->len = len;
 	p->tx_nfree--;
 	xsk_ring_prod__submit(&p->tx, 1);
-	if (++p->tx_pending >= 64)
+	/* start on a burst early, so the ring does not fill up before the kick */
+	if (xsk_port_tx_queued(p) >= XSK_TX_BATCH)
 		xsk_port_kick(p);
 	return 0;
 }
 
-void xsk_port_kick(struct xsk_port *p)
+unsigned xsk_port_tx_queued(const struct xsk_port *p)
 {
-	if (p->tx_pending) {
-		/* copy mode: the kernel transmits on this syscall */
-		sendto(xsk_socket__fd(p->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0);
-		p->tx_pending = 0;
+	return *p->tx.producer - __atomic_load_n(p->tx.consumer, __ATOMIC_ACQUIRE);
+}
+
+bool xsk_port_kick(struct xsk_port *p)
+{
+	unsigned queued = xsk_port_tx_queued(p);
+
+	/*
+	 * Copy mode transmits on this syscall, but at most a batch of
+	 * descriptors per call (32, the kernel's TX_BATCH_SIZE), and then
+	 * fails with EAGAIN while the rest wait in the ring.  Whatever is
+	 * left there would go out only with the next kick, which may never
+	 * come once the flow waits for exactly those segments (a resend, an
+	 * ACK): call again as long as the ring drains.  No progress (device
+	 * queue busy, socket send buffer full): the caller kicks again soon.
+	 */
+	while (queued) {
+		unsigned left;
+
+		if (sendto(xsk_socket__fd(p->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 &&
+		    errno != EAGAIN && errno != EBUSY && errno != ENOBUFS && errno != EINTR)
+			break;
+		left = xsk_port_tx_queued(p);
+		if (left >= queued)
+			break;
+		queued = left;
 	}
 	recycle_completed(p);
+	return queued != 0;
 }

@@ -15,6 +15,7 @@
 #define XSK_FRAMES     4096
 #define XSK_FRAME_SIZE XSK_UMEM__DEFAULT_FRAME_SIZE
 #define XSK_TX_FRAMES  (XSK_FRAMES / 2)
+#define XSK_TX_BATCH   32 /* descriptors copy mode sends per kick (TX_BATCH_SIZE) */
 
 struct xsk_port {
 	struct xsk_socket *xsk;
@@ -24,7 +25,6 @@ struct xsk_port {
 	struct xsk_ring_cons cq, rx;
 	uint64_t tx_free[XSK_TX_FRAMES];
 	unsigned tx_nfree;
-	unsigned tx_pending; /* submitted since the last kick */
 	char ifname[IF_NAMESIZE];
 	unsigned queue;
 	bool zerocopy;
@@ -48,7 +48,13 @@ unsigned xsk_port_rx(struct xsk_port *p, xsk_rx_fn fn, void *ctx, unsigned budge
 uint8_t *xsk_port_tx_frame(struct xsk_port *p);
 /* Queue the frame returned by xsk_port_tx_frame with len bytes; returns 0 or -ENOSPC. */
 int xsk_port_tx_submit(struct xsk_port *p, uint8_t *frame, uint32_t len);
-/* Copy mode transmits only when kicked; also recycles completed frames. */
-void xsk_port_kick(struct xsk_port *p);
+/* Descriptors in the TX ring that the kernel has not taken yet. */
+unsigned xsk_port_tx_queued(const struct xsk_port *p);
+/*
+ * Copy mode transmits only when kicked: send what the TX ring holds, and
+ * recycle completed frames.  True if some is still queued (the device was
+ * busy): kick again soon.
+ */
+bool xsk_port_kick(struct xsk_port *p);
 
 #endif
