@@ -280,8 +280,6 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 	p.peer_wscale = fi.snd_wscale;
 	p.sack_ok = fi.tcpopts & FLOW_OPT_SACK;
 	p.timestamps = fi.tcpopts & FLOW_OPT_TS;
-	if (getenv("TCPC_DBG"))
-		fprintf(stderr, "DBG flow role %u tcpopts %#x mss %u ws %u/%u\n", fi.role, fi.tcpopts, fi.mss, fi.rcv_wscale, fi.snd_wscale);
 	f->x = dp_flow_new(&p, emit, f, &err);
 	if (!f->x) {
 		fprintf(stderr,
