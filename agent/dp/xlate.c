@@ -60,6 +60,7 @@ struct dp_out {
 	uint64_t own_end; /* end of the last unit the agent resends itself (Init, empty frames) */
 	uint64_t rto_at, rto; /* its retransmission timer */
 	unsigned tries;
+	unsigned dupacks; /* duplicate ACKs at una in a row (see wire_recover) */
 };
 
 /* The peer's wire stream, decrypted towards the local kernel. */
@@ -760,10 +761,53 @@ static void flush_dups(struct dp_flow *f)
 	in->dups = 0;
 }
 
+/* One wire segment of stored bytes at una (or the FIN alone), for loss recovery. */
+static void resend_una(struct dp_flow *f)
+{
+	struct dp_out *o = &f->out;
+	uint64_t end = sq_end(&o->store);
+
+	if (o->una < end) {
+		uint64_t hi = min64(end, o->una + f->p.wire_mss);
+
+		f->st.wire_resent += hi - o->una;
+		wire_range(f, o->una, hi, NULL);
+	} else if (o->fin_out && o->una == o->fin_wire) {
+		wire_range(f, o->una, o->una, NULL);
+	}
+}
+
+/*
+ * Loss recovery by the agent itself, from the store: fast retransmit at the
+ * third duplicate ACK (RFC 5681 §3.2), once for each point the peer's ACK
+ * stops at.  The kernel cannot do it: when SACK was negotiated, Linux counts
+ * no duplicate ACK that carries no SACK blocks (they would be in the other
+ * sequence space, so none reach it), and waits for its RTO, which backs off
+ * with every loss.  Several losses in one window are each found this way:
+ * the peer's agent holds its duplicate ACKs until they name the next hole
+ * (flush_dups).  No resend at partial ACKs (RFC 6582): the peer's ACK moves
+ * on in steps, as its kernel acknowledges what its agent injects, and each
+ * step would resend bytes the peer already holds.  A resend of ours that is
+ * lost too is left to the kernel's RTO.
+ */
+static void wire_recover(struct dp_flow *f, const struct dp_seg *s, uint64_t wa, uint64_t old_una)
+{
+	struct dp_out *o = &f->out;
+	bool pure = !s->len && !(s->flags & (DP_FIN | DP_SYN));
+
+	if (wa != old_una || !pure || snd_nxt(f, DP_TO_WIRE) <= o->una) {
+		o->dupacks = 0;
+		return;
+	}
+	if (++o->dupacks == 3)
+		resend_una(f);
+}
+
 /* The peer's ACK of our wire stream, and its window. */
 static bool wire_ack_in(struct dp_flow *f, const struct dp_seg *s)
 {
 	struct dp_out *o = &f->out;
+	uint64_t old_una = o->una;
 	bool fwd;
 	int64_t wa;
 
@@ -781,6 +825,7 @@ static bool wire_ack_in(struct dp_flow *f, const struct dp_seg *s)
 		o->rto = RTO_INIT_NS;
 		rto_arm(f);
 	}
+	wire_recover(f, s, wa, old_una);
 	return fwd;
 }
 
