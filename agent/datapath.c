@@ -568,9 +568,11 @@ struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 		 * agent through the capture veth (TC steers them there).
 		 */
 		ifc->nqueues = 1;
-		if (xsk_port_open(&ifc->wire[0], ifc->name, 0, xsks_fd, xsk_key(i, IFACE_WIRE, 0)))
+		if (xsk_port_open(&ifc->wire[0], ifc->name, 0, xsks_fd, xsk_key(i, IFACE_WIRE, 0),
+				  XSK_RX_FRAMES_MIN))
 			goto fail;
-		if (xsk_port_open(&ifc->capture, capt, 0, xsks_fd, xsk_key(i, IFACE_CAPTURE, 0)))
+		if (xsk_port_open(&ifc->capture, capt, 0, xsks_fd, xsk_key(i, IFACE_CAPTURE, 0),
+				  XSK_RX_FRAMES_BULK))
 			goto fail;
 		agent_iface_publish(dp, i, capt);
 		dp->nifaces++;

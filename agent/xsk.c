@@ -20,27 +20,30 @@ static void recycle_completed(struct xsk_port *p)
 	xsk_ring_cons__release(&p->cq, n);
 }
 
-int xsk_port_open(struct xsk_port *p, const char *ifname, unsigned queue, int xsks_fd, uint32_t key)
+int xsk_port_open(struct xsk_port *p, const char *ifname, unsigned queue, int xsks_fd, uint32_t key,
+		  unsigned rx_frames)
 {
 	struct xsk_umem_config ucfg = {
-	    .fill_size = XSK_FRAMES / 2,
+	    .fill_size = rx_frames,
 	    .comp_size = XSK_TX_FRAMES,
 	    .frame_size = XSK_FRAME_SIZE,
 	    .frame_headroom = 0,
 	};
 	struct xsk_socket_config scfg = {
-	    .rx_size = XSK_FRAMES / 2,
+	    .rx_size = rx_frames,
 	    .tx_size = XSK_TX_FRAMES,
 	    .libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 	    .bind_flags = XDP_COPY,
 	};
-	size_t size = (size_t)XSK_FRAMES * XSK_FRAME_SIZE;
+	size_t size = (size_t)(rx_frames + XSK_TX_FRAMES) * XSK_FRAME_SIZE;
 	uint32_t idx;
 	int err, fd;
 
 	memset(p, 0, sizeof(*p));
 	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
 	p->queue = queue;
+	p->rx_frames = rx_frames;
+	p->area_size = size;
 	p->area = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p->area == MAP_FAILED) {
 		p->area = NULL;
@@ -61,16 +64,16 @@ int xsk_port_open(struct xsk_port *p, const char *ifname, unsigned queue, int xs
 		xsk_port_close(p);
 		return err;
 	}
-	/* frames 0..N/2-1 receive, N/2..N-1 transmit */
-	if (xsk_ring_prod__reserve(&p->fq, XSK_FRAMES / 2, &idx) != XSK_FRAMES / 2) {
+	/* frames 0..rx_frames-1 receive, the XSK_TX_FRAMES after them transmit */
+	if (xsk_ring_prod__reserve(&p->fq, rx_frames, &idx) != rx_frames) {
 		xsk_port_close(p);
 		return -ENOSPC;
 	}
-	for (unsigned i = 0; i < XSK_FRAMES / 2; i++)
+	for (unsigned i = 0; i < rx_frames; i++)
 		*xsk_ring_prod__fill_addr(&p->fq, idx + i) = (uint64_t)i * XSK_FRAME_SIZE;
-	xsk_ring_prod__submit(&p->fq, XSK_FRAMES / 2);
+	xsk_ring_prod__submit(&p->fq, rx_frames);
 	for (unsigned i = 0; i < XSK_TX_FRAMES; i++)
-		p->tx_free[i] = (uint64_t)(XSK_FRAMES / 2 + i) * XSK_FRAME_SIZE;
+		p->tx_free[i] = (uint64_t)(rx_frames + i) * XSK_FRAME_SIZE;
 	p->tx_nfree = XSK_TX_FRAMES;
 	fd = xsk_socket__fd(p->xsk);
 	{
@@ -97,7 +100,7 @@ void xsk_port_close(struct xsk_port *p)
 	if (p->umem)
 		xsk_umem__delete(p->umem);
 	if (p->area)
-		munmap(p->area, (size_t)XSK_FRAMES * XSK_FRAME_SIZE);
+		munmap(p->area, p->area_size);
 	memset(p, 0, sizeof(*p));
 }
 

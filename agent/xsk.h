@@ -12,10 +12,17 @@
 #include <net/if.h>
 #include <xdp/xsk.h>
 
-#define XSK_FRAMES     4096
 #define XSK_FRAME_SIZE XSK_UMEM__DEFAULT_FRAME_SIZE
-#define XSK_TX_FRAMES  (XSK_FRAMES / 2)
-#define XSK_TX_BATCH   32 /* descriptors copy mode sends per kick (TX_BATCH_SIZE) */
+#define XSK_TX_FRAMES  2048
+/*
+ * RX frames of a socket that receives every segment of every tcpcrypt flow
+ * of an interface, both directions (the capture veth): room for the bursts
+ * of many flows at once while the agent is busy with crypto; the XDP
+ * redirect drops what finds the ring full, which costs the flow an RTO.
+ */
+#define XSK_RX_FRAMES_BULK 16384
+#define XSK_RX_FRAMES_MIN  64 /* a socket that only transmits */
+#define XSK_TX_BATCH	   32 /* descriptors copy mode sends per kick (TX_BATCH_SIZE) */
 
 struct xsk_port {
 	struct xsk_socket *xsk;
@@ -23,6 +30,8 @@ struct xsk_port {
 	void *area;
 	struct xsk_ring_prod fq, tx;
 	struct xsk_ring_cons cq, rx;
+	size_t area_size;
+	unsigned rx_frames; /* a power of 2 */
 	uint64_t tx_free[XSK_TX_FRAMES];
 	unsigned tx_nfree;
 	char ifname[IF_NAMESIZE];
@@ -31,12 +40,13 @@ struct xsk_port {
 };
 
 /*
- * Create the socket on ifname/queue, without loading libxdp's own XDP
- * program (ours redirects into the xsks map), and insert it in xsks_fd at
- * key.  Prints a precise error; returns 0 or -errno.
+ * Create the socket on ifname/queue, with rx_frames (a power of 2) for
+ * RX and XSK_TX_FRAMES for TX, without loading libxdp's own XDP program
+ * (ours redirects into the xsks map), and insert it in xsks_fd at key.
+ * Prints a precise error; returns 0 or -errno.
  */
-int xsk_port_open(struct xsk_port *p, const char *ifname, unsigned queue, int xsks_fd,
-		  uint32_t key);
+int xsk_port_open(struct xsk_port *p, const char *ifname, unsigned queue, int xsks_fd, uint32_t key,
+		  unsigned rx_frames);
 void xsk_port_close(struct xsk_port *p);
 int xsk_port_fd(const struct xsk_port *p);
 
