@@ -146,6 +146,10 @@ format:
 install: all
 	install -D -m 0755 $(BUILD)/tcpcryptd $(DESTDIR)/usr/local/sbin/tcpcryptd
 	install -D -m 0755 $(BUILD)/tcpcryptctl $(DESTDIR)/usr/local/sbin/tcpcryptctl
+	install -D -m 0644 tools/man/tcpcryptd.8 $(DESTDIR)/usr/local/share/man/man8/tcpcryptd.8
+	install -D -m 0644 tools/man/tcpcryptctl.8 $(DESTDIR)/usr/local/share/man/man8/tcpcryptctl.8
+	install -D -m 0644 tools/systemd/tcpcryptd.service \
+		$(DESTDIR)/usr/local/lib/systemd/system/tcpcryptd.service
 
 clean:
 	rm -rf $(BUILD)
