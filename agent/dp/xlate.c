@@ -194,18 +194,31 @@ static bool ts_ready(const struct dp_flow *f)
 }
 
 /*
+ * Timestamps are in use and both ends' are known: negotiated in the SYNs,
+ * or seen from both ends after them, which they send only if negotiated
+ * (RFC 7323 §3.2), should the SYNs' record miss them.
+ */
+static bool ts_on(const struct dp_flow *f)
+{
+	return f->ts[0].known && f->ts[1].known;
+}
+
+/*
  * Options of a segment towards dir: those of the segment that caused it
  * (trig, going the same way) without SACK blocks, which are in the other
- * space; for the agent's own segments a timestamp from both ends' latest
- * (RFC 7323 §3.2: once negotiated, on every segment).  Then the non-SYN ENO
- * option while RFC 8547 §4.6 requires it.
+ * space; a timestamp from both ends' latest when trig has none (the agent's
+ * own segments, or the peer agent's made from them): RFC 7323 §3.2, once
+ * negotiated, on every segment.  A segment without one would leave the
+ * receiver's TS.Recent behind, and the echo of that old TSval gives the
+ * sender an RTT sample of seconds after a loss, and an RTO to match.  Then
+ * the non-SYN ENO option while RFC 8547 §4.6 requires it.
  */
 static void build_opts(struct dp_flow *f, enum dp_dir dir, const struct dp_seg *trig,
 		       struct dp_seg *s)
 {
 	uint8_t *o = s->opts;
 	size_t n = 0, i, k;
-	bool eno = false;
+	bool eno = false, ts = false;
 
 	if (trig) {
 		for (i = 0; (k = opt_len(trig->opts, optlen(trig), i)); i += k) {
@@ -213,11 +226,14 @@ static void build_opts(struct dp_flow *f, enum dp_dir dir, const struct dp_seg *
 				continue;
 			eno |= trig->opts[i] == TCPOPT_ENO;
 			memcpy(o + n, trig->opts + i, k);
-			if (trig->opts[i] == TCPOPT_TS && k == TCPOLEN_TS)
+			if (trig->opts[i] == TCPOPT_TS && k == TCPOLEN_TS) {
 				put_be32(o + n + 2, ts_out(f, dir, get_be32(o + n + 2)));
+				ts = true;
+			}
 			n += k;
 		}
-	} else if (f->p.timestamps && ts_ready(f)) {
+	}
+	if (!ts && ts_on(f) && n + 2 + TCPOLEN_TS <= DP_OPT_MAX) {
 		o[n++] = TCPOPT_NOP;
 		o[n++] = TCPOPT_NOP;
 		o[n++] = TCPOPT_TS;

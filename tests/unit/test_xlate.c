@@ -564,6 +564,7 @@ struct setup {
 	uint8_t wscale[2];
 	uint32_t rcvwin;
 	bool timestamps, close, ack_checks, ack_split, full_segs, sack;
+	bool ts_unrecorded; /* the kernels use timestamps, the flow parameters miss them */
 	struct impair imp;
 };
 
@@ -607,7 +608,7 @@ static void sim_init(struct sim *sim, const struct setup *su, uint64_t seed)
 		h->p.local_mss = WIRE_MSS - TC_FRAME_OVERHEAD;
 		h->p.local_wscale = su->wscale[i];
 		h->p.peer_wscale = su->wscale[!i];
-		h->p.timestamps = su->timestamps;
+		h->p.timestamps = su->timestamps && !su->ts_unrecorded;
 		h->f = dp_flow_new(&h->p, emit_cb, h, &err);
 		CHECK(h->f != NULL);
 		CHECK_EQ(err, TC_OK);
@@ -1216,5 +1217,31 @@ T(xlate_agent_recovers_for_sack_kernel)
 	CHECK_EQ(sim.h[0].k.timeouts, 0);
 	dp_flow_stats(sim.h[0].f, &st);
 	CHECK(st.wire_resent >= 3 * 100);
+	sim_free(&sim);
+}
+
+/*
+ * The flow parameters say no timestamps (the SYNs' record missed them) but
+ * both kernels use them: the agent's own segments (fast retransmits, its
+ * duplicate ACKs) and what is made of them carry timestamps all the same,
+ * or the receiver's TS.Recent stays behind and the sender's RTT estimate and
+ * RTO grow to seconds after each loss.
+ */
+T(xlate_timestamps_seen_not_recorded)
+{
+	struct setup su = clean_1mib;
+	struct sim sim;
+
+	su.len[0] = 400000;
+	su.len[1] = 1000;
+	su.sack = true;
+	su.ts_unrecorded = true;
+	sim_init(&sim, &su, seed_base() ^ 23);
+	sim.tap = tap_lose_three;
+	sim_run(&sim, true, 60000 * MS);
+	check_transfer(&sim);
+	CHECK_EQ(sim.h[0].k.bad_ts, 0);
+	CHECK_EQ(sim.h[1].k.bad_ts, 0);
+	CHECK_EQ(sim.h[0].k.timeouts, 0);
 	sim_free(&sim);
 }
