@@ -221,6 +221,25 @@ static __always_inline void note_syn_tcpopts(struct flow_info *fi, const struct 
 	}
 }
 
+static __always_inline void note_own_syn_tcpopts(struct bpf_sock_ops *skops, struct flow_info *fi,
+						 struct scratch *s)
+{
+	struct eno_scan *sc = &s->sc;
+
+	__builtin_memset(sc, 0, sizeof(*sc));
+	__builtin_memset(&s->opts, 0, sizeof(s->opts));
+	s->opts.b[0] = 3; /* window scale, RFC 7323 §2.2 */
+	if (bpf_load_hdr_opt(skops, s->opts.b, 3, 0) == 3)
+		sc->wscale = (s->opts.b[2] > 14 ? 14 : s->opts.b[2]) + 1;
+	s->opts.b[0] = 4; /* SACK permitted; b[1] = 0: match any length */
+	s->opts.b[1] = 0;
+	sc->sack_ok = bpf_load_hdr_opt(skops, s->opts.b, 2, 0) == 2;
+	s->opts.b[0] = 8; /* timestamps */
+	s->opts.b[1] = 0;
+	sc->ts = bpf_load_hdr_opt(skops, s->opts.b, 10, 0) == 10;
+	note_syn_tcpopts(fi, sc, 1);
+}
+
 /*
  * Once both SYNs were seen: what was negotiated (RFC 7323 §2.2: window
  * scaling only if both sent the option; SACK and timestamps likewise).
@@ -473,7 +492,6 @@ static __always_inline void on_write_hdr_opt(struct bpf_sock_ops *skops)
 	struct flow_info *fi;
 	struct scratch *s;
 	__u32 off, len;
-	int optlen;
 
 	key_from_skops(skops, &k);
 	if ((tcp_flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) && !skops->is_fullsock) {
@@ -500,13 +518,12 @@ static __always_inline void on_write_hdr_opt(struct bpf_sock_ops *skops)
 	s = get_scratch();
 	if (!s)
 		return;
-	/* the kernel has written its options: note ours for the data path */
-	__builtin_memset(&s->opts, 0, sizeof(s->opts));
-	optlen = load_skb_opts(skops, &s->opts);
-	if (optlen >= 0) {
-		eno_scan_opts(&s->opts, optlen, &s->sc);
-		note_syn_tcpopts(fi, &s->sc, 1);
-	}
+	/*
+	 * The kernel has written its options (the header's data offset is not
+	 * final yet, so they are looked up one by one): note ours for the
+	 * data path.
+	 */
+	note_own_syn_tcpopts(skops, fi, s);
 	copy_opt(s->opt.b, fi->transcript, off, len);
 	len &= ENO_MASK;
 	if (len >= 2 && len <= ENO_OPT_MAX)
