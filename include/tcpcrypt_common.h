@@ -190,7 +190,6 @@ struct session_info {
 	__u16 error;			      /* -tc_err that aborted it, or 0 */
 	__u64 plain_out, plain_in;	      /* application bytes each way */
 	__u64 wire_out, wire_in;	      /* tcpcrypt stream bytes each way */
-	__u64 frames_out, frames_in;
 	__u64 retransmits; /* wire segments resent from the ciphertext store */
 };
 

@@ -78,15 +78,12 @@ int sessions_main(int argc, char **argv)
 			printf(",\"role\":\"%s\",\"tep\":%u,\"tep_name\":\"%s\",\"aead\":%u,"
 			       "\"aead_name\":\"%s\",\"state\":\"%s\",\"error\":%u,"
 			       "\"session_id\":\"%s\",\"plain_out\":%llu,\"plain_in\":%llu,"
-			       "\"wire_out\":%llu,\"wire_in\":%llu,\"frames_out\":%llu,"
-			       "\"frames_in\":%llu,\"retransmits\":%llu}",
+			       "\"wire_out\":%llu,\"wire_in\":%llu,\"retransmits\":%llu}",
 			       role_name(si.role), si.tep_byte, tep_name(si.tep_byte), si.aead,
 			       aead_name(si.aead), session_state_name(si.state), si.error,
 			       have_id ? sid : "", (unsigned long long)si.plain_out,
 			       (unsigned long long)si.plain_in, (unsigned long long)si.wire_out,
-			       (unsigned long long)si.wire_in, (unsigned long long)si.frames_out,
-			       (unsigned long long)si.frames_in,
-			       (unsigned long long)si.retransmits);
+			       (unsigned long long)si.wire_in, (unsigned long long)si.retransmits);
 		} else {
 			char tep[8];
 
