@@ -61,6 +61,11 @@ struct dp_out {
 	uint64_t rto_at, rto; /* its retransmission timer */
 	unsigned tries;
 	unsigned dupacks; /* duplicate ACKs at una in a row (see wire_recover) */
+	/*
+	 * After a fast retransmit: when to resend at una again if it has not
+	 * moved (the resend may be lost too), and the backed-off interval.
+	 */
+	uint64_t rec_at, rec_rto;
 };
 
 /* The peer's wire stream, decrypted towards the local kernel. */
@@ -815,8 +820,11 @@ static void wire_recover(struct dp_flow *f, const struct dp_seg *s, uint64_t wa,
 		o->dupacks = 0;
 		return;
 	}
-	if (++o->dupacks == 3)
+	if (++o->dupacks == 3) {
 		resend_una(f);
+		o->rec_rto = RTO_INIT_NS;
+		o->rec_at = f->now + o->rec_rto;
+	}
 }
 
 /* The peer's ACK of our wire stream, and its window. */
@@ -839,6 +847,7 @@ static bool wire_ack_in(struct dp_flow *f, const struct dp_seg *s)
 		sq_trim(&o->store, SQ_WIRE, wa);
 		o->tries = 0;
 		o->rto = RTO_INIT_NS;
+		o->rec_at = UINT64_MAX; /* the repair arrived */
 		rto_arm(f);
 	}
 	wire_recover(f, s, wa, old_una);
@@ -926,6 +935,7 @@ struct dp_flow *dp_flow_new(const struct dp_flow_params *p, dp_emit_fn emit, voi
 	f->in.kwin = 0xffff >> p->local_wscale;
 	f->out.rto = RTO_INIT_NS;
 	f->out.rto_at = UINT64_MAX;
+	f->out.rec_at = UINT64_MAX;
 	take_events(f);
 	update_state(f);
 	return f;
@@ -1029,10 +1039,20 @@ uint64_t dp_timer(struct dp_flow *f, uint64_t now_ns)
 		o->rto = min64(2 * o->rto, RTO_MAX_NS);
 		rto_arm(f);
 	}
+	/*
+	 * A fast retransmit whose resend was lost as well: the peer keeps
+	 * acknowledging una, and the kernel, whose duplicate ACKs carry no
+	 * SACK blocks, waits out a backed-off RTO.  Resend again, backing off.
+	 */
+	if (now_ns >= o->rec_at) {
+		resend_una(f);
+		o->rec_rto = min64(2 * o->rec_rto, RTO_MAX_NS);
+		o->rec_at = now_ns + o->rec_rto;
+	}
 	if (pump(f, NULL, NULL))
 		return UINT64_MAX;
 	update_state(f);
-	return o->rto_at;
+	return min64(o->rto_at, o->rec_at);
 }
 
 int dp_flow_rekey(struct dp_flow *f, uint64_t now_ns)
