@@ -54,12 +54,14 @@ if [[ -n $sa && $sa == "$sb" ]]; then
 	echo "session ID matches: $sa"
 fi
 say "The same, raw, with bpftool (session_id is the array of 33 bytes)"
-bpftool map dump pinned "$TB_PIN_B/sessions" | head -24
+bpftool map dump pinned "$TB_PIN_B/sessions" >"$TB_DIR/sessions.json"
+head -24 "$TB_DIR/sessions.json"
 wait "$curl_pid"
 pcap=$(tb_capture_stop demo)
 
 say "On the wire (captured in M): the TCP-ENO option, kind 69"
-python3 "$TB_ROOT/tests/lib/pcap.py" packets "$pcap" | head -3 | python3 -c '
+python3 "$TB_ROOT/tests/lib/pcap.py" packets "$pcap" >"$TB_DIR/packets.json"
+head -3 "$TB_DIR/packets.json" | python3 -c '
 import json, sys
 for line in sys.stdin:
     p = json.loads(line)
@@ -69,19 +71,24 @@ for line in sys.stdin:
                                               p["flags"], opts))'
 echo "(69:21222423 = A offers TEPs p256 p521 x448 x25519; 69:0123 = B, b=1, picks x25519; 69 = 45 02)"
 say "What the wire carries: the start of each direction's TCP payload stream"
-cport=$(python3 "$TB_ROOT/tests/lib/pcap.py" packets "$pcap" --max-payload 0 | head -1 | tt_py 'd["sport"]')
+cport=$(head -1 "$TB_DIR/packets.json" | tt_py 'd["sport"]')
 echo "A -> B (Init1 magic 15101a0e, then frames):"
-python3 "$TB_ROOT/tests/lib/pcap.py" stream "$pcap" --src "$TB_A4" --sport "$cport" | head -c 96 | od -An -tx1 | head -4
+python3 "$TB_ROOT/tests/lib/pcap.py" stream "$pcap" --src "$TB_A4" --sport "$cport" >"$TB_DIR/a2b.bin"
+head -c 64 "$TB_DIR/a2b.bin" | od -An -tx1
 echo "B -> A (Init2 magic 097105e0, then frames):"
-python3 "$TB_ROOT/tests/lib/pcap.py" stream "$pcap" --src "$TB_B4" --sport 8080 | head -c 64 | od -An -tx1 | head -4
+python3 "$TB_ROOT/tests/lib/pcap.py" stream "$pcap" --src "$TB_B4" --sport 8080 >"$TB_DIR/b2a.bin"
+head -c 64 "$TB_DIR/b2a.bin" | od -An -tx1
 if python3 "$TB_ROOT/tests/lib/pcap.py" grep "$pcap" "Hello from an unmodified HTTP server"; then
 	echo "!! the server's plaintext is on the wire"
 else
 	echo "The server's text ('Hello from an unmodified HTTP server ...') appears nowhere on the wire."
 fi
 say "Counters"
-tb_ctl A stats | grep -E "^negotiated|^dp_(sessions|established|plain_in|auth)"
+tb_ctl A stats >"$TB_DIR/stats.txt"
+grep -E "^negotiated|^dp_(sessions|established|plain_in|auth)" "$TB_DIR/stats.txt"
 if cmp -s "$TB_DIR/www/file.bin" "$TB_DIR/got.bin"; then
 	echo "curl received the file intact ($(stat -c %s "$TB_DIR/got.bin") bytes)"
+else
+	tb_fail "curl's copy differs from the server's file"
 fi
 say "Tearing down"
