@@ -14,6 +14,7 @@
 #include <linux/rtnetlink.h>
 #include "bpf_setup.h"
 #include "netlink.h"
+#include "portmap.h"
 #include "sockops.skel.h"
 #include "tc.skel.h"
 #include "capture.skel.h"
@@ -38,7 +39,9 @@ struct bpf_state {
 	int xdp_fds[2 * TCPCRYPT_MAX_IFACES]; /* XDP bpf_link fds */
 	char xdp_pins[2 * TCPCRYPT_MAX_IFACES][128];
 	char cg_pin[128];
-	char capture_names[TCPCRYPT_MAX_IFACES][IF_NAMESIZE]; /* agent's end of each pair */
+	/* each capture veth pair: the agent's end, the kernel's end */
+	char capture_names[TCPCRYPT_MAX_IFACES][IF_NAMESIZE];
+	char kernel_names[TCPCRYPT_MAX_IFACES][IF_NAMESIZE];
 	int cg_fd;
 };
 
@@ -47,24 +50,6 @@ static int config_write(struct bpf_map *map, const struct tcpcrypt_config *cfg)
 	__u32 zero = 0;
 
 	return bpf_map__update_elem(map, &zero, sizeof(zero), cfg, sizeof(*cfg), BPF_ANY);
-}
-
-/* Ports set to require in a ports map reused from a previous run. */
-static __u16 count_require(struct bpf_map *ports)
-{
-	__u16 key, next;
-	__u32 n = 0;
-	int fd = bpf_map__fd(ports), err;
-
-	for (err = bpf_map_get_next_key(fd, NULL, &next); !err;
-	     err = bpf_map_get_next_key(fd, &key, &next)) {
-		__u8 pol;
-
-		key = next;
-		if (!bpf_map_lookup_elem(fd, &key, &pol) && pol == POLICY_REQUIRE)
-			n++;
-	}
-	return n > 0xffff ? 0xffff : n;
 }
 
 static int iface_record(struct bpf_map *map, __u32 ifindex, const struct iface_info *ii,
@@ -103,8 +88,7 @@ static int write_sysctl(const char *path, const char *val)
  */
 static int capture_veth_create(struct bpf_state *st, int slot, int wire_ifindex, const char *wire)
 {
-	char kend[IF_NAMESIZE], path[128];
-	char *aend = st->capture_names[slot];
+	char *kend = st->kernel_names[slot], *aend = st->capture_names[slot], path[128];
 	int err;
 
 	static const char *const sysctls[][2] = {
@@ -338,12 +322,10 @@ struct bpf_state *bpf_setup(const struct agent_opts *o)
 		if (o->cfg.datapath) {
 			struct iface_info ci = {.slot = i, .kind = IFACE_CAPTURE};
 			const char *aend = st->capture_names[i];
-			char kend[IF_NAMESIZE];
 
 			if (capture_veth_create(st, i, wire_ifindex, wire))
 				goto fail;
-			capture_names(wire_ifindex, kend, st->capture_names[i]);
-			ii.peer_ifindex = if_nametoindex(kend);
+			ii.peer_ifindex = if_nametoindex(st->kernel_names[i]);
 			ci.peer_ifindex = wire_ifindex;
 			if (iface_record(st->sockops->maps.ifaces, if_nametoindex(aend), &ci,
 					 aend) ||
@@ -391,7 +373,7 @@ struct bpf_state *bpf_setup(const struct agent_opts *o)
 	}
 	enrol_listeners(o);
 	cfg = o->cfg;
-	cfg.nrequire = count_require(st->sockops->maps.ports);
+	cfg.nrequire = portmap_count_require(bpf_map__fd(st->sockops->maps.ports));
 	if (config_write(st->sockops->maps.settings, &cfg)) {
 		fprintf(stderr, "tcpcryptd: writing the configuration map failed: %s\n",
 			strerror(errno));
@@ -413,6 +395,11 @@ int bpf_map_fd_by_name(struct bpf_state *st, const char *name)
 const char *bpf_capture_ifname(struct bpf_state *st, int slot)
 {
 	return st->capture_names[slot];
+}
+
+const char *bpf_capture_kernel_ifname(struct bpf_state *st, int slot)
+{
+	return st->kernel_names[slot];
 }
 
 static void unpin_all(struct bpf_object *obj)

@@ -25,6 +25,8 @@ struct bpf_state *bpf_setup(const struct agent_opts *o);
 int bpf_map_fd_by_name(struct bpf_state *st, const char *name);
 /* The agent's end of the capture veth of steered interface number slot. */
 const char *bpf_capture_ifname(struct bpf_state *st, int slot);
+/* ... and the kernel's end, where the agent injects the peer's plaintext. */
+const char *bpf_capture_kernel_ifname(struct bpf_state *st, int slot);
 /* Mark the agent not ready, detach all programs, unpin all maps. */
 void bpf_teardown(struct bpf_state *st, const struct agent_opts *o);
 

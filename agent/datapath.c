@@ -554,10 +554,9 @@ struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 	for (int i = 0; i < o->nifaces; i++) {
 		struct iface *ifc = &dp->ifaces[i];
 		const char *capt = bpf_capture_ifname(st, i);
-		char kend[IF_NAMESIZE];
+		const char *kend = bpf_capture_kernel_ifname(st, i);
 
 		snprintf(ifc->name, sizeof(ifc->name), "%s", o->ifnames[i]);
-		snprintf(kend, sizeof(kend), "%.*sk", (int)strlen(capt) - 1, capt);
 		if (iface_mac(ifc->name, ifc->mac) || iface_mac(kend, ifc->kernel_mac)) {
 			fprintf(stderr, "tcpcryptd: cannot read the MAC address of %s or %s\n",
 				ifc->name, kend);

@@ -190,7 +190,7 @@ struct session_info {
 	__u16 error;			      /* -tc_err that aborted it, or 0 */
 	__u64 plain_out, plain_in;	      /* application bytes each way */
 	__u64 wire_out, wire_in;	      /* tcpcrypt stream bytes each way */
-	__u64 retransmits; /* wire segments resent from the ciphertext store */
+	__u64 retransmits;		      /* wire segments resent from the ciphertext store */
 };
 
 /* Counters of the agent's data path (one entry, written by the agent). */

@@ -8,6 +8,7 @@
 #include "ctl.h"
 #include "names.h"
 #include "pindir.h"
+#include "portmap.h"
 
 static int default_policy(void)
 {
@@ -79,27 +80,18 @@ static int parse_port(const char *s, unsigned long *out)
 	return errno || end == s || *out < 1 || *out > 65535 ? -1 : (int)(end - s);
 }
 
-/* The XDP program checks third ACKs only while some port requires ENO. */
+/* TC ingress checks third ACKs only while some port requires ENO. */
 static int update_nrequire(int ports_fd)
 {
 	struct tcpcrypt_config cfg;
-	__u16 key, next;
-	__u32 zero = 0, n = 0;
+	__u32 zero = 0;
 	int fd = pindir_map_open(ctl.pin_dir, MAP_CONFIG);
-	int err, ret = -1;
+	int ret = -1;
 
 	if (fd < 0)
 		return -1;
-	for (err = bpf_map_get_next_key(ports_fd, NULL, &next); !err;
-	     err = bpf_map_get_next_key(ports_fd, &key, &next)) {
-		__u8 pol;
-
-		key = next;
-		if (!bpf_map_lookup_elem(ports_fd, &key, &pol) && pol == POLICY_REQUIRE)
-			n++;
-	}
 	if (!bpf_map_lookup_elem(fd, &zero, &cfg)) {
-		cfg.nrequire = n > 0xffff ? 0xffff : n;
+		cfg.nrequire = portmap_count_require(ports_fd);
 		ret = bpf_map_update_elem(fd, &zero, &cfg, BPF_EXIST);
 	}
 	if (ret)
