@@ -140,6 +140,18 @@ bool sq_span(const struct sentq *q, enum sq_space s, uint64_t lo, uint64_t hi, s
 	return true;
 }
 
+bool sq_inner(const struct sentq *q, enum sq_space s, uint64_t lo, uint64_t hi,
+	      struct sq_pos *start, struct sq_pos *end)
+{
+	size_t first = lo <= q->base.off[s] ? 0 : upper(q, s, lo - 1) + 1;
+
+	if (first > q->nends)
+		return false;
+	*start = before(q, first);
+	*end = sq_floor(q, s, hi);
+	return start->off[s] < end->off[s];
+}
+
 void sq_trim(struct sentq *q, enum sq_space s, uint64_t x)
 {
 	size_t n = upper(q, s, x), drop;

@@ -63,6 +63,14 @@ struct sq_pos sq_last(const struct sentq *q);
 struct sq_pos sq_floor(const struct sentq *q, enum sq_space s, uint64_t x);
 
 /*
+ * The whole units inside [lo, hi) of space s: *start is the first boundary at
+ * or after lo, *end the last at or before hi.  False when no unit kept lies
+ * wholly inside (a SACK block, RFC 2018, translated rounding inwards).
+ */
+bool sq_inner(const struct sentq *q, enum sq_space s, uint64_t lo, uint64_t hi,
+	      struct sq_pos *start, struct sq_pos *end);
+
+/*
  * The units that hold [lo, hi) of space s (lo < hi): *start is the boundary
  * before the first of them, *end the boundary after the last.  False when they were all forgotten
  * or when hi reaches beyond the last boundary.

@@ -78,7 +78,8 @@ struct dp_in {
 	bool fin_done;	    /* ... and tc_conn took it after the FINp frame (§3.7) */
 	bool eof;	    /* tc_conn reported the FINp frame: FIN injected after the plaintext */
 	uint64_t fin_wire;
-	unsigned dups; /* out-of-order segments still to answer (see wire_data) */
+	unsigned dups;	     /* out-of-order segments still to answer (see wire_data) */
+	uint64_t ooo_recent; /* where the latest out-of-order segment began (RFC 2018 §4) */
 };
 
 /* Latest TSval each end sent (RFC 7323), for the agent's own segments. */
@@ -137,6 +138,57 @@ static int64_t seq_off(uint32_t isn, uint64_t ref, uint32_t seq)
 static bool dead(const struct dp_flow *f)
 {
 	return f->st.state == DP_ST_RESET || f->st.state == DP_ST_ABORTED;
+}
+
+/* ---- acknowledgement translation ---- */
+
+/* What the peer is told we received: the end of the last unit whose plaintext the kernel acked. */
+static uint64_t wire_ack(const struct dp_flow *f)
+{
+	const struct dp_in *in = &f->in;
+
+	if (in->fin_done && in->kacked > sq_end(&in->store))
+		return in->fin_wire + 1;
+	return sq_floor(&in->store, SQ_PLAIN, in->kacked).off[SQ_WIRE];
+}
+
+/* What the kernel is told the peer received: the plaintext of the whole frames it acked. */
+static uint64_t plain_ack(const struct dp_flow *f)
+{
+	const struct dp_out *o = &f->out;
+
+	if (o->fin_out && o->una > o->fin_wire)
+		return o->fin_plain + 1;
+	return sq_floor(&o->store, SQ_WIRE, o->una).off[SQ_PLAIN];
+}
+
+/*
+ * The peer's window in plaintext bytes from plain_ack(): its right edge in
+ * wire bytes, less one frame overhead per full-sized wire segment, so that
+ * the kernel's data still fits once framed.
+ */
+static uint32_t local_win(const struct dp_flow *f)
+{
+	const struct dp_out *o = &f->out;
+	uint64_t edge = o->una + ((uint64_t)o->peer_win << f->p.peer_wscale);
+	uint64_t avail = edge - sq_floor(&o->store, SQ_WIRE, o->una).off[SQ_WIRE];
+	uint64_t cost = (avail + f->p.wire_mss - 1) / f->p.wire_mss * TC_FRAME_OVERHEAD;
+	uint64_t win = avail > cost ? (avail - cost) >> f->p.peer_wscale : 0;
+
+	return min64(win, 0xffff);
+}
+
+/*
+ * Was this a duplicate ACK or a window update (RFC 5681 §2), which must reach
+ * the other end even when it acknowledges nothing new there?  Remembers it.
+ */
+static bool ack_note(struct ack_seen *a, const struct dp_seg *s)
+{
+	bool pure = !s->len && !(s->flags & (DP_FIN | DP_SYN));
+	bool fwd = pure && (!a->valid || s->ack == a->ack || s->win != a->win);
+
+	*a = (struct ack_seen){true, s->ack, s->win};
+	return fwd;
 }
 
 /* ---- options ---- */
@@ -209,26 +261,97 @@ static bool ts_on(const struct dp_flow *f)
 }
 
 /*
+ * The peer's SACK blocks (RFC 2018), which name our wire stream, for the
+ * kernel: each block becomes the plaintext of the whole units inside it, in
+ * the same order; blocks at or below the cumulative ACK (D-SACK, RFC 2883)
+ * and blocks without a whole frame are left out.  Writes the option at o
+ * within room bytes; returns its length, 0 if no block is left.
+ */
+static size_t sack_to_local(const struct dp_flow *f, const uint8_t *opt, size_t k, uint8_t *o,
+			    size_t room)
+{
+	const struct dp_out *out = &f->out;
+	uint64_t end = sq_end(&out->store), pa = plain_ack(f);
+	size_t n = 2;
+
+	for (size_t i = 2; i + 8 <= k && n + 8 <= room; i += 8) {
+		int64_t l = seq_off(f->p.local_isn, out->una, get_be32(opt + i));
+		int64_t r = seq_off(f->p.local_isn, out->una, get_be32(opt + i + 4));
+		uint64_t lo = l > (int64_t)out->una ? (uint64_t)l : out->una;
+		struct sq_pos a, b;
+
+		if (r <= (int64_t)out->una || l >= r ||
+		    !sq_inner(&out->store, SQ_WIRE, lo, min64(r, end), &a, &b) ||
+		    a.off[SQ_PLAIN] <= pa || a.off[SQ_PLAIN] >= b.off[SQ_PLAIN])
+			continue;
+		put_be32(o + n, f->p.local_isn + 1 + (uint32_t)a.off[SQ_PLAIN]);
+		put_be32(o + n + 4, f->p.local_isn + 1 + (uint32_t)b.off[SQ_PLAIN]);
+		n += 8;
+	}
+	if (n == 2)
+		return 0;
+	o[0] = TCPOPT_SACK;
+	o[1] = n;
+	return n;
+}
+
+/*
+ * SACK blocks for the peer (RFC 2018): the out-of-order wire bytes the agent
+ * holds, the block with the latest arrival first (§4), then the others from
+ * the lowest.  The kernel's own blocks name injected plaintext, and injected
+ * plaintext is always in order; so the agent's reassembly is what the peer
+ * needs to hear of.  Returns the option's length within room, 0 if none.
+ */
+static size_t sack_to_wire(const struct dp_flow *f, uint8_t *o, size_t room)
+{
+	const struct reasm *w = &f->in.wire;
+	size_t n = 2, i, first = w->nranges;
+
+	if (!f->p.sack_ok)
+		return 0;
+	for (i = 0; i < w->nranges; i++)
+		if (w->ranges[i].lo <= f->in.ooo_recent && f->in.ooo_recent < w->ranges[i].hi)
+			first = i;
+	for (i = 0; i <= w->nranges && n + 8 <= room; i++) {
+		size_t j = i ? i - 1 : first;
+
+		if (j >= w->nranges || (i && j == first) || w->ranges[j].lo <= w->base)
+			continue;
+		put_be32(o + n, f->p.peer_isn + 1 + (uint32_t)w->ranges[j].lo);
+		put_be32(o + n + 4, f->p.peer_isn + 1 + (uint32_t)w->ranges[j].hi);
+		n += 8;
+	}
+	if (n == 2)
+		return 0;
+	o[0] = TCPOPT_SACK;
+	o[1] = n;
+	return n;
+}
+
+/*
  * Options of a segment towards dir: those of the segment that caused it
- * (trig, going the same way) without SACK blocks, which are in the other
- * space; a timestamp from both ends' latest when trig has none (the agent's
- * own segments, or the peer agent's made from them): RFC 7323 §3.2, once
- * negotiated, on every segment.  A segment without one would leave the
- * receiver's TS.Recent behind, and the echo of that old TSval gives the
- * sender an RTT sample of seconds after a loss, and an RTO to match.  Then
- * the non-SYN ENO option while RFC 8547 §4.6 requires it.
+ * (trig, going the same way), with SACK blocks of the other space translated
+ * (towards the kernel) or replaced by the agent's (towards the peer); a timestamp from both ends'
+ * latest when trig has none (the agent's own segments, or the peer agent's made from them): RFC
+ * 7323 §3.2, once negotiated, on every segment.  A segment without one would leave the receiver's
+ * TS.Recent behind, and the echo of that old TSval gives the sender an RTT sample of seconds after
+ * a loss, and an RTO to match.  Then the non-SYN ENO option while RFC 8547 §4.6 requires it.
  */
 static void build_opts(struct dp_flow *f, enum dp_dir dir, const struct dp_seg *trig,
 		       struct dp_seg *s)
 {
 	uint8_t *o = s->opts;
-	size_t n = 0, i, k;
+	const uint8_t *sack = NULL;
+	size_t n = 0, i, k, sack_len = 0, room;
 	bool eno = false, ts = false;
 
 	if (trig) {
 		for (i = 0; (k = opt_len(trig->opts, optlen(trig), i)); i += k) {
-			if (trig->opts[i] == TCPOPT_SACK)
+			if (trig->opts[i] == TCPOPT_SACK) {
+				sack = trig->opts + i;
+				sack_len = k;
 				continue;
+			}
 			eno |= trig->opts[i] == TCPOPT_ENO;
 			memcpy(o + n, trig->opts + i, k);
 			if (trig->opts[i] == TCPOPT_TS && k == TCPOLEN_TS) {
@@ -248,6 +371,12 @@ static void build_opts(struct dp_flow *f, enum dp_dir dir, const struct dp_seg *
 		put_be32(o + n + 4, f->ts[!dir].val);
 		n += 8;
 	}
+	/* What is left once the ENO option has its place. */
+	room = DP_OPT_MAX - (dir == DP_TO_WIRE && f->eno_opt && !eno ? 2 : 0) - n;
+	if (dir == DP_TO_WIRE)
+		n += sack_to_wire(f, o + n, room);
+	else if (sack)
+		n += sack_to_local(f, sack, sack_len, o + n, room);
 	if (dir == DP_TO_WIRE && f->eno_opt && !eno && n + 2 <= DP_OPT_MAX) {
 		o[n++] = TCPOPT_ENO;
 		o[n++] = 2;
@@ -255,57 +384,6 @@ static void build_opts(struct dp_flow *f, enum dp_dir dir, const struct dp_seg *
 	while (n % 4)
 		o[n++] = TCPOPT_NOP;
 	s->optlen = n;
-}
-
-/* ---- acknowledgement translation ---- */
-
-/* What the peer is told we received: the end of the last unit whose plaintext the kernel acked. */
-static uint64_t wire_ack(const struct dp_flow *f)
-{
-	const struct dp_in *in = &f->in;
-
-	if (in->fin_done && in->kacked > sq_end(&in->store))
-		return in->fin_wire + 1;
-	return sq_floor(&in->store, SQ_PLAIN, in->kacked).off[SQ_WIRE];
-}
-
-/* What the kernel is told the peer received: the plaintext of the whole frames it acked. */
-static uint64_t plain_ack(const struct dp_flow *f)
-{
-	const struct dp_out *o = &f->out;
-
-	if (o->fin_out && o->una > o->fin_wire)
-		return o->fin_plain + 1;
-	return sq_floor(&o->store, SQ_WIRE, o->una).off[SQ_PLAIN];
-}
-
-/*
- * The peer's window in plaintext bytes from plain_ack(): its right edge in
- * wire bytes, less one frame overhead per full-sized wire segment, so that
- * the kernel's data still fits once framed.
- */
-static uint32_t local_win(const struct dp_flow *f)
-{
-	const struct dp_out *o = &f->out;
-	uint64_t edge = o->una + ((uint64_t)o->peer_win << f->p.peer_wscale);
-	uint64_t avail = edge - sq_floor(&o->store, SQ_WIRE, o->una).off[SQ_WIRE];
-	uint64_t cost = (avail + f->p.wire_mss - 1) / f->p.wire_mss * TC_FRAME_OVERHEAD;
-	uint64_t win = avail > cost ? (avail - cost) >> f->p.peer_wscale : 0;
-
-	return min64(win, 0xffff);
-}
-
-/*
- * Was this a duplicate ACK or a window update (RFC 5681 §2), which must reach
- * the other end even when it acknowledges nothing new there?  Remembers it.
- */
-static bool ack_note(struct ack_seen *a, const struct dp_seg *s)
-{
-	bool pure = !s->len && !(s->flags & (DP_FIN | DP_SYN));
-	bool fwd = pure && (!a->valid || s->ack == a->ack || s->win != a->win);
-
-	*a = (struct ack_seen){true, s->ack, s->win};
-	return fwd;
 }
 
 /* ---- emission ---- */
@@ -761,6 +839,7 @@ static int wire_data(struct dp_flow *f, const struct dp_seg *s, bool *ack_now)
 	 * there for nothing; flush_dups() sends it when the kernel has.
 	 */
 	if ((uint64_t)lo > in->wire.base) {
+		in->ooo_recent = lo;
 		if (wire_ack(f) == in->wire.base)
 			*ack_now = true;
 		else
@@ -799,12 +878,10 @@ static void resend_una(struct dp_flow *f)
 }
 
 /*
- * Loss recovery by the agent itself, from the store: fast retransmit at the
- * third duplicate ACK (RFC 5681 §3.2), once for each point the peer's ACK
- * stops at.  The kernel cannot do it: when SACK was negotiated, Linux counts
- * no duplicate ACK that carries no SACK blocks (they would be in the other
- * sequence space, so none reach it), and waits for its RTO, which backs off
- * with every loss.  Several losses in one window are each found this way:
+ * Loss recovery by the agent itself, from the store, for flows without SACK
+ * (with SACK, the translated blocks let the kernel recover, RFC 6675): fast
+ * retransmit at the third duplicate ACK (RFC 5681 §3.2), once for each point
+ * the peer's ACK stops at.  Several losses in one window are each found this way:
  * the peer's agent holds its duplicate ACKs until they name the next hole
  * (flush_dups).  No resend at partial ACKs (RFC 6582): the peer's ACK moves
  * on in steps, as its kernel acknowledges what its agent injects, and each
@@ -816,7 +893,7 @@ static void wire_recover(struct dp_flow *f, const struct dp_seg *s, uint64_t wa,
 	struct dp_out *o = &f->out;
 	bool pure = !s->len && !(s->flags & (DP_FIN | DP_SYN));
 
-	if (wa != old_una || !pure || snd_nxt(f, DP_TO_WIRE) <= o->una) {
+	if (f->p.sack_ok || wa != old_una || !pure || snd_nxt(f, DP_TO_WIRE) <= o->una) {
 		o->dupacks = 0;
 		return;
 	}

@@ -83,9 +83,10 @@ struct dp_flow_params {
 	uint8_t local_wscale;	      /* window scale shift the local kernel sent in its SYN */
 	uint8_t peer_wscale;	      /* ... and the peer in its SYN; 0 if none */
 	/*
-	 * Negotiated in the SYNs.  SACK blocks are in the other space and are
-	 * removed from translated segments whether or not sack_ok (a first
-	 * version: translating them is future work).
+	 * Negotiated in the SYNs.  With sack_ok the peer's SACK blocks reach the
+	 * kernel translated into plaintext, and the agent's out-of-order bytes
+	 * are reported to the peer (RFC 2018); the kernel's own blocks, in the
+	 * other space, never leave.
 	 */
 	bool sack_ok, timestamps;
 	/* Bounds per flow; 0 picks DP_BUF_DFLT. */

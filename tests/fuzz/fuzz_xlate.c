@@ -251,6 +251,7 @@ static int setup(struct fz *z, uint8_t cfg)
 		h->p.local_wscale = 7;
 		h->p.peer_wscale = 7;
 		h->p.timestamps = cfg & 1;
+		h->p.sack_ok = cfg & 8;
 		/* Small bounds, so that the fuzzer reaches them. */
 		h->p.max_reasm = 1 << 16;
 		h->p.max_unacked = 1 << 16;

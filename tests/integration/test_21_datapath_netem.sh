@@ -36,6 +36,13 @@ for spec in "loss 2%" "delay 10ms reorder 25%" "duplicate 1%" \
 	if python3 "$TB_ROOT/tests/lib/pcap.py" grep "$pcap" tcpcrypt-netem-marker; then
 		tb_fail "$spec: plaintext on the wire"
 	fi
-	tb_log "$spec: ok"
+	# SACK (RFC 2018) is negotiated: under loss the receiving agent reports
+	# the ciphertext it holds out of order, in ciphertext sequence numbers.
+	sack=$(python3 "$TB_ROOT/tests/lib/pcap.py" sack "$pcap")
+	[[ $sack == *" invalid=0" ]] || tb_fail "$spec: SACK blocks naming no data on the wire: $sack"
+	if [[ $spec == loss* && $sack == *" blocks=0 "* ]]; then
+		tb_fail "$spec: no SACK block on the wire under loss"
+	fi
+	tb_log "$spec: ok ($sack)"
 done
 tb_pass "data path byte-identical under loss, reordering, duplication"

@@ -288,6 +288,44 @@ def cmd_stream(args):
     return 0
 
 
+def cmd_sack(args):
+    """SACK blocks (RFC 2018) and whether each names data its receiver holds:
+    above the segment's ACK, within what the other side sent (sequence
+    numbers relative to the SYNs in the capture)."""
+    pkts = [p for p in tcp_packets(args.file) if port_match(p, args.port)]
+    isn, sent = {}, {}
+    for p in pkts:
+        d = (p["src"], p["sport"], p["dst"], p["dport"])
+        if "S" in p["flags"]:
+            isn[d] = p["seq"]
+    for p in pkts:
+        d = (p["src"], p["sport"], p["dst"], p["dport"])
+        if d in isn:
+            end = (p["seq"] + p["len"] - isn[d] - 1) % 2**32
+            sent[d] = max(sent.get(d, 0), end)
+    segs = blocks = invalid = 0
+    for p in pkts:
+        other = (p["dst"], p["dport"], p["src"], p["sport"])
+        for o in p["options"]:
+            if o["kind"] != 5:
+                continue
+            segs += 1
+            raw = bytes.fromhex(o["data"])
+            if other not in isn or len(raw) % 8 or not raw:
+                invalid += 1
+                continue
+            ack = (p["ack"] - isn[other] - 1) % 2**32
+            for i in range(0, len(raw), 8):
+                left, right = struct.unpack("!II", raw[i : i + 8])
+                lo = (left - isn[other] - 1) % 2**32
+                hi = (right - isn[other] - 1) % 2**32
+                blocks += 1
+                if not ack < lo < hi <= sent.get(other, 0):
+                    invalid += 1
+    print("segments=%d blocks=%d invalid=%d" % (segs, blocks, invalid))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -311,6 +349,10 @@ def main():
     p.add_argument("--sport", type=int, required=True)
     p.add_argument("--dport", type=int)
     p.set_defaults(fn=cmd_stream)
+    p = sub.add_parser("sack", help="count SACK blocks and those naming no data")
+    p.add_argument("file")
+    p.add_argument("--port", type=int)
+    p.set_defaults(fn=cmd_sack)
     args = ap.parse_args()
     try:
         return args.fn(args)

@@ -25,10 +25,11 @@
 #include "core/tep.h"
 #include "dp/xlate.h"
 
-#define MS	 1000000ull
-#define WIRE_MSS 1460
-#define MARKER	 "PLAINTEXT-MARKER" /* sprinkled in the data; must never be seen on the wire */
-#define QMAX	 (1 << 16)
+#define MS	    1000000ull
+#define WIRE_MSS    1460
+#define MARKER	    "PLAINTEXT-MARKER" /* sprinkled in the data; must never be seen on the wire */
+#define QMAX	    (1 << 16)
+#define SACK_RANGES 32
 
 /* ---- PRNG (splitmix64) ---- */
 
@@ -116,10 +117,15 @@ struct kern {
 	bool ack_split;	 /* acknowledge each data segment twice: 10 bytes short, then all */
 	/*
 	 * SACK negotiated, as Linux then behaves: a duplicate ACK without SACK
-	 * blocks (the translator removes them all) counts for nothing, so only
-	 * the RTO recovers a loss.
+	 * blocks counts for nothing; a segment is lost once DupThresh segments'
+	 * worth of data above it was SACKed (RFC 6675 §4), and is resent once.
 	 */
 	bool sack;
+	struct {
+		uint64_t lo, hi;
+	} sacked[SACK_RANGES]; /* the SACK scoreboard: sorted, disjoint */
+	size_t nsacked;
+	uint64_t rexmit_hi; /* end of the last resend in this recovery */
 	const uint8_t *src;
 	size_t len;	/* bytes to send */
 	bool close;	/* then FIN */
@@ -138,10 +144,11 @@ struct kern {
 	uint64_t reset_at;
 	uint64_t nsent;	    /* segments sent */
 	int fast, timeouts; /* fast retransmits, retransmission timeouts */
+	int sack_rexmit;    /* resends that SACK information drove */
 	uint64_t *bounds;   /* first-transmission segment ends (for ACK checks) */
 	size_t nbounds;
 	/* Violations */
-	int bad_data, bad_ts, paws, bad_ack;
+	int bad_data, bad_ts, paws, bad_ack, bad_sack;
 };
 
 struct host {
@@ -178,7 +185,8 @@ struct sim {
 	/* Per sending host: every wire byte sent, to prove retransmissions identical. */
 	uint8_t *wmap[2], *wset[2];
 	size_t wcap;
-	int wire_mismatch, marker_on_wire, window_overrun;
+	int wire_mismatch, marker_on_wire, window_overrun, bad_wire_sack;
+	uint64_t wire_sack_blocks;
 	uint64_t wire_segs[2], wire_bytes[2];
 	uint32_t init_magic[2];
 	/* Wire ACK checks: ends of first transmissions, ACKs seen. */
@@ -349,6 +357,29 @@ static void wire_send(struct sim *sim, int from, const struct dp_seg *seg)
 	free(data);
 }
 
+/*
+ * SACK blocks an agent sends name the other host's wire stream: only when
+ * negotiated, only above the ACK and within what was sent.  The kernel's own
+ * blocks (plaintext space) never get there: they would name offsets below.
+ */
+static void check_wire_sack(struct sim *sim, int from, const struct dp_seg *s)
+{
+	const uint8_t *o = opt_find(s, 5);
+	uint64_t ack = woff(sim, !from, s->ack);
+
+	if (!o)
+		return;
+	if (!sim->h[from].p.sack_ok || o[1] < 10 || (o[1] - 2) % 8)
+		sim->bad_wire_sack++;
+	for (size_t i = 2; i + 8 <= o[1]; i += 8) {
+		uint64_t l = woff(sim, !from, be32(o + i)), r = woff(sim, !from, be32(o + i + 4));
+
+		sim->wire_sack_blocks++;
+		if (l <= ack || r <= l || r > sim->wend[!from])
+			sim->bad_wire_sack++;
+	}
+}
+
 static void emit_cb(void *ctx, enum dp_dir dir, const struct dp_seg *s)
 {
 	struct host *h = ctx;
@@ -369,7 +400,7 @@ static void emit_cb(void *ctx, enum dp_dir dir, const struct dp_seg *s)
 
 		CHECK(find_ts(s, &v, &e));
 	}
-	CHECK(!opt_find(s, 5));
+	check_wire_sack(sim, h->idx, s);
 	if (h->idx == sim->init_host && s->len && !woff(sim, h->idx, s->seq) && sim->ninit < 16) {
 		sim->init_eno[sim->ninit] = has_eno(s);
 		sim->init_at[sim->ninit++] = sim->now;
@@ -481,7 +512,78 @@ static void kern_timeout(struct host *h)
 	k->nxt = k->una < k->len ? k->una : k->len;
 	k->fin_sent = k->una > k->len;
 	k->rto = k->rto * 2 < 3000 * MS ? k->rto * 2 : 3000 * MS;
+	k->rexmit_hi = 0;
 	kern_output(h);
+}
+
+static void sack_mark(struct kern *k, uint64_t lo, uint64_t hi)
+{
+	size_t i = 0, j;
+
+	while (i < k->nsacked && k->sacked[i].hi < lo)
+		i++;
+	for (j = i; j < k->nsacked && k->sacked[j].lo <= hi; j++) {
+		lo = lo < k->sacked[j].lo ? lo : k->sacked[j].lo;
+		hi = hi > k->sacked[j].hi ? hi : k->sacked[j].hi;
+	}
+	if (j == i && k->nsacked == SACK_RANGES)
+		return;
+	memmove(&k->sacked[i + 1], &k->sacked[j], (k->nsacked - j) * sizeof(k->sacked[0]));
+	k->nsacked -= j - i - 1;
+	k->sacked[i].lo = lo;
+	k->sacked[i].hi = hi;
+}
+
+/* SACKed bytes at or above x. */
+static uint64_t sacked_above(const struct kern *k, uint64_t x)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < k->nsacked; i++)
+		if (k->sacked[i].hi > x)
+			n += k->sacked[i].hi - (k->sacked[i].lo > x ? k->sacked[i].lo : x);
+	return n;
+}
+
+/* The blocks of an ACK (plaintext space: they must name data sent, above una), then resends. */
+static void kern_sack(struct host *h, const struct dp_seg *s)
+{
+	struct kern *k = &h->k;
+	const uint8_t *o = opt_find(s, 5);
+	uint64_t x;
+	size_t i;
+
+	for (i = 2; o && i + 8 <= o[1]; i += 8) {
+		uint64_t l = (uint32_t)(be32(o + i) - k->isn - 1);
+		uint64_t r = (uint32_t)(be32(o + i + 4) - k->isn - 1);
+
+		if (l <= k->una || r <= l || r > k->nxt)
+			k->bad_sack++;
+		else
+			sack_mark(k, l, r);
+	}
+	while (k->nsacked && k->sacked[0].hi <= k->una)
+		memmove(&k->sacked[0], &k->sacked[1], --k->nsacked * sizeof(k->sacked[0]));
+	/* RFC 6675 §5 (4): every hole with DupThresh * SMSS SACKed above it, once. */
+	x = k->una > k->rexmit_hi ? k->una : k->rexmit_hi;
+	for (i = 0; i < k->nsacked; i++) {
+		uint64_t n;
+
+		if (k->sacked[i].hi <= x)
+			continue;
+		if (k->sacked[i].lo <= x) {
+			x = k->sacked[i].hi;
+			continue;
+		}
+		if (sacked_above(k, x) < 3 * (uint64_t)k->mss)
+			break;
+		n = k->sacked[i].lo - x < k->mss ? k->sacked[i].lo - x : k->mss;
+		kern_seg(h, x, n, 0);
+		k->sack_rexmit++;
+		x += n;
+		k->rexmit_hi = x;
+		i--; /* the rest of the same hole */
+	}
 }
 
 static void kern_input(struct host *h, const struct dp_seg *s)
@@ -536,6 +638,8 @@ static void kern_input(struct host *h, const struct dp_seg *s)
 		}
 		k->last_win = s->win;
 		k->peer_wnd = (uint64_t)s->win << k->peer_wscale;
+		if (k->sack)
+			kern_sack(h, s);
 	}
 	if (s->len || (s->flags & DP_FIN)) {
 		if (off <= k->rcv_len && off + s->len > k->rcv_len && !k->rcv_fin &&
@@ -609,6 +713,7 @@ static void sim_init(struct sim *sim, const struct setup *su, uint64_t seed)
 		h->p.local_wscale = su->wscale[i];
 		h->p.peer_wscale = su->wscale[!i];
 		h->p.timestamps = su->timestamps && !su->ts_unrecorded;
+		h->p.sack_ok = su->sack;
 		h->f = dp_flow_new(&h->p, emit_cb, h, &err);
 		CHECK(h->f != NULL);
 		CHECK_EQ(err, TC_OK);
@@ -753,7 +858,9 @@ static void sim_check(struct sim *sim)
 		CHECK_EQ(k->bad_ts, 0);
 		CHECK_EQ(k->paws, 0);
 		CHECK_EQ(k->bad_ack, 0);
+		CHECK_EQ(k->bad_sack, 0);
 	}
+	CHECK_EQ(sim->bad_wire_sack, 0);
 }
 
 /* A whole transfer: byte-identical both ways, FINs, same session IDs, Init magics. */
@@ -1200,12 +1307,13 @@ static bool tap_lose_three(struct sim *sim, int from, struct dp_seg *s, uint8_t 
 }
 
 /*
- * A kernel that negotiated SACK ignores duplicate ACKs without SACK blocks,
- * which are all it gets: the agent recovers the losses from its store
- * itself (fast retransmit, then a resend at each partial ACK), without
- * waiting for the kernel's RTO, which backs off with every loss.
+ * SACK negotiated, three losses in one window: the receiving agent reports
+ * the ciphertext it holds out of order in SACK blocks, the sending agent
+ * hands them to its kernel in plaintext, and the kernel, which ignores
+ * duplicate ACKs without blocks, finds each hole and resends it (the agent
+ * maps the resends to the stored ciphertext), with no timeout.
  */
-T(xlate_agent_recovers_for_sack_kernel)
+T(xlate_sack_recovery)
 {
 	struct setup su = clean_1mib;
 	struct sim sim;
@@ -1218,7 +1326,9 @@ T(xlate_agent_recovers_for_sack_kernel)
 	sim.tap = tap_lose_three;
 	sim_run(&sim, true, 60000 * MS);
 	check_transfer(&sim);
+	CHECK(sim.wire_sack_blocks > 0);
 	CHECK_EQ(sim.h[0].k.fast, 0);
+	CHECK(sim.h[0].k.sack_rexmit >= 3);
 	CHECK_EQ(sim.h[0].k.timeouts, 0);
 	dp_flow_stats(sim.h[0].f, &st);
 	CHECK(st.wire_resent >= 3 * 100);
