@@ -3,6 +3,7 @@
 #ifndef TCPCRYPT_BPF_SETUP_H
 #define TCPCRYPT_BPF_SETUP_H
 
+#include <stdint.h>
 #include "tcpcrypt_common.h"
 
 struct agent_opts {
@@ -14,6 +15,7 @@ struct agent_opts {
 	int xdp_flags;	       /* 0 (driver mode, falling back to generic), or XDP_FLAGS_SKB_MODE */
 	const char *keylog;    /* --keylog FILE, or NULL */
 	int test_cut_segments; /* test mode: random wire segment boundaries */
+	uint64_t rekey_bytes;  /* --rekey-bytes: new keys after this much plaintext sent */
 	int verbose;
 };
 

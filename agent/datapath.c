@@ -28,6 +28,17 @@
 #define RX_BUDGET    64
 #define PARK_MAX     64
 #define PARK_NS	     100000000ull /* how long a segment waits for its flow */
+#define NS_PER_SEC   1000000000ull
+/*
+ * A finished flow is kept this long to answer a retransmitted FIN, should
+ * the final ACK be lost (a few RTOs), before it and its entries go.
+ */
+#define LINGER_NS (3 * NS_PER_SEC)
+/*
+ * A flow that never finished, whose socket closed: removed after this long
+ * without a segment (Linux's tcp_fin_timeout, 60 s, bounds FIN-WAIT-2).
+ */
+#define IDLE_NS (60 * NS_PER_SEC)
 
 struct iface {
 	char name[IF_NAMESIZE];
@@ -45,8 +56,13 @@ struct agent_flow {
 	struct iface *ifc;
 	struct pkt_addr out; /* addresses of our segments (local -> peer) */
 	struct dp_flow *x;
+	uint32_t local_isn, peer_isn; /* which connection on this 4-tuple */
 	uint64_t deadline;
+	uint64_t last_seen; /* the last segment either way */
+	uint64_t done_at;   /* when the translator finished, 0 before */
+	uint64_t check_at;  /* next look at the socket's flow entry */
 	uint64_t last_stats_ns;
+	uint64_t rekey_at; /* plaintext sent when the next rekey is due */
 	enum dp_state last_state;
 	bool had_id;
 	bool keylogged;
@@ -70,7 +86,8 @@ struct datapath {
 	struct dp_counters cnt; /* of flows gone; live ones are added when published */
 	uint64_t cnt_published; /* when dpstats was last written */
 	int dpstats_fd, agent_fd;
-	uint64_t cut_rng; /* --test-cut-segments: xorshift state, 0 when off */
+	uint64_t cut_rng;     /* --test-cut-segments: xorshift state, 0 when off */
+	uint64_t rekey_bytes; /* --rekey-bytes, 0: never */
 	struct iface ifaces[TCPCRYPT_MAX_IFACES];
 	struct parked *park[PARK_MAX];
 	unsigned nparked;
@@ -228,6 +245,8 @@ static void session_update(struct agent_flow *f, uint64_t now)
 	si.wire_in = st.wire_in;
 	si.retransmits = st.wire_resent;
 	si.aead = st.aead;
+	si.local_gen = st.local_gen;
+	si.remote_gen = st.remote_gen;
 	bpf_map_update_elem(f->dp->sessions_fd, &f->key, &si, BPF_ANY);
 	f->last_stats_ns = now;
 	if (f->dp->keylog && st.have_session_id && !f->keylogged) {
@@ -255,8 +274,10 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 	int err = 0;
 	unsigned h;
 
-	if (bpf_map_lookup_elem(dp->flows_fd, k, &fi) || fi.state != FLOW_TCPCRYPT)
-		return NULL; /* not (yet) negotiated: the peer retransmits */
+	/* not (yet) negotiated: the peer retransmits; closed: a segment of the past */
+	if (bpf_map_lookup_elem(dp->flows_fd, k, &fi) || fi.state != FLOW_TCPCRYPT ||
+	    (fi.flags & FLOWF_CLOSED))
+		return NULL;
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return NULL;
@@ -266,6 +287,8 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 	f->out = *out;
 	f->role = fi.role;
 	f->tep_byte = fi.tep | (fi.v ? 0x80 : 0);
+	f->local_isn = fi.local_isn;
+	f->peer_isn = fi.peer_isn;
 	p.eno.role = fi.role == ENO_ROLE_A ? TC_ROLE_A : TC_ROLE_B;
 	p.eno.tep_byte = fi.tep | (fi.v ? 0x80 : 0);
 	p.eno.transcript = fi.transcript;
@@ -296,7 +319,10 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 	dp->nflows++;
 	dp->cnt.sessions++;
 	f->deadline = 0; /* dp_timer at once: host A's Init1 */
-	session_update(f, now_ns());
+	f->rekey_at = dp->rekey_bytes;
+	f->last_seen = now_ns();
+	f->check_at = f->last_seen + IDLE_NS;
+	session_update(f, f->last_seen);
 	return f;
 }
 
@@ -326,6 +352,11 @@ static void counters_publish(struct datapath *dp, uint64_t now)
 	for (unsigned b = 0; b < FLOW_BUCKETS; b++)
 		for (struct agent_flow *f = dp->buckets[b]; f; f = f->next)
 			counters_add(&c, f->x);
+	for (int i = 0; i < dp->nifaces; i++) {
+		for (unsigned q = 0; q < dp->ifaces[i].nqueues; q++)
+			xsk_port_stats_add(&dp->ifaces[i].wire[q], &c);
+		xsk_port_stats_add(&dp->ifaces[i].capture, &c);
+	}
 	bpf_map_update_elem(dp->dpstats_fd, &zero, &c, BPF_ANY);
 	dp->cnt_published = now;
 }
@@ -345,12 +376,74 @@ static void flow_destroy(struct datapath *dp, struct agent_flow *f)
 	dp->nflows--;
 }
 
+enum sock_state {
+	SOCK_OPEN,     /* the flow entry is this connection's, its socket open */
+	SOCK_CLOSED,   /* ... and closed (FLOWF_CLOSED): the agent removes the entry */
+	SOCK_GONE,     /* no entry */
+	SOCK_REPLACED, /* the entry is a newer connection's on the same 4-tuple */
+};
+
+static enum sock_state sock_state(struct datapath *dp, const struct agent_flow *f)
+{
+	struct flow_info fi;
+
+	if (bpf_map_lookup_elem(dp->flows_fd, &f->key, &fi))
+		return SOCK_GONE;
+	if (fi.local_isn != f->local_isn || fi.peer_isn != f->peer_isn)
+		return SOCK_REPLACED;
+	return fi.flags & FLOWF_CLOSED ? SOCK_CLOSED : SOCK_OPEN;
+}
+
+/* Forget a flow whose socket is no longer open, and the entry it left, if any. */
+static void flow_retire(struct datapath *dp, struct agent_flow *f, enum sock_state ss)
+{
+	if (ss == SOCK_CLOSED)
+		bpf_map_delete_elem(dp->flows_fd, &f->key);
+	flow_destroy(dp, f);
+}
+
+/*
+ * The flow's end: the translator done (both FINs acknowledged, or reset) and
+ * LINGER_NS passed, or no segment for IDLE_NS; and either way the socket
+ * closed (a time-wait socket may still answer, through the agent).  Looked at
+ * when check_at comes, so that live flows cost no map lookups.  True if the
+ * flow is gone.
+ */
+static bool flow_check_end(struct datapath *dp, struct agent_flow *f, uint64_t now)
+{
+	enum sock_state ss;
+
+	if (!f->done_at && dp_flow_done(f->x)) {
+		f->done_at = now;
+		f->check_at = now + LINGER_NS;
+	}
+	if (now < f->check_at)
+		return false;
+	ss = sock_state(dp, f);
+	if (ss != SOCK_OPEN && (f->done_at || now - f->last_seen >= IDLE_NS)) {
+		flow_retire(dp, f, ss);
+		return true;
+	}
+	f->check_at = now + (f->done_at ? NS_PER_SEC : IDLE_NS);
+	return false;
+}
+
 static void after_event(struct datapath *dp, struct agent_flow *f, uint64_t now)
 {
 	struct dp_flow_stats st;
 
 	f->deadline = dp_timer(f->x, now);
 	dp_flow_stats(f->x, &st);
+	/*
+	 * RFC 8548 §3.8: fresh keys after every rekey_bytes sent, which limits
+	 * what one key protects and what its compromise reveals.  Refused
+	 * (TC_E_STATE) while the last rekey is unanswered: tried again later.
+	 */
+	if (dp->rekey_bytes && st.plain_out >= f->rekey_at && !dp_flow_rekey(f->x, now)) {
+		f->rekey_at = st.plain_out + dp->rekey_bytes;
+		f->deadline = dp_timer(f->x, now);
+		dp_flow_stats(f->x, &st);
+	}
 	/* publish at once what a user waits for (keys, state); bytes now and then */
 	if (st.have_session_id != f->had_id || st.state != f->last_state ||
 	    now - f->last_stats_ns > 200000000ull) {
@@ -360,8 +453,7 @@ static void after_event(struct datapath *dp, struct agent_flow *f, uint64_t now)
 		f->last_state = st.state;
 		session_update(f, now);
 	}
-	if (dp_flow_done(f->x))
-		flow_destroy(dp, f);
+	flow_check_end(dp, f, now);
 }
 
 static const uint8_t from_wire_mac[6] = TCPCRYPT_FROM_WIRE_MAC;
@@ -423,6 +515,15 @@ static void on_frame(void *arg, struct xsk_port *port, uint8_t *frame, uint32_t 
 		out = a;
 	}
 	f = flow_find(rc->dp, &k);
+	/* a new connection on the 4-tuple of one that lingers (port reuse) */
+	if (f && f->done_at) {
+		enum sock_state ss = sock_state(rc->dp, f);
+
+		if (ss == SOCK_REPLACED) {
+			flow_retire(rc->dp, f, ss);
+			f = NULL;
+		}
+	}
 	if (!f) {
 		f = flow_create(rc->dp, rc->ifc, &k, &out);
 		/*
@@ -446,6 +547,7 @@ static void on_frame(void *arg, struct xsk_port *port, uint8_t *frame, uint32_t 
 		f->out.tos = a.tos;
 	}
 	now = now_ns();
+	f->last_seen = now;
 	if (rc->from_wire)
 		dp_from_wire(f->x, &seg, now);
 	else
@@ -515,6 +617,37 @@ static void agent_iface_publish(struct datapath *dp, int slot, const char *capt)
 	bpf_map_update_elem(dp->agent_fd, &key, &ai, BPF_ANY);
 }
 
+/*
+ * Entries of encrypted flows that closed while no agent ran (it removes them
+ * when done with a flow): nothing is left to translate for them.  Keys are
+ * gathered first, since deleting while walking a hash map restarts the walk.
+ */
+static void sweep_closed(struct datapath *dp)
+{
+	struct flow_key *keys = NULL, key, next, *cur = NULL;
+	size_t n = 0, cap = 0;
+	struct flow_info fi;
+
+	while (!bpf_map_get_next_key(dp->flows_fd, cur, &next)) {
+		key = next;
+		cur = &key;
+		if (bpf_map_lookup_elem(dp->flows_fd, &key, &fi) || !(fi.flags & FLOWF_CLOSED))
+			continue;
+		if (n == cap) {
+			struct flow_key *k =
+			    realloc(keys, (cap = cap ? 2 * cap : 256) * sizeof(*k));
+
+			if (!k)
+				break;
+			keys = k;
+		}
+		keys[n++] = key;
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(dp->flows_fd, &keys[i]);
+	free(keys);
+}
+
 struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 {
 	struct datapath *dp = calloc(1, sizeof(*dp));
@@ -532,6 +665,8 @@ struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 		fprintf(stderr, "tcpcryptd: the data path maps are missing\n");
 		goto fail;
 	}
+	sweep_closed(dp);
+	dp->rekey_bytes = o->rekey_bytes;
 	if (o->test_cut_segments) {
 		dp->cut_rng = (uint64_t)now_ns() | 1;
 		fprintf(stderr, "tcpcryptd: test mode: cutting wire segments at random points\n");

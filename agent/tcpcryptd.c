@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,12 @@ static const char usage_text[] =
     "                             unless the peer sends a = 1\n"
     "      --xdp-mode MODE        native (default: driver mode when available)\n"
     "                             or generic\n"
-    "      --data-path            encrypt negotiated connections (tcpcrypt data path)\n"
+    "      --negotiate-only       diagnostics: negotiate TCP-ENO but run no data path;\n"
+    "                             negotiated connections then carry PLAINTEXT, which\n"
+    "                             a peer running tcpcryptd resets.  Never in production\n"
+    "      --rekey-bytes N        new keys (RFC 8548 §3.8) after every N bytes a\n"
+    "                             connection sends; suffixes K, M, G (default 1G,\n"
+    "                             0: never)\n"
     "      --keylog FILE          append '<session-id> <ss> <es>' per session to FILE\n"
     "                             (mode 0600; for debugging: it defeats tcpcrypt)\n"
     "      --test-cut-segments    test mode: cut wire segments at random points\n"
@@ -140,6 +146,26 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return errno || !*s || *end || *out > max ? -1 : 0;
 }
 
+/* A byte count: digits, then K, M or G (powers of 1024). */
+static int parse_size(const char *s, uint64_t *out)
+{
+	unsigned shift = 0;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	if (*end && !end[1])
+		shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 64;
+	else if (*end)
+		shift = 64;
+	if (errno || shift == 64 || *out > UINT64_MAX >> shift)
+		return -1;
+	*out <<= shift;
+	return 0;
+}
+
 enum {
 	OPT_POLICY = 256,
 	OPT_TRIES,
@@ -147,8 +173,9 @@ enum {
 	OPT_APP_AWARE,
 	OPT_NEED_A,
 	OPT_XDP_MODE,
-	OPT_DATAPATH,
+	OPT_NEGOTIATE_ONLY,
 	OPT_KEYLOG,
+	OPT_REKEY,
 	OPT_TEST_CUT,
 };
 
@@ -165,8 +192,9 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	    {"app-aware", no_argument, NULL, OPT_APP_AWARE},
 	    {"require-app-aware", no_argument, NULL, OPT_NEED_A},
 	    {"xdp-mode", required_argument, NULL, OPT_XDP_MODE},
-	    {"data-path", no_argument, NULL, OPT_DATAPATH},
+	    {"negotiate-only", no_argument, NULL, OPT_NEGOTIATE_ONLY},
 	    {"keylog", required_argument, NULL, OPT_KEYLOG},
+	    {"rekey-bytes", required_argument, NULL, OPT_REKEY},
 	    {"test-cut-segments", no_argument, NULL, OPT_TEST_CUT},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
@@ -180,6 +208,8 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	o->cfg.syn_eno_tries = 2;
 	o->cfg.negcache_ttl_s = 600;
 	o->cfg.enabled = 1;
+	o->cfg.datapath = 1;
+	o->rekey_bytes = 1ull << 30;
 	while ((c = getopt_long(argc, argv, "i:p:c:t:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
@@ -228,11 +258,16 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 			else
 				return die_usage("bad --xdp-mode '%s' (native or generic)", optarg);
 			break;
-		case OPT_DATAPATH:
-			o->cfg.datapath = 1;
+		case OPT_NEGOTIATE_ONLY:
+			o->cfg.datapath = 0;
 			break;
 		case OPT_KEYLOG:
 			o->keylog = optarg;
+			break;
+		case OPT_REKEY:
+			if (parse_size(optarg, &o->rekey_bytes))
+				return die_usage("bad --rekey-bytes '%s' (bytes, with K, M or G)",
+						 optarg);
 			break;
 		case OPT_TEST_CUT:
 			o->test_cut_segments = 1;

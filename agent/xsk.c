@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <linux/if_xdp.h>
+#include "tcpcrypt_common.h"
 #include "xsk.h"
 
 static void recycle_completed(struct xsk_port *p)
@@ -91,6 +92,20 @@ int xsk_port_open(struct xsk_port *p, const char *ifname, unsigned queue, int xs
 		return err;
 	}
 	return 0;
+}
+
+void xsk_port_stats_add(const struct xsk_port *p, struct dp_counters *c)
+{
+	struct xdp_statistics xs = {};
+	socklen_t len = sizeof(xs);
+
+	if (!p->xsk || getsockopt(xsk_socket__fd(p->xsk), SOL_XDP, XDP_STATISTICS, &xs, &len))
+		return;
+	c->xsk_rx_dropped += xs.rx_dropped + xs.rx_invalid_descs;
+	c->xsk_rx_ring_full += xs.rx_ring_full;
+	c->xsk_fill_empty += xs.rx_fill_ring_empty_descs;
+	c->xsk_tx_invalid += xs.tx_invalid_descs;
+	c->xsk_tx_ring_empty += xs.tx_ring_empty_descs;
 }
 
 void xsk_port_close(struct xsk_port *p)

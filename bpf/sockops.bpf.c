@@ -652,11 +652,27 @@ static __always_inline void on_parse_hdr(struct bpf_sock_ops *skops)
 
 static __always_inline void on_state(struct bpf_sock_ops *skops)
 {
+	struct tcpcrypt_config *c;
+	struct flow_info *fi;
 	struct flow_key k;
 
 	if (skops->args[1] != BPF_TCP_CLOSE)
 		return;
 	key_from_skops(skops, &k);
+	fi = bpf_map_lookup_elem(&flows, &k);
+	if (!fi)
+		return;
+	/*
+	 * An orphaned socket becomes a time-wait socket (also from FIN-WAIT-2)
+	 * that sock_ops no longer sees; its ACKs must still be translated.
+	 */
+	c = get_config();
+	if (fi->state == FLOW_TCPCRYPT && c && c->datapath) {
+		if (!(fi->flags & FLOWF_CLOSED))
+			STAT_INC(flows_deleted);
+		fi->flags |= FLOWF_CLOSED;
+		return;
+	}
 	if (bpf_map_delete_elem(&flows, &k) == 0)
 		STAT_INC(flows_deleted);
 }

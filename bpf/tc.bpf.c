@@ -130,6 +130,14 @@ int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 
 		bpf_map_update_elem(&syn_seen, &p.k, &ifindex, BPF_ANY);
 	}
+	/*
+	 * A new connection on the 4-tuple of an encrypted one that closed
+	 * (its time-wait socket takes the SYN): the old entry, kept for the
+	 * agent, must not steer the new connection's segments.
+	 */
+	fi = bpf_map_lookup_elem(&flows, &p.k);
+	if (fi && (fi->flags & FLOWF_CLOSED))
+		bpf_map_delete_elem(&flows, &p.k);
 	if (port_policy(c, p.k.lport) != POLICY_REQUIRE)
 		return TC_ACT_OK;
 	s = pkt_scratch_get();

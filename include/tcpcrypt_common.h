@@ -71,6 +71,12 @@ enum flow_flags {
 	FLOWF_ACTIVE = 1 << 0, /* we sent the SYN */
 	FLOWF_SEND_ACK_OPT =
 	    1 << 1, /* RFC 8547 §4.6: ENO on every segment until a non-SYN one arrives */
+	/*
+	 * The socket closed, but the flow is encrypted: its time-wait socket
+	 * and the peer may still send, and their segments must go through the
+	 * agent, which removes the entry once it is done with the flow.
+	 */
+	FLOWF_CLOSED = 1 << 2,
 };
 
 enum flow_tcpopts {
@@ -191,6 +197,7 @@ struct session_info {
 	__u64 plain_out, plain_in;	      /* application bytes each way */
 	__u64 wire_out, wire_in;	      /* tcpcrypt stream bytes each way */
 	__u64 retransmits;		      /* wire segments resent from the ciphertext store */
+	__u32 local_gen, remote_gen;	      /* key generations (RFC 8548 §3.8) */
 };
 
 /* Counters of the agent's data path (one entry, written by the agent). */
@@ -207,6 +214,12 @@ struct dp_counters {
 	__u64 tx_drops;	     /* packets not sent: AF_XDP ring full */
 	__u64 unknown_drops; /* packets of flows it never learned of */
 	__u64 reasm_drops;   /* peer bytes beyond the reassembly bound */
+	/* The kernel's counts for the agent's AF_XDP sockets (XDP_STATISTICS) */
+	__u64 xsk_rx_dropped;	 /* dropped by the kernel: no room, or too large */
+	__u64 xsk_rx_ring_full;	 /* ... because the RX ring was full */
+	__u64 xsk_fill_empty;	 /* ... because no frame was free to receive into */
+	__u64 xsk_tx_invalid;	 /* TX descriptors the kernel refused */
+	__u64 xsk_tx_ring_empty; /* times the kernel found the TX ring empty */
 };
 
 /* What the agent runs on each steered interface, for tcpcryptctl status. */
@@ -233,8 +246,9 @@ struct tcpcrypt_stats {
 	__u64 app_aware_fail; /* mandatory application-aware mode, peer a = 0 */
 	__u64 port_off;	      /* connections on ports set to off */
 	__u64 require_reset;  /* connections refused by the require policy */
-	__u64 flows_created;
-	__u64 flows_deleted;
+	__u64 flows_created;  /* flow entries made (connections taking part in ENO) */
+	__u64 flows_deleted;  /* ... whose socket closed (encrypted flows: the agent
+			       * removes the entry when done with the flow) */
 };
 
 #endif

@@ -43,8 +43,8 @@ start_servers
 # no agents: plain baseline for the attach comparison
 declare -a detached=() attached=() plain=() enc=() cr_plain=() cr_enc=() p50_plain=() p50_enc=() p99_plain=() p99_enc=()
 for i in $(seq "$RUNS"); do detached+=("$(iperf 5201)"); done
-tb_agent_start A --data-path
-tb_agent_start B --data-path
+tb_agent_start A
+tb_agent_start B
 for h in A B; do
 	tb_ctl "$h" port 5201 off
 	tb_ctl "$h" port 6001 off

@@ -13,9 +13,9 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 tb_init
 tb_create
 say "Test bed: host A ($TB_A4, $TB_A6) -- router M -- host B ($TB_B4, $TB_B6)"
-say "Starting tcpcryptd --data-path on A and B (XDP + TC + AF_XDP on eth0, sock_ops on the cgroup)"
-tb_agent_start A --data-path
-tb_agent_start B --data-path
+say "Starting tcpcryptd on A and B (XDP + TC + AF_XDP on eth0, sock_ops on the cgroup)"
+tb_agent_start A
+tb_agent_start B
 tb_ctl A status
 
 say "B serves files with an unmodified 'python3 -m http.server 8080'"

@@ -8,7 +8,7 @@ source "$(dirname "$0")/../lib/enotest.sh"
 tb_require_agent
 tb_init
 tb_create
-tb_agent_start A ${TT_AGENT_ARGS:-}
+tb_agent_start A
 tb_mkdata "$TB_DIR/data" 4
 tb_capture_start wire a0 tcp
 tt_sink B 5001 "$TB_DIR/recv"

@@ -10,8 +10,8 @@ source "$(dirname "$0")/../lib/enotest.sh"
 tb_require_agent
 tb_init
 tb_create
-tb_agent_start A ${TT_AGENT_ARGS:-}
-tb_agent_start B ${TT_AGENT_ARGS:-}
+tb_agent_start A
+tb_agent_start B
 tb_mkdata "$TB_DIR/data" 2
 
 run() { # DIR PORT

@@ -12,8 +12,8 @@ source "$(dirname "$0")/../lib/enotest.sh"
 tb_require_agent
 tb_init
 tb_create
-tb_agent_start A ${TT_AGENT_ARGS:-}
-tb_agent_start B ${TT_AGENT_ARGS:-}
+tb_agent_start A
+tb_agent_start B
 tb_mkdata "$TB_DIR/data" 1
 tb_capture_start wire a0 tcp
 
@@ -51,7 +51,7 @@ fi
 tb_assert_match "Connection refused" "$(cat "$TB_DIR/err3")" "require on A: connect() refused"
 
 # require on B, client without ENO (port off on A)
-tb_agent_start B ${TT_AGENT_ARGS:-}
+tb_agent_start B
 
 tb_ctl B port 5004 require
 tb_ctl A port 5004 off

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Issue 2, 4: flow entries are removed when connections end.  100k short
-# connections between two hosts with agents all negotiate, and afterwards
-# no flow entry is left on either side and created == deleted.
+# connections between two hosts with agents all negotiate and are encrypted,
+# and afterwards no flow or session entry is left on either side and
+# created == deleted.
 set -euo pipefail
 source "$(dirname "$0")/../lib/testbed.sh"
 source "$(dirname "$0")/../lib/enotest.sh"
@@ -26,6 +27,12 @@ tb_wait 10 eval "[[ \$(tb_ctl B -j flows | tt_py 'len(d)') == 0 ]]" ||
 	tb_fail "B: $(tb_ctl B -j flows | tt_py 'len(d)') flow entries left"
 tt_expect_stats A negotiated="$N" flows_created="$N" flows_deleted="$N"
 tt_expect_stats B negotiated="$N" flows_created="$N" flows_deleted="$N"
+# each one encrypted by the data path, and its session entry gone after
+for h in A B; do
+	tt_expect_stats "$h" dp_sessions="$N" dp_established="$N" dp_aborted=0 dp_auth_failures=0
+	tb_wait 10 eval "[[ \$(tb_ctl $h -j sessions | tt_py 'len(d)') == 0 ]]" ||
+		tb_fail "$h: $(tb_ctl "$h" -j sessions | tt_py 'len(d)') session entries left"
+done
 pending=$(bpftool map dump pinned "$TB_PIN_B/pending" | tt_py 'len(d)')
 tb_assert_eq 0 "$pending" "no passive negotiation state left on B"
 tb_pass "$N connections, no flow entry left"

@@ -10,8 +10,8 @@ tb_require_agent
 tb_init
 tb_create
 MIB=${TT_NETEM_MIB:-8}
-tb_agent_start A --data-path
-tb_agent_start B --data-path
+tb_agent_start A
+tb_agent_start B
 tb_mkdata "$TB_DIR/data" "$MIB"
 printf 'tcpcrypt-netem-marker' | dd of="$TB_DIR/data" bs=1 seek=4096 conv=notrunc status=none
 port=5000

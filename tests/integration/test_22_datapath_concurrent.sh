@@ -10,8 +10,8 @@ tb_require_agent
 tb_init
 tb_create
 N=${TT_CONCURRENT:-100}
-tb_agent_start A --data-path --keylog "$TB_DIR/keylog"
-tb_agent_start B --data-path
+tb_agent_start A --keylog "$TB_DIR/keylog"
+tb_agent_start B
 tb_bg B "$TB_DIR/echo.log" socat TCP-LISTEN:5001,reuseaddr,fork,backlog=256 EXEC:cat >/dev/null
 tb_wait_port B 5001
 head -c $((256 << 10)) /dev/urandom >"$TB_DIR/data"

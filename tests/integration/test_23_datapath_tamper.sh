@@ -10,8 +10,8 @@ source "$(dirname "$0")/../lib/enotest.sh"
 tb_require_agent
 tb_init
 tb_create
-tb_agent_start A --data-path
-tb_agent_start B --data-path
+tb_agent_start A
+tb_agent_start B
 tb_mkdata "$TB_DIR/data" 4
 # A small python receiver that says how its read loop ended.
 cat >"$TB_DIR/recv.py" <<'PY'

@@ -11,8 +11,8 @@ source "$(dirname "$0")/../lib/enotest.sh"
 tb_require_agent
 tb_init
 tb_create
-tb_agent_start A --data-path
-tb_agent_start B --data-path
+tb_agent_start A
+tb_agent_start B
 python3 -c "
 import sys
 blk = (b'KILL9-PLAINTEXT-MARKER-' + b'x' * 1001)
@@ -42,7 +42,7 @@ tb_assert_eq 0 "$after" "segments with the plaintext marker on the wire after th
 if python3 "$TB_ROOT/tests/lib/pcap.py" grep "$pcap" KILL9-PLAINTEXT-MARKER; then
 	tb_fail "the marker is on the wire"
 fi
-tb_agent_start A --data-path
+tb_agent_start A
 tb_mkdata "$TB_DIR/data2" 2
 tt_sink B 5002 "$TB_DIR/recv2"
 tt_send A "$TB_B4" 5002 "$TB_DIR/data2"

@@ -1,17 +1,12 @@
 #!/bin/bash
 # Issue 4, 5e/5j: with the data path on, everything that does not
-# negotiate stays plain TCP, byte for byte:
-#   - the fall-back tests of issue 2 (peer without agent, option 69
-#     stripped either way, port policies) run again with --data-path;
+# negotiate stays plain TCP, byte for byte (the fall-back tests of issue 2,
+# tests 11-13, run with the data path, the agent's default):
 #   - a connection opened before the agents started keeps working, plain;
 #   - changing a port's policy affects new connections only: an encrypted
 #     connection stays encrypted after `port off`, the next one is plain.
 set -euo pipefail
 here=$(dirname "$0")
-for t in test_11_eno_peer_without_agent test_12_eno_stripped test_13_eno_policy; do
-	echo "--- $t with --data-path"
-	TT_AGENT_ARGS=--data-path "$here/$t.sh" || { echo "FAIL: $t with --data-path"; exit 1; }
-done
 source "$here/../lib/testbed.sh"
 source "$here/../lib/enotest.sh"
 tb_require_agent
@@ -23,8 +18,8 @@ tt_sink B 5001 "$TB_DIR/early.recv"
 tb_bg A "$TB_DIR/early.log" sh -c "(head -c 1048576 '$TB_DIR/data'; sleep 3; tail -c +1048577 '$TB_DIR/data') |
 	socat -u - TCP:$TB_B4:5001" >/dev/null
 tt_wait_size "$TB_DIR/early.recv" $((1 << 20))
-tb_agent_start A --data-path
-tb_agent_start B --data-path
+tb_agent_start A
+tb_agent_start B
 tt_wait_size "$TB_DIR/early.recv" $((2 << 20)) 20
 tb_assert_same_file "$TB_DIR/data" "$TB_DIR/early.recv" "connection opened before the agents"
 # policy changes: an encrypted connection survives `port off`

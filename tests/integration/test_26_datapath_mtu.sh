@@ -16,8 +16,8 @@ port=5000
 for mtu in 1280 9000; do
 	tb_mtu a0 "$mtu"
 	tb_mtu b0 "$mtu"
-	tb_agent_start A --data-path
-	tb_agent_start B --data-path
+	tb_agent_start A
+	tb_agent_start B
 	for dst in "$TB_B4" "$TB_B6"; do
 		port=$((port + 1))
 		tb_capture_start "m$port" a0 tcp port "$port"

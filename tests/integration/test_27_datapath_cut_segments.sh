@@ -10,8 +10,8 @@ source "$(dirname "$0")/../lib/enotest.sh"
 tb_require_agent
 tb_init
 tb_create
-tb_agent_start A --data-path --test-cut-segments
-tb_agent_start B --data-path --test-cut-segments
+tb_agent_start A --test-cut-segments
+tb_agent_start B --test-cut-segments
 tb_mkdata "$TB_DIR/data" 8
 tb_capture_start wire a0 tcp
 tt_sink B 5001 "$TB_DIR/up"

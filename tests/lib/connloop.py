@@ -30,6 +30,7 @@ async def serve(addr, ports):
 async def client(addr, ports, n, conc):
     ok = failed = 0
     nxt = 0
+    reasons = {}
 
     async def one(i):
         nonlocal ok, failed
@@ -41,8 +42,9 @@ async def client(addr, ports, n, conc):
             w.close()
             await w.wait_closed()
             ok += 1
-        except (OSError, asyncio.IncompleteReadError):
+        except (OSError, asyncio.IncompleteReadError) as e:
             failed += 1
+            reasons[repr(e)] = reasons.get(repr(e), 0) + 1
 
     async def worker():
         nonlocal nxt
@@ -53,6 +55,8 @@ async def client(addr, ports, n, conc):
 
     await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(conc))), 300)
     print(f"ok={ok} failed={failed}")
+    for r, k in sorted(reasons.items(), key=lambda x: -x[1])[:5]:
+        print(f"connloop: {k} x {r}", file=sys.stderr)
     return failed == 0
 
 

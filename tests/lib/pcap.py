@@ -45,6 +45,10 @@ class PcapError(Exception):
     pass
 
 
+INIT1_MAGIC = bytes.fromhex("15101a0e")  # RFC 8548 §4.1
+INIT2_MAGIC = bytes.fromhex("097105e0")
+
+
 def read_pcap(path):
     """Yield (time, linktype, frame bytes) for each record of a pcap file."""
     with open(path, "rb") as f:
@@ -288,6 +292,25 @@ def cmd_stream(args):
     return 0
 
 
+def cmd_frames(args):
+    """Per direction: the tcpcrypt frames (RFC 8548 §4.2) of the reassembled
+    stream after its Init message, and how many carry the rekey bit (§3.8)."""
+    for (src, sport, dst, dport), data in sorted(streams(args.file, args.port).items()):
+        i = 0
+        if len(data) >= 8 and data[:4] in (INIT1_MAGIC, INIT2_MAGIC):
+            i = struct.unpack("!I", data[4:8])[0]
+        frames = rekeys = 0
+        while i + 3 <= len(data):
+            clen = struct.unpack("!H", data[i + 1 : i + 3])[0]
+            if i + 3 + clen > len(data):
+                break
+            frames += 1
+            rekeys += data[i] & 1
+            i += 3 + clen
+        print("%s:%d>%s:%d frames=%d rekeys=%d" % (src, sport, dst, dport, frames, rekeys))
+    return 0
+
+
 def cmd_sack(args):
     """SACK blocks (RFC 2018) and whether each names data its receiver holds:
     above the segment's ACK, within what the other side sent (sequence
@@ -349,6 +372,10 @@ def main():
     p.add_argument("--sport", type=int, required=True)
     p.add_argument("--dport", type=int)
     p.set_defaults(fn=cmd_stream)
+    p = sub.add_parser("frames", help="count tcpcrypt frames and rekeys per direction")
+    p.add_argument("file")
+    p.add_argument("--port", type=int)
+    p.set_defaults(fn=cmd_frames)
     p = sub.add_parser("sack", help="count SACK blocks and those naming no data")
     p.add_argument("file")
     p.add_argument("--port", type=int)

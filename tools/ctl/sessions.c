@@ -78,12 +78,14 @@ int sessions_main(int argc, char **argv)
 			printf(",\"role\":\"%s\",\"tep\":%u,\"tep_name\":\"%s\",\"aead\":%u,"
 			       "\"aead_name\":\"%s\",\"state\":\"%s\",\"error\":%u,"
 			       "\"session_id\":\"%s\",\"plain_out\":%llu,\"plain_in\":%llu,"
-			       "\"wire_out\":%llu,\"wire_in\":%llu,\"retransmits\":%llu}",
+			       "\"wire_out\":%llu,\"wire_in\":%llu,\"retransmits\":%llu,"
+			       "\"local_gen\":%u,\"remote_gen\":%u}",
 			       role_name(si.role), si.tep_byte, tep_name(si.tep_byte), si.aead,
 			       aead_name(si.aead), session_state_name(si.state), si.error,
 			       have_id ? sid : "", (unsigned long long)si.plain_out,
 			       (unsigned long long)si.plain_in, (unsigned long long)si.wire_out,
-			       (unsigned long long)si.wire_in, (unsigned long long)si.retransmits);
+			       (unsigned long long)si.wire_in, (unsigned long long)si.retransmits,
+			       si.local_gen, si.remote_gen);
 		} else {
 			char tep[8];
 

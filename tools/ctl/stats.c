@@ -33,9 +33,11 @@ static const struct {
 	const char *name;
 	size_t off;
 } dp_fields[] = {
-    DPC(sessions),     DPC(established), DPC(auth_failures), DPC(aborted),
-    DPC(wire_retrans), DPC(plain_out),	 DPC(plain_in),	     DPC(rx_frames),
-    DPC(tx_frames),    DPC(tx_drops),	 DPC(unknown_drops), DPC(reasm_drops),
+    DPC(sessions),	    DPC(established),	   DPC(auth_failures),	DPC(aborted),
+    DPC(wire_retrans),	    DPC(plain_out),	   DPC(plain_in),	DPC(rx_frames),
+    DPC(tx_frames),	    DPC(tx_drops),	   DPC(unknown_drops),	DPC(reasm_drops),
+    DPC(xsk_rx_dropped),    DPC(xsk_rx_ring_full), DPC(xsk_fill_empty), DPC(xsk_tx_invalid),
+    DPC(xsk_tx_ring_empty),
 };
 
 /* The agent's data path counters, when it runs one (prefixed dp_). */
@@ -57,7 +59,7 @@ static void print_dp_counters(void)
 			if (ctl.json)
 				printf(",\"dp_%s\":%llu", dp_fields[i].name, v);
 			else
-				printf("dp_%-13s %llu\n", dp_fields[i].name, v);
+				printf("dp_%-17s %llu\n", dp_fields[i].name, v);
 		}
 	}
 	close(fd);
