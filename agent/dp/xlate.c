@@ -260,6 +260,24 @@ static bool ts_on(const struct dp_flow *f)
 	return f->ts[0].known && f->ts[1].known;
 }
 
+/* A SACK block for stream offsets [lo, hi) at o + n, after the option's kind and length. */
+static size_t sack_block(uint8_t *o, size_t n, uint32_t isn, uint64_t lo, uint64_t hi)
+{
+	put_be32(o + n, isn + 1 + (uint32_t)lo);
+	put_be32(o + n + 4, isn + 1 + (uint32_t)hi);
+	return n + 8;
+}
+
+/* The option's kind and length once its n - 2 bytes of blocks are written; 0 if none. */
+static size_t sack_close(uint8_t *o, size_t n)
+{
+	if (n == 2)
+		return 0;
+	o[0] = TCPOPT_SACK;
+	o[1] = n;
+	return n;
+}
+
 /*
  * The peer's SACK blocks (RFC 2018), which name our wire stream, for the
  * kernel: each block becomes the plaintext of the whole units inside it, in
@@ -284,15 +302,9 @@ static size_t sack_to_local(const struct dp_flow *f, const uint8_t *opt, size_t 
 		    !sq_inner(&out->store, SQ_WIRE, lo, min64(r, end), &a, &b) ||
 		    a.off[SQ_PLAIN] <= pa || a.off[SQ_PLAIN] >= b.off[SQ_PLAIN])
 			continue;
-		put_be32(o + n, f->p.local_isn + 1 + (uint32_t)a.off[SQ_PLAIN]);
-		put_be32(o + n + 4, f->p.local_isn + 1 + (uint32_t)b.off[SQ_PLAIN]);
-		n += 8;
+		n = sack_block(o, n, f->p.local_isn, a.off[SQ_PLAIN], b.off[SQ_PLAIN]);
 	}
-	if (n == 2)
-		return 0;
-	o[0] = TCPOPT_SACK;
-	o[1] = n;
-	return n;
+	return sack_close(o, n);
 }
 
 /*
@@ -317,15 +329,9 @@ static size_t sack_to_wire(const struct dp_flow *f, uint8_t *o, size_t room)
 
 		if (j >= w->nranges || (i && j == first) || w->ranges[j].lo <= w->base)
 			continue;
-		put_be32(o + n, f->p.peer_isn + 1 + (uint32_t)w->ranges[j].lo);
-		put_be32(o + n + 4, f->p.peer_isn + 1 + (uint32_t)w->ranges[j].hi);
-		n += 8;
+		n = sack_block(o, n, f->p.peer_isn, w->ranges[j].lo, w->ranges[j].hi);
 	}
-	if (n == 2)
-		return 0;
-	o[0] = TCPOPT_SACK;
-	o[1] = n;
-	return n;
+	return sack_close(o, n);
 }
 
 /*
