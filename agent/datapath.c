@@ -21,7 +21,7 @@
 #include "core/err.h"
 #include "datapath.h"
 #include "dp/xlate.h"
-#include "packet.h"
+#include "dp/packet.h"
 #include "xsk.h"
 
 #define FLOW_BUCKETS 4096

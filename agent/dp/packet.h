@@ -4,8 +4,8 @@
  * into a struct dp_seg plus its addresses, and build a frame from a
  * struct dp_seg and a per-flow template, checksums included.  Pure.
  */
-#ifndef TCPCRYPT_PACKET_H
-#define TCPCRYPT_PACKET_H
+#ifndef TCPCRYPT_DP_PACKET_H
+#define TCPCRYPT_DP_PACKET_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <arpa/inet.h>
 #include <string.h>
-#include "packet.h"
+#include "dp/packet.h"
 
 #define ETH_HLEN_ 14
 #define ETH_IP	  0x0800
@@ -119,23 +119,45 @@ void pkt_key_tx(const struct pkt_addr *a, struct flow_key *k)
 	memcpy(k->raddr, a->daddr, sizeof(k->raddr));
 }
 
-/* One's-complement sum of len bytes, added to sum. */
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, uint32_t len)
+/*
+ * One's-complement sum (RFC 1071) of len bytes, added to sum: 32-bit words
+ * into a 64-bit accumulator, in the bytes' order as they are in memory
+ * (the sum is byte-order independent, §2(B)), folded to 16 bits and swapped
+ * to network order by csum_fold.  The per-packet checksum is on the agent's
+ * hot path.
+ */
+static uint64_t csum_add(uint64_t sum, const uint8_t *p, uint32_t len)
 {
-	uint32_t i;
+	uint32_t w;
 
-	for (i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
+	for (; len >= 4; p += 4, len -= 4) {
+		memcpy(&w, p, 4);
+		sum += w;
+	}
+	if (len >= 2) {
+		uint16_t h;
+
+		memcpy(&h, p, 2);
+		sum += h;
+		p += 2;
+		len -= 2;
+	}
+	if (len) { /* the odd byte, padded with a zero byte after it */
+		const uint8_t last[2] = {*p, 0};
+		uint16_t h;
+
+		memcpy(&h, last, 2);
+		sum += h;
+	}
 	return sum;
 }
 
-static uint16_t csum_fold(uint32_t sum)
+/* The folded complement in network byte order (as it is written with put16). */
+static uint16_t csum_fold(uint64_t sum)
 {
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return ntohs((uint16_t)~sum);
 }
 
 uint32_t pkt_build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const struct dp_seg *s)
@@ -145,7 +167,7 @@ uint32_t pkt_build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const s
 	uint32_t tcplen = TCP_HLEN + optlen + s->len;
 	uint32_t total = ETH_HLEN_ + l3 + tcplen;
 	uint8_t *ip = buf + ETH_HLEN_, *th = ip + l3;
-	uint32_t sum;
+	uint64_t sum;
 
 	if (total > cap || optlen > 40)
 		return 0;
@@ -166,7 +188,7 @@ uint32_t pkt_build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const s
 		memcpy(ip + 12, a->saddr, 4);
 		memcpy(ip + 16, a->daddr, 4);
 		put16(ip + 10, csum_fold(csum_add(0, ip, IP_HLEN)));
-		sum = csum_add(0, ip + 12, 8) + PROTO_TCP + tcplen;
+		sum = csum_add(0, ip + 12, 8) + htons(PROTO_TCP) + htons((uint16_t)tcplen);
 	} else {
 		put16(buf + 12, ETH_IPV6);
 		put32(ip, 6u << 28 | (uint32_t)a->tos << 20);
@@ -175,7 +197,7 @@ uint32_t pkt_build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const s
 		ip[7] = 64;
 		memcpy(ip + 8, a->saddr, 16);
 		memcpy(ip + 24, a->daddr, 16);
-		sum = csum_add(0, ip + 8, 32) + PROTO_TCP + tcplen;
+		sum = csum_add(0, ip + 8, 32) + htons(PROTO_TCP) + htons((uint16_t)tcplen);
 	}
 	put16(th, a->sport);
 	put16(th + 2, a->dport);

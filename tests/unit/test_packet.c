@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The data path's frame codec (agent/dp/packet.c): frames it builds carry
+ * checksums that an independent RFC 1071 sum (16-bit big-endian words, here)
+ * verifies; parse(build(x)) gives x back; malformed frames from the wire are
+ * refused, never read beyond their length.
+ */
+#include <arpa/inet.h>
+#include "dp/packet.h"
+#include "t.h"
+
+#define ETH 14
+
+/* RFC 1071 over 16-bit big-endian words, the odd byte padded: the reference. */
+static uint32_t ref_sum(uint32_t sum, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t ref_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint32_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)rng;
+}
+
+static void random_seg(int family, struct pkt_addr *a, struct dp_seg *s, uint8_t *data)
+{
+	memset(a, 0, sizeof(*a));
+	memset(s, 0, sizeof(*s));
+	a->family = family;
+	a->tos = rnd();
+	for (int i = 0; i < 6; i++) {
+		a->src_mac[i] = rnd();
+		a->dst_mac[i] = rnd();
+	}
+	for (int i = 0; i < (family == AF_INET ? 1 : 4); i++) {
+		a->saddr[i] = rnd();
+		a->daddr[i] = rnd();
+	}
+	a->sport = rnd();
+	a->dport = rnd();
+	s->seq = rnd();
+	s->ack = rnd();
+	s->flags = rnd();
+	s->win = rnd() & 0xffff;
+	s->optlen = rnd() % 11 * 4;
+	for (unsigned i = 0; i < s->optlen; i++)
+		s->opts[i] = rnd();
+	s->len = rnd() % 1501;
+	for (unsigned i = 0; i < s->len; i++)
+		data[i] = rnd();
+	s->data = data;
+}
+
+/* Checksums verify (IPv4 header, TCP with its pseudo-header), odd and even lengths. */
+T(packet_checksums_verify)
+{
+	static uint8_t buf[4096], data[1501];
+
+	for (int it = 0; it < 4000; it++) {
+		int v6 = it & 1;
+		struct pkt_addr a;
+		struct dp_seg s;
+		uint32_t n, l3 = v6 ? 40 : 20, tcplen, ps;
+		const uint8_t *ip = buf + ETH;
+
+		random_seg(v6 ? AF_INET6 : AF_INET, &a, &s, data);
+		n = pkt_build(buf, sizeof(buf), &a, &s);
+		CHECK_EQ(n, ETH + l3 + 20 + s.optlen + s.len);
+		tcplen = n - ETH - l3;
+		ps = ref_sum(6 + tcplen, ip + (v6 ? 8 : 12), v6 ? 32 : 8);
+		if (!v6)
+			CHECK_EQ(ref_fold(ref_sum(0, ip, 20)), 0xffff);
+		CHECK_EQ(ref_fold(ref_sum(ps, ip + l3, tcplen)), 0xffff);
+	}
+}
+
+/* What pkt_build writes, pkt_parse reads back, field by field. */
+T(packet_round_trip)
+{
+	static uint8_t buf[4096], data[1501];
+
+	for (int it = 0; it < 1000; it++) {
+		struct pkt_addr a, b;
+		struct dp_seg s, t;
+		uint32_t n;
+
+		random_seg(it & 1 ? AF_INET6 : AF_INET, &a, &s, data);
+		n = pkt_build(buf, sizeof(buf), &a, &s);
+		CHECK_EQ(pkt_parse(buf, n, &b, &t), 0);
+		CHECK_EQ(b.family, a.family);
+		CHECK_EQ(b.tos, a.tos);
+		CHECK(!memcmp(b.src_mac, a.src_mac, 6) && !memcmp(b.dst_mac, a.dst_mac, 6));
+		CHECK(!memcmp(b.saddr, a.saddr, sizeof(a.saddr)));
+		CHECK(!memcmp(b.daddr, a.daddr, sizeof(a.daddr)));
+		CHECK(b.sport == a.sport && b.dport == a.dport);
+		CHECK(t.seq == s.seq && t.ack == s.ack && t.flags == s.flags && t.win == s.win);
+		CHECK_EQ(t.optlen, s.optlen);
+		CHECK(!memcmp(t.opts, s.opts, s.optlen));
+		CHECK_EQ(t.len, s.len);
+		CHECK(!memcmp(t.data, data, s.len));
+	}
+}
+
+/* Every truncation of a valid frame is refused (its IP length says more). */
+T(packet_truncated)
+{
+	static uint8_t buf[4096], data[1501];
+
+	for (int v6 = 0; v6 < 2; v6++) {
+		struct pkt_addr a;
+		struct dp_seg s;
+		uint32_t n;
+
+		random_seg(v6 ? AF_INET6 : AF_INET, &a, &s, data);
+		n = pkt_build(buf, sizeof(buf), &a, &s);
+		for (uint32_t len = 0; len < n; len++)
+			CHECK_EQ(pkt_parse(buf, len, &a, &s), -1);
+	}
+}
+
+/* Header fields that lie: each frame is refused. */
+T(packet_malformed)
+{
+	static uint8_t good[4096], buf[4096], data[100];
+	struct pkt_addr a;
+	struct dp_seg s;
+	uint32_t n;
+
+	random_seg(AF_INET, &a, &s, data);
+	s.optlen = 8;
+	s.len = 100;
+	n = pkt_build(good, sizeof(good), &a, &s);
+	CHECK_EQ(pkt_parse(good, n, &a, &s), 0);
+#define BAD(edit)                                                                                  \
+	do {                                                                                       \
+		memcpy(buf, good, n);                                                              \
+		edit;                                                                              \
+		CHECK_EQ(pkt_parse(buf, n, &a, &s), -1);                                           \
+	} while (0)
+	BAD(buf[12] = 0x08; buf[13] = 0x06);	  /* ARP */
+	BAD(buf[ETH] = 0x65);			  /* IPv6 version in an IPv4 ethertype */
+	BAD(buf[ETH] = 0x44);			  /* IHL 16 bytes */
+	BAD(buf[ETH + 9] = 17);			  /* UDP */
+	BAD(buf[ETH + 2] = 0; buf[ETH + 3] = 19); /* total length below the header */
+	BAD(buf[ETH + 2] = 0x10);		  /* total length beyond the frame */
+	BAD(buf[ETH + 6] = 0x20);		  /* more fragments */
+	BAD(buf[ETH + 7] = 1);			  /* fragment offset */
+	BAD(buf[ETH + 20 + 12] = 0x40);		  /* data offset 16 bytes */
+	BAD(buf[ETH + 20 + 12] = 0xf0; buf[ETH + 2] = 0; buf[ETH + 3] = 60); /* doff 60 > 40 */
+#undef BAD
+	/* a segment that long: then the options fill it */
+	memcpy(buf, good, n);
+	buf[ETH + 20 + 12] = 0xf0;
+	buf[ETH + 2] = 0;
+	buf[ETH + 3] = 80;
+	CHECK_EQ(pkt_parse(buf, n, &a, &s), 0);
+	CHECK(s.optlen == 40 && s.len == 0);
+
+	random_seg(AF_INET6, &a, &s, data);
+	s.len = 100;
+	n = pkt_build(good, sizeof(good), &a, &s);
+	memcpy(buf, good, n);
+	buf[ETH + 6] = 0; /* hop-by-hop header: not followed */
+	CHECK_EQ(pkt_parse(buf, n, &a, &s), -1);
+	memcpy(buf, good, n);
+	buf[ETH + 4] = 0x10; /* payload length beyond the frame */
+	CHECK_EQ(pkt_parse(buf, n, &a, &s), -1);
+}
+
+/* No room, or options beyond the 40 bytes TCP has: nothing is built. */
+T(packet_build_limits)
+{
+	static uint8_t buf[4096], data[100];
+	struct pkt_addr a;
+	struct dp_seg s;
+	uint32_t n;
+
+	random_seg(AF_INET, &a, &s, data);
+	s.len = 100;
+	s.optlen = 0;
+	n = pkt_build(buf, sizeof(buf), &a, &s);
+	CHECK_EQ(n, ETH + 20 + 20 + 100);
+	CHECK_EQ(pkt_build(buf, n - 1, &a, &s), 0);
+	s.optlen = 37; /* padded to 40 with NOPs */
+	CHECK_EQ(pkt_build(buf, sizeof(buf), &a, &s), ETH + 20 + 20 + 40 + 100);
+	CHECK_EQ(buf[ETH + 20 + 20 + 39], 1);
+	s.optlen = 41;
+	CHECK_EQ(pkt_build(buf, sizeof(buf), &a, &s), 0);
+}
