@@ -66,6 +66,12 @@ struct dp_out {
 	 * moved (the resend may be lost too), and the backed-off interval.
 	 */
 	uint64_t rec_at, rec_rto;
+	/*
+	 * The kernel's keep-alive probe waits for the peer's reply to a rekey
+	 * (ka_wait), which proves the peer alive (RFC 8548 §3.9); then the
+	 * kernel gets its answer (ka_answer).
+	 */
+	bool ka_wait, ka_answer;
 };
 
 /* The peer's wire stream, decrypted towards the local kernel. */
@@ -567,6 +573,10 @@ static void take_events(struct dp_flow *f)
 	}
 	if (ev & TC_CONN_EV_EOF)
 		f->in.eof = true;
+	if ((ev & TC_CONN_EV_PEER_REKEY) && f->out.ka_wait) {
+		f->out.ka_wait = false;
+		f->out.ka_answer = true;
+	}
 	if (ev & TC_CONN_EV_FIN_SENT) {
 		/* The FINp frame is the last unit tc_conn ever outputs (§3.7). */
 		f->out.fin_out = true;
@@ -638,6 +648,35 @@ static int feed_conn(struct dp_flow *f)
 }
 
 /*
+ * RFC 8548 §3.9: a keep-alive probe of the kernel (at most one byte, just
+ * below what the peer acknowledged, nothing outstanding) is not answered
+ * as the peer would: an ACK from the agent would keep a connection to a
+ * dead peer open for ever.  A rekey goes out instead, which the peer must
+ * answer at once (§3.8); that authenticated reply is the kernel's answer.
+ * No reply: the agent resends the rekey frame, then aborts (RSTs).  False
+ * if the segment is no such probe, or no rekey can start (after our FIN).
+ */
+static bool keepalive(struct dp_flow *f, const struct dp_seg *s, int64_t lo, uint64_t pa)
+{
+	struct dp_out *o = &f->out;
+	int r;
+
+	/* All the kernel's plaintext acknowledged; the agent's own units may be out. */
+	if (!f->st.have_session_id || s->len > 1 || (s->flags & DP_FIN) || lo + 1 != (int64_t)pa ||
+	    sq_last(&o->store).off[SQ_PLAIN] != pa || reasm_end(&o->plain) != o->plain.base ||
+	    o->fin_in)
+		return false;
+	if (o->ka_wait)
+		return true;
+	/* TC_E_STATE: a rekey is out already, and its reply serves as well. */
+	r = tc_conn_rekey(f->conn);
+	if (r && r != TC_E_STATE)
+		return false;
+	o->ka_wait = true;
+	return true;
+}
+
+/*
  * A kernel segment's sequence range.  Below what the peer acknowledged
  * (keep-alive, window probe, stale copy): answer the kernel as the peer
  * would.  Already framed: resend the stored ciphertext of the covering units,
@@ -654,7 +693,8 @@ static int local_data(struct dp_flow *f, const struct dp_seg *s, bool *old)
 
 	if (lo < 0 || (hi + fin <= pa && (s->len || fin || (uint64_t)lo < pa))) {
 		*old = true;
-		sync_ack(f, DP_TO_LOCAL, true, NULL);
+		if (!keepalive(f, s, lo, pa))
+			sync_ack(f, DP_TO_LOCAL, true, NULL);
 		return TC_OK;
 	}
 	if ((uint64_t)lo < framed && s->len &&
@@ -1097,7 +1137,8 @@ int dp_from_wire(struct dp_flow *f, const struct dp_seg *s, uint64_t now_ns)
 	if (r)
 		return r;
 	if (f->nemit[DP_TO_LOCAL] == sent_local)
-		sync_ack(f, DP_TO_LOCAL, fwd, s);
+		sync_ack(f, DP_TO_LOCAL, fwd || f->out.ka_answer, s);
+	f->out.ka_answer = false;
 	if (f->nemit[DP_TO_WIRE] == sent_wire)
 		sync_ack(f, DP_TO_WIRE, ack_now, NULL);
 	update_state(f);
@@ -1175,5 +1216,6 @@ bool dp_flow_done(const struct dp_flow *f)
 
 const char *dp_strerror(int err)
 {
-	return err == DP_E_TIMEOUT ? "peer never acknowledged the Init message" : tc_strerror(err);
+	return err == DP_E_TIMEOUT ? "the peer never acknowledged the agent's Init message or rekey"
+				   : tc_strerror(err);
 }

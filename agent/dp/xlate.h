@@ -38,7 +38,7 @@
 
 #define DP_OPT_MAX 40 /* TCP option space */
 
-/* Translator-level abort: the agent's Init message was never acknowledged. */
+/* Translator-level abort: the agent's Init message or rekey frame was never acknowledged. */
 #define DP_E_TIMEOUT (-100)
 
 /* Wrap-around comparison of 32-bit sequence numbers, as the kernel's before()/after(). */

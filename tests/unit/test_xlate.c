@@ -145,6 +145,7 @@ struct kern {
 	uint64_t nsent;	    /* segments sent */
 	int fast, timeouts; /* fast retransmits, retransmission timeouts */
 	int sack_rexmit;    /* resends that SACK information drove */
+	uint64_t nrecv;	    /* segments received */
 	uint64_t *bounds;   /* first-transmission segment ends (for ACK checks) */
 	size_t nbounds;
 	/* Violations */
@@ -595,6 +596,7 @@ static void kern_input(struct host *h, const struct dp_seg *s)
 
 	if (k->reset)
 		return;
+	k->nrecv++;
 	if (s->flags & DP_RST) {
 		k->reset = true;
 		k->reset_at = sim->now;
@@ -1175,6 +1177,71 @@ T(xlate_resend_same_ciphertext)
 	CHECK_EQ(st.wire_out, st0.wire_out);
 	CHECK(st.wire_resent >= 50000);
 	sim_free(&sim);
+}
+
+static bool tap_mute_b(struct sim *sim, int from, struct dp_seg *s, uint8_t *data)
+{
+	(void)sim;
+	(void)s;
+	(void)data;
+	return from != 1;
+}
+
+/*
+ * RFC 8548 §3.9: host A's kernel probes an idle connection (keep-alive at
+ * una - 1).  The agent does not answer it itself: a rekey goes out, the
+ * peer's reply comes back, and only then does the kernel get an ACK.  With
+ * the peer silent, the kernel hears nothing, and the agent aborts the
+ * connection after resending the rekey frame: RST, ECONNRESET.
+ */
+T(xlate_keepalive_by_rekey)
+{
+	struct setup su = clean_1mib;
+	struct dp_flow_stats st;
+	struct sim sim;
+
+	su.len[0] = su.len[1] = 5000;
+	su.close = false;
+	for (int dead = 0; dead < 2; dead++) {
+		struct host *a;
+		uint64_t before, t0;
+
+		sim_init(&sim, &su, seed_base() ^ (31 + dead));
+		sim_run(&sim, false, 2000 * MS);
+		a = &sim.h[0];
+		CHECK(kern_done(&a->k, false) && kern_done(&sim.h[1].k, false));
+		if (dead)
+			sim.tap = tap_mute_b;
+		before = a->k.nrecv;
+		t0 = sim.now;
+		kern_seg(a, a->k.una - 1, 0, 0);
+		/* the probe reaches the agent, which does not answer it itself */
+		while (q_next(&sim) == t0 && sim_step(&sim))
+			;
+		CHECK_EQ(a->k.nrecv, before);
+		while (sim.now < t0 + 1000 * MS && sim_step(&sim))
+			;
+		if (dead) {
+			/* a second probe, while the rekey frame is still unacknowledged */
+			kern_seg(a, a->k.una - 1, 0, 0);
+			while (sim.now < t0 + 120000 * MS && sim_step(&sim) && !a->k.reset)
+				CHECK_EQ(a->k.nrecv, before);
+			while (sim.now < t0 + 120000 * MS && sim_step(&sim))
+				;
+		}
+		dp_flow_stats(a->f, &st);
+		if (!dead) {
+			CHECK_EQ(a->k.nrecv, before + 1);
+			CHECK(!a->k.reset);
+			CHECK_EQ(st.local_gen, 1);
+			CHECK_EQ(st.remote_gen, 1);
+		} else {
+			CHECK(a->k.reset);
+			CHECK_EQ(st.state, DP_ST_ABORTED);
+			CHECK_EQ(st.error, DP_E_TIMEOUT);
+		}
+		sim_free(&sim);
+	}
 }
 
 T(xlate_rekey)
