@@ -614,6 +614,7 @@ static void agent_iface_publish(struct datapath *dp, int slot, const char *capt)
 	snprintf(ai.name, sizeof(ai.name), "%s", ifc->name);
 	snprintf(ai.capture, sizeof(ai.capture), "%s", capt);
 	ai.zerocopy = ifc->wire[0].zerocopy;
+	ai.capture_zerocopy = ifc->capture.zerocopy;
 	bpf_map_update_elem(dp->agent_fd, &key, &ai, BPF_ANY);
 }
 

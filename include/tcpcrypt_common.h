@@ -227,10 +227,11 @@ struct agent_iface {
 	char name[16];
 	char capture[16];
 	__u32 ifindex;
-	__u32 nqueues; /* RX queues, each with an AF_XDP socket */
-	__u8 xdp_mode; /* 1 driver, 2 generic */
-	__u8 zerocopy; /* AF_XDP mode: 0 copy, 1 zero-copy */
-	__u8 pad[2];
+	__u32 nqueues;	       /* queues 0..nqueues-1 of name, each with a TX-only AF_XDP socket */
+	__u8 xdp_mode;	       /* 1 driver, 2 generic */
+	__u8 zerocopy;	       /* AF_XDP mode of those: 0 copy, 1 zero-copy */
+	__u8 capture_zerocopy; /* ... of the RX socket on queue 0 of capture (its only queue) */
+	__u8 pad;
 };
 
 /* Counters: one per-CPU struct, summed by tcpcryptctl. */

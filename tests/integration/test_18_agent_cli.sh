@@ -52,6 +52,12 @@ expect_fail 2 "usage: tcpcryptctl port" tb_ctl A port 80
 tb_assert_match "agent: +running" "$(tb_ctl A status)" "status shows the agent"
 tb_assert_match "eth0 .*TC ingress" "$(tb_ctl A status)" "status shows the interface"
 tb_assert_eq running "$(tb_ctl A -j status | tt_py 'd["agent"]')" "status -j"
+# every AF_XDP socket, per queue, with its mode (veth: copy only)
+tb_assert_eq "rx:0:copy tx:0:copy" "$(tb_ctl A -j status |
+	tt_py '" ".join("%s:%d:%s" % (x["dir"], x["queue"], x["mode"]) for x in d["interfaces"][0]["xsk"])')" \
+	"status -j lists the AF_XDP sockets per queue"
+tb_assert_match "AF_XDP: tcpc[0-9]+a queue 0 RX \(copy\), eth0 queue 0 TX \(copy\)" \
+	"$(tb_ctl A status)" "status shows the AF_XDP sockets"
 dump=$(bpftool map dump pinned "$TB_PIN_A/settings")
 for field in enabled syn_eno_tries teps negcache_ttl_s; do
 	tb_assert_match "\"$field\"" "$dump" "bpftool shows named field $field"

@@ -29,6 +29,11 @@ static const char *xdp_mode(int ifindex)
 	return "none";
 }
 
+static const char *xsk_mode(__u8 zerocopy)
+{
+	return zerocopy ? "zero-copy" : "copy";
+}
+
 static __u64 count_flows(int fd, __u64 *by_state)
 {
 	struct flow_key key, next;
@@ -129,18 +134,29 @@ int status_main(int argc, char **argv)
 		if_indextoname(ifkey, name);
 		agent_iface_find(ii.slot, &ai);
 		capt_if = ai.capture[0] ? if_nametoindex(ai.capture) : 0;
-		if (ctl.json)
+		if (ctl.json) {
 			printf("%s{\"name\":\"%s\",\"ifindex\":%u,\"tc\":true,\"capture\":\"%s\","
-			       "\"capture_xdp\":\"%s\",\"xsk_mode\":\"%s\"}",
+			       "\"capture_xdp\":\"%s\",\"xsk\":[",
 			       first ? "" : ",", name, ifkey, ai.capture,
-			       capt_if ? xdp_mode(capt_if) : "-",
-			       ai.capture[0] ? (ai.zerocopy ? "zero-copy" : "copy") : "-");
-		else if (ai.capture[0])
-			printf("  %-16s ifindex %-4u TC ingress+egress; data path via %s (XDP %s, "
-			       "AF_XDP %s)\n",
-			       name, ifkey, ai.capture, xdp_mode(capt_if),
-			       ai.zerocopy ? "zero-copy" : "copy");
-		else
+			       capt_if ? xdp_mode(capt_if) : "-");
+			if (ai.capture[0])
+				printf("{\"ifname\":\"%s\",\"queue\":0,\"dir\":\"rx\",\"mode\":\"%"
+				       "s\"}",
+				       ai.capture, xsk_mode(ai.capture_zerocopy));
+			for (__u32 q = 0; ai.capture[0] && q < ai.nqueues; q++)
+				printf(",{\"ifname\":\"%s\",\"queue\":%u,\"dir\":\"tx\",\"mode\":"
+				       "\"%s\"}",
+				       name, q, xsk_mode(ai.zerocopy));
+			printf("]}");
+		} else if (ai.capture[0]) {
+			printf("  %-16s ifindex %-4u TC ingress+egress; data path via %s (XDP %s)\n"
+			       "  %-16s AF_XDP: %s queue 0 RX (%s)",
+			       name, ifkey, ai.capture, xdp_mode(capt_if), "", ai.capture,
+			       xsk_mode(ai.capture_zerocopy));
+			for (__u32 q = 0; q < ai.nqueues; q++)
+				printf(", %s queue %u TX (%s)", name, q, xsk_mode(ai.zerocopy));
+			printf("\n");
+		} else
 			printf("  %-16s ifindex %-4u TC ingress (negotiation only, no data path)\n",
 			       name, ifkey);
 		first = false;
