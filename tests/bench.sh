@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib/testbed.sh"
 source "$(dirname "$0")/lib/enotest.sh"
 tb_require_root
 tb_require_agent
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 SECS=${SECS:-5}
 CONNS=${CONNS:-2000}
 tb_init
@@ -40,16 +40,18 @@ start_servers() {
 }
 
 start_servers
-# no agents: plain baseline for the attach comparison
 declare -a detached=() attached=() plain=() enc=() cr_plain=() cr_enc=() p50_plain=() p50_enc=() p99_plain=() p99_enc=()
-for i in $(seq "$RUNS"); do detached+=("$(iperf 5201)"); done
-tb_agent_start A
-tb_agent_start B
-for h in A B; do
-	tb_ctl "$h" port 5201 off
-	tb_ctl "$h" port 6001 off
-done
+sessions=0
+# Each run: plain TCP without agents, then with them (detached and attached
+# alternate, so that the machine's drift does not fall on one side).
 for i in $(seq "$RUNS"); do
+	detached+=("$(iperf 5201)")
+	tb_agent_start A
+	tb_agent_start B
+	for h in A B; do
+		tb_ctl "$h" port 5201 off
+		tb_ctl "$h" port 6001 off
+	done
 	attached+=("$(iperf 5201)")
 	plain+=("${attached[-1]}")
 	enc+=("$(iperf 5202)")
@@ -59,8 +61,10 @@ for i in $(seq "$RUNS"); do
 	r=$(conns 6002)
 	cr_enc+=("$(tt_py 'd["rate"]' <<<"$r")"); p50_enc+=("$(tt_py 'd["p50_ms"]' <<<"$r")")
 	p99_enc+=("$(tt_py 'd["p99_ms"]' <<<"$r")")
+	sessions=$((sessions + $(tt_stat A dp_sessions)))
+	tb_agent_stop A
+	tb_agent_stop B
 done
-sessions=$(tt_stat A dp_sessions)
 [[ $sessions -gt 0 ]] || tb_fail "no encrypted session was made: the tcpcrypt numbers would be plain"
 python3 - "$RUNS" "${detached[*]}" "${attached[*]}" "${plain[*]}" "${enc[*]}" "${cr_plain[*]}" \
 	"${cr_enc[*]}" "${p50_plain[*]}" "${p50_enc[*]}" "${p99_plain[*]}" "${p99_enc[*]}" <<'PY'
