@@ -524,18 +524,8 @@ static void on_frame(void *arg, struct xsk_port *port, uint8_t *frame, uint32_t 
 			f = NULL;
 		}
 	}
-	if (!f) {
+	if (!f)
 		f = flow_create(rc->dp, rc->ifc, &k, &out);
-		/*
-		 * The kernel's third ACK (with ENO) opens a flow of host A: it
-		 * must reach the peer's stack as it is, before Init1, which the
-		 * peer's agent takes; both sequence spaces still coincide.
-		 */
-		if (f && !rc->from_wire && !seg.len && !(seg.flags & (DP_SYN | DP_FIN | DP_RST))) {
-			memcpy(f->out.dst_mac, a.dst_mac, 6);
-			emit(f, DP_TO_WIRE, &seg);
-		}
-	}
 	if (!f) {
 		if (!rc->parked)
 			park(rc->dp, rc->ifc, rc->from_wire, frame, len, now_ns());

@@ -13,7 +13,7 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 tb_init
 tb_create
 say "Test bed: host A ($TB_A4, $TB_A6) -- router M -- host B ($TB_B4, $TB_B6)"
-say "Starting tcpcryptd on A and B (XDP + TC + AF_XDP on eth0, sock_ops on the cgroup)"
+say "Starting tcpcryptd on A and B (TC on eth0, XDP + AF_XDP on its capture veth, sock_ops on the cgroup)"
 tb_agent_start A
 tb_agent_start B
 tb_ctl A status

@@ -993,8 +993,11 @@ static void wire_rst(struct dp_flow *f, const struct dp_seg *s)
 	release(f, DP_ST_RESET);
 }
 
-/* SYNs are never touched: both spaces share the ISNs.  Passed on without payload (§4.7). */
-static void pass_syn(struct dp_flow *f, enum dp_dir dir, const struct dp_seg *s)
+/*
+ * Passed on as they are, without payload: SYNs, never touched since both
+ * spaces share the ISNs (RFC 8548 §4.7), and host A's third ACK.
+ */
+static void pass_as_is(struct dp_flow *f, enum dp_dir dir, const struct dp_seg *s)
 {
 	struct dp_seg c = *s;
 
@@ -1086,9 +1089,17 @@ int dp_from_local(struct dp_flow *f, const struct dp_seg *s, uint64_t now_ns)
 	if (dead(f))
 		return answer_dead(f, DP_TO_LOCAL, s);
 	if (s->flags & DP_SYN) {
-		pass_syn(f, DP_TO_WIRE, s);
+		pass_as_is(f, DP_TO_WIRE, s);
 		return TC_OK;
 	}
+	/*
+	 * Host A's third ACK, with the ENO option sock_ops wrote (RFC 8547
+	 * §4.6), goes to the peer's stack as it is, ahead of Init1, which the
+	 * peer's agent takes: the two spaces still coincide there.
+	 */
+	if (f->eno_opt && !f->st.wire_out && !s->len && !(s->flags & (DP_FIN | DP_RST)) &&
+	    s->seq == f->p.local_isn + 1 && s->ack == f->p.peer_isn + 1)
+		pass_as_is(f, DP_TO_WIRE, s);
 	if (s->flags & DP_RST) {
 		/* The kernel's RST goes out at our next wire sequence number. */
 		emit_rst(f, DP_TO_WIRE, f->p.local_isn + 1 + (uint32_t)snd_nxt(f, DP_TO_WIRE));
@@ -1120,7 +1131,7 @@ int dp_from_wire(struct dp_flow *f, const struct dp_seg *s, uint64_t now_ns)
 	if (dead(f))
 		return answer_dead(f, DP_TO_WIRE, s);
 	if (s->flags & DP_SYN) {
-		pass_syn(f, DP_TO_LOCAL, s);
+		pass_as_is(f, DP_TO_LOCAL, s);
 		return TC_OK;
 	}
 	if (s->flags & DP_RST) {

@@ -394,8 +394,10 @@ static void emit_cb(void *ctx, enum dp_dir dir, const struct dp_seg *s)
 	}
 	sim->wire_segs[h->idx]++;
 	sim->wire_bytes[h->idx] += s->len;
+	/* Host A's first wire segment: its kernel's third ACK as it was, ENO included. */
 	if (sim->eno_first_seg && h->idx == 0 && sim->wire_segs[0] == 1)
-		CHECK(has_eno(s));
+		CHECK(has_eno(s) && !s->len && s->flags == DP_ACK && s->seq == h->p.local_isn + 1 &&
+		      s->ack == h->p.peer_isn + 1);
 	if (sim->timestamps && !(s->flags & DP_RST)) {
 		uint32_t v, e;
 
@@ -748,8 +750,19 @@ static void sim_init(struct sim *sim, const struct setup *su, uint64_t seed)
 		sim->h[i].k.peer_wnd = sim->h[!i].k.rcvwin < 65535 ? sim->h[!i].k.rcvwin : 65535;
 		sim->h[i].k.rcv = malloc(su->len[!i] + 1);
 	}
-	/* Host A's kernel completes the handshake: its third ACK goes through its agent. */
-	kern_ack(&sim->h[0], 0);
+	/*
+	 * Host A's kernel completes the handshake: its third ACK, with the ENO
+	 * option sock_ops adds (RFC 8547 §4.6), goes through its agent.
+	 */
+	{
+		struct dp_seg ack = kern_build(&sim->h[0], 0, 0, 0);
+		static const uint8_t eno[4] = {69, 2, 1, 1};
+
+		memcpy(ack.opts + ack.optlen, eno, sizeof(eno));
+		ack.optlen += sizeof(eno);
+		sim->h[0].k.nsent++;
+		q_push(sim, sim->now, 0, K_FROM_LOCAL, &ack, NULL, 0);
+	}
 }
 
 static void sim_free(struct sim *sim)
