@@ -430,27 +430,25 @@ static bool flow_check_end(struct datapath *dp, struct agent_flow *f, uint64_t n
 
 static void after_event(struct datapath *dp, struct agent_flow *f, uint64_t now)
 {
-	struct dp_flow_stats st;
+	const struct dp_flow_stats *st = dp_flow_peek(f->x); /* per packet: no copy */
 
 	f->deadline = dp_timer(f->x, now);
-	dp_flow_stats(f->x, &st);
 	/*
 	 * RFC 8548 §3.8: fresh keys after every rekey_bytes sent, which limits
 	 * what one key protects and what its compromise reveals.  Refused
 	 * (TC_E_STATE) while the last rekey is unanswered: tried again later.
 	 */
-	if (dp->rekey_bytes && st.plain_out >= f->rekey_at && !dp_flow_rekey(f->x, now)) {
-		f->rekey_at = st.plain_out + dp->rekey_bytes;
+	if (dp->rekey_bytes && st->plain_out >= f->rekey_at && !dp_flow_rekey(f->x, now)) {
+		f->rekey_at = st->plain_out + dp->rekey_bytes;
 		f->deadline = dp_timer(f->x, now);
-		dp_flow_stats(f->x, &st);
 	}
 	/* publish at once what a user waits for (keys, state); bytes now and then */
-	if (st.have_session_id != f->had_id || st.state != f->last_state ||
+	if (st->have_session_id != f->had_id || st->state != f->last_state ||
 	    now - f->last_stats_ns > 200000000ull) {
-		if (st.have_session_id && !f->had_id)
+		if (st->have_session_id && !f->had_id)
 			dp->cnt.established++;
-		f->had_id = st.have_session_id;
-		f->last_state = st.state;
+		f->had_id = st->have_session_id;
+		f->last_state = st->state;
 		session_update(f, now);
 	}
 	flow_check_end(dp, f, now);

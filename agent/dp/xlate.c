@@ -1215,6 +1215,11 @@ void dp_flow_stats(const struct dp_flow *f, struct dp_flow_stats *st)
 	}
 }
 
+const struct dp_flow_stats *dp_flow_peek(const struct dp_flow *f)
+{
+	return &f->st;
+}
+
 int dp_flow_keylog(const struct dp_flow *f, struct tc_keylog *kl)
 {
 	return f->conn ? tc_conn_keylog(f->conn, kl) : TC_E_STATE;

@@ -165,6 +165,13 @@ int dp_flow_rekey(struct dp_flow *f, uint64_t now_ns);
 void dp_flow_stats(const struct dp_flow *f, struct dp_flow_stats *st);
 
 /*
+ * The same without a copy, for a caller's hot path: state, have_session_id,
+ * session_id and the byte counts are current; local_gen, remote_gen, aead and
+ * reasm_dropped are not (dp_flow_stats fills them in).
+ */
+const struct dp_flow_stats *dp_flow_peek(const struct dp_flow *f);
+
+/*
  * The key-log secrets of the flow (see tc_conn_keylog): TC_E_STATE unless
  * conn.keylog was set and the keys exist.
  */
