@@ -69,9 +69,12 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(BPF_HDRS)
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.o: %.c $(HDRS) $(SKELS)
+$(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+# only the loader includes the BPF skeletons: a BPF edit rebuilds it alone
+$(BUILD)/agent/bpf_setup.o: $(SKELS)
 
 $(BUILD)/asan/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
