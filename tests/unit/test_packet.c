@@ -137,7 +137,7 @@ T(packet_truncated)
 /* Header fields that lie: each frame is refused. */
 T(packet_malformed)
 {
-	static uint8_t good[4096], buf[4096], data[100];
+	static uint8_t good[4096], buf[4096], data[1501]; /* random_seg fills up to 1500 */
 	struct pkt_addr a;
 	struct dp_seg s;
 	uint32_t n;
@@ -186,7 +186,7 @@ T(packet_malformed)
 /* No room, or options beyond the 40 bytes TCP has: nothing is built. */
 T(packet_build_limits)
 {
-	static uint8_t buf[4096], data[100];
+	static uint8_t buf[4096], data[1501];
 	struct pkt_addr a;
 	struct dp_seg s;
 	uint32_t n;
