@@ -5,13 +5,8 @@
 # complementary roles and the same transcript, which equals the options
 # seen on the wire.  Transfers are byte-identical; entries go away on close.
 set -euo pipefail
-source "$(dirname "$0")/../lib/testbed.sh"
 source "$(dirname "$0")/../lib/enotest.sh"
-tb_require_agent
-tb_init
-tb_create
-tb_agent_start A
-tb_agent_start B
+tt_bed A B
 tb_mkdata "$TB_DIR/data" 4
 
 check_conn() { # FAMILY ADDR PORT

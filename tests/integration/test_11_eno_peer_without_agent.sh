@@ -3,12 +3,8 @@
 # A falls back (RFC 8547 §4.6): no ENO in the third ACK or later segments,
 # plain TCP byte for byte, and A's flow is listed as plain (peer-no-eno).
 set -euo pipefail
-source "$(dirname "$0")/../lib/testbed.sh"
 source "$(dirname "$0")/../lib/enotest.sh"
-tb_require_agent
-tb_init
-tb_create
-tb_agent_start A
+tt_bed A
 tb_mkdata "$TB_DIR/data" 4
 tb_capture_start wire a0 tcp
 tt_sink B 5001 "$TB_DIR/recv"

@@ -5,13 +5,8 @@
 # no ENO in the SYN-ACK and sends none in its ACK, so B, which did answer
 # with ENO, learns of the stripping from the ACK (stripped on B).
 set -euo pipefail
-source "$(dirname "$0")/../lib/testbed.sh"
 source "$(dirname "$0")/../lib/enotest.sh"
-tb_require_agent
-tb_init
-tb_create
-tb_agent_start A
-tb_agent_start B
+tt_bed A B
 tb_mkdata "$TB_DIR/data" 2
 
 run() { # DIR PORT

@@ -7,13 +7,8 @@
 #     any payload leaves A (the SYN-ACK without ENO becomes a RST in XDP).
 #   require on B, client without ENO: B answers the SYN with a RST.
 set -euo pipefail
-source "$(dirname "$0")/../lib/testbed.sh"
 source "$(dirname "$0")/../lib/enotest.sh"
-tb_require_agent
-tb_init
-tb_create
-tb_agent_start A
-tb_agent_start B
+tt_bed A B
 tb_mkdata "$TB_DIR/data" 1
 tb_capture_start wire a0 tcp
 

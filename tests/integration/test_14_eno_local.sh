@@ -5,13 +5,8 @@
 # ENO on the wire (capture on lo) and no flow entry; a remote connection
 # made at the same time still negotiates.
 set -euo pipefail
-source "$(dirname "$0")/../lib/testbed.sh"
 source "$(dirname "$0")/../lib/enotest.sh"
-tb_require_agent
-tb_init
-tb_create
-tb_agent_start A
-tb_agent_start B
+tt_bed A B
 tb_mkdata "$TB_DIR/data" 1
 lo_pid=$(tb_bg B "$TB_DIR/lo.log" tcpdump -U -n -s 0 -i lo -w "$TB_DIR/lo.pcap" tcp)
 tb_wait 10 grep -q "listening on" "$TB_DIR/lo.log" || tb_fail "tcpdump on B's lo did not start"

@@ -2,11 +2,8 @@
 # Issue 2, 8f: with ECN on (net.ipv4.tcp_ecn=1) on both hosts, the SYN
 # carries ECE|CWR and ENO, and ENO still negotiates.
 set -euo pipefail
-source "$(dirname "$0")/../lib/testbed.sh"
 source "$(dirname "$0")/../lib/enotest.sh"
-tb_require_agent
-tb_init
-tb_create
+tt_bed
 tb_exec A sysctl -qw net.ipv4.tcp_ecn=1
 tb_exec B sysctl -qw net.ipv4.tcp_ecn=1
 tb_agent_start A

@@ -5,13 +5,8 @@
 # plain TCP within a few seconds; B's address goes into the negative cache,
 # and the next connection goes out without ENO at once.
 set -euo pipefail
-source "$(dirname "$0")/../lib/testbed.sh"
 source "$(dirname "$0")/../lib/enotest.sh"
-tb_require_agent
-tb_init
-tb_create
-tb_agent_start A
-tb_agent_start B
+tt_bed A B
 tb_drop_eno_syn
 tb_mkdata "$TB_DIR/data" 1
 tb_capture_start wire a0 tcp

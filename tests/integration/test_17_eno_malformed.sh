@@ -4,12 +4,8 @@
 # under its own counter and B's SYN-ACK carries no ENO.  A valid SYN sent
 # the same way gets ENO back, which shows the crafted path itself works.
 set -euo pipefail
-source "$(dirname "$0")/../lib/testbed.sh"
 source "$(dirname "$0")/../lib/enotest.sh"
-tb_require_agent
-tb_init
-tb_create
-tb_agent_start B
+tt_bed B
 tb_bg B "$TB_DIR/srv.log" socat -u TCP-LISTEN:5001,reuseaddr,fork OPEN:/dev/null >/dev/null
 tb_wait_port B 5001
 tb_capture_start wire a0 tcp

@@ -5,11 +5,8 @@
 # SIGTERM and SIGINT, maps that outlive a crash and are reused on restart,
 # and named fields in `bpftool map dump`.
 set -euo pipefail
-source "$(dirname "$0")/../lib/testbed.sh"
 source "$(dirname "$0")/../lib/enotest.sh"
-tb_require_agent
-tb_init
-tb_create
+tt_bed
 D=$TB_ROOT/build/tcpcryptd
 C=$TB_ROOT/build/tcpcryptctl
 

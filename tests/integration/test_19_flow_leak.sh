@@ -4,11 +4,8 @@
 # and afterwards no flow or session entry is left on either side and
 # created == deleted.
 set -euo pipefail
-source "$(dirname "$0")/../lib/testbed.sh"
 source "$(dirname "$0")/../lib/enotest.sh"
-tb_require_agent
-tb_init
-tb_create
+tt_bed
 N=${TT_LEAK_CONNECTIONS:-100000}
 tb_exec A sysctl -qw net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1
 tb_agent_start A

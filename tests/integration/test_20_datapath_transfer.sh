@@ -9,11 +9,8 @@
 # connections have different IDs, and --keylog writes a 0600 file whose
 # session IDs match.
 set -euo pipefail
-source "$(dirname "$0")/../lib/testbed.sh"
 source "$(dirname "$0")/../lib/enotest.sh"
-tb_require_agent
-tb_init
-tb_create
+tt_bed
 MIB=${TT_TRANSFER_MIB:-64}
 tb_agent_start A --keylog "$TB_DIR/keylog-A"
 tb_agent_start B

@@ -4,14 +4,9 @@
 # duplication; all three together.  Transfers stay byte-identical, and the
 # plaintext never shows on the wire.
 set -euo pipefail
-source "$(dirname "$0")/../lib/testbed.sh"
 source "$(dirname "$0")/../lib/enotest.sh"
-tb_require_agent
-tb_init
-tb_create
 MIB=${TT_NETEM_MIB:-8}
-tb_agent_start A
-tb_agent_start B
+tt_bed A B
 tb_mkdata "$TB_DIR/data" "$MIB"
 printf 'tcpcrypt-netem-marker' | dd of="$TB_DIR/data" bs=1 seek=4096 conv=notrunc status=none
 port=5000

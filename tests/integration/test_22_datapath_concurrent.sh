@@ -4,11 +4,8 @@
 # every connection's echo is byte-identical, and every one was encrypted
 # (one tcpcrypt session per connection, all with distinct session IDs).
 set -euo pipefail
-source "$(dirname "$0")/../lib/testbed.sh"
 source "$(dirname "$0")/../lib/enotest.sh"
-tb_require_agent
-tb_init
-tb_create
+tt_bed
 N=${TT_CONCURRENT:-100}
 tb_agent_start A --keylog "$TB_DIR/keylog"
 tb_agent_start B

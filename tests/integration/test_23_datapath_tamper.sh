@@ -5,13 +5,8 @@
 # failure aborts).  Everything it did receive is an exact prefix of what was
 # sent.
 set -euo pipefail
-source "$(dirname "$0")/../lib/testbed.sh"
 source "$(dirname "$0")/../lib/enotest.sh"
-tb_require_agent
-tb_init
-tb_create
-tb_agent_start A
-tb_agent_start B
+tt_bed A B
 tb_mkdata "$TB_DIR/data" 4
 # A small python receiver that says how its read loop ended.
 cat >"$TB_DIR/recv.py" <<'PY'

@@ -6,13 +6,8 @@
 # receives a corrupted byte.  The stalled connection is abandoned; after a
 # restart of the agent a new connection works, encrypted.
 set -euo pipefail
-source "$(dirname "$0")/../lib/testbed.sh"
 source "$(dirname "$0")/../lib/enotest.sh"
-tb_require_agent
-tb_init
-tb_create
-tb_agent_start A
-tb_agent_start B
+tt_bed A B
 python3 -c "
 import sys
 blk = (b'KILL9-PLAINTEXT-MARKER-' + b'x' * 1001)

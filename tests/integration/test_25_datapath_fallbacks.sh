@@ -7,11 +7,8 @@
 #     connection stays encrypted after `port off`, the next one is plain.
 set -euo pipefail
 here=$(dirname "$0")
-source "$here/../lib/testbed.sh"
 source "$here/../lib/enotest.sh"
-tb_require_agent
-tb_init
-tb_create
+tt_bed
 tb_mkdata "$TB_DIR/data" 2
 # opened before the agents: a slow writer that keeps going across their start
 tt_sink B 5001 "$TB_DIR/early.recv"

@@ -4,11 +4,8 @@
 # the capture, in M; on jumbo links segments stay within one AF_XDP frame)
 # and transfers are byte-identical.
 set -euo pipefail
-source "$(dirname "$0")/../lib/testbed.sh"
 source "$(dirname "$0")/../lib/enotest.sh"
-tb_require_agent
-tb_init
-tb_create
+tt_bed
 tb_exec A sysctl -qw net.ipv4.tcp_ecn=1
 tb_exec B sysctl -qw net.ipv4.tcp_ecn=1
 tb_mkdata "$TB_DIR/data" 8

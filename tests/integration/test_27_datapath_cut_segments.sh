@@ -5,13 +5,8 @@
 # Transfers both ways stay byte-identical, and the capture shows the
 # irregular segment sizes.
 set -euo pipefail
-source "$(dirname "$0")/../lib/testbed.sh"
 source "$(dirname "$0")/../lib/enotest.sh"
-tb_require_agent
-tb_init
-tb_create
-tb_agent_start A --test-cut-segments
-tb_agent_start B --test-cut-segments
+tt_bed A B -- --test-cut-segments
 tb_mkdata "$TB_DIR/data" 8
 tb_capture_start wire a0 tcp
 tt_sink B 5001 "$TB_DIR/up"

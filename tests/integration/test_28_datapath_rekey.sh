@@ -6,14 +6,9 @@
 # an empty frame if need be); both hosts' sessions maps show the same
 # generations, each side's local one equal to the other's remote one.
 set -euo pipefail
-source "$(dirname "$0")/../lib/testbed.sh"
 source "$(dirname "$0")/../lib/enotest.sh"
-tb_require_agent
-tb_init
-tb_create
 MIB=8
-tb_agent_start A --rekey-bytes 1M
-tb_agent_start B --rekey-bytes 1M
+tt_bed A B -- --rekey-bytes 1M
 tb_mkdata "$TB_DIR/data" "$MIB"
 tb_capture_start wire a0 tcp port 5001
 tt_sink B 5001 "$TB_DIR/recv"

@@ -7,13 +7,8 @@
 #   dead: the same with B's agent stopped (SIGSTOP): A's kernel gets no
 #         answer and drops the connection within its keep-alive budget.
 set -euo pipefail
-source "$(dirname "$0")/../lib/testbed.sh"
 source "$(dirname "$0")/../lib/enotest.sh"
-tb_require_agent
-tb_init
-tb_create
-tb_agent_start A
-tb_agent_start B
+tt_bed A B
 KA="keepalive,keepidle=1,keepintvl=1,keepcnt=3"
 
 # live: 6 s idle after one line, probes every second from the first

@@ -1,7 +1,25 @@
 # shellcheck shell=bash
-# Helpers for the TCP-ENO integration tests; source after testbed.sh.
+# Helpers for the integration tests (sources testbed.sh if need be).
 # Everything here observes the product from outside: pinned maps through
 # tcpcryptctl -j, and the wire through captures taken in M.
+[[ $(type -t tb_init) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/testbed.sh"
+
+# The usual start of a test: a new test bed, and an agent on each HOST given,
+# started with ARGS (after --).
+tt_bed() { # [HOST...] [-- ARGS...]
+	local hosts=() h
+	while (($#)) && [[ $1 != -- ]]; do
+		hosts+=("$1")
+		shift
+	done
+	[[ ${1:-} == -- ]] && shift
+	tb_require_agent
+	tb_init
+	tb_create
+	for h in "${hosts[@]+"${hosts[@]}"}"; do
+		tb_agent_start "$h" "$@"
+	done
+}
 
 # Evaluate a Python expression over JSON read from stdin (bound to d).
 tt_py() { # EXPR
