@@ -743,7 +743,14 @@ int datapath_run(struct datapath *dp, const sigset_t *sigs)
 	for (;;) {
 		bool busy = false;
 
-		if (poll(pfds, n + 1, tx_backlog ? 1 : 5) < 0 && errno != EINTR)
+		/*
+		 * Timers need a look every few ms while flows exist; an agent
+		 * that has none (plain traffic only) sleeps until a packet or a
+		 * signal comes, and publishes its counters once a second.
+		 */
+		int timeout = tx_backlog ? 1 : dp->nflows || dp->nparked ? 5 : 1000;
+
+		if (poll(pfds, n + 1, timeout) < 0 && errno != EINTR)
 			break;
 		if (pfds[n].revents & POLLIN) {
 			struct signalfd_siginfo si;
