@@ -24,6 +24,19 @@ void reasm_free(struct reasm *r)
 	memset(r, 0, sizeof(*r));
 }
 
+void reasm_shrink(struct reasm *r)
+{
+	if (r->nranges)
+		return;
+	if (r->buf)
+		OPENSSL_cleanse(r->buf, r->cap);
+	free(r->buf);
+	free(r->ranges);
+	r->buf = NULL;
+	r->ranges = NULL;
+	r->cap = r->head = 0;
+}
+
 uint64_t reasm_end(const struct reasm *r)
 {
 	return r->nranges ? r->ranges[r->nranges - 1].hi : r->base;

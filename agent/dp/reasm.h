@@ -34,6 +34,9 @@ void reasm_init(struct reasm *r, uint64_t base, size_t limit);
 /* Wipe (the buffer may hold plaintext) and free. */
 void reasm_free(struct reasm *r);
 
+/* Give the buffers back if no byte is held; it grows again on use. */
+void reasm_shrink(struct reasm *r);
+
 /*
  * Store len bytes at offset off; bytes before base are ignored (duplicates).
  * Returns TC_OK or TC_E_NOMEM.

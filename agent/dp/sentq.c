@@ -35,6 +35,18 @@ void sq_free(struct sentq *q)
 	memset(q, 0, sizeof(*q));
 }
 
+void sq_shrink(struct sentq *q)
+{
+	if (q->len || q->nends)
+		return;
+	wipe(q, q->buf, q->cap);
+	free(q->buf);
+	free(q->ends);
+	q->buf = NULL;
+	q->ends = NULL;
+	q->cap = q->head = q->ends_cap = q->ends_head = 0;
+}
+
 uint64_t sq_end(const struct sentq *q)
 {
 	return q->base.off[q->space] + q->len;

@@ -43,6 +43,9 @@ void sq_init(struct sentq *q, enum sq_space space, struct sq_pos base);
 /* Wipe (the bytes may be plaintext) and free. */
 void sq_free(struct sentq *q);
 
+/* Give the buffers back if the store is empty; its positions stay, and it grows again on use. */
+void sq_shrink(struct sentq *q);
+
 /* Room for n more bytes at the end (written by the caller, then sq_commit); NULL: no memory. */
 uint8_t *sq_reserve(struct sentq *q, size_t n);
 void sq_commit(struct sentq *q, size_t n);

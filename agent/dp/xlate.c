@@ -993,11 +993,8 @@ static void wire_rst(struct dp_flow *f, const struct dp_seg *s)
 	release(f, DP_ST_RESET);
 }
 
-/*
- * Passed on as they are, without payload: SYNs, never touched since both
- * spaces share the ISNs (RFC 8548 §4.7), and host A's third ACK.
- */
-static void pass_as_is(struct dp_flow *f, enum dp_dir dir, const struct dp_seg *s)
+/* SYNs are never touched: both spaces share the ISNs.  Passed on without payload (§4.7). */
+static void pass_syn(struct dp_flow *f, enum dp_dir dir, const struct dp_seg *s)
 {
 	struct dp_seg c = *s;
 
@@ -1009,20 +1006,29 @@ static void pass_as_is(struct dp_flow *f, enum dp_dir dir, const struct dp_seg *
 
 static void update_state(struct dp_flow *f)
 {
-	const struct dp_out *o = &f->out;
-	const struct dp_in *in = &f->in;
+	struct dp_out *o = &f->out;
+	struct dp_in *in = &f->in;
 
 	if (dead(f))
 		return;
-	if (!f->st.have_session_id)
+	if (!f->st.have_session_id) {
 		f->st.state = DP_ST_HANDSHAKE;
-	else if (!o->fin_in && !in->fin_seen && !in->eof)
+	} else if (!o->fin_in && !in->fin_seen && !in->eof) {
 		f->st.state = DP_ST_ESTABLISHED;
-	else if (o->fin_out && o->una > o->fin_wire && in->fin_done &&
-		 f->acked[DP_TO_WIRE] > in->fin_wire)
+	} else if (o->fin_out && o->una > o->fin_wire && in->fin_done &&
+		   f->acked[DP_TO_WIRE] > in->fin_wire) {
+		/*
+		 * Everything acknowledged both ways: the stores are empty, and
+		 * a flow kept a while to answer a late FIN needs no buffers.
+		 */
 		f->st.state = DP_ST_CLOSED;
-	else
+		reasm_shrink(&o->plain);
+		reasm_shrink(&in->wire);
+		sq_shrink(&o->store);
+		sq_shrink(&in->store);
+	} else {
 		f->st.state = DP_ST_CLOSING;
+	}
 }
 
 /* ---- API ---- */
@@ -1089,7 +1095,7 @@ int dp_from_local(struct dp_flow *f, const struct dp_seg *s, uint64_t now_ns)
 	if (dead(f))
 		return answer_dead(f, DP_TO_LOCAL, s);
 	if (s->flags & DP_SYN) {
-		pass_as_is(f, DP_TO_WIRE, s);
+		pass_syn(f, DP_TO_WIRE, s);
 		return TC_OK;
 	}
 	/*
@@ -1098,8 +1104,13 @@ int dp_from_local(struct dp_flow *f, const struct dp_seg *s, uint64_t now_ns)
 	 * peer's agent takes: the two spaces still coincide there.
 	 */
 	if (f->eno_opt && !f->st.wire_out && !s->len && !(s->flags & (DP_FIN | DP_RST)) &&
-	    s->seq == f->p.local_isn + 1 && s->ack == f->p.peer_isn + 1)
-		pass_as_is(f, DP_TO_WIRE, s);
+	    s->seq == f->p.local_isn + 1 && s->ack == f->p.peer_isn + 1) {
+		struct dp_seg c = *s;
+
+		build_opts(f, DP_TO_WIRE, s, &c);
+		f->nemit[DP_TO_WIRE]++;
+		f->emit(f->ctx, DP_TO_WIRE, &c);
+	}
 	if (s->flags & DP_RST) {
 		/* The kernel's RST goes out at our next wire sequence number. */
 		emit_rst(f, DP_TO_WIRE, f->p.local_isn + 1 + (uint32_t)snd_nxt(f, DP_TO_WIRE));
@@ -1131,7 +1142,7 @@ int dp_from_wire(struct dp_flow *f, const struct dp_seg *s, uint64_t now_ns)
 	if (dead(f))
 		return answer_dead(f, DP_TO_WIRE, s);
 	if (s->flags & DP_SYN) {
-		pass_as_is(f, DP_TO_LOCAL, s);
+		pass_syn(f, DP_TO_LOCAL, s);
 		return TC_OK;
 	}
 	if (s->flags & DP_RST) {
