@@ -36,6 +36,7 @@ AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/%.o)
 CTL_SRCS   := $(wildcard tools/ctl/*.c)
 CTL_OBJS   := $(CTL_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_HDRS  := $(wildcard tests/unit/*.h)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_SBINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/tests/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
@@ -94,7 +95,7 @@ $(BUILD)/tcpcryptd: $(AGENT_OBJS) $(ULIB_OBJS) $(BUILD)/libtccore.a
 $(BUILD)/tcpcryptctl: $(CTL_OBJS) $(ULIB_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf -lz
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/t_main.c tests/unit/t.h $(BUILD)/libtccore.a $(HDRS)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/t_main.c $(UNIT_HDRS) $(BUILD)/libtccore.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< tests/unit/t_main.c $(BUILD)/libtccore.a -lcrypto
 
@@ -103,7 +104,7 @@ $(BUILD)/tests/nfq_netem: tests/tools/nfq_netem.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lnetfilter_queue
 
-$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/t_main.c tests/unit/t.h $(BUILD)/asan/libtccore.a $(HDRS)
+$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/t_main.c $(UNIT_HDRS) $(BUILD)/asan/libtccore.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN) -Itests/unit -o $@ $< tests/unit/t_main.c \
 		$(BUILD)/asan/libtccore.a -lcrypto

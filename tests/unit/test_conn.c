@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "t.h"
+#include "t_rand.h"
 #include "core/aead.h"
 #include "core/conn.h"
 #include "core/err.h"
@@ -22,28 +23,6 @@
 
 static const uint16_t all_aeads[] = {TC_AEAD_CHACHA20_POLY1305, TC_AEAD_AES_256_GCM,
 				     TC_AEAD_AES_128_GCM};
-
-/* ---- PRNG (splitmix64) ---- */
-
-static uint64_t seed_base(void)
-{
-	static uint64_t seed;
-	const char *env = getenv("TC_TEST_SEED");
-
-	if (!seed)
-		seed =
-		    env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) << 16 ^ (uint64_t)getpid();
-	return seed;
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 /* 1..max, log-uniform: as many 1-byte cuts as 64 KiB ones. */
 static size_t rnd_len(uint64_t *s, size_t max)

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "t.h"
+#include "t_rand.h"
 #include "core/conn.h"
 #include "core/err.h"
 #include "core/frame.h"
@@ -30,31 +31,6 @@
 #define MARKER	    "PLAINTEXT-MARKER" /* sprinkled in the data; must never be seen on the wire */
 #define QMAX	    (1 << 16)
 #define SACK_RANGES 32
-
-/* ---- PRNG (splitmix64) ---- */
-
-static uint64_t seed_base(void)
-{
-	static uint64_t seed;
-	const char *env = getenv("TC_TEST_SEED");
-
-	if (!seed) {
-		seed =
-		    env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) << 16 ^ (uint64_t)getpid();
-		fprintf(stderr, "  test_xlate seed %llu (TC_TEST_SEED)\n",
-			(unsigned long long)seed);
-	}
-	return seed;
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 static bool chance(uint64_t *s, unsigned pct)
 {
