@@ -25,7 +25,8 @@ iperf() { # PORT -> Gbit/s
 }
 
 conns() { # PORT FIELD...
-	tb_exec A python3 "$TB_ROOT/tests/lib/connbench.py" client "$TB_B4" "$1" "$CONNS" 16
+	# a failed connection is counted in the JSON, not fatal here
+	tb_exec A python3 "$TB_ROOT/tests/lib/connbench.py" client "$TB_B4" "$1" "$CONNS" 16 || true
 }
 
 start_servers() {

@@ -10,14 +10,14 @@ N=${TT_LEAK_CONNECTIONS:-100000}
 tb_exec A sysctl -qw net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1
 tb_agent_start A
 tb_agent_start B
-tb_bg B "$TB_DIR/srv.log" python3 "$TB_ROOT/tests/lib/connloop.py" server 0.0.0.0 \
-	6000 6001 6002 6003 >/dev/null
+tb_bg B "$TB_DIR/srv.log" python3 "$TB_ROOT/tests/lib/connbench.py" server 0.0.0.0 \
+	6000,6001,6002,6003 >/dev/null
 tb_wait_port B 6003
 t0=$SECONDS
-out=$(tb_exec A python3 "$TB_ROOT/tests/lib/connloop.py" client "$TB_B4" 6000,6001,6002,6003 \
+out=$(tb_exec A python3 "$TB_ROOT/tests/lib/connbench.py" client "$TB_B4" 6000,6001,6002,6003 \
 	"$N" 64) || tb_fail "client: $out"
 tb_log "$N connections in $((SECONDS - t0)) s: $out"
-tb_assert_eq "ok=$N failed=0" "$out" "all connections completed"
+tb_assert_eq "$N 0" "$(tt_py '"%d %d" % (d["ok"], d["failed"])' <<<"$out")" "all connections completed"
 tb_wait 10 eval "[[ \$(tb_ctl A -j flows | tt_py 'len(d)') == 0 ]]" ||
 	tb_fail "A: $(tb_ctl A -j flows | tt_py 'len(d)') flow entries left"
 tb_wait 10 eval "[[ \$(tb_ctl B -j flows | tt_py 'len(d)') == 0 ]]" ||
