@@ -209,6 +209,8 @@ struct dp_counters {
 	__u64 wire_retrans;  /* wire bytes resent from the ciphertext store */
 	__u64 plain_out;     /* application bytes encrypted */
 	__u64 plain_in;	     /* application bytes decrypted */
+	__u64 frames_sealed; /* tcpcrypt frames sent (RFC 8548 §4.2) */
+	__u64 frames_opened; /* ... and the peer's that authenticated */
 	__u64 rx_frames;     /* packets the agent received (AF_XDP) */
 	__u64 tx_frames;     /* packets the agent sent (AF_XDP) */
 	__u64 tx_drops;	     /* packets not sent: AF_XDP ring full */

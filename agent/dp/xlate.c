@@ -559,6 +559,7 @@ static int map_output(struct dp_flow *f)
 		if (!data)
 			o->own_end = o->parsed;
 		f->st.plain_out += data;
+		f->st.frames_out += !init;
 	}
 	return TC_OK;
 }
@@ -796,6 +797,7 @@ static int take_units(struct dp_flow *f, const struct dp_seg *trig)
 			return r;
 		reasm_consume(&in->wire, feed);
 		f->st.wire_in += feed;
+		f->st.frames_in += !init && feed == len;
 		in->fin_done = fin;
 		r = read_plain(f);
 		if (!r && feed)

@@ -86,4 +86,14 @@ tb_assert_match "^$ida [0-9a-f]{64} [0-9a-f]+$" "$(grep "^$ida " "$TB_DIR/keylog
 for h in A B; do
 	tt_expect_stats "$h" dp_xsk_tx_invalid=0 dp_auth_failures=0 dp_aborted=0
 done
+# each host sealed at least its uploads' worth of frames, and the other opened them all
+for h in A B; do
+	sealed=$(tt_stat "$h" dp_frames_sealed)
+	[[ $sealed -ge $((2 * (MIB << 20) / 1428)) ]] || tb_fail "$h sealed $sealed frames only"
+done
+# (the agents publish their counters within a second)
+tb_wait 5 eval '[[ $(tt_stat A dp_frames_sealed) == $(tt_stat B dp_frames_opened) ]]' ||
+	tb_fail "A sealed $(tt_stat A dp_frames_sealed) frames, B opened $(tt_stat B dp_frames_opened)"
+tb_wait 5 eval '[[ $(tt_stat B dp_frames_sealed) == $(tt_stat A dp_frames_opened) ]]' ||
+	tb_fail "B sealed $(tt_stat B dp_frames_sealed) frames, A opened $(tt_stat A dp_frames_opened)"
 tb_pass "data path: ${MIB} MiB each way over IPv4 and IPv6, encrypted on the wire"
