@@ -129,10 +129,22 @@ struct {
 			s_->field++;                                                               \
 	} while (0)
 
-static __always_inline struct tcpcrypt_config *get_config(void)
+/*
+ * The configuration, whether or not the agent negotiates new connections:
+ * steering and the closing of encrypted flows go on while it starts and
+ * stops (enabled = 0), so that no segment of such a flow leaves unencrypted.
+ */
+static __always_inline struct tcpcrypt_config *get_settings(void)
 {
 	__u32 zero = 0;
-	struct tcpcrypt_config *c = bpf_map_lookup_elem(&settings, &zero);
+
+	return bpf_map_lookup_elem(&settings, &zero);
+}
+
+/* The configuration while the agent negotiates new connections, else NULL. */
+static __always_inline struct tcpcrypt_config *get_config(void)
+{
+	struct tcpcrypt_config *c = get_settings();
 
 	return c && c->enabled ? c : NULL;
 }

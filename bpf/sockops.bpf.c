@@ -666,7 +666,7 @@ static __always_inline void on_state(struct bpf_sock_ops *skops)
 	 * An orphaned socket becomes a time-wait socket (also from FIN-WAIT-2)
 	 * that sock_ops no longer sees; its ACKs must still be translated.
 	 */
-	c = get_config();
+	c = get_settings();
 	if (fi->state == FLOW_TCPCRYPT && c && c->datapath) {
 		if (!(fi->flags & FLOWF_CLOSED))
 			STAT_INC(flows_deleted);
@@ -694,6 +694,14 @@ int tcpcrypt_sockops(struct bpf_sock_ops *skops)
 	case BPF_SOCK_OPS_WRITE_HDR_OPT_CB:
 		on_write_hdr_opt(skops);
 		return 1;
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		/*
+		 * Also while the agent stops: host A decided with its ACK, and
+		 * the flow must be steered (and reset by the agent) rather
+		 * than run in plaintext under A's Init1.
+		 */
+		on_passive_established(skops);
+		return 1;
 	}
 	c = get_config();
 	if (!c)
@@ -711,9 +719,6 @@ int tcpcrypt_sockops(struct bpf_sock_ops *skops)
 		break;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
 		on_active_established(skops, c);
-		break;
-	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
-		on_passive_established(skops);
 		break;
 	}
 	return 1;

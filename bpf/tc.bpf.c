@@ -73,6 +73,8 @@ static __always_inline int must_steer_in(struct pkt *p, void *end, const struct 
 
 	if (flow_steered(c, &p->k))
 		return 1;
+	if (!c->enabled)
+		return 0; /* no handshake completes now: see unready_third_ack() */
 	if (p->th->doff <= 5 || (void *)p->th + p->th->doff * 4 >= end)
 		return 0; /* no options or no payload */
 	fi = bpf_map_lookup_elem(&pending, &p->k);
@@ -80,6 +82,19 @@ static __always_inline int must_steer_in(struct pkt *p, void *end, const struct 
 		return 0;
 	s = pkt_scratch_get();
 	return s && has_eno(end, p->th, s);
+}
+
+/*
+ * The third ACK of a passive open that sent ENO in its SYN-ACK, while the
+ * agent does not negotiate (it is stopping or starting: enabled = 0).  Host
+ * A may have enabled encryption with this ACK (RFC 8547 §4.6) and would
+ * send its Init1 to an application here that has no agent in front of it:
+ * the connection is reset instead, before the stack makes a socket of it.
+ */
+static __always_inline int unready_third_ack(const struct tcpcrypt_config *c,
+					     const struct flow_info *fi)
+{
+	return !c->enabled && fi->state == FLOW_NEGOTIATING;
 }
 
 SEC("tc")
@@ -94,18 +109,25 @@ int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 
 	if (parse((void *)(long)skb->data, end, &p))
 		return TC_ACT_OK;
-	c = get_config();
+	c = get_settings();
 	if (!c)
 		return TC_ACT_OK;
 	if (!p.th->syn) {
 		if (c->datapath && must_steer_in(&p, end, c))
 			return steer_in(skb, &p);
-		/* only the third ACK of a passive require connection matters now */
+		/* only the third ACK of a passive open can matter now */
 		if (!p.th->ack || p.th->rst || p.th->fin ||
-		    (!c->nrequire && c->default_policy != POLICY_REQUIRE))
+		    (c->enabled && !c->nrequire && c->default_policy != POLICY_REQUIRE))
 			return TC_ACT_OK;
 		fi = bpf_map_lookup_elem(&pending, &p.k);
-		if (!fi || fi->policy != POLICY_REQUIRE)
+		if (!fi)
+			return TC_ACT_OK;
+		if (unready_third_ack(c, fi)) {
+			STAT_INC(unready_reset);
+			set_flags_skb(skb, &p, TH_RST);
+			return TC_ACT_OK;
+		}
+		if (!c->enabled || fi->policy != POLICY_REQUIRE)
 			return TC_ACT_OK;
 		s = pkt_scratch_get();
 		if (fi->state == FLOW_NEGOTIATING && (!s || has_eno(end, p.th, s)))
@@ -118,8 +140,9 @@ int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 		fi = bpf_map_lookup_elem(&flows, &p.k);
 		if (!fi || fi->state != FLOW_NEGOTIATING || fi->policy != POLICY_REQUIRE)
 			return TC_ACT_OK;
+		/* an agent that does not negotiate completes nothing: refused */
 		s = pkt_scratch_get();
-		if (!s || synack_negotiable(end, &p, fi, c, s))
+		if (c->enabled && (!s || synack_negotiable(end, &p, fi, c, s)))
 			return TC_ACT_OK;
 		STAT_INC(require_reset);
 		set_flags_skb(skb, &p, TH_RST | TH_ACK);
@@ -141,7 +164,7 @@ int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 	if (port_policy(c, p.k.lport) != POLICY_REQUIRE)
 		return TC_ACT_OK;
 	s = pkt_scratch_get();
-	if (!s || syn_negotiable(end, &p, c, s))
+	if (c->enabled && (!s || syn_negotiable(end, &p, c, s)))
 		return TC_ACT_OK;
 	len = make_rst_reply(&p);
 	if (!len || bpf_skb_change_tail(skb, len, 0))
@@ -161,7 +184,7 @@ int tcpcrypt_tc_egress(struct __sk_buff *skb)
 
 	if (parse((void *)(long)skb->data, (void *)(long)skb->data_end, &p))
 		return TC_ACT_OK;
-	c = get_config();
+	c = get_settings();
 	if (!c || !c->datapath)
 		return TC_ACT_OK;
 	/* parse() keys by the receiver's view; this is our own segment */

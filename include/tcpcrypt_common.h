@@ -216,6 +216,9 @@ struct dp_counters {
 	__u64 tx_drops;	     /* packets not sent: AF_XDP ring full */
 	__u64 unknown_drops; /* packets of flows it never learned of */
 	__u64 reasm_drops;   /* peer bytes beyond the reassembly bound */
+	__u64 orphans_reset; /* sockets of a previous agent's encrypted flows, aborted at start */
+	__u64 rst_answers;   /* segments of flows without keys (a previous agent's,
+			      * or once a stop began) answered with a RST */
 	/* The kernel's counts for the agent's AF_XDP sockets (XDP_STATISTICS) */
 	__u64 xsk_rx_dropped;	 /* dropped by the kernel: no room, or too large */
 	__u64 xsk_rx_ring_full;	 /* ... because the RX ring was full */
@@ -249,6 +252,8 @@ struct tcpcrypt_stats {
 	__u64 app_aware_fail; /* mandatory application-aware mode, peer a = 0 */
 	__u64 port_off;	      /* connections on ports set to off */
 	__u64 require_reset;  /* connections refused by the require policy */
+	__u64 unready_reset;  /* handshakes ENO would have completed while the agent
+			       * was stopping or starting: reset */
 	__u64 flows_created;  /* flow entries made (connections taking part in ENO) */
 	__u64 flows_deleted;  /* ... whose socket closed (encrypted flows: the agent
 			       * removes the entry when done with the flow) */

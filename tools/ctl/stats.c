@@ -18,10 +18,10 @@ static const struct {
 	const char *name;
 	size_t off;
 } fields[] = {
-    STAT(negotiated),	  STAT(peer_no_eno), STAT(stripped),	  STAT(syn_blackhole),
-    STAT(negcache_plain), STAT(malformed),   STAT(role_conflict), STAT(no_common_tep),
-    STAT(app_aware_fail), STAT(port_off),    STAT(require_reset), STAT(flows_created),
-    STAT(flows_deleted),
+    STAT(negotiated),	  STAT(peer_no_eno),   STAT(stripped),	    STAT(syn_blackhole),
+    STAT(negcache_plain), STAT(malformed),     STAT(role_conflict), STAT(no_common_tep),
+    STAT(app_aware_fail), STAT(port_off),      STAT(require_reset), STAT(unready_reset),
+    STAT(flows_created),  STAT(flows_deleted),
 };
 
 #define DPC(f)                                                                                     \
@@ -33,11 +33,12 @@ static const struct {
 	const char *name;
 	size_t off;
 } dp_fields[] = {
-    DPC(sessions),	 DPC(established),    DPC(auth_failures),     DPC(aborted),
-    DPC(wire_retrans),	 DPC(plain_out),      DPC(plain_in),	      DPC(frames_sealed),
-    DPC(frames_opened),	 DPC(rx_frames),      DPC(tx_frames),	      DPC(tx_drops),
-    DPC(unknown_drops),	 DPC(reasm_drops),    DPC(xsk_rx_dropped),    DPC(xsk_rx_ring_full),
-    DPC(xsk_fill_empty), DPC(xsk_tx_invalid), DPC(xsk_tx_ring_empty),
+    DPC(sessions),	    DPC(established),	   DPC(auth_failures),	DPC(aborted),
+    DPC(wire_retrans),	    DPC(plain_out),	   DPC(plain_in),	DPC(frames_sealed),
+    DPC(frames_opened),	    DPC(rx_frames),	   DPC(tx_frames),	DPC(tx_drops),
+    DPC(unknown_drops),	    DPC(reasm_drops),	   DPC(orphans_reset),	DPC(rst_answers),
+    DPC(xsk_rx_dropped),    DPC(xsk_rx_ring_full), DPC(xsk_fill_empty), DPC(xsk_tx_invalid),
+    DPC(xsk_tx_ring_empty),
 };
 
 /* The agent's data path counters, when it runs one (prefixed dp_). */
