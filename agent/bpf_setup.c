@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <stdbool.h>
@@ -235,14 +237,54 @@ static int tc_attach(struct bpf_state *st, int i, int slot, enum bpf_tc_attach_p
 	return 0;
 }
 
-static void tc_detach(struct bpf_state *st, int i)
+static void tc_detach(const struct tc_filter *f)
 {
-	struct tc_filter *f = &st->tc_filters[i];
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = f->ifindex, .attach_point = f->point);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO);
 
 	if (f->ifindex)
 		bpf_tc_detach(&hook, &opts);
+}
+
+/*
+ * Run one of the socket iterators of iter.bpf.c over this network
+ * namespace's TCP sockets; before_ns goes to tcpcrypt_reset.  Returns the
+ * sockets it reset, or -errno.
+ */
+static int run_iter(const char *pin_dir, bool reset, uint64_t before_ns, bool dry_run)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = pin_dir);
+	struct iter *it = iter__open_opts(&open_opts);
+	struct bpf_link *link = NULL;
+	int fd = -1, err = 0;
+	char buf[64];
+
+	if (!it)
+		return -errno;
+	err = iter__load(it);
+	if (err)
+		goto out;
+	it->bss->reset_before_ns = before_ns;
+	it->bss->reset_dry_run = dry_run;
+	link = bpf_program__attach_iter(
+	    reset ? it->progs.tcpcrypt_reset : it->progs.tcpcrypt_listeners, NULL);
+	if (!link) {
+		err = -errno;
+		goto out;
+	}
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+	err = it->bss->reset_count;
+out:
+	bpf_link__destroy(link);
+	iter__destroy(it);
+	return err;
 }
 
 /*
@@ -252,30 +294,108 @@ static void tc_detach(struct bpf_state *st, int i)
  */
 static void enrol_listeners(const struct agent_opts *o)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = o->pin_dir);
-	struct iter *it = iter__open_opts(&open_opts);
-	struct bpf_link *link = NULL;
-	char buf[64];
-	int fd = -1;
+	int err = run_iter(o->pin_dir, false, 0, false);
 
-	if (!it || iter__load(it))
-		goto out;
-	link = bpf_program__attach_iter(it->progs.tcpcrypt_listeners, NULL);
-	if (!link)
-		goto out;
-	fd = bpf_iter_create(bpf_link__fd(link));
-	while (fd >= 0 && read(fd, buf, sizeof(buf)) > 0)
-		;
-out:
-	if (fd < 0)
+	if (err < 0)
 		fprintf(stderr,
 			"tcpcryptd: note: listening sockets opened before the agent are not "
 			"enrolled (%s); restart those servers to use tcpcrypt\n",
-			strerror(errno));
-	else
+			strerror(-err));
+}
+
+int bpf_reset_sockets(const char *pin_dir, uint64_t before_ns)
+{
+	return run_iter(pin_dir, true, before_ns, false);
+}
+
+/* A pinned map of the agent, or -1 (quietly: detach_pinned removes what there is). */
+static int pinned_map(const char *pin_dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, name);
+	return bpf_obj_get(path);
+}
+
+int bpf_detach_pinned(const char *pin_dir, bool force)
+{
+	struct iface_info ii;
+	__u32 key, *cur = NULL;
+	int fd, open_socks, n = 0;
+	struct dirent *de;
+	DIR *d;
+
+	fd = pinned_map(pin_dir, MAP_FLOWS);
+	if (fd >= 0) {
 		close(fd);
-	bpf_link__destroy(link);
-	iter__destroy(it);
+		open_socks = run_iter(pin_dir, true, UINT64_MAX, true);
+		if (open_socks < 0) {
+			fprintf(stderr, "tcpcryptd: cannot look for encrypted connections: %s\n",
+				strerror(-open_socks));
+			return -1;
+		}
+		if (open_socks && !force) {
+			fprintf(
+			    stderr,
+			    "tcpcryptd: %d encrypted connection%s open: while the programs "
+			    "stay, nothing of them leaves in plaintext (their segments are "
+			    "dropped); without the programs their sockets would send plaintext. "
+			    "Close them, or give --force to abort them\n",
+			    open_socks, open_socks == 1 ? " is" : "s are");
+			return -1;
+		}
+		if (open_socks) {
+			int r = bpf_reset_sockets(pin_dir, UINT64_MAX);
+
+			if (r < 0) {
+				fprintf(stderr, "tcpcryptd: cannot abort them: %s\n", strerror(-r));
+				return -1;
+			}
+			fprintf(stderr, "tcpcryptd: aborted %d encrypted connection%s\n", r,
+				r == 1 ? "" : "s");
+		}
+	}
+	/* TC filters on the wire interfaces, and the capture veths */
+	fd = pinned_map(pin_dir, MAP_IFACES);
+	while (fd >= 0 && !bpf_map_get_next_key(fd, cur, &key)) {
+		cur = &key;
+		if (bpf_map_lookup_elem(fd, &key, &ii))
+			continue;
+		if (ii.kind == IFACE_WIRE) {
+			struct tc_filter in = {.ifindex = key, .point = BPF_TC_INGRESS};
+			struct tc_filter out = {.ifindex = key, .point = BPF_TC_EGRESS};
+
+			tc_detach(&in);
+			tc_detach(&out);
+		} else if (ii.kind == IFACE_CAPTURE) {
+			char name[IF_NAMESIZE];
+
+			if (if_indextoname(key, name))
+				nl_link_delete(name);
+		}
+		n++;
+	}
+	if (fd >= 0)
+		close(fd);
+	/* the pinned links (their programs detach with the last reference) and maps */
+	d = opendir(pin_dir);
+	if (!d) {
+		fprintf(stderr, "tcpcryptd: %s: %s\n", pin_dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		char path[PATH_MAX];
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
+		if (unlink(path))
+			fprintf(stderr, "tcpcryptd: cannot remove %s: %s\n", path, strerror(errno));
+	}
+	closedir(d);
+	fprintf(stderr, "tcpcryptd: detached from %d interface%s, removed the pins in %s\n", n,
+		n == 1 ? "" : "s", pin_dir);
+	return 0;
 }
 
 struct bpf_state *bpf_setup(const struct agent_opts *o)
@@ -372,17 +492,24 @@ struct bpf_state *bpf_setup(const struct agent_opts *o)
 		}
 	}
 	enrol_listeners(o);
-	cfg = o->cfg;
-	cfg.nrequire = portmap_count_require(bpf_map__fd(st->sockops->maps.ports));
-	if (config_write(st->sockops->maps.settings, &cfg)) {
-		fprintf(stderr, "tcpcryptd: writing the configuration map failed: %s\n",
-			strerror(errno));
-		goto fail;
-	}
 	return st;
 fail:
 	bpf_teardown(st, o);
 	return NULL;
+}
+
+int bpf_negotiate(struct bpf_state *st, const struct agent_opts *o, bool on)
+{
+	struct tcpcrypt_config cfg = o->cfg;
+
+	cfg.enabled = on;
+	cfg.nrequire = portmap_count_require(bpf_map__fd(st->sockops->maps.ports));
+	if (config_write(st->sockops->maps.settings, &cfg)) {
+		fprintf(stderr, "tcpcryptd: writing the configuration map failed: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int bpf_map_fd_by_name(struct bpf_state *st, const char *name)
@@ -423,7 +550,7 @@ void bpf_teardown(struct bpf_state *st, const struct agent_opts *o)
 		unlink(st->cg_pin);
 	bpf_link__destroy(st->cg_link);
 	for (int i = 0; i < 2 * TCPCRYPT_MAX_IFACES; i++)
-		tc_detach(st, i);
+		tc_detach(&st->tc_filters[i]);
 	for (int i = 0; i < TCPCRYPT_MAX_IFACES; i++) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = st->tc_filters[i].ifindex,
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);

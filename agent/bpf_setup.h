@@ -3,6 +3,7 @@
 #ifndef TCPCRYPT_BPF_SETUP_H
 #define TCPCRYPT_BPF_SETUP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "tcpcrypt_common.h"
 
@@ -16,12 +17,17 @@ struct agent_opts {
 	const char *keylog;    /* --keylog FILE, or NULL */
 	int test_cut_segments; /* test mode: random wire segment boundaries */
 	uint64_t rekey_bytes;  /* --rekey-bytes: new keys after this much plaintext sent */
+	int detach_only;       /* --detach-only: remove what a dead agent left, run nothing */
+	int force;	       /* --force: ... aborting its encrypted connections */
 	int verbose;
 };
 
 struct bpf_state;
 
-/* Load, pin and attach everything; prints a precise error and returns NULL on failure. */
+/*
+ * Load, pin and attach everything, not negotiating yet (see bpf_negotiate);
+ * prints a precise error and returns NULL on failure.
+ */
 struct bpf_state *bpf_setup(const struct agent_opts *o);
 /* A pinned map's fd (owned by st), or -1. */
 int bpf_map_fd_by_name(struct bpf_state *st, const char *name);
@@ -29,6 +35,24 @@ int bpf_map_fd_by_name(struct bpf_state *st, const char *name);
 const char *bpf_capture_ifname(struct bpf_state *st, int slot);
 /* ... and the kernel's end, where the agent injects the peer's plaintext. */
 const char *bpf_capture_kernel_ifname(struct bpf_state *st, int slot);
+/*
+ * Negotiate new connections (on) or not (enabled in the settings map; a new
+ * bpf_setup does not).  Segments of encrypted flows are steered either way.
+ */
+int bpf_negotiate(struct bpf_state *st, const struct agent_opts *o, bool on);
+/*
+ * Abort the local sockets of encrypted flows negotiated before before_ns
+ * (CLOCK_MONOTONIC; UINT64_MAX: all), in this network namespace, with the
+ * flows map pinned under pin_dir.  Returns how many, or -errno.
+ */
+int bpf_reset_sockets(const char *pin_dir, uint64_t before_ns);
+/*
+ * What an agent left attached and pinned under pin_dir (it was killed):
+ * remove the TC filters, capture veths, links and maps.  Refuses while local
+ * sockets of encrypted flows exist, unless force, which aborts them first.
+ * The caller holds the pin directory's lock.  0, or -1 with a message.
+ */
+int bpf_detach_pinned(const char *pin_dir, bool force);
 /* Mark the agent not ready, detach all programs, unpin all maps. */
 void bpf_teardown(struct bpf_state *st, const struct agent_opts *o);
 

@@ -84,6 +84,12 @@ struct parked {
 
 struct datapath {
 	struct dp_counters cnt; /* of flows gone; live ones are added when published */
+	/*
+	 * When this agent opened its data path; flows negotiated before it
+	 * belong to a previous agent, whose keys are gone.
+	 */
+	uint64_t started_ns;
+	bool stopping;		/* every flow was reset: no new ones */
 	uint64_t cnt_published; /* when dpstats was last written */
 	uint64_t timers_run;	/* when run_timers last walked the flows */
 	int dpstats_fd, agent_fd;
@@ -265,9 +271,16 @@ static void session_update(struct agent_flow *f, uint64_t now)
 	}
 }
 
-/* A segment of a flow we do not know yet: set it up from what sock_ops recorded. */
+/*
+ * A segment of a flow we do not know yet: set it up from what sock_ops
+ * recorded.  NULL if it is not (yet) negotiated or closed (*keyless false:
+ * the segment may wait for the flow), or if the flow has no keys and never
+ * will, being a previous agent's or negotiated once this one stopped
+ * (*keyless true).
+ */
 static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
-				      const struct flow_key *k, const struct pkt_addr *out)
+				      const struct flow_key *k, const struct pkt_addr *out,
+				      bool *keyless)
 {
 	struct flow_info fi;
 	struct dp_flow_params p = {};
@@ -275,10 +288,15 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 	int err = 0;
 	unsigned h;
 
+	*keyless = false;
 	/* not (yet) negotiated: the peer retransmits; closed: a segment of the past */
 	if (bpf_map_lookup_elem(dp->flows_fd, k, &fi) || fi.state != FLOW_TCPCRYPT ||
 	    (fi.flags & FLOWF_CLOSED))
 		return NULL;
+	if (fi.start_ns < dp->started_ns || dp->stopping) {
+		*keyless = true;
+		return NULL;
+	}
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return NULL;
@@ -487,6 +505,24 @@ static void park(struct datapath *dp, struct iface *ifc, bool from_wire, const u
 	dp->park[dp->nparked++] = p;
 }
 
+/*
+ * A segment of an encrypted flow whose keys are gone: answered as a closed
+ * endpoint would (RFC 9293 §3.10.7.1), with a RST at the sequence number it
+ * acknowledges, so that whichever end sent it (the peer, in ciphertext
+ * space, or the local kernel, in plaintext space) drops the connection now
+ * instead of retransmitting into the void.
+ */
+static void answer_keyless(struct rx_ctx *rc, const struct pkt_addr *out, const struct dp_seg *s)
+{
+	struct agent_flow tmp = {.dp = rc->dp, .ifc = rc->ifc, .out = *out};
+	struct dp_seg rst = {.seq = s->ack, .flags = DP_RST};
+
+	if (!(s->flags & DP_ACK) || (s->flags & DP_RST))
+		return;
+	rc->dp->cnt.rst_answers++;
+	emit_one(&tmp, rc->from_wire ? DP_TO_WIRE : DP_TO_LOCAL, &rst);
+}
+
 static void on_frame(void *arg, struct xsk_port *port, uint8_t *frame, uint32_t len)
 {
 	struct rx_ctx *rc = arg;
@@ -494,6 +530,7 @@ static void on_frame(void *arg, struct xsk_port *port, uint8_t *frame, uint32_t 
 	struct dp_seg seg;
 	struct flow_key k;
 	struct agent_flow *f;
+	bool keyless;
 	uint64_t now;
 
 	(void)port;
@@ -527,7 +564,11 @@ static void on_frame(void *arg, struct xsk_port *port, uint8_t *frame, uint32_t 
 		}
 	}
 	if (!f)
-		f = flow_create(rc->dp, rc->ifc, &k, &out);
+		f = flow_create(rc->dp, rc->ifc, &k, &out, &keyless);
+	if (!f && keyless) {
+		answer_keyless(rc, &out, &seg);
+		return;
+	}
 	if (!f) {
 		if (!rc->parked)
 			park(rc->dp, rc->ifc, rc->from_wire, frame, len, now_ns());
@@ -653,7 +694,7 @@ static void sweep_closed(struct datapath *dp)
 struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 {
 	struct datapath *dp = calloc(1, sizeof(*dp));
-	int xsks_fd;
+	int xsks_fd, orphans;
 
 	if (!dp)
 		return NULL;
@@ -666,6 +707,27 @@ struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 	    dp->agent_fd < 0) {
 		fprintf(stderr, "tcpcryptd: the data path maps are missing\n");
 		goto fail;
+	}
+	/*
+	 * Encrypted connections of an agent that died: their keys died with it,
+	 * and their sockets would wait for ever.  Aborted now (the peer is
+	 * reset at its next segment, see answer_keyless); their entries go with
+	 * the sweep.
+	 */
+	dp->started_ns = now_ns();
+	orphans = bpf_reset_sockets(o->pin_dir, dp->started_ns);
+	if (orphans > 0) {
+		dp->cnt.orphans_reset = orphans;
+		fprintf(
+		    stderr,
+		    "tcpcryptd: reset %d encrypted connection%s of a previous agent (their keys "
+		    "died with it)\n",
+		    orphans, orphans == 1 ? "" : "s");
+	} else if (orphans < 0) {
+		fprintf(
+		    stderr,
+		    "tcpcryptd: cannot abort the encrypted connections of a previous agent: %s\n",
+		    strerror(-orphans));
 	}
 	sweep_closed(dp);
 	dp->rekey_bytes = o->rekey_bytes;
@@ -713,6 +775,7 @@ struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 		agent_iface_publish(dp, i, capt);
 		dp->nifaces++;
 	}
+	counters_publish(dp, now_ns()); /* this agent's, from its start */
 	return dp;
 fail:
 	datapath_close(dp);
@@ -732,61 +795,141 @@ static bool kick_all(struct datapath *dp)
 	return left;
 }
 
-int datapath_run(struct datapath *dp, const sigset_t *sigs)
-{
+/* The sockets the agent waits on: each capture veth, and an extra fd (signals) if >= 0. */
+struct loop {
 	struct pollfd pfds[1 + TCPCRYPT_MAX_IFACES];
 	struct rx_ctx ctxs[TCPCRYPT_MAX_IFACES];
 	struct xsk_port *ports[TCPCRYPT_MAX_IFACES];
-	int sfd = signalfd(-1, sigs, SFD_CLOEXEC), n = 0;
-	bool tx_backlog = false;
+	int n;
+	bool extra;
+	bool tx_backlog; /* some TX ring could not be emptied */
+};
+
+static void loop_init(struct datapath *dp, struct loop *l, int extra_fd)
+{
+	memset(l, 0, sizeof(*l));
+	for (int i = 0; i < dp->nifaces; i++) {
+		struct iface *ifc = &dp->ifaces[i];
+
+		l->ports[l->n] = &ifc->capture;
+		l->ctxs[l->n] = (struct rx_ctx){.dp = dp, .ifc = ifc};
+		l->pfds[l->n] =
+		    (struct pollfd){.fd = xsk_port_fd(l->ports[l->n]), .events = POLLIN};
+		l->n++;
+	}
+	l->extra = extra_fd >= 0;
+	l->pfds[l->n] = (struct pollfd){.fd = extra_fd, .events = POLLIN};
+}
+
+/*
+ * Wait up to timeout ms for a packet, take every packet there is, run the
+ * timers and transmit.  True if the extra fd is readable.
+ */
+static bool loop_once(struct datapath *dp, struct loop *l, int timeout)
+{
+	bool busy;
+
+	if (l->tx_backlog && timeout > 1)
+		timeout = 1;
+	if (poll(l->pfds, l->n + l->extra, timeout) < 0 && errno != EINTR)
+		return false;
+	do {
+		busy = false;
+		for (int i = 0; i < l->n; i++)
+			if (xsk_port_rx(l->ports[i], on_frame, &l->ctxs[i], RX_BUDGET))
+				busy = true;
+		kick_all(dp);
+	} while (busy);
+	run_timers(dp, now_ns());
+	/* what the timers emitted (Init resends, parked segments) goes now */
+	l->tx_backlog = kick_all(dp);
+	return l->extra && (l->pfds[l->n].revents & POLLIN);
+}
+
+int datapath_run(struct datapath *dp, const sigset_t *sigs)
+{
+	int sfd = signalfd(-1, sigs, SFD_CLOEXEC);
+	struct loop l;
 
 	if (sfd < 0) {
 		perror("tcpcryptd: signalfd");
 		return SIGTERM;
 	}
-	for (int i = 0; i < dp->nifaces; i++) {
-		struct iface *ifc = &dp->ifaces[i];
-
-		ports[n] = &ifc->capture;
-		ctxs[n] = (struct rx_ctx){.dp = dp, .ifc = ifc};
-		pfds[n] = (struct pollfd){.fd = xsk_port_fd(ports[n]), .events = POLLIN};
-		n++;
-	}
-	pfds[n] = (struct pollfd){.fd = sfd, .events = POLLIN};
+	loop_init(dp, &l, sfd);
 	for (;;) {
-		bool busy = false;
-
 		/*
 		 * Timers need a look every few ms while flows exist; an agent
 		 * that has none (plain traffic only) sleeps until a packet or a
 		 * signal comes, and publishes its counters once a second.
 		 */
-		int timeout = tx_backlog ? 1 : dp->nflows || dp->nparked ? 5 : 1000;
+		struct signalfd_siginfo si;
 
-		if (poll(pfds, n + 1, timeout) < 0 && errno != EINTR)
-			break;
-		if (pfds[n].revents & POLLIN) {
-			struct signalfd_siginfo si;
+		if (!loop_once(dp, &l, dp->nflows || dp->nparked ? 5 : 1000))
+			continue;
+		if (read(sfd, &si, sizeof(si)) == sizeof(si) &&
+		    (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM)) {
+			close(sfd);
+			return si.ssi_signo;
+		}
+	}
+}
 
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) &&
-			    (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM)) {
-				close(sfd);
-				return si.ssi_signo;
+/* Does the socket of some aborted flow still stand? */
+static bool aborted_sockets_open(struct datapath *dp)
+{
+	for (unsigned b = 0; b < FLOW_BUCKETS; b++)
+		for (struct agent_flow *f = dp->buckets[b]; f; f = f->next)
+			if (dp_flow_peek(f->x)->error == DP_E_STOPPED &&
+			    sock_state(dp, f) == SOCK_OPEN)
+				return true;
+	return false;
+}
+
+/* How long a stop waits for the kernel to take the agent's RSTs. */
+#define STOP_RST_NS  (500 * 1000000ull)
+#define STOP_TAIL_NS (50 * 1000000ull)
+
+void datapath_stop(struct datapath *dp, const char *pin_dir)
+{
+	unsigned reset = 0;
+	uint64_t t0 = now_ns(), now;
+	struct loop l;
+	int killed;
+
+	loop_init(dp, &l, -1);
+	dp->stopping = true;
+	for (unsigned b = 0; b < FLOW_BUCKETS; b++) {
+		for (struct agent_flow *f = dp->buckets[b]; f; f = f->next) {
+			if (dp_flow_abort(f->x, DP_E_STOPPED) == DP_E_STOPPED) {
+				reset++;
+				after_event(dp, f, t0);
 			}
 		}
-		do {
-			busy = false;
-			for (int i = 0; i < n; i++)
-				if (xsk_port_rx(ports[i], on_frame, &ctxs[i], RX_BUDGET))
-					busy = true;
-			kick_all(dp);
-		} while (busy);
-		run_timers(dp, now_ns());
-		/* what the timers emitted (Init resends, parked segments) goes now */
-		tx_backlog = kick_all(dp);
 	}
-	close(sfd);
-	return SIGTERM;
+	kick_all(dp);
+	/* the kernel answers a RST that is not at rcv_nxt with a challenge ACK, which the flow
+	 * answers */
+	do
+		loop_once(dp, &l, 5);
+	while ((now = now_ns()) - t0 < STOP_RST_NS && aborted_sockets_open(dp));
+	/*
+	 * What is still open, and flows whose first segment the agent never
+	 * saw: aborted in the kernel, whose own RSTs reach the agent (answered
+	 * by nothing) while it drains its rings.
+	 */
+	killed = bpf_reset_sockets(pin_dir, UINT64_MAX);
+	do
+		loop_once(dp, &l, 5);
+	while (now_ns() - now < STOP_TAIL_NS);
+	if (killed < 0)
+		fprintf(stderr, "tcpcryptd: cannot abort the remaining encrypted sockets: %s\n",
+			strerror(-killed));
+	if (reset || killed > 0)
+		fprintf(stderr,
+			"tcpcryptd: reset %u encrypted connection%s (both ends), aborted %d more "
+			"local socket%s\n",
+			reset, reset == 1 ? "" : "s", killed > 0 ? killed : 0,
+			killed == 1 ? "" : "s");
 }
 
 void datapath_close(struct datapath *dp)

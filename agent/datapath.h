@@ -19,6 +19,15 @@ struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
  * signal number.
  */
 int datapath_run(struct datapath *dp, const sigset_t *sigs);
+/*
+ * Reset every encrypted connection, both ways (RST to the peer in the wire's
+ * sequence space, to the local socket in plaintext space), wait until their
+ * sockets are gone (bounded), and abort in the kernel whatever local socket of
+ * an encrypted flow is left: once the programs are detached, none of them may
+ * send.  Call with negotiation stopped (bpf_negotiate) and the programs
+ * still attached.
+ */
+void datapath_stop(struct datapath *dp, const char *pin_dir);
 void datapath_close(struct datapath *dp);
 
 #endif

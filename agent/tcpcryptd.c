@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * tcpcryptd: the tcpcrypt agent.  Loads the BPF programs, pins every map
- * under the pin directory, attaches sock_ops to a cgroup v2 and XDP to the
- * steered interfaces, and stays in the foreground until SIGINT/SIGTERM,
- * when it detaches and unpins everything.
+ * under the pin directory, attaches sock_ops to a cgroup v2 and TC filters to
+ * the steered interfaces, and stays in the foreground until SIGINT/SIGTERM,
+ * when it resets every encrypted connection, then detaches and unpins
+ * everything (a stop fails closed: see datapath_stop).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,12 +34,21 @@
 
 static const char usage_text[] =
     "Usage: tcpcryptd [OPTIONS] -i IFACE [-i IFACE]...\n"
+    "       tcpcryptd --detach-only [--force] [-p DIR]\n"
     "\n"
     "Opportunistic encryption of TCP connections with TCP-ENO (RFC 8547) and\n"
     "tcpcrypt (RFC 8548).  Loads the BPF programs, attaches sock_ops to a cgroup\n"
-    "and XDP to each IFACE, pins its maps, and runs in the foreground until\n"
-    "SIGINT or SIGTERM, when it detaches and unpins everything.\n"
+    "and TC filters to each IFACE, pins its maps, and runs in the foreground.\n"
     "ENO is offered only on connections that leave through a steered interface.\n"
+    "\n"
+    "Stopping (SIGINT, SIGTERM: Ctrl-C, systemctl stop or restart) resets every\n"
+    "encrypted connection: both applications get an error at once, and no byte\n"
+    "of it ever leaves in plaintext; then everything is detached and unpinned,\n"
+    "and new connections are plain TCP until an agent runs again.  Connections\n"
+    "that fell back to plain TCP are not touched.  If the agent dies instead\n"
+    "(SIGKILL, a crash), its programs stay attached and drop the segments of\n"
+    "encrypted connections; the next agent resets those at start, and\n"
+    "--detach-only removes what a dead agent left.\n"
     "\n"
     "Options:\n"
     "  -i, --iface IFACE          steer IFACE (repeatable, at least one)\n"
@@ -65,6 +75,10 @@ static const char usage_text[] =
     "      --keylog FILE          append '<session-id> <ss> <es>' per session to FILE\n"
     "                             (mode 0600; for debugging: it defeats tcpcrypt)\n"
     "      --test-cut-segments    test mode: cut wire segments at random points\n"
+    "      --detach-only          run no agent: remove the programs, capture veths\n"
+    "                             and pins a killed agent left under the pin dir;\n"
+    "                             refused while encrypted connections are open\n"
+    "      --force                with --detach-only: abort those connections first\n"
     "  -v, --verbose              print libbpf debug messages\n"
     "  -h, --help                 show this help\n"
     "\n"
@@ -177,6 +191,8 @@ enum {
 	OPT_KEYLOG,
 	OPT_REKEY,
 	OPT_TEST_CUT,
+	OPT_DETACH_ONLY,
+	OPT_FORCE,
 };
 
 static int parse_args(int argc, char **argv, struct agent_opts *o)
@@ -196,6 +212,8 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	    {"keylog", required_argument, NULL, OPT_KEYLOG},
 	    {"rekey-bytes", required_argument, NULL, OPT_REKEY},
 	    {"test-cut-segments", no_argument, NULL, OPT_TEST_CUT},
+	    {"detach-only", no_argument, NULL, OPT_DETACH_ONLY},
+	    {"force", no_argument, NULL, OPT_FORCE},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
@@ -272,6 +290,12 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		case OPT_TEST_CUT:
 			o->test_cut_segments = 1;
 			break;
+		case OPT_DETACH_ONLY:
+			o->detach_only = 1;
+			break;
+		case OPT_FORCE:
+			o->force = 1;
+			break;
 		case 'v':
 			o->verbose = verbose = 1;
 			break;
@@ -285,7 +309,12 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	}
 	if (optind < argc)
 		return die_usage("unexpected argument '%s'", argv[optind]);
-	if (!o->nifaces)
+	if (o->force && !o->detach_only)
+		return die_usage("--force goes with --detach-only%s", "");
+	if (o->detach_only && o->nifaces)
+		return die_usage("--detach-only takes no -i: it removes what the pin dir names%s",
+				 "");
+	if (!o->nifaces && !o->detach_only)
 		return die_usage("no interface to steer; give at least one -i IFACE%s", "");
 	return 0;
 }
@@ -346,6 +375,14 @@ static int check_environment(struct agent_opts *o, bool *pin_created)
 			return -1;
 		}
 	}
+	if (o->detach_only) {
+		struct stat sb;
+
+		if (stat(o->pin_dir, &sb) == 0)
+			return 0;
+		fprintf(stderr, "tcpcryptd: nothing to detach: no pin directory %s\n", o->pin_dir);
+		return 1;
+	}
 	/* last, so that a failed check leaves nothing behind */
 	if (mkdir(o->pin_dir, 0700) == 0) {
 		*pin_created = true;
@@ -369,8 +406,9 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc;
-	if (check_environment(&o, &pin_created))
-		return 1;
+	rc = check_environment(&o, &pin_created);
+	if (rc)
+		return rc < 0 ? 1 : 0;
 	lock_fd = pindir_lock(o.pin_dir);
 	if (lock_fd < 0) {
 		if (errno == EWOULDBLOCK)
@@ -392,6 +430,11 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	if (o.detach_only) {
+		rc = bpf_detach_pinned(o.pin_dir, o.force) ? 1 : 0;
+		close(lock_fd);
+		return rc;
+	}
 	st = bpf_setup(&o);
 	if (st && o.cfg.datapath) {
 		dp = datapath_open(&o, st);
@@ -399,6 +442,12 @@ int main(int argc, char **argv)
 			bpf_teardown(st, &o);
 			st = NULL;
 		}
+	}
+	/* negotiate only once the data path can take the connections */
+	if (st && bpf_negotiate(st, &o, true)) {
+		datapath_close(dp);
+		bpf_teardown(st, &o);
+		st = NULL;
 	}
 	if (!st) {
 		if (pin_created)
@@ -417,7 +466,14 @@ int main(int argc, char **argv)
 			sig = sigwaitinfo(&sigs, NULL);
 		while (sig != SIGINT && sig != SIGTERM);
 	}
-	fprintf(stderr, "tcpcryptd: %s received, detaching\n", strsignal(sig));
+	fprintf(stderr, "tcpcryptd: %s received, stopping\n", strsignal(sig));
+	/*
+	 * Fail closed: no new negotiation, every encrypted connection reset
+	 * while the programs still steer it, and only then the detach.
+	 */
+	bpf_negotiate(st, &o, false);
+	if (dp)
+		datapath_stop(dp, o.pin_dir);
 	datapath_close(dp);
 	bpf_teardown(st, &o);
 	if (pin_created)

@@ -1243,8 +1243,18 @@ bool dp_flow_done(const struct dp_flow *f)
 	return f->st.state >= DP_ST_CLOSED;
 }
 
+int dp_flow_abort(struct dp_flow *f, int err)
+{
+	if (dp_flow_done(f))
+		return TC_E_STATE;
+	return flow_abort(f, err);
+}
+
 const char *dp_strerror(int err)
 {
-	return err == DP_E_TIMEOUT ? "the peer never acknowledged the agent's Init message or rekey"
-				   : tc_strerror(err);
+	if (err == DP_E_TIMEOUT)
+		return "the peer never acknowledged the agent's Init message or rekey";
+	if (err == DP_E_STOPPED)
+		return "the agent stopped";
+	return tc_strerror(err);
 }

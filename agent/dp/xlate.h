@@ -40,6 +40,8 @@
 
 /* Translator-level abort: the agent's Init message or rekey frame was never acknowledged. */
 #define DP_E_TIMEOUT (-100)
+/* ... the agent is stopping (dp_flow_abort) */
+#define DP_E_STOPPED (-101)
 
 /* Wrap-around comparison of 32-bit sequence numbers, as the kernel's before()/after(). */
 static inline bool dp_seq_before(uint32_t a, uint32_t b)
@@ -177,6 +179,14 @@ const struct dp_flow_stats *dp_flow_peek(const struct dp_flow *f);
  * conn.keylog was set and the keys exist.
  */
 int dp_flow_keylog(const struct dp_flow *f, struct tc_keylog *kl);
+
+/*
+ * Abort the flow now with err (e.g. DP_E_STOPPED): an RST to the peer at the
+ * next wire sequence number and one to the kernel at its expected plaintext
+ * one, keys and buffers dropped; later segments are answered as by a closed
+ * endpoint.  Returns err; TC_E_STATE, emitting nothing, if the flow is done.
+ */
+int dp_flow_abort(struct dp_flow *f, int err);
 
 /* Both FINs acknowledged, or reset, or aborted: the caller may free the flow. */
 bool dp_flow_done(const struct dp_flow *f);
