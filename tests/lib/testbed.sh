@@ -17,7 +17,7 @@
 #   tb_init, tb_create [--hosts "A B C"], tb_cleanup [RC], tb_defer CMD
 #   tb_exec HOST CMD..., tb_bg HOST LOG CMD... (echoes PID), tb_stop_pid PID,
 #   tb_alive PID, tb_wait SECS CMD..., tb_wait_port HOST PORT
-#   tb_agent_start HOST [ARGS], tb_agent_stop HOST, tb_agent_kill9 HOST,
+#   tb_agent_start HOST [ARGS], tb_agent_stop HOST [SIG], tb_agent_kill9 HOST,
 #   tb_agent_pid HOST, tb_ctl HOST ARGS...  (TB_AGENT/TB_CTL override binaries)
 #   tb_capture_start NAME [IFACE] [FILTER...], tb_capture_stop NAME...
 #   tb_strip_eno a2b|b2a, tb_drop_eno_syn, tb_middlebox_clear, tb_mtu IFACE MTU,
@@ -345,10 +345,10 @@ tb_agent_pid() { # HOST
 	cat "$(tb__agent_pidfile "$1")" 2>/dev/null
 }
 
-tb_agent_stop() { # HOST: SIGTERM, 5 s grace, then SIGKILL
+tb_agent_stop() { # HOST [SIG]: SIG (default TERM), 5 s grace, then SIGKILL
 	local pid
 	pid=$(tb_agent_pid "$1") || return 0
-	tb_stop_pid "$pid" 5 TERM
+	tb_stop_pid "$pid" 5 "${2:-TERM}"
 	rm -f "$(tb__agent_pidfile "$1")"
 }
 
