@@ -146,8 +146,8 @@ static __always_inline int route_is_steered(struct bpf_sock_ops *skops, __u32 *m
 
 /*
  * Make one plaintext segment fit one wire segment once framed: advertise
- * and use an MSS smaller by the frame overhead (DESIGN: the stream
- * translator), set before the SYN is built.
+ * and use an MSS smaller by the frame overhead
+ * (docs/architecture.md#mss-reduction), set before the SYN is built.
  */
 static __always_inline void reduce_mss(struct bpf_sock_ops *skops, const struct flow_key *k,
 				       __u32 mtu)

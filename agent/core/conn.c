@@ -119,7 +119,10 @@ static int fail(struct tc_conn *c, int err)
 	return c->err;
 }
 
-/* Both directions' framing from mk[0]; frames start at enc_off / dec_off (notes T2.8). */
+/*
+ * Both directions' framing from mk[0]; frames start at enc_off / dec_off
+ * (docs/rfc-notes.md#tcpcrypt-frames).
+ */
 static int keys_ready(struct tc_conn *c, const struct tc_aead_alg *aead,
 		      const struct tc_session_keys *keys, uint64_t enc_off, uint64_t dec_off)
 {
@@ -218,7 +221,7 @@ static int handshake(struct tc_conn *c)
 		if (err)
 			goto out;
 	}
-	/* Frames follow the Init messages in each direction (notes T2.8). */
+	/* Frames follow the Init messages in each direction (docs/rfc-notes.md#tcpcrypt-frames). */
 	err = keys_ready(c, res.aead, &res.keys, c->hs.msg_len, peer_len);
 	if (err)
 		goto out;

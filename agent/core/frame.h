@@ -10,9 +10,9 @@
  *   nonce     = (zero bytes | offset as BE64) XOR NR
  *
  * offset is where the frame starts in this direction's TCP payload stream,
- * counted from its first byte, so it includes the Init message (notes T2.8,
- * T2.16 item 2): host A's first frame is at len(Init1), host B's at
- * len(Init2), both are at 0 in a resumed session.
+ * counted from its first byte, so it includes the Init message (our reading,
+ * docs/rfc-notes.md#gaps-and-our-readings item 2): host A's first frame is at
+ * len(Init1), host B's at len(Init2), both are at 0 in a resumed session.
  *
  * Each direction has its own key chain mk[j] (§3.8): the encoder of a host
  * walks it with its local generation, the decoder with its record of the

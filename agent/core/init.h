@@ -9,7 +9,7 @@
  *           | Pub_B | ignored
  *
  * All multi-byte fields are big-endian (message_len by the RFC; magics and
- * cipher ids by our reading, notes T2.16 item 4).
+ * cipher ids by our reading, docs/rfc-notes.md#gaps-and-our-readings item 4).
  */
 #ifndef TCPCRYPT_CORE_INIT_H
 #define TCPCRYPT_CORE_INIT_H

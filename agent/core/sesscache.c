@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tcpcrypt session cache: RFC 8548 §3.5 (notes T2.7). */
+/* tcpcrypt session cache: RFC 8548 §3.5 (docs/rfc-notes.md#tcpcrypt-session-resumption). */
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
@@ -387,7 +387,10 @@ int tc_sc_answer(struct tc_sc_ticket *t, const uint8_t *subopt, size_t len)
 
 size_t tc_sc_ticket_sn(const struct tc_sc_ticket *t, uint8_t sn[TC_SN_MAX])
 {
-	/* sn[i] = nonce_a | nonce_b, ordered by the original roles (notes T2.7). */
+	/*
+	 * sn[i] = nonce_a | nonce_b, ordered by the original roles
+	 * (docs/rfc-notes.md#tcpcrypt-session-resumption).
+	 */
 	memcpy(sn, t->nonce[TC_ROLE_A], t->nonce_len[TC_ROLE_A]);
 	memcpy(sn + t->nonce_len[TC_ROLE_A], t->nonce[TC_ROLE_B], t->nonce_len[TC_ROLE_B]);
 	return t->nonce_len[TC_ROLE_A] + t->nonce_len[TC_ROLE_B];

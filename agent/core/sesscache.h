@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tcpcrypt session cache (RFC 8548 §3.5; notes T2.7).
+ * tcpcrypt session cache (RFC 8548 §3.5; docs/rfc-notes.md#tcpcrypt-session-resumption).
  *
  * After a fresh session, each host keeps the next unused secret of the
  * session's chain ss[0] -> ss[1] -> ... together with what a later
@@ -74,7 +74,7 @@ struct tc_sc_ticket {
 	uint8_t peer_half[TC_RESUME_HALF_LEN]; /* the half the peer must send back */
 	uint8_t nonce[2][TC_SC_NONCE_MAX];
 	uint8_t nonce_len[2];
-	uint16_t aead; /* the original session's AEAD (notes T2.16 item 1) */
+	uint16_t aead; /* the original session's AEAD (docs/rfc-notes.md#gaps-and-our-readings) */
 	bool complete; /* both halves matched, both nonces known */
 };
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Bytes handed on and kept until acknowledged, with the map between the two
- * sequence spaces of a tcpcrypt flow (DESIGN.md "The hard part").  The stream
+ * sequence spaces of a tcpcrypt flow (docs/architecture.md#two-sequence-spaces).  The stream
  * is cut into units: the Init message and the frames (RFC 8548 §3.3, §3.6).
  * Each kept unit records where it ends in both spaces, the wire (ciphertext
  * stream) and the plaintext; an Init or an empty frame ends at the same

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The stream translator (DESIGN.md "The hard part").  Offsets are 64-bit
+ * The stream translator (docs/architecture.md#the-stream-translator).  Offsets are 64-bit
  * positions in a stream counted from ISN + 1, so that sequence wrap-around is
  * handled once, where a 32-bit number comes in (seq_off) or goes out (emit).
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The stream translator of one tcpcrypt flow (DESIGN.md "The hard part").
+ * The stream translator of one tcpcrypt flow (docs/architecture.md#the-stream-translator).
  *
  * The local kernel's TCP socket speaks the PLAINTEXT sequence space; the wire
  * speaks the CIPHERTEXT sequence space, whose payload stream is this host's

@@ -1,7 +1,7 @@
 #!/bin/bash
-# Issue 2, 8a/8e/8h: two hosts with agents negotiate TCP-ENO over IPv4 and
-# IPv6.  On the wire (captured in M): ENO in the SYN, in the SYN-ACK with
-# b=1, and `45 02` in the third ACK.  Both flow maps agree on the TEP, hold
+# TCP-ENO negotiation between two hosts with agents, over IPv4 and IPv6.
+# On the wire (captured in M): ENO in the SYN, in the SYN-ACK with b=1, and
+# `45 02` in the third ACK.  Both flow maps agree on the TEP, hold
 # complementary roles and the same transcript, which equals the options
 # seen on the wire.  Transfers are byte-identical; entries go away on close.
 set -euo pipefail

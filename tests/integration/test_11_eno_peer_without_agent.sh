@@ -1,7 +1,8 @@
 #!/bin/bash
-# Issue 2, 8b/8h: B runs no agent.  A offers ENO, B's SYN-ACK has none, so
-# A falls back (RFC 8547 §4.6): no ENO in the third ACK or later segments,
-# plain TCP byte for byte, and A's flow is listed as plain (peer-no-eno).
+# Fall-back when the peer has no ENO: B runs no agent.  A offers ENO, B's
+# SYN-ACK has none, so A falls back (RFC 8547 §4.6): no ENO in the third ACK
+# or later segments, plain TCP byte for byte, and A's flow is listed as
+# plain (peer-no-eno).
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
 tt_bed A

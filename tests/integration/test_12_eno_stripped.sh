@@ -1,9 +1,10 @@
 #!/bin/bash
-# Issue 2, 8c/8h: M strips option 69 in one direction, then the other.
-# Both sides fall back to plain TCP (RFC 8547 §4.6, §8.1) and the transfer is
-# byte-identical.  a2b: B never sees ENO (peer-no-eno on both).  b2a: A sees
-# no ENO in the SYN-ACK and sends none in its ACK, so B, which did answer
-# with ENO, learns of the stripping from the ACK (stripped on B).
+# Fall-back when a middlebox strips option 69: M strips it in one
+# direction, then the other.  Both sides fall back to plain TCP (RFC 8547
+# §4.6, §8.1) and the transfer is byte-identical.  a2b: B never sees ENO
+# (peer-no-eno on both).  b2a: A sees no ENO in the SYN-ACK and sends none
+# in its ACK, so B, which did answer with ENO, learns of the stripping from
+# the ACK (stripped on B).
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
 tt_bed A B

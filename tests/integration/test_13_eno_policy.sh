@@ -1,10 +1,11 @@
 #!/bin/bash
-# Issue 2, 5/8d/8h: per-port policy, changed live with tcpcryptctl.
+# Per-port policy, changed live with tcpcryptctl.
 #   off on B: B's SYN-ACK carries no ENO; A falls back.
 #   off on A: A's SYN carries no ENO (port_off counted).
 #   require on both: negotiates as usual.
 #   require on A towards a host without agent: connect() is refused before
-#     any payload leaves A (the SYN-ACK without ENO becomes a RST in XDP).
+#     any payload leaves A (TC ingress turns the SYN-ACK without ENO into a
+#     RST).
 #   require on B, client without ENO: B answers the SYN with a RST.
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"

@@ -1,9 +1,9 @@
 #!/bin/bash
-# Issue 2, 8e: ENO is offered only on connections that leave through a
-# steered interface.  An application connecting to a local address (the
-# host's own address on its steered interface, 127.0.0.1, ::1) gets no
-# ENO on the wire (capture on lo) and no flow entry; a remote connection
-# made at the same time still negotiates.
+# ENO is offered only on connections that leave through a steered
+# interface.  An application connecting to a local address (the host's own
+# address on its steered interface, 127.0.0.1, ::1) gets no ENO on the wire
+# (capture on lo) and no flow entry; a remote connection made at the same
+# time still negotiates.
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
 tt_bed A B

@@ -1,6 +1,6 @@
 #!/bin/bash
-# Issue 2, 8f: with ECN on (net.ipv4.tcp_ecn=1) on both hosts, the SYN
-# carries ECE|CWR and ENO, and ENO still negotiates.
+# TCP-ENO with ECN: with net.ipv4.tcp_ecn=1 on both hosts, the SYN carries
+# ECE|CWR and ENO, and ENO still negotiates.
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
 tt_bed

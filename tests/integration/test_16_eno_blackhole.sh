@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 2, 8g/8h: M drops every SYN that carries option 69.  A sends ENO on
+# SYN black holes: M drops every SYN that carries option 69.  A sends ENO on
 # the first two SYNs only, then retries without it (RFC 8547 §4.6 allows
 # dropping ENO from a retransmitted SYN), so the connection completes as
 # plain TCP within a few seconds; B's address goes into the negative cache,

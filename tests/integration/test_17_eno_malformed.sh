@@ -1,8 +1,8 @@
 #!/bin/bash
-# Issue 2, 4/8h: B (with agent) receives hand-built SYNs whose ENO options
-# must make it fall back (RFC 8547 §4.1, §4.3, §4.4, §4.5): each is counted
-# under its own counter and B's SYN-ACK carries no ENO.  A valid SYN sent
-# the same way gets ENO back, which shows the crafted path itself works.
+# Malformed ENO options: B (with agent) receives hand-built SYNs whose ENO
+# options must make it fall back (RFC 8547 §4.1, §4.3, §4.4, §4.5): each is
+# counted under its own counter and B's SYN-ACK carries no ENO.  A valid SYN
+# sent the same way gets ENO back, which shows the crafted path itself works.
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
 tt_bed B

@@ -1,9 +1,9 @@
 #!/bin/bash
-# Issue 2, 3/6: tcpcryptd and tcpcryptctl as a user meets them: --help,
-# precise errors (not root, no bpffs, not a cgroup v2, missing interface,
-# loopback, second instance, bad arguments), clean detach and unpin on
-# SIGTERM and SIGINT, maps that outlive a crash and are reused on restart,
-# and named fields in `bpftool map dump`.
+# tcpcryptd and tcpcryptctl as a user meets them: --help, precise errors
+# (not root, no bpffs, not a cgroup v2, missing interface, loopback, second
+# instance, bad arguments), clean detach and unpin on SIGTERM and SIGINT,
+# maps that outlive a crash and are reused on restart, and named fields in
+# `bpftool map dump`.
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
 tt_bed

@@ -1,8 +1,8 @@
 #!/bin/bash
-# Issue 2, 4: flow entries are removed when connections end.  100k short
-# connections between two hosts with agents all negotiate and are encrypted,
-# and afterwards no flow or session entry is left on either side and
-# created == deleted.
+# No leaked state: flow entries are removed when connections end.  100k
+# short connections between two hosts with agents all negotiate and are
+# encrypted, and afterwards no flow or session entry is left on either side
+# and created == deleted.
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
 tt_bed

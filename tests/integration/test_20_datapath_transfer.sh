@@ -1,11 +1,11 @@
 #!/bin/bash
-# Issue 4, 5a/5h: two hosts with agents and the data path on.  Unmodified
-# socat and curl <-> python3 -m http.server move data both ways over IPv4
-# and IPv6; everything arrives SHA-256 identical.  From the capture in M
-# (nothing from the agents' own logs): ENO in the handshake, Init1 and Init2
-# with their magics at the start of each direction's stream, and no
-# plaintext: a marker the applications send never appears on the wire.
-# Both hosts show the same session ID for a connection, different
+# Encrypted transfers through the data path, two hosts with agents.
+# Unmodified socat and curl <-> python3 -m http.server move data both ways
+# over IPv4 and IPv6; everything arrives SHA-256 identical.  From the
+# capture in M (nothing from the agents' own logs): ENO in the handshake,
+# Init1 and Init2 with their magics at the start of each direction's stream,
+# and no plaintext: a marker the applications send never appears on the
+# wire.  Both hosts show the same session ID for a connection, different
 # connections have different IDs, and --keylog writes a 0600 file whose
 # session IDs match.
 set -euo pipefail

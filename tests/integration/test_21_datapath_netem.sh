@@ -1,8 +1,8 @@
 #!/bin/bash
-# Issue 4, 5b: the data path under a bad network, emulated in M in both
-# directions: 2% loss; 25% of packets delayed by 10 ms (reordering); 1%
-# duplication; all three together.  Transfers stay byte-identical, and the
-# plaintext never shows on the wire.
+# The data path under a bad network, emulated in M in both directions: 2%
+# loss; 25% of packets delayed by 10 ms (reordering); 1% duplication; all
+# three together.  Transfers stay byte-identical, and the plaintext never
+# shows on the wire.
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
 MIB=${TT_NETEM_MIB:-8}

@@ -1,8 +1,8 @@
 #!/bin/bash
-# Issue 4, 5c: 100 concurrent connections through the data path, each
-# moving data both ways (client sends a file, the server echoes it back);
-# every connection's echo is byte-identical, and every one was encrypted
-# (one tcpcrypt session per connection, all with distinct session IDs).
+# 100 concurrent connections through the data path, each moving data both
+# ways (client sends a file, the server echoes it back); every connection's
+# echo is byte-identical, and every one was encrypted (one tcpcrypt session
+# per connection, all with distinct session IDs).
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
 tt_bed

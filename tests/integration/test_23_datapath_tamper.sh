@@ -1,9 +1,9 @@
 #!/bin/bash
-# Issue 4, 5f: one ciphertext byte altered in flight (a tamper hook in M).
-# The receiving application gets an error, never the altered data and not a
-# clean end of file: its connection is reset (RFC 8548 §4.2: authentication
-# failure aborts).  Everything it did receive is an exact prefix of what was
-# sent.
+# Authentication failure aborts: one ciphertext byte altered in flight (a
+# tamper hook in M).  The receiving application gets an error, never the
+# altered data and not a clean end of file: its connection is reset (RFC
+# 8548 §4.2: authentication failure aborts).  Everything it did receive is
+# an exact prefix of what was sent.
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
 tt_bed A B

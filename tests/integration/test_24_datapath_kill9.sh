@@ -1,8 +1,8 @@
 #!/bin/bash
-# Issue 4, 5g: fail closed.  While A sends a stream with a marker in every
-# block, A's agent is killed with SIGKILL.  From then on the capture in M
-# shows no marker (no plaintext leaves: A's pinned XDP/TC programs stay and
-# drop, since the AF_XDP socket is gone), and B's application never
+# Fail closed.  While A sends a stream with a marker in every block, A's
+# agent is killed with SIGKILL.  From then on the capture in M shows no
+# marker (no plaintext leaves: A's TC filters and pinned capture XDP program
+# stay and drop, since the AF_XDP socket is gone), and B's application never
 # receives a corrupted byte.  The stalled connection is abandoned; after a
 # restart of the agent a new connection works, encrypted.
 set -euo pipefail

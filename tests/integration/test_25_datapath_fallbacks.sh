@@ -1,7 +1,7 @@
 #!/bin/bash
-# Issue 4, 5e/5j: with the data path on, everything that does not
-# negotiate stays plain TCP, byte for byte (the fall-back tests of issue 2,
-# tests 11-13, run with the data path, the agent's default):
+# With the data path on, everything that does not negotiate stays plain
+# TCP, byte for byte (the fall-back tests 11-13 run with the data path, the
+# agent's default):
 #   - a connection opened before the agents started keeps working, plain;
 #   - changing a port's policy affects new connections only: an encrypted
 #     connection stays encrypted after `port off`, the next one is plain.

@@ -1,8 +1,8 @@
 #!/bin/bash
-# Issue 4, 5i: path MTU 1280 and 9000, set on the hosts and on M's links,
-# with ECN on at both hosts: no wire segment exceeds the MTU (checked in
-# the capture, in M; on jumbo links segments stay within one AF_XDP frame)
-# and transfers are byte-identical.
+# Path MTU 1280 and 9000, set on the hosts and on M's links, with ECN on at
+# both hosts: no wire segment exceeds the MTU (checked in the capture, in M;
+# on jumbo links segments stay within one AF_XDP frame) and transfers are
+# byte-identical.
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
 tt_bed

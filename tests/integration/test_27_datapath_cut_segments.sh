@@ -1,9 +1,9 @@
 #!/bin/bash
-# Issue 4, 5d: the senders cut their wire segments at random points of the
-# ciphertext stream (tcpcryptd --test-cut-segments), so that receivers get
-# frames spanning segments and segments holding parts of several frames.
-# Transfers both ways stay byte-identical, and the capture shows the
-# irregular segment sizes.
+# Frames spanning segments: the senders cut their wire segments at random
+# points of the ciphertext stream (tcpcryptd --test-cut-segments), so that
+# receivers get frames spanning segments and segments holding parts of
+# several frames.  Transfers both ways stay byte-identical, and the capture
+# shows the irregular segment sizes.
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
 tt_bed A B -- --test-cut-segments

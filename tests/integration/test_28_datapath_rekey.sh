@@ -1,10 +1,10 @@
 #!/bin/bash
-# Issue 4, item 2 (rekeying): agents that rekey every 1 MiB sent
-# (--rekey-bytes 1M, RFC 8548 §3.8).  A moves 8 MiB to B: the file arrives
-# byte-identical; in the capture in M, A's frames carry the rekey bit at
-# least 7 times and B answers each rekey with one of its own (§3.8: at once,
-# an empty frame if need be); both hosts' sessions maps show the same
-# generations, each side's local one equal to the other's remote one.
+# Rekeying: agents that rekey every 1 MiB sent (--rekey-bytes 1M, RFC 8548
+# §3.8).  A moves 8 MiB to B: the file arrives byte-identical; in the
+# capture in M, A's frames carry the rekey bit at least 7 times and B
+# answers each rekey with one of its own (§3.8: at once, an empty frame if
+# need be); both hosts' sessions maps show the same generations, each
+# side's local one equal to the other's remote one.
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
 MIB=8

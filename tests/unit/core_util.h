@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Helpers shared by the protocol-core unit tests: hex conversion, the
- * RFC-notes §T2.14 example inputs, and running the openssl command-line tool
- * as an independent reference.
+ * worked-example inputs (docs/rfc-notes.md#worked-example-not-official), and
+ * running the openssl command-line tool as an independent reference.
  */
 #ifndef TCPCRYPT_TEST_CORE_UTIL_H
 #define TCPCRYPT_TEST_CORE_UTIL_H
@@ -79,7 +79,7 @@ static inline int run_hex(const char *cmd, uint8_t *out, size_t cap)
 	return (int)unhex(text, out, cap);
 }
 
-/* §T2.14 inputs: X25519 keys 0x00..0x1f (A) and 0x20..0x3f (B), nonces 0xaa/0xbb. */
+/* Worked-example inputs: X25519 keys 0x00..0x1f (A) and 0x20..0x3f (B), nonces 0xaa/0xbb. */
 static inline void t214_inputs(uint8_t priv_a[32], uint8_t priv_b[32], uint8_t n_a[32],
 			       uint8_t n_b[32])
 {

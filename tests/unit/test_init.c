@@ -68,7 +68,7 @@ T(roundtrip_every_tep)
 		CHECK_EQ(d2.cipher, TC_AEAD_AES_128_GCM);
 		CHECK_MEM(d2.nonce, m2.nonce, 32);
 		CHECK_MEM(d2.pub, m2.pub, tep->pub_len);
-		/* Message_len, magics, ids big-endian (T2.16 item 4). */
+		/* Message_len, magics, ids big-endian (docs/rfc-notes.md#gaps-and-our-readings). */
 		CHECK_EQ(b1[0], 0x15);
 		CHECK_EQ(b1[3], 0x0e);
 		CHECK_EQ(b1[7], n1);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Key schedule: the RFC-notes §T2.14 example and the openssl CLI as references. */
+/* Key schedule: the worked example of docs/rfc-notes.md and the openssl CLI as references. */
 #include "core/aead.h"
 #include "core/err.h"
 #include "core/frame.h"
@@ -8,7 +8,7 @@
 #include "core_util.h"
 #include "t.h"
 
-/* Expected values of §T2.14, computed independently with Python `cryptography`. */
+/* Expected values of docs/rfc-notes.md#worked-example-not-official (Python `cryptography`). */
 static const char *const T214_INIT1 =
     "15101a0e0000004b010001"
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -42,7 +42,7 @@ static const char *const T214_FRAME = "00 0016 49367261d485add97aff293dce556ef30
 		CHECK_MEM((buf), want_, wn_);                                                      \
 	} while (0)
 
-/* Both sides of the §T2.14 handshake through the public API. */
+/* Both sides of the worked-example handshake through the public API. */
 struct t214 {
 	struct tc_hs a, b;
 	struct tc_hs_result ra, rb;
@@ -209,7 +209,7 @@ T(openssl_cli_extract_and_expand)
 	}
 }
 
-/* Every §T2.14 derivation recomputed by the openssl CLI from the same inputs. */
+/* Every worked-example derivation recomputed by the openssl CLI from the same inputs. */
 T(openssl_cli_key_schedule)
 {
 	struct t214 t;

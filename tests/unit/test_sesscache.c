@@ -160,7 +160,10 @@ T(suboption_layout_and_sn_order)
 	CHECK_EQ(ans_len, 18);
 	CHECK_EQ(ans[0], 0xa3);
 	CHECK_MEM(ans + 1, resume, 9);
-	/* sn[i] = nonce_a | nonce_b by original role, not by who opened (notes T2.7). */
+	/*
+	 * sn[i] = nonce_a | nonce_b by original role, not by who opened
+	 * (docs/rfc-notes.md#tcpcrypt-session-resumption).
+	 */
 	CHECK_EQ(tc_sc_ticket_sn(&t2, sn), 16);
 	CHECK_MEM(sn, ans + 10, 8);
 	CHECK_MEM(sn + 8, so + 10, 8);
