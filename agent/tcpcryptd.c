@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
@@ -319,6 +320,19 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	return 0;
 }
 
+/* The cookie of the network namespace the agent runs in. */
+static int own_netns_cookie(__u64 *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err;
+
+	if (fd < 0)
+		return -1;
+	err = getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len);
+	close(fd);
+	return err;
+}
+
 /* Everything that can be checked before touching BPF, each with its remedy. */
 static int check_environment(struct agent_opts *o, bool *pin_created)
 {
@@ -374,6 +388,13 @@ static int check_environment(struct agent_opts *o, bool *pin_created)
 					"are never encrypted\n");
 			return -1;
 		}
+	}
+	if (own_netns_cookie(&o->cfg.netns_cookie)) {
+		fprintf(stderr,
+			"tcpcryptd: cannot read the network namespace cookie (SO_NETNS_COOKIE, "
+			"Linux 5.14 or later): %s\n",
+			strerror(errno));
+		return -1;
 	}
 	if (o->detach_only) {
 		struct stat sb;

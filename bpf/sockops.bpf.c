@@ -684,6 +684,20 @@ int tcpcrypt_sockops(struct bpf_sock_ops *skops)
 
 	if (skops->family != AF_INET && skops->family != AF_INET6)
 		return 1;
+	c = get_settings();
+	if (!c)
+		return 1;
+	/*
+	 * A socket of another network namespace (a container in this cgroup):
+	 * its route device's ifindex names another namespace's interface, and
+	 * its packets, if NATed out of a steered one, never pass the agent.
+	 */
+	if (bpf_get_netns_cookie(skops) != c->netns_cookie) {
+		if (skops->op == BPF_SOCK_OPS_TCP_CONNECT_CB ||
+		    skops->op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB)
+			STAT_INC(foreign_netns);
+		return 1;
+	}
 	switch (skops->op) {
 	case BPF_SOCK_OPS_STATE_CB:
 		on_state(skops);

@@ -185,7 +185,12 @@ int tcpcrypt_tc_egress(struct __sk_buff *skb)
 	if (parse((void *)(long)skb->data, (void *)(long)skb->data_end, &p))
 		return TC_ACT_OK;
 	c = get_settings();
-	if (!c || !c->datapath)
+	if (!c)
+		return TC_ACT_OK;
+	/* a connection from another namespace, forwarded or NATed: plain, counted */
+	if (p.th->syn && !p.th->ack && !skb->sk)
+		STAT_INC(forwarded_syn);
+	if (!c->datapath)
 		return TC_ACT_OK;
 	/* parse() keys by the receiver's view; this is our own segment */
 	k = p.k;

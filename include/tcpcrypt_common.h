@@ -128,6 +128,13 @@ struct tcpcrypt_config {
 	__u32 negcache_ttl_s;  /* how long a SYN black hole is remembered */
 	__u8 datapath;	       /* the agent encrypts: steer negotiated flows to it */
 	__u8 pad[3];
+	/*
+	 * The agent's network namespace (SO_NETNS_COOKIE): sock_ops, attached to
+	 * a cgroup that may hold other namespaces' processes (containers), only
+	 * ever acts on sockets of this one, where the steered interfaces, their
+	 * ifindexes and the flow tuples are the agent's.
+	 */
+	__u64 netns_cookie;
 };
 
 /*
@@ -254,6 +261,10 @@ struct tcpcrypt_stats {
 	__u64 require_reset;  /* connections refused by the require policy */
 	__u64 unready_reset;  /* handshakes ENO would have completed while the agent
 			       * was stopping or starting: reset */
+	__u64 foreign_netns;  /* connections of sockets in another network namespace
+			       * (e.g. a container): never offered ENO */
+	__u64 forwarded_syn;  /* SYNs forwarded or NATed out of a steered interface
+			       * (no local socket): plain TCP */
 	__u64 flows_created;  /* flow entries made (connections taking part in ENO) */
 	__u64 flows_deleted;  /* ... whose socket closed (encrypted flows: the agent
 			       * removes the entry when done with the flow) */

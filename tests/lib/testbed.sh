@@ -14,7 +14,8 @@
 # Works under `set -euo pipefail`. TB_KEEP=1 keeps the scratch dir $TB_DIR.
 # tb_init owns the EXIT/INT/TERM/ERR traps: register extra clean-up with tb_defer.
 #
-#   tb_init, tb_create [--hosts "A B C"], tb_cleanup [RC], tb_defer CMD
+#   tb_init, tb_create [--hosts "A B C"], tb_cleanup [RC], tb_defer CMD,
+#   tb_container HOST NAME N [IFINDEX]
 #   tb_exec HOST CMD..., tb_bg HOST LOG CMD... (echoes PID), tb_stop_pid PID,
 #   tb_alive PID, tb_wait SECS CMD..., tb_wait_port HOST PORT
 #   tb_agent_start HOST [ARGS], tb_agent_stop HOST [SIG], tb_agent_kill9 HOST,
@@ -234,6 +235,40 @@ tb__add_host() { # HOST (A, B or C)
 		tb_fail "bpffs not mounted at $TB_BPFFS; run: mount -t bpf bpf $TB_BPFFS"
 	fi
 	mkdir "$pin"
+}
+
+# A container behind HOST: namespace NAME, its eth0 (interface number IFINDEX,
+# if given) joined to HOST's v<NAME>, addresses 198.18.N.2 and fd00:7463:N::2,
+# NATed by HOST out of its eth0.  Its processes run in HOST's cgroup, as a
+# container's do under an agent attached to the cgroup v2 root:
+# tb_exec NAME ..., tb_bg NAME ...  Removed with the test bed.
+tb_container() { # HOST NAME N [IFINDEX]
+	local h=$1 name=$2 n=$3 idx=${4:-} ns hns cg
+	hns=$(tb__ns "$h") || exit 1
+	ns=$TB_PREFIX-$name cg=TB_CG_$h
+	printf -v "TB_NS_$name" %s "$ns"
+	printf -v "TB_CG_$name" %s "${!cg}"
+	printf -v "TB_${name}4" %s "198.18.$n.2"
+	printf -v "TB_${name}6" %s "fd00:7463:$n::2"
+	export "TB_NS_$name" "TB_CG_$name" "TB_${name}4" "TB_${name}6"
+	ip netns add "$ns"
+	tb_defer "ip netns del $ns"
+	tb__nodad "$ns"
+	ip -n "$hns" link add "v$name" type veth peer name eth0 netns "$ns" ${idx:+index "$idx"}
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link set eth0 up
+	ip -n "$hns" link set "v$name" up
+	ip -n "$hns" addr add "198.18.$n.1/24" dev "v$name"
+	ip -n "$hns" addr add "fd00:7463:$n::1/64" dev "v$name" nodad
+	ip -n "$ns" addr add "198.18.$n.2/24" dev eth0
+	ip -n "$ns" addr add "fd00:7463:$n::2/64" dev eth0 nodad
+	ip -n "$ns" route add default via "198.18.$n.1"
+	ip -n "$ns" -6 route add default via "fd00:7463:$n::1"
+	tb__sysctl "$hns" net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	nsenter --net="/run/netns/$hns" "$TB_TABLES" -w -t nat -A POSTROUTING \
+		-s "198.18.$n.0/24" -o eth0 -j MASQUERADE
+	nsenter --net="/run/netns/$hns" "$TB_TABLES6" -w -t nat -A POSTROUTING \
+		-s "fd00:7463:$n::/64" -o eth0 -j MASQUERADE
 }
 
 # ---------------------------------------------------------------- running

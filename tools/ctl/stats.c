@@ -21,7 +21,7 @@ static const struct {
     STAT(negotiated),	  STAT(peer_no_eno),   STAT(stripped),	    STAT(syn_blackhole),
     STAT(negcache_plain), STAT(malformed),     STAT(role_conflict), STAT(no_common_tep),
     STAT(app_aware_fail), STAT(port_off),      STAT(require_reset), STAT(unready_reset),
-    STAT(flows_created),  STAT(flows_deleted),
+    STAT(foreign_netns),  STAT(forwarded_syn), STAT(flows_created), STAT(flows_deleted),
 };
 
 #define DPC(f)                                                                                     \
