@@ -23,6 +23,7 @@
 #include "dp/xlate.h"
 #include "dp/packet.h"
 #include "xsk.h"
+#include "names.h"
 
 #define FLOW_BUCKETS 4096
 #define RX_BUDGET    64
@@ -99,7 +100,8 @@ struct datapath {
 	struct parked *park[PARK_MAX];
 	unsigned nparked;
 	int nifaces;
-	int flows_fd, sessions_fd;
+	int flows_fd, sessions_fd, negcache_fd;
+	uint32_t negcache_ttl_s;
 	struct agent_flow *buckets[FLOW_BUCKETS];
 	unsigned nflows;
 	FILE *keylog;
@@ -449,6 +451,37 @@ static bool flow_check_end(struct datapath *dp, struct agent_flow *f, uint64_t n
 	return false;
 }
 
+/*
+ * Host A's handshake failed after ENO succeeded: its Init1 was answered by
+ * the peer's RST or by bytes that are no Init2, or not at all.  The path
+ * strips ENO after the SYN (RFC 8547 §9, "type 2"), or the peer is not the
+ * tcpcrypt host it claimed: connections to it go plain for a while
+ * (negative cache, cause ENO_FAIL_INIT), so that a retry works.
+ */
+static void init_failed(struct datapath *dp, struct agent_flow *f, const struct dp_flow_stats *st,
+			uint64_t now)
+{
+	struct negcache_key nk = {.family = f->key.family};
+	struct negcache_val nv = {.cause = ENO_FAIL_INIT};
+	char addr[64];
+
+	memcpy(nk.addr, f->key.raddr, sizeof(nk.addr));
+	dp->cnt.init_failed++;
+	if (!bpf_map_lookup_elem(dp->negcache_fd, &nk, &nv) && nv.expires_ns > now)
+		return; /* known already */
+	memset(&nv, 0, sizeof(nv));
+	nv.cause = ENO_FAIL_INIT;
+	nv.expires_ns = now + (uint64_t)dp->negcache_ttl_s * NS_PER_SEC;
+	bpf_map_update_elem(dp->negcache_fd, &nk, &nv, BPF_ANY);
+	addr_str(f->key.family, f->key.raddr, addr, sizeof(addr));
+	fprintf(stderr,
+		"tcpcryptd: %s port %u: tcpcrypt handshake failed after ENO (%s); connections "
+		"to %s are plain TCP for %u s (tcpcryptctl negcache)\n",
+		addr, f->key.rport,
+		st->state == DP_ST_RESET ? "Init1 answered by a RST" : dp_strerror(st->error), addr,
+		dp->negcache_ttl_s);
+}
+
 static void after_event(struct datapath *dp, struct agent_flow *f, uint64_t now)
 {
 	const struct dp_flow_stats *st = dp_flow_peek(f->x); /* per packet: no copy */
@@ -469,6 +502,10 @@ static void after_event(struct datapath *dp, struct agent_flow *f, uint64_t now)
 	    (!f->done_at && now - f->last_stats_ns > 200000000ull)) {
 		if (st->have_session_id && !f->had_id)
 			dp->cnt.established++;
+		if (!st->have_session_id && f->role == ENO_ROLE_A &&
+		    ((st->state == DP_ST_RESET && st->peer_reset) ||
+		     (st->state == DP_ST_ABORTED && st->error != DP_E_STOPPED)))
+			init_failed(dp, f, st, now);
 		f->had_id = st->have_session_id;
 		f->last_state = st->state;
 		session_update(f, now);
@@ -703,8 +740,10 @@ struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 	xsks_fd = bpf_map_fd_by_name(st, MAP_XSKS);
 	dp->dpstats_fd = bpf_map_fd_by_name(st, MAP_DPSTATS);
 	dp->agent_fd = bpf_map_fd_by_name(st, MAP_AGENT);
+	dp->negcache_fd = bpf_map_fd_by_name(st, MAP_NEGCACHE);
+	dp->negcache_ttl_s = o->cfg.negcache_ttl_s;
 	if (dp->flows_fd < 0 || dp->sessions_fd < 0 || xsks_fd < 0 || dp->dpstats_fd < 0 ||
-	    dp->agent_fd < 0) {
+	    dp->agent_fd < 0 || dp->negcache_fd < 0) {
 		fprintf(stderr, "tcpcryptd: the data path maps are missing\n");
 		goto fail;
 	}

@@ -66,22 +66,69 @@ static __always_inline int steer_in(struct __sk_buff *skb, struct pkt *p)
 	return bpf_redirect(ii->peer_ifindex, 0);
 }
 
-static __always_inline int must_steer_in(struct pkt *p, void *end, const struct tcpcrypt_config *c)
+/*
+ * A data segment with ENO of a passive open whose third ACK the stack has
+ * not processed yet (host A's Init1 can follow that ACK closely, or stand in
+ * for a lost one): the flow is about to be encrypted.
+ */
+static __always_inline int pending_encrypted(struct pkt *p, void *end,
+					     const struct tcpcrypt_config *c,
+					     const struct flow_info *pend)
 {
-	struct flow_info *fi;
 	struct scratch *s;
 
-	if (flow_steered(c, &p->k))
-		return 1;
-	if (!c->enabled)
+	if (!c->enabled || !pend || pend->state != FLOW_NEGOTIATING)
 		return 0; /* no handshake completes now: see unready_third_ack() */
 	if (p->th->doff <= 5 || (void *)p->th + p->th->doff * 4 >= end)
 		return 0; /* no options or no payload */
-	fi = bpf_map_lookup_elem(&pending, &p->k);
-	if (!fi || fi->state != FLOW_NEGOTIATING)
-		return 0;
 	s = pkt_scratch_get();
 	return s && has_eno(end, p->th, s);
+}
+
+/* Bytes of TCP payload in the segment (parse() allows no IPv6 extension headers). */
+static __always_inline __u32 payload_len(const struct pkt *p)
+{
+	__u32 l3 = p->ip ? bpf_ntohs(p->ip->tot_len) - sizeof(*p->ip)
+			 : (p->ip6 ? bpf_ntohs(p->ip6->payload_len) : 0);
+	__u32 l4 = p->th->doff * 4;
+
+	return l3 > l4 ? l3 - l4 : 0;
+}
+
+/*
+ * RFC 8547 §9, a "type 2" middlebox: ENO reached B in A's SYN but was
+ * stripped from A's first ACK, so B falls back (stripped) while A, which
+ * sent ENO in that ACK, has enabled encryption and sends its Init1.  The
+ * application must never read it.  The first payload of such a flow (fi
+ * from flows, or its pending entry when this segment is itself the first
+ * ACK) is looked at once; if it is an Init1, the caller turns the segment
+ * into a RST at the sequence number the socket expects, which resets the
+ * connection before a byte is queued.  A's agent, its Init1 answered by a
+ * RST, aborts and remembers the destination (negative cache).
+ */
+static __always_inline int stripped_init1(struct __sk_buff *skb, struct pkt *p,
+					  struct flow_info *fi)
+{
+	__u32 off = (void *)p->th - (void *)(long)skb->data + p->th->doff * 4, len;
+	__u8 h[9];
+
+	if (!fi || (fi->flags & (FLOWF_ACTIVE | FLOWF_FIRST_SEEN)))
+		return 0;
+	if (!(fi->state == FLOW_PLAIN && fi->reason == ENO_FAIL_STRIPPED) &&
+	    fi->state != FLOW_NEGOTIATING)
+		return 0;
+	len = payload_len(p);
+	if (!len || bpf_ntohl(p->th->seq) != fi->peer_isn + 1)
+		return 0;
+	fi->flags |= FLOWF_FIRST_SEEN;
+	if (len < sizeof(h) || bpf_skb_load_bytes(skb, off, h, sizeof(h)))
+		return 0;
+	len = (__u32)h[4] << 24 | (__u32)h[5] << 16 | (__u32)h[6] << 8 | h[7];
+	return h[0] == (TCPCRYPT_INIT1_MAGIC >> 24 & 0xff) &&
+	       h[1] == (TCPCRYPT_INIT1_MAGIC >> 16 & 0xff) &&
+	       h[2] == (TCPCRYPT_INIT1_MAGIC >> 8 & 0xff) &&
+	       h[3] == (TCPCRYPT_INIT1_MAGIC & 0xff) && len >= TCPCRYPT_INIT1_MIN_LEN &&
+	       len <= 0xffff && h[8] >= 1;
 }
 
 /*
@@ -101,8 +148,8 @@ SEC("tc")
 int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 {
 	void *end = (void *)(long)skb->data_end;
+	struct flow_info *fi, *pend;
 	struct tcpcrypt_config *c;
-	struct flow_info *fi;
 	struct pkt p = {};
 	struct scratch *s;
 	__u32 len;
@@ -113,13 +160,22 @@ int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 	if (!c)
 		return TC_ACT_OK;
 	if (!p.th->syn) {
-		if (c->datapath && must_steer_in(&p, end, c))
+		fi = bpf_map_lookup_elem(&flows, &p.k);
+		if (c->datapath && fi && fi->state == FLOW_TCPCRYPT)
 			return steer_in(skb, &p);
+		pend = fi ? NULL : bpf_map_lookup_elem(&pending, &p.k);
+		if (c->datapath && pending_encrypted(&p, end, c, pend))
+			return steer_in(skb, &p);
+		if (stripped_init1(skb, &p, fi ? fi : pend)) {
+			STAT_INC(stripped_init1);
+			set_flags_skb(skb, &p, TH_RST);
+			return TC_ACT_OK;
+		}
 		/* only the third ACK of a passive open can matter now */
 		if (!p.th->ack || p.th->rst || p.th->fin ||
 		    (c->enabled && !c->nrequire && c->default_policy != POLICY_REQUIRE))
 			return TC_ACT_OK;
-		fi = bpf_map_lookup_elem(&pending, &p.k);
+		fi = pend;
 		if (!fi)
 			return TC_ACT_OK;
 		if (unready_third_ack(c, fi)) {

@@ -95,6 +95,13 @@ enum eno_fail {
 	ENO_FAIL_STRIPPED,  /* ENO in the SYN but not in the first ACK (§4.6) */
 	ENO_FAIL_BLACKHOLE, /* SYNs with ENO went unanswered; retried without */
 	ENO_FAIL_NEGCACHE,  /* destination is in the negative cache */
+	/*
+	 * ENO succeeded but the tcpcrypt handshake did not: host A's Init1 was
+	 * answered by a RST or by bytes that are no Init2, or not answered (a
+	 * middlebox that strips ENO after the SYN, RFC 8547 §9): a cause of
+	 * the negative cache, and of B's resets of such an Init1.
+	 */
+	ENO_FAIL_INIT,
 	ENO_FAIL__MAX,
 };
 

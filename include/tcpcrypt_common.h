@@ -77,6 +77,8 @@ enum flow_flags {
 	 * agent, which removes the entry once it is done with the flow.
 	 */
 	FLOWF_CLOSED = 1 << 2,
+	/* B, fallen back: the peer's first payload was looked at (see TC ingress) */
+	FLOWF_FIRST_SEEN = 1 << 3,
 };
 
 enum flow_tcpopts {
@@ -181,6 +183,8 @@ struct negcache_key {
 struct negcache_val {
 	__u64 expires_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 	__u64 hits;	  /* connections sent without ENO because of this entry */
+	__u8 cause;	  /* ENO_FAIL_BLACKHOLE (SYNs with ENO dropped) or ENO_FAIL_INIT */
+	__u8 pad[7];
 };
 
 /* An encrypted connection, as the agent's data path sees it (keyed by flow_key). */
@@ -193,6 +197,9 @@ enum session_state {
 };
 
 #define TCPCRYPT_SESSID_LEN 33 /* RFC 8548 §3.4 */
+/* RFC 8548 §4.1: Init1 = magic(4) | message_len(4) | nciphers(1) | ... */
+#define TCPCRYPT_INIT1_MAGIC   0x15101a0eu
+#define TCPCRYPT_INIT1_MIN_LEN 43 /* magic, length, nciphers, one cipher, N_A */
 
 struct session_info {
 	__u8 session_id[TCPCRYPT_SESSID_LEN]; /* all zero until the keys exist */
@@ -207,31 +214,39 @@ struct session_info {
 	__u32 local_gen, remote_gen;	      /* key generations (RFC 8548 §3.8) */
 };
 
-/* Counters of the agent's data path (one entry, written by the agent). */
+/*
+ * Counters of the agent's data path (one entry, written by the agent), as
+ * X(name, description): the struct and tcpcryptctl's names come from this
+ * one list.
+ */
+#define TCPCRYPT_DP_COUNTERS(X)                                                                    \
+	X(sessions, "encrypted connections started")                                               \
+	X(established, "... whose keys were set up")                                               \
+	X(auth_failures, "aborted: a frame failed authentication")                                 \
+	X(aborted, "aborted for any other tcpcrypt reason")                                        \
+	X(wire_retrans, "wire bytes resent from the ciphertext store")                             \
+	X(plain_out, "application bytes encrypted")                                                \
+	X(plain_in, "application bytes decrypted")                                                 \
+	X(frames_sealed, "tcpcrypt frames sent (RFC 8548 4.2)")                                    \
+	X(frames_opened, "... and the peer's that authenticated")                                  \
+	X(rx_frames, "packets the agent received (AF_XDP)")                                        \
+	X(tx_frames, "packets the agent sent (AF_XDP)")                                            \
+	X(tx_drops, "packets not sent: AF_XDP ring full")                                          \
+	X(unknown_drops, "packets of flows it never learned of")                                   \
+	X(reasm_drops, "peer bytes beyond the reassembly bound")                                   \
+	X(orphans_reset, "sockets of a previous agent's encrypted flows, aborted at start")        \
+	X(rst_answers, "segments of flows without keys answered with a RST")                       \
+	X(init_failed, "Init1 answered by a RST or no Init2, or unanswered: negative cache")       \
+	X(xsk_rx_dropped, "AF_XDP: dropped by the kernel, no room or too large")                   \
+	X(xsk_rx_ring_full, "AF_XDP: ... because the RX ring was full")                            \
+	X(xsk_fill_empty, "AF_XDP: ... because no frame was free to receive into")                 \
+	X(xsk_tx_invalid, "AF_XDP: TX descriptors the kernel refused")                             \
+	X(xsk_tx_ring_empty, "AF_XDP: times the kernel found the TX ring empty")
+
+#define TCPCRYPT_COUNTER_FIELD_(name, desc) __u64 name;
+
 struct dp_counters {
-	__u64 sessions;	     /* encrypted connections started */
-	__u64 established;   /* ... whose keys were set up */
-	__u64 auth_failures; /* aborted: a frame failed authentication */
-	__u64 aborted;	     /* aborted for any other tcpcrypt reason */
-	__u64 wire_retrans;  /* wire bytes resent from the ciphertext store */
-	__u64 plain_out;     /* application bytes encrypted */
-	__u64 plain_in;	     /* application bytes decrypted */
-	__u64 frames_sealed; /* tcpcrypt frames sent (RFC 8548 §4.2) */
-	__u64 frames_opened; /* ... and the peer's that authenticated */
-	__u64 rx_frames;     /* packets the agent received (AF_XDP) */
-	__u64 tx_frames;     /* packets the agent sent (AF_XDP) */
-	__u64 tx_drops;	     /* packets not sent: AF_XDP ring full */
-	__u64 unknown_drops; /* packets of flows it never learned of */
-	__u64 reasm_drops;   /* peer bytes beyond the reassembly bound */
-	__u64 orphans_reset; /* sockets of a previous agent's encrypted flows, aborted at start */
-	__u64 rst_answers;   /* segments of flows without keys (a previous agent's,
-			      * or once a stop began) answered with a RST */
-	/* The kernel's counts for the agent's AF_XDP sockets (XDP_STATISTICS) */
-	__u64 xsk_rx_dropped;	 /* dropped by the kernel: no room, or too large */
-	__u64 xsk_rx_ring_full;	 /* ... because the RX ring was full */
-	__u64 xsk_fill_empty;	 /* ... because no frame was free to receive into */
-	__u64 xsk_tx_invalid;	 /* TX descriptors the kernel refused */
-	__u64 xsk_tx_ring_empty; /* times the kernel found the TX ring empty */
+	TCPCRYPT_DP_COUNTERS(TCPCRYPT_COUNTER_FIELD_)
 };
 
 /* What the agent runs on each steered interface, for tcpcryptctl status. */
@@ -246,28 +261,28 @@ struct agent_iface {
 	__u8 pad;
 };
 
-/* Counters: one per-CPU struct, summed by tcpcryptctl. */
+/* Counters of the BPF programs: one per-CPU struct, summed by tcpcryptctl; X(name, description). */
+#define TCPCRYPT_STATS(X)                                                                          \
+	X(negotiated, "ENO succeeded")                                                             \
+	X(peer_no_eno, "peer's SYN or SYN-ACK carried no ENO")                                     \
+	X(stripped, "ENO in the SYN exchange, missing from the first ACK")                         \
+	X(syn_blackhole, "SYNs with ENO unanswered; retried without ENO")                          \
+	X(negcache_plain, "connections sent without ENO due to the negative cache")                \
+	X(malformed, "ill-formed or repeated ENO option received")                                 \
+	X(role_conflict, "both sides sent the same b bit")                                         \
+	X(no_common_tep, "no valid TEP in common")                                                 \
+	X(app_aware_fail, "mandatory application-aware mode, peer a = 0")                          \
+	X(port_off, "connections on ports set to off")                                             \
+	X(require_reset, "connections refused by the require policy")                              \
+	X(unready_reset, "handshakes ENO would complete while the agent stops or starts: reset")   \
+	X(foreign_netns, "sockets of another network namespace: never offered ENO")                \
+	X(forwarded_syn, "SYNs forwarded or NATed out of a steered interface: plain")              \
+	X(stripped_init1, "B fell back, A sent an Init1 anyway: reset before the application")     \
+	X(flows_created, "flow entries made (connections taking part in ENO)")                     \
+	X(flows_deleted, "... whose socket closed (encrypted: the agent removes the entry)")
+
 struct tcpcrypt_stats {
-	__u64 negotiated;     /* ENO succeeded */
-	__u64 peer_no_eno;    /* peer's SYN or SYN-ACK carried no ENO */
-	__u64 stripped;	      /* ENO in the SYN exchange, missing from the first ACK */
-	__u64 syn_blackhole;  /* SYNs with ENO unanswered; retried without ENO */
-	__u64 negcache_plain; /* connections sent without ENO due to the negative cache */
-	__u64 malformed;      /* ill-formed or repeated ENO option received */
-	__u64 role_conflict;  /* both sides sent the same b bit */
-	__u64 no_common_tep;  /* no valid TEP in common */
-	__u64 app_aware_fail; /* mandatory application-aware mode, peer a = 0 */
-	__u64 port_off;	      /* connections on ports set to off */
-	__u64 require_reset;  /* connections refused by the require policy */
-	__u64 unready_reset;  /* handshakes ENO would have completed while the agent
-			       * was stopping or starting: reset */
-	__u64 foreign_netns;  /* connections of sockets in another network namespace
-			       * (e.g. a container): never offered ENO */
-	__u64 forwarded_syn;  /* SYNs forwarded or NATed out of a steered interface
-			       * (no local socket): plain TCP */
-	__u64 flows_created;  /* flow entries made (connections taking part in ENO) */
-	__u64 flows_deleted;  /* ... whose socket closed (encrypted flows: the agent
-			       * removes the entry when done with the flow) */
+	TCPCRYPT_STATS(TCPCRYPT_COUNTER_FIELD_)
 };
 
 #endif

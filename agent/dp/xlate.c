@@ -27,11 +27,18 @@
 #include "dp/sentq.h"
 #include "dp/xlate.h"
 
-#define NS_PER_MS    1000000ull
-#define RTO_INIT_NS  (200 * NS_PER_MS) /* RFC 6298 §2 floor as Linux uses it */
-#define RTO_MAX_NS   (10000 * NS_PER_MS)
-#define RTO_TRIES    10
-#define INIT_HDR_LEN 8 /* magic | message_len (RFC 8548 §4.1) */
+#define NS_PER_MS   1000000ull
+#define RTO_INIT_NS (200 * NS_PER_MS) /* RFC 6298 §2 floor as Linux uses it */
+#define RTO_MAX_NS  (10000 * NS_PER_MS)
+#define RTO_TRIES   10
+/*
+ * Host A: how long the peer may leave an acknowledged Init1 unanswered.  A
+ * tcpcrypt peer sends Init2 as soon as Init1 is in; an Init1 that the stack
+ * acknowledges but nothing answers went to a plain TCP application (ENO
+ * stripped after the SYN, RFC 8547 §9), which must not wait for minutes.
+ */
+#define INIT2_WAIT_NS (2000 * NS_PER_MS)
+#define INIT_HDR_LEN  8 /* magic | message_len (RFC 8548 §4.1) */
 
 #define TCPOPT_EOL  0
 #define TCPOPT_NOP  1
@@ -66,6 +73,7 @@ struct dp_out {
 	 * moved (the resend may be lost too), and the backed-off interval.
 	 */
 	uint64_t rec_at, rec_rto;
+	uint64_t answer_by; /* host A: the peer's first byte is due by then (INIT2_WAIT_NS) */
 	/*
 	 * The kernel's keep-alive probe waits for the peer's reply to a rekey
 	 * (ka_wait), which proves the peer alive (RFC 8548 §3.9); then the
@@ -100,6 +108,7 @@ struct dp_flow {
 	void *ctx;
 	struct tc_conn *conn; /* NULL once reset or aborted */
 	bool resumed;	      /* no Init messages: frames from offset 0 (§3.5) */
+	bool role_a;	      /* this host is A (RFC 8547 §4.3) */
 	bool eno_opt; /* RFC 8547 §4.6: host A marks its segments until a non-SYN one arrives */
 	uint64_t now;
 	struct dp_out out;
@@ -969,6 +978,9 @@ static bool wire_ack_in(struct dp_flow *f, const struct dp_seg *s)
 	o->peer_win = s->win;
 	if ((uint64_t)wa > o->una) {
 		o->una = wa;
+		if (f->role_a && !f->resumed && !f->st.have_session_id && !f->st.wire_in &&
+		    (uint64_t)wa >= o->own_end && o->answer_by == UINT64_MAX)
+			o->answer_by = f->now + INIT2_WAIT_NS;
 		sq_trim(&o->store, SQ_WIRE, wa);
 		o->tries = 0;
 		o->rto = RTO_INIT_NS;
@@ -992,6 +1004,7 @@ static void wire_rst(struct dp_flow *f, const struct dp_seg *s)
 	if (off < (int64_t)lo || (uint64_t)off > hi)
 		return;
 	emit_rst(f, DP_TO_LOCAL, f->p.peer_isn + 1 + (uint32_t)snd_nxt(f, DP_TO_LOCAL));
+	f->st.peer_reset = true;
 	release(f, DP_ST_RESET);
 }
 
@@ -1059,7 +1072,8 @@ struct dp_flow *dp_flow_new(const struct dp_flow_params *p, dp_emit_fn emit, voi
 	f->ctx = ctx;
 	tc_conn_info(f->conn, &info);
 	f->resumed = info.resumed;
-	f->eno_opt = p->eno.role == TC_ROLE_A;
+	f->role_a = p->eno.role == TC_ROLE_A;
+	f->eno_opt = f->role_a;
 	reasm_init(&f->out.plain, 0, f->p.max_unacked);
 	reasm_init(&f->in.wire, 0, f->p.max_reasm);
 	sq_init(&f->out.store, SQ_WIRE, (struct sq_pos){{0, 0}});
@@ -1070,6 +1084,7 @@ struct dp_flow *dp_flow_new(const struct dp_flow_params *p, dp_emit_fn emit, voi
 	f->out.rto = RTO_INIT_NS;
 	f->out.rto_at = UINT64_MAX;
 	f->out.rec_at = UINT64_MAX;
+	f->out.answer_by = UINT64_MAX;
 	take_events(f);
 	update_state(f);
 	return f;
@@ -1200,7 +1215,13 @@ uint64_t dp_timer(struct dp_flow *f, uint64_t now_ns)
 	if (pump(f, NULL, NULL))
 		return UINT64_MAX;
 	update_state(f);
-	return min64(o->rto_at, o->rec_at);
+	if (f->st.wire_in || f->st.have_session_id)
+		o->answer_by = UINT64_MAX;
+	if (now_ns >= o->answer_by) {
+		flow_abort(f, DP_E_NO_INIT2);
+		return UINT64_MAX;
+	}
+	return min64(min64(o->rto_at, o->rec_at), o->answer_by);
 }
 
 int dp_flow_rekey(struct dp_flow *f, uint64_t now_ns)
@@ -1256,5 +1277,7 @@ const char *dp_strerror(int err)
 		return "the peer never acknowledged the agent's Init message or rekey";
 	if (err == DP_E_STOPPED)
 		return "the agent stopped";
+	if (err == DP_E_NO_INIT2)
+		return "the peer acknowledged the Init1 but never answered it";
 	return tc_strerror(err);
 }

@@ -42,6 +42,8 @@
 #define DP_E_TIMEOUT (-100)
 /* ... the agent is stopping (dp_flow_abort) */
 #define DP_E_STOPPED (-101)
+/* ... host A: the peer acknowledged Init1 and sent nothing (RFC 8547 §9 "type 2" middlebox) */
+#define DP_E_NO_INIT2 (-102)
 
 /* Wrap-around comparison of 32-bit sequence numbers, as the kernel's before()/after(). */
 static inline bool dp_seq_before(uint32_t a, uint32_t b)
@@ -122,6 +124,7 @@ struct dp_flow_stats {
 	uint64_t frames_out, frames_in; /* frames sealed, and the peer's authenticated (§4.2) */
 	uint64_t local_gen, remote_gen; /* key generations (RFC 8548 §3.8) */
 	uint16_t aead;			/* AEAD id once the keys exist, else 0 */
+	bool peer_reset;		/* DP_ST_RESET came from the peer's RST */
 };
 
 struct dp_flow;

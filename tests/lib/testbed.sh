@@ -21,7 +21,7 @@
 #   tb_agent_start HOST [ARGS], tb_agent_stop HOST [SIG], tb_agent_kill9 HOST,
 #   tb_agent_pid HOST, tb_ctl HOST ARGS...  (TB_AGENT/TB_CTL override binaries)
 #   tb_capture_start NAME [IFACE] [FILTER...], tb_capture_stop NAME...
-#   tb_strip_eno a2b|b2a, tb_drop_eno_syn, tb_middlebox_clear, tb_mtu IFACE MTU,
+#   tb_strip_eno a2b|b2a [after-syn], tb_drop_eno_syn, tb_middlebox_clear, tb_mtu IFACE MTU,
 #   tb_netem IFACE SPEC, tb_netem_clear IFACE, tb_has_netem,
 #   tb_tamper IFACE AFTER_BYTES [PORT], tb_tamper_clear IFACE
 #   tb_fail, tb_pass, tb_skip, tb_log, tb_assert_eq/_ne/_match/_same_file,
@@ -485,10 +485,14 @@ tb__middlebox_chain() {
 
 # Replace the TCP-ENO option (kind 69) by NOPs in packets entering M on the
 # sending side: DIR is a2b (from A) or b2a (from B), or an M interface name.
+# With after-syn, only in segments without SYN (the middlebox that lets ENO
+# through the handshake and strips it later, RFC 8547 §9 "type 2").
 # Verified on the wire with iptables-nft: xt_TCPOPTSTRIP works, IPv4 and IPv6.
-tb_strip_eno() { # DIR
+tb_strip_eno() { # DIR [after-syn]
+	local sel=()
+	[[ ${2:-} == after-syn ]] && sel=(--tcp-flags SYN NONE)
 	tb__middlebox_chain
-	tb__tables46 -t mangle -A TB_MIDDLEBOX -i "$(tb__m_if "$1")" -p tcp \
+	tb__tables46 -t mangle -A TB_MIDDLEBOX -i "$(tb__m_if "$1")" -p tcp "${sel[@]}" \
 		-j TCPOPTSTRIP --strip-options 69
 }
 

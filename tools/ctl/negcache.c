@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* tcpcryptctl negcache [flush]: destinations that black-holed SYNs carrying ENO. */
+/*
+ * tcpcryptctl negcache [flush]: destinations connections go to in plain TCP
+ * for a while, and why: they black-holed SYNs carrying ENO (syn-blackhole),
+ * or ENO succeeded but the tcpcrypt handshake did not (init-failed).
+ */
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,7 +39,8 @@ int negcache_main(int argc, char **argv)
 		if (ctl.json)
 			printf("[");
 		else
-			printf("%-40s %-12s %s\n", "DESTINATION", "EXPIRES-IN", "HITS");
+			printf("%-40s %-14s %-12s %s\n", "DESTINATION", "CAUSE", "EXPIRES-IN",
+			       "HITS");
 	}
 	for (err = bpf_map_get_next_key(fd, NULL, &next); !err;
 	     err = bpf_map_get_next_key(fd, flush ? NULL : &key, &next)) {
@@ -50,12 +55,13 @@ int negcache_main(int argc, char **argv)
 			continue;
 		addr_str(key.family, key.addr, addr, sizeof(addr));
 		if (ctl.json)
-			printf("%s{\"destination\":\"%s\",\"expires_in_s\":%llu,\"hits\":%llu}",
-			       first ? "" : ",", addr,
+			printf("%s{\"destination\":\"%s\",\"cause\":\"%s\",\"expires_in_s\":%llu,"
+			       "\"hits\":%llu}",
+			       first ? "" : ",", addr, fail_reason_name(val.cause),
 			       (unsigned long long)((val.expires_ns - now) / 1000000000ULL),
 			       (unsigned long long)val.hits);
 		else
-			printf("%-40s %-12llu %llu\n", addr,
+			printf("%-40s %-14s %-12llu %llu\n", addr, fail_reason_name(val.cause),
 			       (unsigned long long)((val.expires_ns - now) / 1000000000ULL),
 			       (unsigned long long)val.hits);
 		first = false;

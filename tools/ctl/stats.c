@@ -9,37 +9,16 @@
 #include "names.h"
 #include "pindir.h"
 
-#define STAT(f)                                                                                    \
-	{                                                                                          \
-#f, offsetof(struct tcpcrypt_stats, f)                                             \
-	}
-
-static const struct {
+struct field {
 	const char *name;
 	size_t off;
-} fields[] = {
-    STAT(negotiated),	  STAT(peer_no_eno),   STAT(stripped),	    STAT(syn_blackhole),
-    STAT(negcache_plain), STAT(malformed),     STAT(role_conflict), STAT(no_common_tep),
-    STAT(app_aware_fail), STAT(port_off),      STAT(require_reset), STAT(unready_reset),
-    STAT(foreign_netns),  STAT(forwarded_syn), STAT(flows_created), STAT(flows_deleted),
 };
 
-#define DPC(f)                                                                                     \
-	{                                                                                          \
-#f, offsetof(struct dp_counters, f)                                                \
-	}
+#define STAT_FIELD_(f, desc) {#f, offsetof(struct tcpcrypt_stats, f)},
+#define DPC_FIELD_(f, desc)  {#f, offsetof(struct dp_counters, f)},
 
-static const struct {
-	const char *name;
-	size_t off;
-} dp_fields[] = {
-    DPC(sessions),	    DPC(established),	   DPC(auth_failures),	DPC(aborted),
-    DPC(wire_retrans),	    DPC(plain_out),	   DPC(plain_in),	DPC(frames_sealed),
-    DPC(frames_opened),	    DPC(rx_frames),	   DPC(tx_frames),	DPC(tx_drops),
-    DPC(unknown_drops),	    DPC(reasm_drops),	   DPC(orphans_reset),	DPC(rst_answers),
-    DPC(xsk_rx_dropped),    DPC(xsk_rx_ring_full), DPC(xsk_fill_empty), DPC(xsk_tx_invalid),
-    DPC(xsk_tx_ring_empty),
-};
+static const struct field fields[] = {TCPCRYPT_STATS(STAT_FIELD_)};
+static const struct field dp_fields[] = {TCPCRYPT_DP_COUNTERS(DPC_FIELD_)};
 
 /* The agent's data path counters, when it runs one (prefixed dp_). */
 static void print_dp_counters(void)
