@@ -123,6 +123,7 @@ struct dp_flow_stats {
 	uint64_t plain_resent;		/* plaintext injected again from the store */
 	uint64_t reasm_dropped;		/* peer bytes dropped: beyond the buffer bound */
 	uint64_t frames_out, frames_in; /* frames sealed, and the peer's authenticated (§4.2) */
+	uint64_t urgent_out, urgent_in; /* ... of them with URGp, the urgent field (§3.7) */
 	uint64_t local_gen, remote_gen; /* key generations (RFC 8548 §3.8) */
 	uint16_t aead;			/* AEAD id once the keys exist, else 0 */
 };
