@@ -211,6 +211,8 @@ struct dp_counters {
 	__u64 plain_in;	     /* application bytes decrypted */
 	__u64 frames_sealed; /* tcpcrypt frames sent (RFC 8548 §4.2) */
 	__u64 frames_opened; /* ... and the peer's that authenticated */
+	__u64 urgent_sealed; /* ... of them with urgent data: URGp (RFC 8548 §3.7) */
+	__u64 urgent_opened;
 	__u64 rx_frames;     /* packets the agent received (AF_XDP) */
 	__u64 tx_frames;     /* packets the agent sent (AF_XDP) */
 	__u64 tx_drops;	     /* packets not sent: AF_XDP ring full */

@@ -33,11 +33,12 @@ static const struct {
 	const char *name;
 	size_t off;
 } dp_fields[] = {
-    DPC(sessions),	 DPC(established),    DPC(auth_failures),     DPC(aborted),
-    DPC(wire_retrans),	 DPC(plain_out),      DPC(plain_in),	      DPC(frames_sealed),
-    DPC(frames_opened),	 DPC(rx_frames),      DPC(tx_frames),	      DPC(tx_drops),
-    DPC(unknown_drops),	 DPC(reasm_drops),    DPC(xsk_rx_dropped),    DPC(xsk_rx_ring_full),
-    DPC(xsk_fill_empty), DPC(xsk_tx_invalid), DPC(xsk_tx_ring_empty),
+    DPC(sessions),	    DPC(established),	   DPC(auth_failures),	DPC(aborted),
+    DPC(wire_retrans),	    DPC(plain_out),	   DPC(plain_in),	DPC(frames_sealed),
+    DPC(frames_opened),	    DPC(urgent_sealed),	   DPC(urgent_opened),	DPC(rx_frames),
+    DPC(tx_frames),	    DPC(tx_drops),	   DPC(unknown_drops),	DPC(reasm_drops),
+    DPC(xsk_rx_dropped),    DPC(xsk_rx_ring_full), DPC(xsk_fill_empty), DPC(xsk_tx_invalid),
+    DPC(xsk_tx_ring_empty),
 };
 
 /* The agent's data path counters, when it runs one (prefixed dp_). */
