@@ -358,6 +358,8 @@ static void counters_add(struct dp_counters *c, const struct dp_flow *x)
 	c->plain_in += st.plain_in;
 	c->frames_sealed += st.frames_out;
 	c->frames_opened += st.frames_in;
+	c->urgent_sealed += st.urgent_out;
+	c->urgent_opened += st.urgent_in;
 	c->reasm_drops += st.reasm_dropped;
 	if (st.state == DP_ST_ABORTED) {
 		if (st.error == TC_E_AUTH)

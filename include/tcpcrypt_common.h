@@ -229,6 +229,8 @@ struct session_info {
 	X(plain_in, "application bytes decrypted")                                                 \
 	X(frames_sealed, "tcpcrypt frames sent (RFC 8548 4.2)")                                    \
 	X(frames_opened, "... and the peer's that authenticated")                                  \
+	X(urgent_sealed, "... frames sent with urgent data: URGp (RFC 8548 3.7)")                  \
+	X(urgent_opened, "... and the peer's")                                                     \
 	X(rx_frames, "packets the agent received (AF_XDP)")                                        \
 	X(tx_frames, "packets the agent sent (AF_XDP)")                                            \
 	X(tx_drops, "packets not sent: AF_XDP ring full")                                          \

@@ -45,6 +45,12 @@ struct tc_conn {
 	struct tc_frame_enc enc;
 	struct bq sendq, readq;
 	bool fin_queued, eof;
+	/* Urgent data (§3.7), offsets in the application streams counted from their first byte. */
+	uint64_t out_plain, in_plain; /* data framed, and data of the peer's frames */
+	uint64_t urg_out;	      /* the urgent byte to frame next, if urg_out_set */
+	uint64_t urg_frame_end;	      /* end of the last frame sent with URGp (wire stream) */
+	uint64_t urg_in;	      /* the peer's last urgent byte, if urg_in_set */
+	bool urg_out_set, urg_in_set;
 
 	uint8_t session_id[TC_SESSID_LEN];
 	uint64_t ss_index;
@@ -302,6 +308,14 @@ static int input_frames(struct tc_conn *c, const uint8_t *in, size_t len)
 			if (r)
 				return r;
 		}
+		/* §3.7: the urgent field counts from the frame's first data byte. */
+		if ((msg.flags & TC_FRAME_URGP) &&
+		    (!c->urg_in_set || c->in_plain + msg.urgent > c->urg_in)) {
+			c->urg_in = c->in_plain + msg.urgent;
+			c->urg_in_set = true;
+			c->events |= TC_CONN_EV_URGENT;
+		}
+		c->in_plain += msg.len;
 		if (msg.len) {
 			r = bq_append(&c->readq, msg.data, msg.len);
 			if (r)
@@ -372,6 +386,52 @@ int tc_conn_send(struct tc_conn *c, const uint8_t *data, size_t len, bool fin)
 	return take;
 }
 
+int tc_conn_send_urgent(struct tc_conn *c, uint64_t off)
+{
+	if (c->err)
+		return c->err;
+	if (off < c->out_plain || (c->fin_queued && off - c->out_plain >= c->sendq.len))
+		return TC_E_STATE;
+	c->urg_out = off;
+	c->urg_out_set = true;
+	return TC_OK;
+}
+
+uint64_t tc_conn_urgent_frame_end(const struct tc_conn *c)
+{
+	return c->urg_frame_end;
+}
+
+bool tc_conn_urgent(const struct tc_conn *c, uint64_t *off)
+{
+	*off = c->urg_in;
+	return c->urg_in_set;
+}
+
+/*
+ * §3.7: the frame whose data holds the pending urgent byte gets URGp, and the
+ * byte's index in its data as the urgent field (docs/urgent-data.md).  With
+ * no room for the 2-byte field, the frame ends before the byte, and the next
+ * one starts with it.  *data: the frame's data length, adjusted; room: the
+ * space for data in the frame without the field.  Returns the flags to add.
+ */
+static uint8_t urgent_place(const struct tc_conn *c, size_t *data, size_t room, uint16_t *urgent)
+{
+	uint64_t at = c->urg_out - c->out_plain;
+	size_t fit;
+
+	if (!c->urg_out_set || at >= *data)
+		return 0;
+	fit = min_sz(min_sz(*data, room >= 2 ? room - 2 : 0), TC_FRAME_URG_DATA_MAX);
+	if (at >= fit) {
+		*data = at;
+		return 0;
+	}
+	*data = fit;
+	*urgent = at;
+	return TC_FRAME_URGP;
+}
+
 static bool frame_due(const struct tc_conn *c)
 {
 	return c->aead && c->init_sent == c->hs.msg_len && !c->enc.fin_sent &&
@@ -396,20 +456,29 @@ int tc_conn_output(struct tc_conn *c, uint8_t *buf, size_t cap)
 		memcpy(buf, c->hs.msg + c->init_sent, n);
 	c->init_sent += n;
 	while (frame_due(c) && cap - n >= TC_FRAME_OVERHEAD) {
-		size_t data =
-		    min_sz(min_sz(c->sendq.len, c->max_frame_data), cap - n - TC_FRAME_OVERHEAD);
-		uint8_t flags = c->fin_queued && data == c->sendq.len ? TC_FRAME_FINP : 0;
+		size_t room = cap - n - TC_FRAME_OVERHEAD;
+		size_t data = min_sz(min_sz(c->sendq.len, c->max_frame_data), room);
+		uint16_t urgent = 0;
+		uint8_t flags = urgent_place(c, &data, room, &urgent);
 		int r;
 
+		if (c->fin_queued && data == c->sendq.len)
+			flags |= TC_FRAME_FINP;
 		/* Rather wait for room than send an empty frame while data waits. */
 		if (!data && c->sendq.len)
 			break;
-		r = tc_frame_seal(&c->enc, bq_data(&c->sendq), data, flags, 0, buf + n, cap - n);
+		r = tc_frame_seal(&c->enc, bq_data(&c->sendq), data, flags, urgent, buf + n,
+				  cap - n);
 		if (r < 0)
 			return fail(c, r);
 		n += r;
 		bq_consume(&c->sendq, data);
-		if (flags)
+		c->out_plain += data;
+		if (flags & TC_FRAME_URGP) {
+			c->urg_out_set = false;
+			c->urg_frame_end = c->enc.offset;
+		}
+		if (flags & TC_FRAME_FINP)
 			c->events |= TC_CONN_EV_FIN_SENT;
 	}
 	return n;

@@ -73,6 +73,7 @@ enum tc_conn_event {
 	TC_CONN_EV_FIN_SENT = 1 << 3,	/* our FINp frame is output: TCP FIN after it */
 	TC_CONN_EV_PEER_REKEY = 1 << 4, /* the peer moved to a new key set (§3.8) */
 	TC_CONN_EV_ABORT = 1 << 5,	/* the connection failed: see tc_conn_error */
+	TC_CONN_EV_URGENT = 1 << 6, /* a frame with URGp moved the peer's mark: tc_conn_urgent */
 };
 
 struct tc_conn_info {
@@ -128,6 +129,33 @@ int tc_conn_input(struct tc_conn *c, const uint8_t *wire, size_t len, bool fin);
  * counts only once all of len is taken), TC_E_STATE after fin, or the error.
  */
 int tc_conn_send(struct tc_conn *c, const uint8_t *data, size_t len, bool fin);
+
+/*
+ * Urgent data (RFC 8548 §3.7): the byte at offset off of this host's
+ * application stream (counted from its first byte, as tc_conn_send takes
+ * them, queued already or not) is the last byte of urgent data.  The frame
+ * whose data holds it gets URGp, and the byte's index in that data as its
+ * urgent field (docs/urgent-data.md).  Like TCP's one urgent pointer, a later
+ * byte replaces one not framed yet.  TC_E_STATE if the byte is framed
+ * already or lies beyond a queued fin; or the sticky error.
+ */
+int tc_conn_send_urgent(struct tc_conn *c, uint64_t off);
+
+/*
+ * Where the last frame with URGp that tc_conn_output gave ends in this host's
+ * stream (its payload stream, the Init message included), 0 if none: that
+ * frame carries 2 bytes of data fewer than its length says (§4.2.1).  At
+ * most one frame with URGp goes out per tc_conn_send_urgent.
+ */
+uint64_t tc_conn_urgent_frame_end(const struct tc_conn *c);
+
+/*
+ * The peer's last byte of urgent data so far, as an offset of the plaintext
+ * stream tc_conn_read returns (counted from its first byte); false if no frame
+ * with URGp arrived yet.  It only moves forward (as TCP's, RFC 9293 §3.8.5),
+ * and may lie ahead of the plaintext received: urgent data still to come.
+ */
+bool tc_conn_urgent(const struct tc_conn *c, uint64_t *off);
 
 /*
  * Wire bytes to send, at most cap: the rest of this host's Init message, then

@@ -92,6 +92,7 @@ int pkt_parse(const uint8_t *f, uint32_t len, struct pkt_addr *a, struct dp_seg 
 	s->ack = get32(th + 8);
 	s->flags = th[13];
 	s->win = get16(th + 14);
+	s->urg_ptr = get16(th + 18);
 	s->optlen = doff - TCP_HLEN;
 	memcpy(s->opts, th + TCP_HLEN, s->optlen);
 	s->data = th + doff;
@@ -207,7 +208,7 @@ uint32_t pkt_build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const s
 	th[13] = s->flags;
 	put16(th + 14, (uint16_t)s->win);
 	put16(th + 16, 0);
-	put16(th + 18, 0);
+	put16(th + 18, s->flags & DP_URG ? s->urg_ptr : 0);
 	memcpy(th + TCP_HLEN, s->opts, s->optlen);
 	memset(th + TCP_HLEN + s->optlen, 1, optlen - s->optlen); /* NOP padding */
 	if (s->len)

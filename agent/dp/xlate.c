@@ -64,6 +64,7 @@ struct dp_out {
 	bool fin_given;	    /* ... and was given to tc_conn */
 	bool fin_out;	    /* the FINp frame went out: the wire FIN is at fin_wire */
 	uint64_t fin_plain, fin_wire;
+	uint64_t urg_up;  /* one past the kernel's last urgent byte (plaintext), 0: none */
 	uint64_t own_end; /* end of the last unit the agent resends itself (Init, empty frames) */
 	uint64_t rto_at, rto; /* its retransmission timer */
 	unsigned tries;
@@ -92,6 +93,7 @@ struct dp_in {
 	bool fin_done;	    /* ... and tc_conn took it after the FINp frame (§3.7) */
 	bool eof;	    /* tc_conn reported the FINp frame: FIN injected after the plaintext */
 	uint64_t fin_wire;
+	uint64_t urg_up;     /* one past the peer's last urgent byte (plaintext), 0: none */
 	unsigned dups;	     /* out-of-order segments still to answer (see wire_data) */
 	uint64_t ooo_recent; /* where the latest out-of-order segment began (RFC 2018 §4) */
 };
@@ -443,6 +445,16 @@ static void emit(struct dp_flow *f, enum dp_dir dir, uint64_t off, const uint8_t
 	/* ECN feedback (RFC 3168 §6.1) rides on what the segment came from. */
 	if (trig)
 		s.flags |= trig->flags & (DP_ECE | DP_CWR);
+	/*
+	 * The peer's urgent data (RFC 8548 §3.7) reaches the kernel as TCP's
+	 * would: URG on every segment at or before the urgent byte, the pointer
+	 * one past it (RFC 6093 §2), retransmissions included.  Towards the wire
+	 * urgency travels only inside the frames.
+	 */
+	if (!wire && f->in.urg_up > off && f->in.urg_up - off <= 0xffff) {
+		s.flags |= DP_URG;
+		s.urg_ptr = (uint16_t)(f->in.urg_up - off);
+	}
 	build_opts(f, dir, trig, &s);
 	f->acked[dir] = ack;
 	f->nemit[dir]++;
@@ -546,8 +558,9 @@ static size_t unit_len(const uint8_t *p, size_t avail, bool init)
 }
 
 /*
- * Map the units tc_conn output.  Its frames never carry an urgent field, so a
- * frame holds clen - 17 bytes of plaintext (flags byte and tag, §4.2).
+ * Map the units tc_conn output.  A frame holds clen - 17 bytes of plaintext
+ * (flags byte and tag, §4.2), 2 fewer if it has the urgent field: the frame
+ * tc_conn_urgent_frame_end names (at most one per output call).
  */
 static int map_output(struct dp_flow *f)
 {
@@ -558,7 +571,8 @@ static int map_output(struct dp_flow *f)
 			       !f->resumed && !o->parsed)) &&
 	       o->parsed + len <= sq_end(&o->store)) {
 		bool init = !f->resumed && !o->parsed;
-		size_t data = init ? 0 : len - TC_FRAME_OVERHEAD;
+		bool urg = !init && o->parsed + len == tc_conn_urgent_frame_end(f->conn);
+		size_t data = init ? 0 : len - TC_FRAME_OVERHEAD - (urg ? 2 : 0);
 		struct sq_pos end = {{o->parsed + len, sq_last(&o->store).off[SQ_PLAIN] + data}};
 		int err = sq_mark(&o->store, end);
 
@@ -569,6 +583,7 @@ static int map_output(struct dp_flow *f)
 			o->own_end = o->parsed;
 		f->st.plain_out += data;
 		f->st.frames_out += !init;
+		f->st.urgent_out += urg;
 	}
 	return TC_OK;
 }
@@ -583,6 +598,13 @@ static void take_events(struct dp_flow *f)
 	}
 	if (ev & TC_CONN_EV_EOF)
 		f->in.eof = true;
+	if (ev & TC_CONN_EV_URGENT) {
+		uint64_t at;
+
+		tc_conn_urgent(f->conn, &at);
+		f->in.urg_up = at + 1;
+		f->st.urgent_in++;
+	}
 	if ((ev & TC_CONN_EV_PEER_REKEY) && f->out.ka_wait) {
 		f->out.ka_wait = false;
 		f->out.ka_answer = true;
@@ -720,6 +742,21 @@ static int local_data(struct dp_flow *f, const struct dp_seg *s, bool *old)
 	if (wlo < whi || (wlo == whi && whi == o->fin_wire && o->fin_out)) {
 		f->st.wire_resent += whi - wlo;
 		wire_range(f, wlo, whi, s);
+	}
+	/*
+	 * The kernel's urgent byte (RFC 6093 §2: seq + urg_ptr is one past it),
+	 * taken from the segment that holds it, goes into the frame that carries
+	 * it (RFC 8548 §3.7).  A pointer beyond the segment names data to come,
+	 * whose own segment will hold it; TC_E_STATE: framed already.
+	 */
+	if ((s->flags & DP_URG) && s->urg_ptr && s->urg_ptr <= s->len &&
+	    (uint64_t)lo + s->urg_ptr > o->urg_up) {
+		int r;
+
+		o->urg_up = lo + s->urg_ptr;
+		r = tc_conn_send_urgent(f->conn, o->urg_up - 1);
+		if (r && r != TC_E_STATE)
+			return r;
 	}
 	if (fin && !o->fin_in && hi >= o->plain.base && hi >= reasm_end(&o->plain)) {
 		o->fin_in = true;
@@ -1124,6 +1161,8 @@ int dp_from_local(struct dp_flow *f, const struct dp_seg *s, uint64_t now_ns)
 	    s->seq == f->p.local_isn + 1 && s->ack == f->p.peer_isn + 1) {
 		struct dp_seg c = *s;
 
+		c.flags &= ~DP_URG; /* urgency goes inside frames only (RFC 8548 §3.7) */
+		c.urg_ptr = 0;
 		build_opts(f, DP_TO_WIRE, s, &c);
 		f->nemit[DP_TO_WIRE]++;
 		f->emit(f->ctx, DP_TO_WIRE, &c);

@@ -59,8 +59,13 @@ static inline bool dp_seq_after(uint32_t a, uint32_t b)
 /* A TCP segment as the translator sees it (headers parsed by the caller). */
 struct dp_seg {
 	uint32_t seq, ack;
-	uint32_t win;	/* window field as on the wire (unscaled 16-bit value) */
-	uint8_t flags;	/* DP_FIN ... DP_CWR */
+	uint32_t win;  /* window field as on the wire (unscaled 16-bit value) */
+	uint8_t flags; /* DP_FIN ... DP_CWR */
+	/*
+	 * Urgent pointer field, meaningful with DP_URG: as Linux sends and reads
+	 * it (BSD semantics, RFC 6093 §2), seq + urg_ptr is one past the urgent byte.
+	 */
+	uint16_t urg_ptr;
 	uint8_t optlen; /* bytes of TCP options, at most DP_OPT_MAX; a multiple of 4 when emitted */
 	uint8_t opts[DP_OPT_MAX]; /* the option area as in the header */
 	const uint8_t *data;	  /* payload; valid only during the call */
@@ -122,6 +127,7 @@ struct dp_flow_stats {
 	uint64_t plain_resent;		/* plaintext injected again from the store */
 	uint64_t reasm_dropped;		/* peer bytes dropped: beyond the buffer bound */
 	uint64_t frames_out, frames_in; /* frames sealed, and the peer's authenticated (§4.2) */
+	uint64_t urgent_out, urgent_in; /* ... of them with URGp, the urgent field (§3.7) */
 	uint64_t local_gen, remote_gen; /* key generations (RFC 8548 §3.8) */
 	uint16_t aead;			/* AEAD id once the keys exist, else 0 */
 	bool peer_reset;		/* DP_ST_RESET came from the peer's RST */

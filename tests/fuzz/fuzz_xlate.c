@@ -10,7 +10,9 @@
  * the other kernel's pattern at that offset.  Only authenticated plaintext
  * from tc_conn_read can pass that; ciphertext, forged or misplaced bytes
  * cannot.  Emitted option areas must be well-formed (SYNs pass untouched,
- * without payload).
+ * without payload).  Urgent data (RFC 8548 §3.7): no wire segment carries
+ * URG or a pointer, and every pointer towards a kernel names a byte that the
+ * other kernel sent as urgent (URG, pointer within its segment); SYNs aside.
  *
  * Input: byte 0 sets up (bit 0: timestamps, bit 1: ISNs just below 2^32, bit
  * 2: host A uses AES-256-GCM only); then operations, an opcode byte (value %
@@ -37,8 +39,10 @@ enum op {
 	OP_DROP,      /* dir(1) */
 	OP_DUP,	      /* dir(1): deliver a copy, keep it queued */
 	OP_CORRUPT,   /* dir(1) pos(2) bit(1): flip one bit of it, then deliver */
-	OP_KERNEL,    /* host(1) off(2) len(2) flags(1) ackmode(1) win(2) optlen(1) opts */
-	OP_INJECT,    /* host(1) seq(4) ack(4) flags(1) win(2) optlen(1) opts len(2) data */
+	OP_KERNEL,    /* host(1) off(2) len(2) flags(1) [urg_ptr(2) if URG] ackmode(1) win(2)
+			 optlen(1) opts */
+	OP_INJECT,    /* host(1) seq(4) ack(4) flags(1) [urg_ptr(2) if URG] win(2) optlen(1) opts
+			 len(2) data */
 	OP_TIME,      /* ms(2): the clock moves, both timers run */
 	OP_REKEY,     /* host(1) */
 	OP_KERNEL_ACK /* host(1): the kernel acknowledges what it got in order */
@@ -64,6 +68,7 @@ struct host {
 	bool sent_fin;	    /* ... and then its FIN */
 	struct pkt q[QLEN]; /* its wire segments in flight */
 	int qn;
+	uint8_t urgent[PAT_LEN / 8]; /* bytes its kernel sent as urgent, a bit each */
 };
 
 struct fz {
@@ -101,6 +106,12 @@ static void check_opts(const struct dp_seg *s)
 	}
 }
 
+/* The urgent bytes of the other host's kernel. */
+static const uint8_t *z_urgent(const struct host *h)
+{
+	return h->z->h[!h->idx].urgent;
+}
+
 static void emit_cb(void *ctx, enum dp_dir dir, const struct dp_seg *s)
 {
 	struct host *h = ctx;
@@ -110,9 +121,16 @@ static void emit_cb(void *ctx, enum dp_dir dir, const struct dp_seg *s)
 		check_opts(s);
 	else if (s->len)
 		__builtin_trap();
+	if (dir == DP_TO_WIRE && !(s->flags & DP_SYN) && ((s->flags & DP_URG) || s->urg_ptr))
+		__builtin_trap();
 	if (dir == DP_TO_LOCAL) {
 		/* The other kernel's pattern at this offset, and nothing else. */
 		uint32_t off = s->seq - h->p.peer_isn - 1;
+		uint64_t u = (uint64_t)off + s->urg_ptr - 1;
+
+		if ((s->flags & (DP_URG | DP_SYN)) == DP_URG &&
+		    (!s->urg_ptr || u >= PAT_LEN || !(z_urgent(h)[u / 8] & (1 << (u % 8)))))
+			__builtin_trap();
 
 		if (s->len &&
 		    (off >= PAT_LEN - s->len || memcmp(s->data, pattern[!h->idx] + off, s->len)))
@@ -185,6 +203,8 @@ static void kernel_op(struct fz *z, bool ack_only)
 		off = take(z, 2);
 		len = take(z, 2) % 1400;
 		s.flags = take(z, 1);
+		if (s.flags & DP_URG)
+			s.urg_ptr = take(z, 2);
 		s.ack =
 		    take(z, 1) & 1 ? take(z, 4) : h->p.peer_isn + 1 + (uint32_t)h->got + h->got_fin;
 		s.win = take(z, 2);
@@ -198,6 +218,8 @@ static void kernel_op(struct fz *z, bool ack_only)
 	h->sent_fin |= (s.flags & DP_FIN) && off + len >= h->sent_max;
 	s.data = pattern[h->idx] + off;
 	s.len = len;
+	if ((s.flags & DP_URG) && s.urg_ptr && s.urg_ptr <= len)
+		h->urgent[(off + s.urg_ptr - 1) / 8] |= 1 << ((off + s.urg_ptr - 1) % 8);
 	if (off + len > h->sent_max)
 		h->sent_max = off + len;
 	dp_from_local(h->f, &s, z->now);
@@ -212,6 +234,8 @@ static void inject_op(struct fz *z)
 	s.seq = h->p.peer_isn + 1 + take(z, 4);
 	s.ack = h->p.local_isn + 1 + take(z, 4);
 	s.flags = take(z, 1);
+	if (s.flags & DP_URG)
+		s.urg_ptr = take(z, 2);
 	s.win = take(z, 2);
 	read_opts(z, &s);
 	s.len = take(z, 2);

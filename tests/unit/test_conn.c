@@ -1038,3 +1038,141 @@ T(input_stops_when_plaintext_waits)
 	conns_free(c);
 	hosts_free(&x, &y);
 }
+
+/* ---- urgent data (RFC 8548 §3.7, docs/urgent-data.md) ---- */
+
+/*
+ * One tc_conn_output of host 0 at most cap bytes, fed to host 1: its length,
+ * and host 1's urgent mark afterwards (UINT64_MAX: none).
+ */
+static int urgent_step(struct tc_conn *c[2], size_t cap, uint64_t *mark)
+{
+	uint8_t buf[4096];
+	int n = tc_conn_output(c[0], buf, cap);
+
+	CHECK(n >= 0);
+	if (n > 0)
+		CHECK_EQ(tc_conn_input(c[1], buf, n, false), n);
+	if (!tc_conn_urgent(c[1], mark))
+		*mark = UINT64_MAX;
+	return n;
+}
+
+T(urgent_byte_at_start_middle_end_of_a_frame)
+{
+	static const size_t at[] = {0, 50, 99};
+	uint8_t data[100], got[300];
+	struct tc_conn *c[2];
+	struct host x, y;
+	uint64_t mark, end = 0, seed = seed_base();
+	int n, total = 0;
+
+	hosts_init(&x, &y);
+	conn_fresh(c, &x, &y, TC_TEP_X25519);
+	settle(c);
+	CHECK_EQ(tc_conn_urgent_frame_end(c[0]), 0);
+	for (size_t i = 0; i < 3; i++) {
+		fill(&seed, data, sizeof(data));
+		CHECK_EQ(tc_conn_send(c[0], data, sizeof(data), false), sizeof(data));
+		CHECK_EQ(tc_conn_send_urgent(c[0], 100 * i + at[i]), TC_OK);
+		/* One frame: 20 bytes of overhead, 2 of urgent field, the data. */
+		n = urgent_step(c, sizeof(got), &mark);
+		CHECK_EQ(n, 122);
+		CHECK_EQ(mark, 100 * i + at[i]);
+		CHECK(tc_conn_events(c[1]) & TC_CONN_EV_URGENT);
+		if (i)
+			CHECK_EQ(tc_conn_urgent_frame_end(c[0]), end + 122);
+		end = tc_conn_urgent_frame_end(c[0]);
+		CHECK_EQ(tc_conn_read(c[1], got, sizeof(got)), sizeof(data));
+		CHECK_MEM(got, data, sizeof(data));
+		total += n;
+	}
+	/* Without urgent data, no field, no mark moved. */
+	CHECK_EQ(tc_conn_send(c[0], data, 10, false), 10);
+	CHECK_EQ(urgent_step(c, sizeof(got), &mark), 30);
+	CHECK_EQ(mark, 299);
+	CHECK(!(tc_conn_events(c[1]) & TC_CONN_EV_URGENT));
+	CHECK_EQ(tc_conn_urgent_frame_end(c[0]), end);
+	CHECK_EQ(tc_conn_error(c[1]), TC_OK);
+	conns_free(c);
+	hosts_free(&x, &y);
+}
+
+T(urgent_byte_framed_when_it_comes)
+{
+	uint8_t data[40] = "0123456789abcdefghijklmnopqrstuvwxyz!@#$";
+	struct tc_conn *c[2];
+	struct host x, y;
+	uint64_t mark;
+
+	hosts_init(&x, &y);
+	conn_fresh(c, &x, &y, TC_TEP_X25519);
+	/* Before the keys exist: the mark waits with the data. */
+	CHECK_EQ(tc_conn_send(c[0], data, 10, false), 10);
+	CHECK_EQ(tc_conn_send_urgent(c[0], 25), TC_OK);
+	settle(c);
+	CHECK(tc_conn_urgent(c[1], &mark) == false);
+	/* Bytes 10..29 queued: the frame holds the urgent byte 25 at index 15. */
+	CHECK_EQ(tc_conn_send(c[0], data + 10, 20, false), 20);
+	CHECK_EQ(urgent_step(c, 4096, &mark), 22 + 20);
+	CHECK_EQ(mark, 25);
+	/* Framed already: too late. */
+	CHECK_EQ(tc_conn_send_urgent(c[0], 29), TC_E_STATE);
+	/* Two urgent bytes in a row, each in its own frame: the mark follows. */
+	CHECK_EQ(tc_conn_send(c[0], data + 30, 1, false), 1);
+	CHECK_EQ(tc_conn_send_urgent(c[0], 30), TC_OK);
+	CHECK_EQ(urgent_step(c, 4096, &mark), 23);
+	CHECK_EQ(mark, 30);
+	CHECK_EQ(tc_conn_send(c[0], data + 31, 1, false), 1);
+	CHECK_EQ(tc_conn_send_urgent(c[0], 31), TC_OK);
+	CHECK_EQ(urgent_step(c, 4096, &mark), 23);
+	CHECK_EQ(mark, 31);
+	/* Two marks before one frame: the later replaces the earlier, as TCP's pointer. */
+	CHECK_EQ(tc_conn_send(c[0], data + 32, 4, false), 4);
+	CHECK_EQ(tc_conn_send_urgent(c[0], 33), TC_OK);
+	CHECK_EQ(tc_conn_send_urgent(c[0], 35), TC_OK);
+	CHECK_EQ(urgent_step(c, 4096, &mark), 26);
+	CHECK_EQ(mark, 35);
+	CHECK(!tc_conn_want_output(c[0]));
+	/* Beyond the end of a stream that has its fin: refused. */
+	CHECK_EQ(tc_conn_send(c[0], data + 36, 4, true), 4);
+	CHECK_EQ(tc_conn_send_urgent(c[0], 40), TC_E_STATE);
+	CHECK_EQ(tc_conn_send_urgent(c[0], 39), TC_OK);
+	CHECK_EQ(urgent_step(c, 4096, &mark), 26);
+	CHECK_EQ(mark, 39);
+	CHECK(tc_conn_events(c[1]) & TC_CONN_EV_EOF);
+	conns_free(c);
+	hosts_free(&x, &y);
+}
+
+T(urgent_byte_without_room_for_the_field)
+{
+	uint8_t data[10] = "abcdefghi!", got[10];
+	struct tc_conn *c[2];
+	struct host x, y;
+	uint64_t mark;
+
+	hosts_init(&x, &y);
+	conn_fresh(c, &x, &y, TC_TEP_X25519);
+	settle(c);
+	CHECK_EQ(tc_conn_send(c[0], data, 10, false), 10);
+	CHECK_EQ(tc_conn_send_urgent(c[0], 9), TC_OK);
+	/*
+	 * Room for 10 bytes without the urgent field, 8 with it: the frame ends
+	 * before the urgent byte, and the next one starts with it (urgent = 0).
+	 */
+	CHECK_EQ(urgent_step(c, 30, &mark), 29);
+	CHECK_EQ(mark, UINT64_MAX);
+	CHECK_EQ(urgent_step(c, 22, &mark), 0); /* no room for even one byte and the field */
+	CHECK_EQ(urgent_step(c, 30, &mark), 23);
+	CHECK_EQ(mark, 9);
+	CHECK_EQ(tc_conn_read(c[1], got, sizeof(got)), 10);
+	CHECK_MEM(got, data, 10);
+	/* The urgent byte first and room for it: one frame, field and all. */
+	CHECK_EQ(tc_conn_send(c[0], data, 10, false), 10);
+	CHECK_EQ(tc_conn_send_urgent(c[0], 10), TC_OK);
+	CHECK_EQ(urgent_step(c, 26, &mark), 26);
+	CHECK_EQ(mark, 10);
+	conns_free(c);
+	hosts_free(&x, &y);
+}

@@ -58,6 +58,7 @@ static void random_seg(int family, struct pkt_addr *a, struct dp_seg *s, uint8_t
 	s->ack = rnd();
 	s->flags = rnd();
 	s->win = rnd() & 0xffff;
+	s->urg_ptr = rnd() & 0xffff;
 	s->optlen = rnd() % 11 * 4;
 	for (unsigned i = 0; i < s->optlen; i++)
 		s->opts[i] = rnd();
@@ -110,11 +111,38 @@ T(packet_round_trip)
 		CHECK(!memcmp(b.daddr, a.daddr, sizeof(a.daddr)));
 		CHECK(b.sport == a.sport && b.dport == a.dport);
 		CHECK(t.seq == s.seq && t.ack == s.ack && t.flags == s.flags && t.win == s.win);
+		/* The urgent pointer is written only with URG (RFC 9293 §3.1). */
+		CHECK_EQ(t.urg_ptr, s.flags & DP_URG ? s.urg_ptr : 0);
 		CHECK_EQ(t.optlen, s.optlen);
 		CHECK(!memcmp(t.opts, s.opts, s.optlen));
 		CHECK_EQ(t.len, s.len);
 		CHECK(!memcmp(t.data, data, s.len));
 	}
+}
+
+/* The urgent pointer field at bytes 18-19 of the TCP header, big-endian, as the kernel's
+ * th->urg_ptr. */
+T(packet_urgent_pointer)
+{
+	static uint8_t buf[256];
+	struct pkt_addr a = {.family = AF_INET}, b;
+	struct dp_seg s = {.flags = DP_URG | DP_ACK, .urg_ptr = 0x1234}, t;
+	const uint8_t *th = buf + ETH + 20;
+	uint32_t n;
+
+	n = pkt_build(buf, sizeof(buf), &a, &s);
+	CHECK_EQ(th[13], 0x30);
+	CHECK_EQ(th[18], 0x12);
+	CHECK_EQ(th[19], 0x34);
+	CHECK_EQ(pkt_parse(buf, n, &b, &t), 0);
+	CHECK_EQ(t.urg_ptr, 0x1234);
+	CHECK_EQ(t.flags, DP_URG | DP_ACK);
+	/* Without URG the field goes out as zero (RFC 9293 §3.1), whatever the struct says. */
+	s.flags = DP_ACK;
+	n = pkt_build(buf, sizeof(buf), &a, &s);
+	CHECK_EQ(th[18] | th[19], 0);
+	CHECK_EQ(pkt_parse(buf, n, &b, &t), 0);
+	CHECK_EQ(t.urg_ptr, 0);
 }
 
 /* Every truncation of a valid frame is refused (its IP length says more). */

@@ -31,6 +31,7 @@
 #define MARKER	    "PLAINTEXT-MARKER" /* sprinkled in the data; must never be seen on the wire */
 #define QMAX	    (1 << 16)
 #define SACK_RANGES 32
+#define URG_MAX	    32
 
 static bool chance(uint64_t *s, unsigned pct)
 {
@@ -124,8 +125,25 @@ struct kern {
 	uint64_t nrecv;	    /* segments received */
 	uint64_t *bounds;   /* first-transmission segment ends (for ACK checks) */
 	size_t nbounds;
+	/*
+	 * Urgent data, pointers as Linux sends and reads them (RFC 6093 §2:
+	 * seq + urg_ptr is one past the urgent byte).  urg: the bytes this
+	 * kernel sends as urgent, in order.  told: the urgent bytes its
+	 * segments named to its agent (a pointer within the segment, each
+	 * once, only forward), what a plain TCP receiver would have learnt.
+	 * seen: the urgent bytes the agent's segments named to this kernel,
+	 * taken as Linux's tcp_check_urg takes them.
+	 */
+	const uint64_t *urg;
+	size_t nurg;
+	bool urg_cut;	/* segments end at an urgent byte, as a send(MSG_OOB) pushes it */
+	bool urg_ahead; /* earlier data points at the next urgent byte (written at once) */
+	uint64_t urg_told[URG_MAX], urg_seen[URG_MAX];
+	size_t nurg_told, nurg_seen;
 	/* Violations */
 	int bad_data, bad_ts, paws, bad_ack, bad_sack;
+	int bad_urg;	/* URG pointers naming no urgent byte the peer's kernel told */
+	int urg_missed; /* a told urgent byte arrived before a pointer named it */
 };
 
 struct host {
@@ -163,6 +181,7 @@ struct sim {
 	uint8_t *wmap[2], *wset[2];
 	size_t wcap;
 	int wire_mismatch, marker_on_wire, window_overrun, bad_wire_sack;
+	int wire_urg; /* wire segments with URG or an urgent pointer (RFC 8548 §3.7: frames only) */
 	uint64_t wire_sack_blocks;
 	uint64_t wire_segs[2], wire_bytes[2];
 	uint32_t init_magic[2];
@@ -390,12 +409,31 @@ static void emit_cb(void *ctx, enum dp_dir dir, const struct dp_seg *s)
 		sim->tflags |= s->flags;
 	}
 	sim->rst_out[h->idx] += !!(s->flags & DP_RST);
+	sim->wire_urg += (s->flags & DP_URG) || s->urg_ptr;
 	record_wire(sim, h->idx, s);
 	note_wire_ack(sim, h->idx, s);
 	wire_send(sim, h->idx, s);
 }
 
 /* ---- the toy kernel ---- */
+
+/*
+ * One past the urgent byte that a segment at off of len bytes points at, 0 if
+ * none: the last one sent so far (Linux's snd_up), or with urg_ahead the next
+ * one at or after off.
+ */
+static uint64_t kern_urg_up(const struct kern *k, uint64_t off, uint32_t len)
+{
+	uint64_t sent = off + len > k->nxt ? off + len : k->nxt, up = 0;
+
+	for (size_t i = 0; i < k->nurg; i++) {
+		if (k->urg_ahead ? k->urg[i] >= off : k->urg[i] < sent)
+			up = k->urg[i] + 1;
+		if (k->urg_ahead && up)
+			break;
+	}
+	return up > off ? up : 0;
+}
 
 /* A segment of this kernel's stream at plaintext offset off, with its ACK, window, timestamp. */
 static struct dp_seg kern_build(struct host *h, uint64_t off, uint32_t len, uint8_t flags)
@@ -410,7 +448,13 @@ static struct dp_seg kern_build(struct host *h, uint64_t off, uint32_t len, uint
 	    .data = k->src + off,
 	    .len = len,
 	};
+	uint64_t up = kern_urg_up(k, off, len);
 
+	/* Linux: a pointer more than 64 KiB ahead goes out as 0xffff. */
+	if (up) {
+		s.flags |= DP_URG;
+		s.urg_ptr = up - off > 0xffff ? 0xffff : (uint16_t)(up - off);
+	}
 	if (sim->timestamps) {
 		uint32_t val = (uint32_t)(sim->now / MS) + k->ts_off, ecr = k->ts_recent;
 		const uint8_t ts[12] = {1,	  1,   8,	  10,	     val >> 24, val >> 16,
@@ -469,6 +513,11 @@ static void kern_output(struct host *h)
 		n = n < limit - k->nxt ? n : limit - k->nxt;
 		if (k->small_segs && chance(&sim->rng, 10))
 			n = 1 + rnd(&sim->rng) % n;
+		for (size_t i = 0; k->urg_cut && i < k->nurg; i++)
+			if (k->urg[i] >= k->nxt) {
+				n = n < k->urg[i] + 1 - k->nxt ? n : k->urg[i] + 1 - k->nxt;
+				break;
+			}
 		kern_seg(h, k->nxt, n, DP_PSH);
 		k->nxt += n;
 		if (first && k->bounds)
@@ -565,6 +614,33 @@ static void kern_sack(struct host *h, const struct dp_seg *s)
 	}
 }
 
+static bool urg_told(const struct kern *k, uint64_t u)
+{
+	for (size_t i = 0; i < k->nurg_told; i++)
+		if (k->urg_told[i] == u)
+			return true;
+	return false;
+}
+
+/* An urgent pointer from the agent, as Linux's tcp_check_urg takes it. */
+static void kern_urg(struct host *h, const struct dp_seg *s, uint64_t off)
+{
+	struct kern *k = &h->k;
+	uint64_t u = off + s->urg_ptr - 1;
+
+	if (!s->urg_ptr) {
+		k->bad_urg++;
+		return;
+	}
+	/* Not for data already received; only forward. */
+	if (u < k->rcv_len || (k->nurg_seen && u <= k->urg_seen[k->nurg_seen - 1]))
+		return;
+	if (!urg_told(&h->sim->h[!h->idx].k, u))
+		k->bad_urg++;
+	if (k->nurg_seen < URG_MAX)
+		k->urg_seen[k->nurg_seen++] = u;
+}
+
 static void kern_input(struct host *h, const struct dp_seg *s)
 {
 	struct kern *k = &h->k;
@@ -621,10 +697,18 @@ static void kern_input(struct host *h, const struct dp_seg *s)
 		if (k->sack)
 			kern_sack(h, s);
 	}
+	if (s->flags & DP_URG)
+		kern_urg(h, s, off);
 	if (s->len || (s->flags & DP_FIN)) {
 		if (off <= k->rcv_len && off + s->len > k->rcv_len && !k->rcv_fin &&
 		    off + s->len <= k->rcv_len + k->rcvwin) {
 			size_t skip = k->rcv_len - off, n = s->len - skip;
+
+			/* A told urgent byte arrives only after a pointer named it. */
+			for (uint64_t u = k->rcv_len; u < off + s->len; u++)
+				if (urg_told(&sim->h[!h->idx].k, u) &&
+				    !(k->nurg_seen && k->urg_seen[k->nurg_seen - 1] >= u))
+					k->urg_missed++;
 
 			if (memcmp(s->data + skip, k->expect + k->rcv_len, n))
 				k->bad_data++;
@@ -650,6 +734,10 @@ struct setup {
 	bool timestamps, close, ack_checks, ack_split, full_segs, sack;
 	bool ts_unrecorded; /* the kernels use timestamps, the flow parameters miss them */
 	struct impair imp;
+	uint32_t local_mss[2];	/* 0: WIRE_MSS - TC_FRAME_OVERHEAD */
+	const uint64_t *urg[2]; /* urgent bytes each kernel sends (struct kern) */
+	size_t nurg[2];
+	bool urg_cut, urg_ahead;
 };
 
 static uint8_t *make_data(uint64_t *rng, size_t len)
@@ -689,7 +777,7 @@ static void sim_init(struct sim *sim, const struct setup *su, uint64_t seed)
 		h->p.local_isn = su->isn[i];
 		h->p.peer_isn = su->isn[!i];
 		h->p.wire_mss = WIRE_MSS;
-		h->p.local_mss = WIRE_MSS - TC_FRAME_OVERHEAD;
+		h->p.local_mss = su->local_mss[i] ? su->local_mss[i] : WIRE_MSS - TC_FRAME_OVERHEAD;
 		h->p.local_wscale = su->wscale[i];
 		h->p.peer_wscale = su->wscale[!i];
 		h->p.timestamps = su->timestamps && !su->ts_unrecorded;
@@ -710,6 +798,10 @@ static void sim_init(struct sim *sim, const struct setup *su, uint64_t seed)
 		k->src = make_data(&sim->rng, su->len[i]);
 		k->len = su->len[i];
 		k->close = su->close;
+		k->urg = su->urg[i];
+		k->nurg = su->nurg[i];
+		k->urg_cut = su->urg_cut;
+		k->urg_ahead = su->urg_ahead;
 		k->start = 20 * MS; /* after the key exchange, unless the wire is slow */
 		k->rto = 200 * MS;
 		k->rto_at = UINT64_MAX;
@@ -773,8 +865,18 @@ static bool sim_done(const struct sim *sim, bool close)
 
 static void call_agent(struct host *h, int kind, const struct dp_seg *s)
 {
-	int r = kind == K_FROM_LOCAL ? dp_from_local(h->f, s, h->sim->now)
-				     : dp_from_wire(h->f, s, h->sim->now);
+	struct kern *k = &h->k;
+	int r;
+
+	/* The urgent byte the agent learns of from its kernel, as a TCP receiver would. */
+	if (kind == K_FROM_LOCAL && (s->flags & DP_URG) && s->urg_ptr && s->urg_ptr <= s->len) {
+		uint64_t u = (uint32_t)(s->seq - k->isn - 1) + s->urg_ptr - 1;
+
+		if ((!k->nurg_told || u > k->urg_told[k->nurg_told - 1]) && k->nurg_told < URG_MAX)
+			k->urg_told[k->nurg_told++] = u;
+	}
+	r = kind == K_FROM_LOCAL ? dp_from_local(h->f, s, h->sim->now)
+				 : dp_from_wire(h->f, s, h->sim->now);
 
 	if (r)
 		h->last_err = r;
@@ -850,8 +952,10 @@ static void sim_check(struct sim *sim)
 		CHECK_EQ(k->paws, 0);
 		CHECK_EQ(k->bad_ack, 0);
 		CHECK_EQ(k->bad_sack, 0);
+		CHECK_EQ(k->bad_urg, 0);
 	}
 	CHECK_EQ(sim->bad_wire_sack, 0);
+	CHECK_EQ(sim->wire_urg, 0);
 }
 
 /* A whole transfer: byte-identical both ways, FINs, same session IDs, Init magics. */
@@ -1423,5 +1527,206 @@ T(xlate_timestamps_seen_not_recorded)
 	CHECK_EQ(sim.h[0].k.bad_ts, 0);
 	CHECK_EQ(sim.h[1].k.bad_ts, 0);
 	CHECK_EQ(sim.h[0].k.timeouts, 0);
+	sim_free(&sim);
+}
+
+/* ---- urgent data (RFC 8548 §3.7, docs/urgent-data.md) ---- */
+
+#define N_URG(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Wire segment lengths from host A, counted (frames never span wire segments). */
+static bool tap_lengths(struct sim *sim, int from, struct dp_seg *s, uint8_t *data)
+{
+	(void)data;
+	if (from == 0 && s->len == WIRE_MSS - 1)
+		sim->tap_state |= 1;
+	if (from == 0 && s->len == TC_FRAME_OVERHEAD + 2 + 1)
+		sim->tap_state |= 2;
+	return true;
+}
+
+/*
+ * What each kernel learnt of the other's urgent data is what its agent was
+ * told, in order, each before its byte arrived.
+ */
+static void check_urgent(struct sim *sim, int to, const uint64_t *want, size_t n)
+{
+	const struct kern *rx = &sim->h[to].k, *tx = &sim->h[!to].k;
+
+	CHECK_EQ(rx->urg_missed, 0);
+	CHECK_EQ(tx->nurg_told, n);
+	for (size_t i = 0; i < n && i < tx->nurg_told; i++)
+		CHECK_EQ(tx->urg_told[i], want[i]);
+	CHECK_EQ(rx->nurg_seen, n);
+	for (size_t i = 0; i < n && i < rx->nurg_seen; i++)
+		CHECK_EQ(rx->urg_seen[i], want[i]);
+}
+
+/*
+ * Full-sized kernel segments of 1440 bytes, each its own frame until an
+ * urgent byte needs the 2-byte field: at index 0 of a frame, in the middle,
+ * at the last index of a frame with the field (1437 of 1438), and at index
+ * 1439, where the field does not fit: that frame ends before the byte (1439
+ * bytes, 1459 on the wire) and the next carries it alone (23 on the wire).
+ */
+T(xlate_urgent_start_middle_end_of_frame)
+{
+	static const uint64_t a[] = {2 * 1440, 4 * 1440 + 700, 6 * 1440 + 1437, 8 * 1440 + 1439};
+	static const uint64_t b[] = {0, 19999};
+	struct setup su = clean_1mib;
+	struct dp_flow_stats st[2];
+	struct sim sim;
+
+	su.len[0] = su.len[1] = 20000; /* all within the first window: no short segment */
+	su.full_segs = true;
+	su.urg[0] = a;
+	su.nurg[0] = N_URG(a);
+	su.urg[1] = b;
+	su.nurg[1] = N_URG(b);
+	sim_init(&sim, &su, seed_base() ^ 0x31);
+	sim.tap = tap_lengths;
+	sim_run(&sim, true, 60000 * MS);
+	check_transfer(&sim);
+	check_urgent(&sim, 1, a, N_URG(a));
+	check_urgent(&sim, 0, b, N_URG(b));
+	CHECK_EQ(sim.tap_state, 3);
+	for (int i = 0; i < 2; i++)
+		dp_flow_stats(sim.h[i].f, &st[i]);
+	CHECK_EQ(st[0].urgent_out, N_URG(a));
+	CHECK_EQ(st[1].urgent_in, N_URG(a));
+	CHECK_EQ(st[1].urgent_out, N_URG(b));
+	CHECK_EQ(st[0].urgent_in, N_URG(b));
+	sim_free(&sim);
+}
+
+/* Urgent bytes back to back, each sent alone (send(MSG_OOB) pushes it): each gets its frame. */
+T(xlate_urgent_two_in_a_row)
+{
+	static const uint64_t a[] = {1000, 1001, 1002, 5000, 5001};
+	static const uint64_t b[] = {0, 1, 70000, 70001};
+	struct setup su = clean_1mib;
+	struct sim sim;
+
+	su.len[0] = su.len[1] = 100000;
+	su.urg_cut = true;
+	su.urg[0] = a;
+	su.nurg[0] = N_URG(a);
+	su.urg[1] = b;
+	su.nurg[1] = N_URG(b);
+	sim_init(&sim, &su, seed_base() ^ 0x32);
+	sim_run(&sim, true, 60000 * MS);
+	check_transfer(&sim);
+	check_urgent(&sim, 1, a, N_URG(a));
+	check_urgent(&sim, 0, b, N_URG(b));
+	sim_free(&sim);
+}
+
+/*
+ * A frame whose plaintext reaches the kernel in several segments (local_mss
+ * 500 at B), over a wire that re-segments: the segments before the urgent
+ * byte point ahead at it, as TCP's would.  A's kernel points ahead too
+ * (0xffff when far), which its agent leaves for the segment holding the byte.
+ */
+T(xlate_urgent_frame_spans_segments)
+{
+	static const uint64_t a[] = {700, 3 * 1440 + 1000, 100001, 199999};
+	struct setup su = clean_1mib;
+	struct sim sim;
+
+	su.len[0] = su.len[1] = 200000;
+	su.local_mss[1] = 500;
+	su.urg_ahead = true;
+	su.imp = (struct impair){.reseg = 30}; /* no delay: the keys before the data */
+	su.urg[0] = a;
+	su.nurg[0] = N_URG(a);
+	sim_init(&sim, &su, seed_base() ^ 0x33);
+	sim_run(&sim, true, 60000 * MS);
+	check_transfer(&sim);
+	check_urgent(&sim, 1, a, N_URG(a));
+	check_urgent(&sim, 0, NULL, 0);
+	sim_free(&sim);
+}
+
+/*
+ * Loss, duplicates, reordering and lost injections: the urgent bytes the
+ * other kernel learns of are told ones, in order, the last one among them;
+ * never a wrong one.  Some may be overtaken: bytes that wait unframed (keys
+ * late after a lost Init, a hole before them) keep only the latest mark, as
+ * TCP's single pointer would if its sender had not sent them yet.
+ */
+T(xlate_urgent_lossy_wire)
+{
+	static const uint64_t a[] = {10, 50000, 50001, 120000, 250000};
+	struct setup su = clean_1mib;
+	struct sim sim;
+
+	su.len[0] = su.len[1] = 256 * 1024;
+	su.urg_cut = true;
+	su.imp = (struct impair){.drop = 5, .dup = 5, .reorder = 20, .reseg = 20, .local_drop = 2};
+	su.urg[0] = su.urg[1] = a;
+	su.nurg[0] = su.nurg[1] = N_URG(a);
+	sim_init(&sim, &su, seed_base() ^ 0x34);
+	sim_run(&sim, true, 600000 * MS);
+	check_transfer(&sim);
+	for (int to = 0; to < 2; to++) {
+		const struct kern *rx = &sim.h[to].k, *tx = &sim.h[!to].k;
+		size_t j = 0;
+
+		CHECK(rx->nurg_seen > 0);
+		CHECK(tx->nurg_told <= N_URG(a));
+		for (size_t i = 0; i < rx->nurg_seen; i++) {
+			while (j < tx->nurg_told && tx->urg_told[j] != rx->urg_seen[i])
+				j++;
+			CHECK(j < tx->nurg_told); /* in order, each one told */
+		}
+		CHECK_EQ(rx->urg_seen[rx->nurg_seen - 1], a[N_URG(a) - 1]);
+	}
+	sim_free(&sim);
+}
+
+/*
+ * The kernel resends ranges holding urgent bytes, URG and all: the agent
+ * sends the stored ciphertext again, the same bytes at the same sequence
+ * numbers, with no new frame and no URG on the wire; the urgent data reaches
+ * B once the wire lets it through.
+ */
+T(xlate_urgent_resend_same_ciphertext)
+{
+	static const uint64_t a[] = {7, 1400, 2999};
+	static const uint64_t ranges[][2] = {{0, 1440}, {1399, 1401}, {2000, 4000}, {0, 50000}};
+	struct setup su = clean_1mib;
+	struct dp_flow_stats st0, st;
+	struct host *h;
+	struct sim sim;
+
+	su.len[0] = 50000;
+	su.len[1] = 0;
+	su.urg[0] = a;
+	su.nurg[0] = N_URG(a);
+	su.urg_cut = true;
+	sim_init(&sim, &su, seed_base() ^ 0x35);
+	sim.tap = tap_hold;
+	sim_run(&sim, false, 100 * MS);
+	h = &sim.h[0];
+	dp_flow_stats(h->f, &st0);
+	CHECK_EQ(st0.plain_out, 50000);
+	CHECK_EQ(st0.urgent_out, N_URG(a));
+	for (size_t r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++) {
+		struct dp_seg s = kern_build(h, ranges[r][0], ranges[r][1] - ranges[r][0], DP_PSH);
+
+		CHECK(s.flags & DP_URG);
+		CHECK_EQ(dp_from_local(h->f, &s, sim.now), TC_OK);
+	}
+	CHECK_EQ(sim.wire_mismatch, 0);
+	CHECK_EQ(sim.wire_urg, 0);
+	dp_flow_stats(h->f, &st);
+	CHECK_EQ(st.plain_out, st0.plain_out);
+	CHECK_EQ(st.wire_out, st0.wire_out);
+	CHECK_EQ(st.urgent_out, N_URG(a));
+	CHECK(st.wire_resent >= 50000);
+	sim.tap = NULL;
+	sim_run(&sim, true, 60000 * MS);
+	check_transfer(&sim);
+	check_urgent(&sim, 1, a, N_URG(a));
 	sim_free(&sim);
 }
