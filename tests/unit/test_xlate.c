@@ -1432,6 +1432,76 @@ T(xlate_resets)
 	sim_free(&sim);
 }
 
+/* The agent stops (dp_flow_abort): RSTs both ways, once; a done flow emits nothing. */
+T(xlate_stop_abort)
+{
+	struct setup su = clean_1mib;
+	struct dp_flow_stats st;
+	struct sim sim;
+	int rsts;
+
+	for (int host = 0; host < 2; host++) {
+		sim_init(&sim, &su, seed_base() ^ (40 + host));
+		sim_run(&sim, false, 30 * MS);
+		CHECK(sim.h[host].k.rcv_len > 0 || sim.h[!host].k.rcv_len > 0);
+		CHECK_EQ(dp_flow_abort(sim.h[host].f, DP_E_STOPPED), DP_E_STOPPED);
+		rsts = sim.rst_out[host];
+		CHECK_EQ(rsts, 1);
+		CHECK_EQ(dp_flow_abort(sim.h[host].f, DP_E_STOPPED), TC_E_STATE);
+		CHECK_EQ(sim.rst_out[host], rsts);
+		sim_run(&sim, false, 10000 * MS);
+		check_abort(&sim, host, DP_E_STOPPED);
+		dp_flow_stats(sim.h[!host].f, &st);
+		CHECK_EQ(st.state, DP_ST_RESET);
+		CHECK(st.peer_reset);
+		dp_flow_stats(sim.h[host].f, &st);
+		CHECK(!st.peer_reset);
+		sim_free(&sim);
+	}
+}
+
+/* Host B's agent is there for the ACKs only: its segments reach A without payload. */
+static bool tap_b_mute_data(struct sim *sim, int from, struct dp_seg *s, uint8_t *data)
+{
+	(void)sim, (void)data;
+	if (from == 1)
+		s->len = 0;
+	return true;
+}
+
+/*
+ * RFC 8547 §9 "type 2": host A's Init1 is acknowledged but never answered
+ * (it went to a plain TCP application): A aborts INIT2_WAIT_NS (2 s) after
+ * the acknowledgement, not after a minute of Init retransmissions.
+ */
+T(xlate_init1_acked_unanswered)
+{
+	struct setup su = clean_1mib;
+	struct dp_flow_stats st;
+	struct sim sim;
+	uint64_t waited;
+
+	su.len[0] = su.len[1] = 1000;
+	sim_init(&sim, &su, seed_base() ^ 42);
+	sim.tap = tap_b_mute_data;
+	sim_run(&sim, false, 20000 * MS);
+	dp_flow_stats(sim.h[0].f, &st);
+	CHECK_EQ(st.state, DP_ST_ABORTED);
+	CHECK_EQ(st.error, DP_E_NO_INIT2);
+	CHECK(sim.h[0].k.reset);
+	CHECK_EQ(sim.h[0].k.rcv_len, 0);
+	CHECK_EQ(sim.ninit, 1); /* acknowledged: never resent */
+	waited = sim.h[0].k.reset_at - sim.init_at[0];
+	CHECK(waited >= 2000 * MS && waited < 2100 * MS);
+	sim_free(&sim);
+
+	/* the same path with B answering: no abort */
+	sim_init(&sim, &su, seed_base() ^ 43);
+	sim_run(&sim, true, 20000 * MS);
+	check_transfer(&sim);
+	sim_free(&sim);
+}
+
 /* Lose the 5th frame-carrying segment from host A, once. */
 static bool tap_lose_one(struct sim *sim, int from, struct dp_seg *s, uint8_t *data)
 {
