@@ -67,6 +67,19 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } negcache SEC(".maps");
 
+/*
+ * Destinations that completed ENO with this host as A lately: key as the
+ * negative cache, value until when (bpf_ktime_get_ns).  It tells sock_ops
+ * whether a TCP Fast Open request to it should wait and go encrypted.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct negcache_key);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} eno_peers SEC(".maps");
+
 /* Interfaces tcpcryptd steers, and their capture veths: ifindex -> info. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

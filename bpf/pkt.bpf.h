@@ -20,6 +20,7 @@ struct scratch {
 	struct eno_syn peer;
 	struct eno_syn local;
 	struct eno_result res;
+	struct eno_scan sc; /* of the last option area loaded by peer_syn_option or scan_opts */
 };
 
 struct {
@@ -99,27 +100,36 @@ static __always_inline int load_opts(void *end, struct tcphdr *th, struct eno_op
 }
 
 /* Parse the single well-formed ENO option of a SYN into s->peer; ENO_OK or why not. */
-static __always_inline int peer_syn_option(void *end, struct tcphdr *th, struct scratch *s)
+/* Load and scan the TCP options of th into s->opts and s->sc; -1 if they do not fit. */
+static __always_inline int scan_opts(void *end, struct tcphdr *th, struct scratch *s)
 {
-	struct eno_scan sc;
 	int optlen;
 
 	__builtin_memset(&s->opts, 0, sizeof(s->opts));
 	optlen = load_opts(end, th, &s->opts);
 	if (optlen < 0)
+		return -1;
+	eno_scan_opts(&s->opts, optlen, &s->sc);
+	return 0;
+}
+
+static __always_inline int peer_syn_option(void *end, struct tcphdr *th, struct scratch *s)
+{
+	struct eno_scan *sc = &s->sc;
+
+	if (scan_opts(end, th, s))
 		return ENO_FAIL_MALFORMED;
-	eno_scan_opts(&s->opts, optlen, &sc);
-	if (sc.count == 0)
-		return sc.bad ? ENO_FAIL_MALFORMED : ENO_FAIL_ABSENT;
-	if (sc.count > 1)
+	if (sc->count == 0)
+		return sc->bad ? ENO_FAIL_MALFORMED : ENO_FAIL_ABSENT;
+	if (sc->count > 1)
 		return ENO_FAIL_MULTIPLE;
-	if (sc.bad)
+	if (sc->bad)
 		return ENO_FAIL_MALFORMED;
 	__builtin_memset(&s->opt, 0, sizeof(s->opt));
 	for (__u32 i = 0; i < ENO_OPT_MAX; i++) {
-		if (i >= sc.len)
+		if (i >= sc->len)
 			break;
-		s->opt.b[i] = s->opts.b[ENO_IDX(sc.off + i)];
+		s->opt.b[i] = s->opts.b[ENO_IDX(sc->off + i)];
 	}
 	return eno_parse_syn(&s->opt, &s->peer);
 }
@@ -156,15 +166,17 @@ static __always_inline int synack_negotiable(void *end, struct pkt *p, const str
 
 static __always_inline int has_eno(void *end, struct tcphdr *th, struct scratch *s)
 {
-	struct eno_scan sc;
-	int optlen;
+	return !scan_opts(end, th, s) && s->sc.count > 0;
+}
 
-	__builtin_memset(&s->opts, 0, sizeof(s->opts));
-	optlen = load_opts(end, th, &s->opts);
-	if (optlen < 0)
-		return 0;
-	eno_scan_opts(&s->opts, optlen, &sc);
-	return sc.count > 0;
+/* Bytes of TCP payload in the segment (parse() allows no IPv6 extension headers). */
+static __always_inline __u32 payload_len(const struct pkt *p)
+{
+	__u32 l3 = p->ip ? bpf_ntohs(p->ip->tot_len) - sizeof(*p->ip)
+			 : (p->ip6 ? bpf_ntohs(p->ip6->payload_len) : 0);
+	__u32 l4 = p->th->doff * 4;
+
+	return l3 > l4 ? l3 - l4 : 0;
 }
 
 static __always_inline __u16 csum_fold(__u64 sum)

@@ -316,6 +316,71 @@ static __always_inline int negcache_hit(const struct flow_key *k)
 	return 1;
 }
 
+/* Destinations that completed ENO with us lately (as host A). */
+static __always_inline void eno_peer_add(const struct flow_key *k, const struct tcpcrypt_config *c)
+{
+	struct negcache_key nk = {};
+	__u64 until = bpf_ktime_get_ns() + (__u64)c->negcache_ttl_s * 1000000000ULL;
+
+	nk.family = k->family;
+	__builtin_memcpy(nk.addr, k->raddr, sizeof(nk.addr));
+	bpf_map_update_elem(&eno_peers, &nk, &until, BPF_ANY);
+}
+
+static __always_inline int eno_peer(const struct flow_key *k)
+{
+	struct negcache_key nk = {};
+	__u64 *until;
+
+	nk.family = k->family;
+	__builtin_memcpy(nk.addr, k->raddr, sizeof(nk.addr));
+	until = bpf_map_lookup_elem(&eno_peers, &nk);
+	return until && bpf_ktime_get_ns() < *until;
+}
+
+/*
+ * Our SYN carries TCP Fast Open data or a cookie, which a SYN with ENO must
+ * not (RFC 8547 §4.7: tcpcrypt defines no SYN data).  The kernel only has a
+ * cookie from an earlier connection to the same server, which told whether
+ * the server speaks ENO:
+ *  - it does (eno_peers), or the port is `require`: the data waits and goes
+ *    encrypted.  This SYN gets no ENO, TC egress drops it (tfo_held), and
+ *    the kernel, its SYN with data refused, sends at once a plain SYN with a
+ *    cookie request, which gets ENO; the data follows the handshake;
+ *  - it does not: the SYN goes as TFO meant it, without ENO (tfo_plain),
+ *    since the data would go in plaintext to that server anyway.
+ * No SYN carries both ENO and data, and no SYN data is ever acknowledged on
+ * a flow that negotiates, which makes the abort rule of §4.7 vacuous.
+ * docs/architecture.md#tcp-fast-open has the measurements.
+ */
+static __always_inline void syn_with_tfo(struct flow_info *fi, const struct flow_key *k)
+{
+	if (fi->policy == POLICY_REQUIRE || eno_peer(k))
+		return; /* NEGOTIATING, no ENO in this SYN: TC egress holds it */
+	fi->state = FLOW_PLAIN;
+	fi->reason = ENO_FAIL_TFO;
+	STAT_INC(tfo_plain);
+}
+
+/* Does the SYN being written carry a TFO cookie (RFC 7413, or its experimental form)? */
+static __always_inline int own_syn_tfo_cookie(struct bpf_sock_ops *skops, struct scratch *s)
+{
+	int n;
+
+	__builtin_memset(&s->opts, 0, sizeof(s->opts));
+	s->opts.b[0] = ENO_TFO_KIND;
+	n = bpf_load_hdr_opt(skops, s->opts.b, sizeof(s->opts.b), 0);
+	if (n > 2)
+		return 1;
+	__builtin_memset(&s->opts, 0, sizeof(s->opts));
+	s->opts.b[0] = ENO_TFO_EXP_KIND;
+	s->opts.b[1] = 4;
+	s->opts.b[2] = ENO_TFO_EXP_MAGIC >> 8;
+	s->opts.b[3] = ENO_TFO_EXP_MAGIC & 0xff;
+	n = bpf_load_hdr_opt(skops, s->opts.b, sizeof(s->opts.b), 0);
+	return n > 4;
+}
+
 /* Active open: offer ENO if policy and route allow it. */
 static __always_inline void on_connect(struct bpf_sock_ops *skops, struct tcpcrypt_config *c)
 {
@@ -465,6 +530,11 @@ static __always_inline void on_hdr_opt_len(struct bpf_sock_ops *skops, struct tc
 	if (tcp_flags & TH_SYN) {
 		if (fi->state != FLOW_NEGOTIATING)
 			return;
+		/* a TCP Fast Open SYN with data: no ENO in it (RFC 8547 §4.7) */
+		if (skops->skb_len) {
+			syn_with_tfo(fi, &k);
+			return;
+		}
 		/*
 		 * SYN black hole (RFC 8547 §4.6 allows dropping ENO from a
 		 * retransmitted SYN): after syn_eno_tries SYNs with ENO, go on
@@ -511,6 +581,14 @@ static __always_inline void on_write_hdr_opt(struct bpf_sock_ops *skops)
 		}
 		if (fi->state != FLOW_NEGOTIATING)
 			return;
+		s = get_scratch();
+		if (!s)
+			return;
+		/* a cookie without data: space was reserved, the kernel fills it with NOPs */
+		if (own_syn_tfo_cookie(skops, s)) {
+			syn_with_tfo(fi, &k);
+			return;
+		}
 		fi->syn_tx++;
 		off = 0;
 		len = fi->a_opt_len;
@@ -579,6 +657,7 @@ static __always_inline void on_active_established(struct bpf_sock_ops *skops,
 		return;
 	}
 	record_success(fi, s, fi->a_opt_len);
+	eno_peer_add(&k, c);
 	record_tcp_params(skops, fi);
 	fi->transcript_len = fi->a_opt_len + s->opt.b[1];
 	fi->flags |= FLOWF_SEND_ACK_OPT;

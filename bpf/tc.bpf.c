@@ -53,6 +53,35 @@ static __always_inline void set_flags_skb(struct __sk_buff *skb, struct pkt *p, 
 	bpf_skb_store_bytes(skb, off + 12, &new, 2, BPF_F_RECOMPUTE_CSUM);
 }
 
+/*
+ * Replace option bytes [off, off + len) of the segment's option area by
+ * NOPs, a 16-bit word at a time so that the checksum update stays exact
+ * (the area starts at an even offset).  Packet pointers are stale after it.
+ */
+static __always_inline void nop_out_option(struct __sk_buff *skb, struct pkt *p, __u32 off,
+					   __u32 len)
+{
+	__u32 th = (void *)p->th - (void *)(long)skb->data;
+	__u32 lo = sizeof(struct tcphdr) + off, hi = lo + len;
+
+	for (__u32 w = sizeof(struct tcphdr); w < sizeof(struct tcphdr) + ENO_OPT_MAX; w += 2) {
+		__u16 old, new;
+		__u8 *b = (__u8 *)&new;
+
+		if (w + 2 <= lo || w >= hi)
+			continue;
+		if (bpf_skb_load_bytes(skb, th + w, &old, 2))
+			return;
+		new = old;
+		if (w >= lo)
+			b[0] = 1;
+		if (w + 1 < hi)
+			b[1] = 1;
+		bpf_l4_csum_replace(skb, th + 16, old, new, 2);
+		bpf_skb_store_bytes(skb, th + w, &new, 2, BPF_F_RECOMPUTE_CSUM);
+	}
+}
+
 /* To the agent, through the capture veth, marked as coming from the wire. */
 static __always_inline int steer_in(struct __sk_buff *skb, struct pkt *p)
 {
@@ -83,16 +112,6 @@ static __always_inline int pending_encrypted(struct pkt *p, void *end,
 		return 0; /* no options or no payload */
 	s = pkt_scratch_get();
 	return s && has_eno(end, p->th, s);
-}
-
-/* Bytes of TCP payload in the segment (parse() allows no IPv6 extension headers). */
-static __always_inline __u32 payload_len(const struct pkt *p)
-{
-	__u32 l3 = p->ip ? bpf_ntohs(p->ip->tot_len) - sizeof(*p->ip)
-			 : (p->ip6 ? bpf_ntohs(p->ip6->payload_len) : 0);
-	__u32 l4 = p->th->doff * 4;
-
-	return l3 > l4 ? l3 - l4 : 0;
 }
 
 /*
@@ -153,6 +172,7 @@ int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 	struct pkt p = {};
 	struct scratch *s;
 	__u32 len;
+	__u8 policy;
 
 	if (parse((void *)(long)skb->data, end, &p))
 		return TC_ACT_OK;
@@ -217,16 +237,58 @@ int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 	fi = bpf_map_lookup_elem(&flows, &p.k);
 	if (fi && (fi->flags & FLOWF_CLOSED))
 		bpf_map_delete_elem(&flows, &p.k);
-	if (port_policy(c, p.k.lport) != POLICY_REQUIRE)
+	policy = port_policy(c, p.k.lport);
+	if (policy == POLICY_OFF)
 		return TC_ACT_OK;
 	s = pkt_scratch_get();
-	if (c->enabled && (!s || syn_negotiable(end, &p, c, s)))
+	if (!s)
+		return TC_ACT_OK;
+	if (c->enabled && syn_negotiable(end, &p, c, s)) {
+		/*
+		 * RFC 8547 §4.7: tcpcrypt defines no SYN data, so data in a SYN
+		 * with ENO that negotiates must be discarded and not acknowledged.
+		 * The stack does that with any SYN data it does not take under TFO;
+		 * without the cookie it takes none, and the client resends the
+		 * data after the handshake, encrypted.
+		 */
+		if (ENO_TFO_COOKIE(&s->sc) || payload_len(&p)) {
+			STAT_INC(syn_data_refused);
+			if (ENO_TFO_COOKIE(&s->sc))
+				nop_out_option(skb, &p, s->sc.tfo_off, s->sc.tfo_len);
+		}
+		return TC_ACT_OK;
+	}
+	if (policy != POLICY_REQUIRE)
 		return TC_ACT_OK;
 	len = make_rst_reply(&p);
 	if (!len || bpf_skb_change_tail(skb, len, 0))
 		return TC_ACT_OK;
 	STAT_INC(require_reset);
 	return bpf_redirect(skb->ifindex, 0);
+}
+
+/*
+ * A TCP Fast Open SYN with data, or with a cookie, that sock_ops held back
+ * (it wrote no ENO into it, RFC 8547 §4.7, and left the flow negotiating;
+ * see syn_with_tfo): dropped, so that no request byte leaves in plaintext.
+ * The kernel, its SYN with data refused, sends a plain SYN with a cookie
+ * request at once, which carries ENO; the data follows the handshake,
+ * encrypted.
+ */
+static __always_inline int held_syn_data(struct __sk_buff *skb, struct pkt *p,
+					 const struct flow_key *k)
+{
+	void *end = (void *)(long)skb->data_end;
+	struct flow_info *fi = bpf_map_lookup_elem(&flows, k);
+	struct scratch *s;
+
+	if (!fi || fi->state != FLOW_NEGOTIATING)
+		return 0;
+	s = pkt_scratch_get();
+	if (!payload_len(p) && (!s || scan_opts(end, p->th, s) || !ENO_TFO_COOKIE(&s->sc)))
+		return 0;
+	STAT_INC(tfo_held);
+	return 1;
 }
 
 SEC("tc")
@@ -243,17 +305,21 @@ int tcpcrypt_tc_egress(struct __sk_buff *skb)
 	c = get_settings();
 	if (!c)
 		return TC_ACT_OK;
-	/* a connection from another namespace, forwarded or NATed: plain, counted */
-	if (p.th->syn && !p.th->ack && !skb->sk)
-		STAT_INC(forwarded_syn);
-	if (!c->datapath)
-		return TC_ACT_OK;
 	/* parse() keys by the receiver's view; this is our own segment */
 	k = p.k;
 	__builtin_memcpy(k.laddr, p.k.raddr, sizeof(k.laddr));
 	__builtin_memcpy(k.raddr, p.k.laddr, sizeof(k.raddr));
 	k.lport = p.k.rport;
 	k.rport = p.k.lport;
+	if (p.th->syn && !p.th->ack) {
+		/* a connection from another namespace, forwarded or NATed: plain, counted */
+		if (!skb->sk)
+			STAT_INC(forwarded_syn);
+		else if (held_syn_data(skb, &p, &k))
+			return TC_ACT_SHOT;
+	}
+	if (!c->datapath)
+		return TC_ACT_OK;
 	if (!flow_steered(c, &k))
 		return TC_ACT_OK;
 	ii = bpf_map_lookup_elem(&ifaces, &ifindex);

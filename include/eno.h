@@ -102,6 +102,11 @@ enum eno_fail {
 	 * the negative cache, and of B's resets of such an Init1.
 	 */
 	ENO_FAIL_INIT,
+	/*
+	 * Our SYN carried TCP Fast Open data or a TFO cookie, which a SYN with
+	 * ENO must not (RFC 8547 §4.7): sent without ENO, plain TCP.
+	 */
+	ENO_FAIL_TFO,
 	ENO_FAIL__MAX,
 };
 
@@ -140,7 +145,22 @@ struct eno_scan {
 	__u8 wscale;  /* window scale shift + 1 (RFC 7323 §2.2), 0 if absent */
 	__u8 sack_ok; /* SACK permitted (RFC 2018) */
 	__u8 ts;      /* timestamps (RFC 7323 §3) */
+	/*
+	 * TCP Fast Open option (RFC 7413: kind 34, or the experimental kind
+	 * 254 with magic 0xF989): where it is and its length byte, 0 if absent.
+	 * Longer than its header, it carries a cookie (RFC 8547 §4.7: never in
+	 * a SYN with ENO).
+	 */
+	__u8 tfo_off;
+	__u8 tfo_len;
+	__u8 tfo_exp; /* ... of the experimental kind */
 };
+
+#define ENO_TFO_KIND	  34
+#define ENO_TFO_EXP_KIND  254
+#define ENO_TFO_EXP_MAGIC 0xF989
+/* Does the scanned option area carry a TFO cookie (a non-empty TFO option)? */
+#define ENO_TFO_COOKIE(sc) ((sc)->tfo_len > ((sc)->tfo_exp ? 4 : 2))
 
 /*
  * ENO_LOOP(n, step, ctx): call step(i, ctx) for i = 0..n-1 until it
@@ -205,6 +225,15 @@ static long eno_scan_step(__u32 i, void *arg)
 		c->s->sack_ok = 1;
 	} else if (kind == 8 && len == 10) {
 		c->s->ts = 1;
+	} else if (kind == ENO_TFO_KIND && !c->s->tfo_len) {
+		c->s->tfo_off = i;
+		c->s->tfo_len = len;
+	} else if (kind == ENO_TFO_EXP_KIND && len >= 4 && !c->s->tfo_len &&
+		   (c->ob->b[ENO_IDX(i + 2)] << 8 | c->ob->b[ENO_IDX(i + 3)]) ==
+		       ENO_TFO_EXP_MAGIC) {
+		c->s->tfo_off = i;
+		c->s->tfo_len = len;
+		c->s->tfo_exp = 1;
 	}
 	c->skip = len - 1;
 	return 0;
@@ -227,6 +256,9 @@ ENO_API int eno_scan_opts(const struct eno_optbuf *ob, __u32 optlen, struct eno_
 	s->wscale = 0;
 	s->sack_ok = 0;
 	s->ts = 0;
+	s->tfo_off = 0;
+	s->tfo_len = 0;
+	s->tfo_exp = 0;
 	s->bad = optlen > ENO_OPT_MAX;
 	if (s->bad)
 		return 0;

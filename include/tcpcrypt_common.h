@@ -280,6 +280,9 @@ struct agent_iface {
 	X(foreign_netns, "sockets of another network namespace: never offered ENO")                \
 	X(forwarded_syn, "SYNs forwarded or NATed out of a steered interface: plain")              \
 	X(stripped_init1, "B fell back, A sent an Init1 anyway: reset before the application")     \
+	X(tfo_plain, "TFO SYNs with data or a cookie to servers without ENO: plain TFO")           \
+	X(tfo_held, "... to tcpcrypt servers or require ports: held, the data goes encrypted")     \
+	X(syn_data_refused, "SYN+ENO with data or a TFO cookie that negotiates: data refused")     \
 	X(flows_created, "flow entries made (connections taking part in ENO)")                     \
 	X(flows_deleted, "... whose socket closed (encrypted: the agent removes the entry)")
 

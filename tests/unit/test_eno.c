@@ -1027,3 +1027,34 @@ T(build_choose_negotiate_roundtrip)
 	CHECK_EQ(ra.peer_a, 1);
 	CHECK_EQ(rb.peer_a, 1);
 }
+
+/* TCP Fast Open options (RFC 7413 kind 34; experimental kind 254 + 0xF989), for §4.7. */
+T(scan_tfo_option)
+{
+	static const struct {
+		const char *hex;
+		unsigned off, len, exp, cookie;
+	} cases[] = {
+	    {"020405b4", 0, 0, 0, 0},			   /* none */
+	    {"020405b42202", 4, 2, 0, 0},		   /* cookie request */
+	    {"020405b4220a0102030405060708", 4, 10, 0, 1}, /* 8-byte cookie */
+	    {"0101220601020304", 2, 6, 0, 1},		   /* after NOPs */
+	    {"fe04f989", 0, 4, 1, 0},			   /* experimental request */
+	    {"fe0cf9890102030405060708", 0, 12, 1, 1},	   /* experimental cookie */
+	    {"fe06eb9f0102", 0, 0, 0, 0},		   /* kind 254, another magic */
+	    {"fe03aa", 0, 0, 0, 0},			   /* kind 254 too short for a magic */
+	    {"450323220601020304", 3, 6, 0, 1},		   /* with ENO */
+	    {"2202220601020304", 0, 2, 0, 0},		   /* the first one counts */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct eno_scan sc;
+
+		scan(cases[i].hex, &sc);
+		CHECK_EQ(sc.bad, 0);
+		CHECK_EQ(sc.tfo_off, cases[i].off);
+		CHECK_EQ(sc.tfo_len, cases[i].len);
+		CHECK_EQ(sc.tfo_exp, cases[i].exp);
+		CHECK_EQ(ENO_TFO_COOKIE(&sc), cases[i].cookie);
+	}
+}
