@@ -63,7 +63,8 @@ struct agent_flow {
 	uint64_t done_at;   /* when the translator finished, 0 before */
 	uint64_t check_at;  /* next look at the socket's flow entry */
 	uint64_t last_stats_ns;
-	uint64_t rekey_at; /* plaintext sent when the next rekey is due */
+	uint64_t rekey_at;  /* plaintext sent when the next rekey is due */
+	uint32_t told_room; /* the wire room (PMTU) the local kernel was last told of */
 	enum dp_state last_state;
 	bool had_id;
 	bool keylogged;
@@ -256,6 +257,7 @@ static void session_update(struct agent_flow *f, uint64_t now)
 	si.aead = st.aead;
 	si.local_gen = st.local_gen;
 	si.remote_gen = st.remote_gen;
+	si.wire_mss = st.wire_mss;
 	bpf_map_update_elem(f->dp->sessions_fd, &f->key, &si, BPF_ANY);
 	f->last_stats_ns = now;
 	if (f->dp->keylog && st.have_session_id && !f->keylogged) {
@@ -341,6 +343,7 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 	dp->cnt.sessions++;
 	f->deadline = 0; /* dp_timer at once: host A's Init1 */
 	f->rekey_at = dp->rekey_bytes;
+	f->told_room = dp_flow_peek(f->x)->wire_room;
 	f->last_seen = now_ns();
 	f->check_at = f->last_seen + IDLE_NS;
 	session_update(f, f->last_seen);
@@ -361,6 +364,9 @@ static void counters_add(struct dp_counters *c, const struct dp_flow *x)
 	c->urgent_sealed += st.urgent_out;
 	c->urgent_opened += st.urgent_in;
 	c->reasm_drops += st.reasm_dropped;
+	c->pmtu_updates += st.pmtu_updates;
+	c->mtu_probes += st.mtu_probes;
+	c->recut_segments += st.recut;
 	if (st.state == DP_ST_ABORTED) {
 		if (st.error == TC_E_AUTH)
 			c->auth_failures++;
@@ -484,11 +490,48 @@ static void init_failed(struct datapath *dp, struct agent_flow *f, const struct 
 		dp->negcache_ttl_s);
 }
 
+/*
+ * The wire's segments of the flow became smaller (PMTU): the local kernel is
+ * told with an ICMP "fragmentation needed" / "packet too big" of its own,
+ * quoting its oldest unacknowledged plaintext, for an MTU that leaves room for
+ * the frame overhead, so that one plaintext segment still fits one wire
+ * segment.  It shrinks its MSS, resends what is outstanding, and keeps the
+ * path's MTU for the destination like any learned PMTU.
+ */
+static void tell_kernel_pmtu(struct agent_flow *f, uint32_t room)
+{
+	uint32_t iph = f->key.family == AF_INET ? 20 : 40;
+	struct pkt_too_big e = {};
+	struct dp_flow_stats st;
+	uint8_t *frame;
+	uint32_t len;
+
+	dp_flow_stats(f->x, &st);
+	e.outer = f->out; /* from the peer's address, arriving at the kernel's end */
+	memcpy(e.outer.saddr, f->out.daddr, sizeof(e.outer.saddr));
+	memcpy(e.outer.daddr, f->out.saddr, sizeof(e.outer.daddr));
+	memcpy(e.outer.src_mac, f->out.dst_mac, 6);
+	memcpy(e.outer.dst_mac, f->ifc->kernel_mac, 6);
+	e.inner = f->out;
+	e.seq = st.local_una;
+	e.mtu = room + 20 + iph - TCPCRYPT_FRAME_OVERHEAD;
+	frame = xsk_port_tx_frame(&f->ifc->capture);
+	len = frame ? pkt_build_too_big(frame, XSK_FRAME_SIZE, &e) : 0;
+	if (len && !xsk_port_tx_submit(&f->ifc->capture, frame, len))
+		f->dp->cnt.tx_frames++;
+	else
+		f->dp->cnt.tx_drops++;
+}
+
 static void after_event(struct datapath *dp, struct agent_flow *f, uint64_t now)
 {
 	const struct dp_flow_stats *st = dp_flow_peek(f->x); /* per packet: no copy */
 
 	f->deadline = dp_timer(f->x, now);
+	if (st->wire_room < f->told_room) {
+		f->told_room = st->wire_room;
+		tell_kernel_pmtu(f, st->wire_room);
+	}
 	/*
 	 * RFC 8548 §3.8: fresh keys after every rekey_bytes sent, which limits
 	 * what one key protects and what its compromise reveals.  Refused
@@ -562,6 +605,31 @@ static void answer_keyless(struct rx_ctx *rc, const struct pkt_addr *out, const 
 	emit_one(&tmp, rc->from_wire ? DP_TO_WIRE : DP_TO_LOCAL, &rst);
 }
 
+/* An ICMP too-big error about a wire segment of an encrypted flow (TC steers them here). */
+static void on_too_big(struct rx_ctx *rc, const uint8_t *frame, uint32_t len)
+{
+	uint32_t iph, room;
+	struct pkt_too_big e;
+	struct agent_flow *f;
+	struct flow_key k;
+	uint64_t now;
+
+	if (pkt_parse_too_big(frame, len, &e))
+		return;
+	pkt_key_tx(&e.inner, &k);
+	f = flow_find(rc->dp, &k);
+	iph = e.inner.family == AF_INET ? 20 : 40;
+	if (!f || e.mtu < iph + 20 + 64) {
+		rc->dp->cnt.pmtu_ignored++;
+		return;
+	}
+	now = now_ns();
+	room = e.mtu - iph - 20;
+	if (dp_flow_path_mtu(f->x, e.seq, room, now) == TC_E_INVAL)
+		rc->dp->cnt.pmtu_ignored++;
+	after_event(rc->dp, f, now);
+}
+
 static void on_frame(void *arg, struct xsk_port *port, uint8_t *frame, uint32_t len)
 {
 	struct rx_ctx *rc = arg;
@@ -575,10 +643,13 @@ static void on_frame(void *arg, struct xsk_port *port, uint8_t *frame, uint32_t 
 	(void)port;
 	if (!rc->parked)
 		rc->dp->cnt.rx_frames++;
-	if (pkt_parse(frame, len, &a, &seg))
-		return;
 	/* TC ingress marks the peer's segments; the rest are the kernel's */
-	rc->from_wire = !memcmp(a.dst_mac, from_wire_mac, 6);
+	rc->from_wire = len >= 6 && !memcmp(frame, from_wire_mac, 6);
+	if (pkt_parse(frame, len, &a, &seg)) {
+		if (rc->from_wire && !rc->parked)
+			on_too_big(rc, frame, len);
+		return;
+	}
 	if (rc->from_wire) {
 		pkt_key_rx(&a, &k);
 		/* our segments go back the way the peer's came */

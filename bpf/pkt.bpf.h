@@ -45,6 +45,66 @@ struct pkt {
 	struct flow_key k; /* from this host's point of view */
 };
 
+#define IPPROTO_ICMP_	1
+#define IPPROTO_ICMPV6_ 58
+
+/*
+ * An ICMP "fragmentation needed" (type 3 code 4) or ICMPv6 "packet too big"
+ * (type 2) that quotes a TCP segment: p->k is that segment's flow key from
+ * this host's point of view (the segment was ours), p->eth the frame's.
+ * 0, or -1 if the frame is not one.
+ */
+static __always_inline int parse_too_big(void *data, void *end, struct pkt *p)
+{
+	__u16 *ports;
+
+	p->eth = data;
+	if ((void *)(p->eth + 1) > end)
+		return -1;
+	if (p->eth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = (void *)(p->eth + 1), *in;
+		__u8 *icmp;
+
+		if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_ICMP_ || ip->ihl != 5)
+			return -1;
+		icmp = (void *)(ip + 1);
+		if ((void *)(icmp + 8) > end || icmp[0] != 3 || icmp[1] != 4)
+			return -1;
+		in = (void *)(icmp + 8);
+		if ((void *)(in + 1) > end || in->protocol != IPPROTO_TCP_ || in->ihl != 5)
+			return -1;
+		ports = (void *)(in + 1);
+		if ((void *)(ports + 2) > end)
+			return -1;
+		p->k.family = AF_INET;
+		p->k.laddr[0] = in->saddr;
+		p->k.raddr[0] = in->daddr;
+	} else if (p->eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = (void *)(p->eth + 1), *in6;
+		__u8 *icmp;
+
+		if ((void *)(ip6 + 1) > end || ip6->nexthdr != IPPROTO_ICMPV6_)
+			return -1;
+		icmp = (void *)(ip6 + 1);
+		if ((void *)(icmp + 8) > end || icmp[0] != 2)
+			return -1;
+		in6 = (void *)(icmp + 8);
+		if ((void *)(in6 + 1) > end || in6->nexthdr != IPPROTO_TCP_)
+			return -1;
+		ports = (void *)(in6 + 1);
+		if ((void *)(ports + 2) > end)
+			return -1;
+		p->k.family = AF_INET6;
+		__builtin_memcpy(p->k.laddr, &in6->saddr, 16);
+		__builtin_memcpy(p->k.raddr, &in6->daddr, 16);
+	} else {
+		return -1;
+	}
+	p->k.lport = bpf_ntohs(ports[0]);
+	p->k.rport = bpf_ntohs(ports[1]);
+	return 0;
+}
+
 static __always_inline int parse(void *data, void *end, struct pkt *p)
 {
 

@@ -174,8 +174,20 @@ int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 	__u32 len;
 	__u8 policy;
 
-	if (parse((void *)(long)skb->data, end, &p))
+	if (parse((void *)(long)skb->data, end, &p)) {
+		/*
+		 * PMTU discovery (RFC 1191, RFC 8201): an error about a segment
+		 * of an encrypted flow quotes the agent's wire segment, which the
+		 * local stack does not know; the agent sizes them.
+		 */
+		struct pkt q = {};
+
+		c = get_settings();
+		if (c && c->datapath && !parse_too_big((void *)(long)skb->data, end, &q) &&
+		    flow_steered(c, &q.k))
+			return steer_in(skb, &q);
 		return TC_ACT_OK;
+	}
 	c = get_settings();
 	if (!c)
 		return TC_ACT_OK;

@@ -212,6 +212,8 @@ struct session_info {
 	__u64 wire_out, wire_in;	      /* tcpcrypt stream bytes each way */
 	__u64 retransmits;		      /* wire segments resent from the ciphertext store */
 	__u32 local_gen, remote_gen;	      /* key generations (RFC 8548 §3.8) */
+	__u32 wire_mss;			      /* largest payload of its wire segments now (PMTU) */
+	__u32 pad;
 };
 
 /*
@@ -239,6 +241,10 @@ struct session_info {
 	X(orphans_reset, "sockets of a previous agent's encrypted flows, aborted at start")        \
 	X(rst_answers, "segments of flows without keys answered with a RST")                       \
 	X(init_failed, "Init1 answered by a RST or no Init2, or unanswered: negative cache")       \
+	X(pmtu_updates, "wire segments made smaller by an ICMP too-big error (RFC 1191, 8201)")    \
+	X(mtu_probes, "... by a black-hole probe: resends at una stalled (RFC 4821)")              \
+	X(recut_segments, "stored wire segments resent smaller than they first went")              \
+	X(pmtu_ignored, "ICMP too-big errors quoting no segment in flight (RFC 5927)")             \
 	X(xsk_rx_dropped, "AF_XDP: dropped by the kernel, no room or too large")                   \
 	X(xsk_rx_ring_full, "AF_XDP: ... because the RX ring was full")                            \
 	X(xsk_fill_empty, "AF_XDP: ... because no frame was free to receive into")                 \

@@ -3,13 +3,17 @@
 #include <string.h>
 #include "dp/packet.h"
 
-#define ETH_HLEN_ 14
-#define ETH_IP	  0x0800
-#define ETH_IPV6  0x86DD
-#define IP_HLEN	  20
-#define IPV6_HLEN 40
-#define TCP_HLEN  20
-#define PROTO_TCP 6
+#define ETH_HLEN_    14
+#define ETH_IP	     0x0800
+#define ETH_IPV6     0x86DD
+#define IP_HLEN	     20
+#define IPV6_HLEN    40
+#define TCP_HLEN     20
+#define PROTO_TCP    6
+#define PROTO_ICMP   1
+#define PROTO_ICMPV6 58
+#define ICMP_HLEN    8 /* type, code, checksum, and 4 bytes (unused | MTU, or MTU) */
+#define QUOTED_TCP   8 /* ports and sequence number: all an error must quote of TCP */
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -214,5 +218,128 @@ uint32_t pkt_build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const s
 	if (s->len)
 		memcpy(th + TCP_HLEN + optlen, s->data, s->len);
 	put16(th + 16, csum_fold(csum_add(sum, th, tcplen)));
+	return total;
+}
+
+int pkt_parse_too_big(const uint8_t *f, uint32_t len, struct pkt_too_big *e)
+{
+	const uint8_t *ip = f + ETH_HLEN_, *icmp, *in, *th;
+
+	memset(e, 0, sizeof(*e));
+	if (len < ETH_HLEN_)
+		return -1;
+	memcpy(e->outer.dst_mac, f, 6);
+	memcpy(e->outer.src_mac, f + 6, 6);
+	if (get16(f + 12) == ETH_IP) {
+		uint32_t ihl, tot, ihl_in;
+
+		if (len < ETH_HLEN_ + IP_HLEN || (ip[0] >> 4) != 4 || ip[9] != PROTO_ICMP)
+			return -1;
+		ihl = (ip[0] & 0xf) * 4;
+		tot = get16(ip + 2);
+		if (ihl < IP_HLEN || tot < ihl + ICMP_HLEN + IP_HLEN + QUOTED_TCP ||
+		    ETH_HLEN_ + tot > len || (get16(ip + 6) & 0x3fff))
+			return -1;
+		icmp = ip + ihl;
+		if (icmp[0] != 3 ||
+		    icmp[1] != 4) /* destination unreachable, fragmentation needed */
+			return -1;
+		in = icmp + ICMP_HLEN;
+		ihl_in = (in[0] & 0xf) * 4;
+		if ((in[0] >> 4) != 4 || ihl_in < IP_HLEN || in[9] != PROTO_TCP ||
+		    ihl + ICMP_HLEN + ihl_in + QUOTED_TCP > tot)
+			return -1;
+		e->outer.family = e->inner.family = AF_INET;
+		memcpy(e->outer.saddr, ip + 12, 4);
+		memcpy(e->outer.daddr, ip + 16, 4);
+		memcpy(e->inner.saddr, in + 12, 4);
+		memcpy(e->inner.daddr, in + 16, 4);
+		e->mtu = get16(icmp + 6);
+		th = in + ihl_in;
+	} else if (get16(f + 12) == ETH_IPV6) {
+		uint32_t plen;
+
+		if (len < ETH_HLEN_ + IPV6_HLEN || (ip[0] >> 4) != 6 || ip[6] != PROTO_ICMPV6)
+			return -1;
+		plen = get16(ip + 4);
+		if (plen < ICMP_HLEN + IPV6_HLEN + QUOTED_TCP || ETH_HLEN_ + IPV6_HLEN + plen > len)
+			return -1;
+		icmp = ip + IPV6_HLEN;
+		in = icmp + ICMP_HLEN;
+		if (icmp[0] != 2 || (in[0] >> 4) != 6 || in[6] != PROTO_TCP) /* packet too big */
+			return -1;
+		e->outer.family = e->inner.family = AF_INET6;
+		memcpy(e->outer.saddr, ip + 8, 16);
+		memcpy(e->outer.daddr, ip + 24, 16);
+		memcpy(e->inner.saddr, in + 8, 16);
+		memcpy(e->inner.daddr, in + 24, 16);
+		e->mtu = get32(icmp + 4);
+		th = in + IPV6_HLEN;
+	} else {
+		return -1;
+	}
+	e->inner.sport = get16(th);
+	e->inner.dport = get16(th + 2);
+	e->seq = get32(th + 4);
+	return 0;
+}
+
+uint32_t pkt_build_too_big(uint8_t *buf, uint32_t cap, const struct pkt_too_big *e)
+{
+	bool v4 = e->outer.family == AF_INET;
+	uint32_t l3 = v4 ? IP_HLEN : IPV6_HLEN;
+	uint32_t icmplen = ICMP_HLEN + l3 + QUOTED_TCP, total = ETH_HLEN_ + l3 + icmplen;
+	uint8_t *ip = buf + ETH_HLEN_, *icmp = ip + l3, *in = icmp + ICMP_HLEN, *th = in + l3;
+	uint64_t sum;
+
+	if (total > cap)
+		return 0;
+	memset(buf, 0, total);
+	memcpy(buf, e->outer.dst_mac, 6);
+	memcpy(buf + 6, e->outer.src_mac, 6);
+	put16(th, e->inner.sport);
+	put16(th + 2, e->inner.dport);
+	put32(th + 4, e->seq);
+	if (v4) {
+		put16(buf + 12, ETH_IP);
+		ip[0] = 0x45;
+		put16(ip + 2, IP_HLEN + icmplen);
+		ip[8] = 64;
+		ip[9] = PROTO_ICMP;
+		memcpy(ip + 12, e->outer.saddr, 4);
+		memcpy(ip + 16, e->outer.daddr, 4);
+		put16(ip + 10, csum_fold(csum_add(0, ip, IP_HLEN)));
+		/* the quoted segment's header, as it left (its length: one too big) */
+		in[0] = 0x45;
+		put16(in + 2, (uint16_t)(e->mtu + 1));
+		put16(in + 6, 0x4000); /* DF */
+		in[8] = 64;
+		in[9] = PROTO_TCP;
+		memcpy(in + 12, e->inner.saddr, 4);
+		memcpy(in + 16, e->inner.daddr, 4);
+		put16(in + 10, csum_fold(csum_add(0, in, IP_HLEN)));
+		icmp[0] = 3;
+		icmp[1] = 4;
+		put16(icmp + 6, (uint16_t)e->mtu);
+		put16(icmp + 2, csum_fold(csum_add(0, icmp, icmplen)));
+	} else {
+		put16(buf + 12, ETH_IPV6);
+		put32(ip, 6u << 28);
+		put16(ip + 4, (uint16_t)icmplen);
+		ip[6] = PROTO_ICMPV6;
+		ip[7] = 64;
+		memcpy(ip + 8, e->outer.saddr, 16);
+		memcpy(ip + 24, e->outer.daddr, 16);
+		put32(in, 6u << 28);
+		put16(in + 4, (uint16_t)(e->mtu + 1 - IPV6_HLEN));
+		in[6] = PROTO_TCP;
+		in[7] = 64;
+		memcpy(in + 8, e->inner.saddr, 16);
+		memcpy(in + 24, e->inner.daddr, 16);
+		icmp[0] = 2;
+		put32(icmp + 4, e->mtu);
+		sum = csum_add(0, ip + 8, 32) + htons(PROTO_ICMPV6) + htons((uint16_t)icmplen);
+		put16(icmp + 2, csum_fold(csum_add(sum, icmp, icmplen)));
+	}
 	return total;
 }

@@ -31,4 +31,26 @@ void pkt_key_tx(const struct pkt_addr *a, struct flow_key *k);
 /* Build a frame into buf; returns its length, or 0 if cap is too small. */
 uint32_t pkt_build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const struct dp_seg *seg);
 
+/*
+ * An ICMP "fragmentation needed" (type 3 code 4, RFC 1191) or ICMPv6 "packet
+ * too big" (type 2, RFC 8201) about one of our TCP segments: who sent it, the
+ * MTU it reports, and the start of the segment it quotes.
+ */
+struct pkt_too_big {
+	struct pkt_addr outer; /* the error's own frame: MACs, router -> us */
+	struct pkt_addr inner; /* the quoted segment: us -> peer, ports */
+	uint32_t mtu;	       /* next-hop MTU */
+	uint32_t seq;	       /* the quoted segment's sequence number */
+};
+
+/* Parse such an error (IPv4/IPv6 without extension headers); 0, or -1 if it is not one. */
+int pkt_parse_too_big(const uint8_t *frame, uint32_t len, struct pkt_too_big *e);
+
+/*
+ * Build one, addressed as e->outer says, quoting a TCP segment with e->inner's
+ * addresses and ports and sequence number e->seq, reporting e->mtu; checksums
+ * included.  Returns its length, or 0 if cap is too small.
+ */
+uint32_t pkt_build_too_big(uint8_t *buf, uint32_t cap, const struct pkt_too_big *e);
+
 #endif

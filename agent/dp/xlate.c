@@ -38,7 +38,18 @@
  * stripped after the SYN, RFC 8547 §9), which must not wait for minutes.
  */
 #define INIT2_WAIT_NS (2000 * NS_PER_MS)
-#define INIT_HDR_LEN  8 /* magic | message_len (RFC 8548 §4.1) */
+/*
+ * Path MTU black holes (RFC 4821 §3): the kernel resending at una after this
+ * long without progress, twice in a row, while full segments are in flight,
+ * makes the agent try smaller wire segments: DP_MSS_PROBE, then
+ * DP_MSS_FLOOR (an IPv4 path of 576 bytes carries it).
+ */
+#define STALL_NS     (200 * NS_PER_MS)
+#define STALLS_PROBE 2
+#define DP_MSS_PROBE 1024
+#define DP_MSS_FLOOR 512
+#define TS_ALLOWANCE 12 /* NOP, NOP, timestamps: what the kernel keeps out of its MSS */
+#define INIT_HDR_LEN 8	/* magic | message_len (RFC 8548 §4.1) */
 
 #define TCPOPT_EOL  0
 #define TCPOPT_NOP  1
@@ -75,6 +86,9 @@ struct dp_out {
 	 */
 	uint64_t rec_at, rec_rto;
 	uint64_t answer_by; /* host A: the peer's first byte is due by then (INIT2_WAIT_NS) */
+	uint64_t una_at;    /* when una last moved */
+	unsigned stalls;    /* resends at una after STALL_NS without progress, in a row */
+	uint32_t first_mss; /* wire_mss at the start: resends below it are re-cut */
 	/*
 	 * The kernel's keep-alive probe waits for the peer's reply to a rekey
 	 * (ka_wait), which proves the peer alive (RFC 8548 §3.9); then the
@@ -490,6 +504,49 @@ static void wire_range(struct dp_flow *f, uint64_t lo, uint64_t hi, const struct
 	} while (lo < hi);
 }
 
+/*
+ * Segments of at most mss from now on, if that is smaller (RFC 1191, RFC
+ * 8201, RFC 4821): frames to come are sealed to fit, and stored ones are
+ * re-cut when resent, the same bytes at the same sequence numbers.
+ */
+static int set_wire_mss(struct dp_flow *f, uint32_t mss, bool probe)
+{
+	mss = max64(mss, DP_MSS_FLOOR);
+	if (mss >= f->p.wire_mss)
+		return TC_E_STATE;
+	f->p.wire_mss = mss;
+	f->st.wire_mss = mss;
+	f->st.wire_room = mss + (f->p.timestamps ? TS_ALLOWANCE : 0);
+	if (probe)
+		f->st.mtu_probes++;
+	else
+		f->st.pmtu_updates++;
+	return TC_OK;
+}
+
+/* The kernel resends at una: a black hole if it keeps doing so with big segments (STALL_NS). */
+static void stall_check(struct dp_flow *f)
+{
+	struct dp_out *o = &f->out;
+
+	if (f->now - o->una_at < STALL_NS)
+		return;
+	o->una_at = f->now;
+	if (++o->stalls < STALLS_PROBE || f->p.wire_mss <= DP_MSS_FLOOR)
+		return;
+	o->stalls = 0;
+	set_wire_mss(f, f->p.wire_mss > DP_MSS_PROBE ? DP_MSS_PROBE : DP_MSS_FLOOR, true);
+}
+
+/* Stored wire bytes [lo, hi) again, counted (re-cut: in smaller segments than at first). */
+static void resend(struct dp_flow *f, uint64_t lo, uint64_t hi, const struct dp_seg *trig)
+{
+	f->st.wire_resent += hi - lo;
+	if (f->p.wire_mss < f->out.first_mss)
+		f->st.recut += (hi - lo + f->p.wire_mss - 1) / f->p.wire_mss;
+	wire_range(f, lo, hi, trig);
+}
+
 /* Stored plaintext [lo, hi) to the kernel in segments of at most local_mss, then the FIN if fin. */
 static void inject(struct dp_flow *f, uint64_t lo, uint64_t hi, bool fin, const struct dp_seg *trig)
 {
@@ -740,8 +797,9 @@ static int local_data(struct dp_flow *f, const struct dp_seg *s, bool *old)
 	}
 	wlo = max64(max64(wlo, o->una), o->store.base.off[SQ_WIRE]);
 	if (wlo < whi || (wlo == whi && whi == o->fin_wire && o->fin_out)) {
-		f->st.wire_resent += whi - wlo;
-		wire_range(f, wlo, whi, s);
+		if (wlo == o->una)
+			stall_check(f);
+		resend(f, wlo, whi, s);
 	}
 	/*
 	 * The kernel's urgent byte (RFC 6093 §2: seq + urg_ptr is one past it),
@@ -964,8 +1022,7 @@ static void resend_una(struct dp_flow *f)
 	if (o->una < end) {
 		uint64_t hi = min64(end, o->una + f->p.wire_mss);
 
-		f->st.wire_resent += hi - o->una;
-		wire_range(f, o->una, hi, NULL);
+		resend(f, o->una, hi, NULL);
 	} else if (o->fin_out && o->una == o->fin_wire) {
 		wire_range(f, o->una, o->una, NULL);
 	}
@@ -1015,6 +1072,8 @@ static bool wire_ack_in(struct dp_flow *f, const struct dp_seg *s)
 	o->peer_win = s->win;
 	if ((uint64_t)wa > o->una) {
 		o->una = wa;
+		o->una_at = f->now;
+		o->stalls = 0;
 		if (f->role_a && !f->resumed && !f->st.have_session_id && !f->st.wire_in &&
 		    (uint64_t)wa >= o->own_end && o->answer_by == UINT64_MAX)
 			o->answer_by = f->now + INIT2_WAIT_NS;
@@ -1122,6 +1181,9 @@ struct dp_flow *dp_flow_new(const struct dp_flow_params *p, dp_emit_fn emit, voi
 	f->out.rto_at = UINT64_MAX;
 	f->out.rec_at = UINT64_MAX;
 	f->out.answer_by = UINT64_MAX;
+	f->out.first_mss = p->wire_mss;
+	f->st.wire_mss = p->wire_mss;
+	f->st.wire_room = p->wire_mss + (p->timestamps ? TS_ALLOWANCE : 0);
 	take_events(f);
 	update_state(f);
 	return f;
@@ -1236,8 +1298,7 @@ uint64_t dp_timer(struct dp_flow *f, uint64_t now_ns)
 			flow_abort(f, DP_E_TIMEOUT);
 			return UINT64_MAX;
 		}
-		f->st.wire_resent += o->own_end - o->una;
-		wire_range(f, max64(o->una, o->store.base.off[SQ_WIRE]), o->own_end, NULL);
+		resend(f, max64(o->una, o->store.base.off[SQ_WIRE]), o->own_end, NULL);
 		o->rto = min64(2 * o->rto, RTO_MAX_NS);
 		rto_arm(f);
 	}
@@ -1274,10 +1335,34 @@ int dp_flow_rekey(struct dp_flow *f, uint64_t now_ns)
 	return r ? r : pump(f, NULL, NULL);
 }
 
+int dp_flow_path_mtu(struct dp_flow *f, uint32_t seq, uint32_t room, uint64_t now_ns)
+{
+	struct dp_out *o = &f->out;
+	int64_t off;
+	int r;
+
+	f->now = now_ns;
+	if (dead(f))
+		return TC_E_STATE;
+	/* RFC 5927 §4.1: only about a segment we sent and the peer has not acknowledged */
+	off = seq_off(f->p.local_isn, o->una, seq);
+	if (off < (int64_t)o->una || (uint64_t)off >= snd_nxt(f, DP_TO_WIRE))
+		return TC_E_INVAL;
+	r = set_wire_mss(f,
+			 room > TS_ALLOWANCE || !f->p.timestamps
+			     ? room - (f->p.timestamps ? TS_ALLOWANCE : 0)
+			     : 0,
+			 false);
+	if (!r)
+		resend_una(f);
+	return r;
+}
+
 void dp_flow_stats(const struct dp_flow *f, struct dp_flow_stats *st)
 {
 	*st = f->st;
 	st->reasm_dropped += f->in.wire.dropped;
+	st->local_una = f->p.local_isn + 1 + (uint32_t)plain_ack(f);
 	if (f->conn) {
 		struct tc_conn_info info;
 

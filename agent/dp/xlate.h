@@ -131,6 +131,15 @@ struct dp_flow_stats {
 	uint64_t local_gen, remote_gen; /* key generations (RFC 8548 §3.8) */
 	uint16_t aead;			/* AEAD id once the keys exist, else 0 */
 	bool peer_reset;		/* DP_ST_RESET came from the peer's RST */
+	/*
+	 * Path MTU: the largest payload of a wire segment now, and with the
+	 * option bytes the kernel keeps out of its MSS (the TCP room above the
+	 * 20-byte header); changes from an ICMP error (dp_flow_path_mtu) and
+	 * from black-hole probes; stored segments resent smaller than at first.
+	 */
+	uint32_t wire_mss, wire_room;
+	uint64_t pmtu_updates, mtu_probes, recut;
+	uint32_t local_una; /* the kernel's oldest unacknowledged plaintext seq (dp_flow_stats) */
 };
 
 struct dp_flow;
@@ -164,6 +173,18 @@ int dp_from_wire(struct dp_flow *f, const struct dp_seg *s, uint64_t now_ns);
  * dp_from_*(), whose work may move the deadline.
  */
 uint64_t dp_timer(struct dp_flow *f, uint64_t now_ns);
+
+/*
+ * An ICMP "fragmentation needed" / ICMPv6 "packet too big" quoting our wire
+ * segment at sequence number seq: the path takes room bytes of TCP options
+ * and payload per segment (MTU less the IP and the 20-byte TCP header).  If
+ * seq is in flight and that is smaller than now, segments shrink at once
+ * (stored ones are re-cut when resent) and the segment at una goes again.
+ * TC_OK if the size changed (the caller tells the local kernel: its MTU is
+ * wire_room + IP header + 20 - TCPCRYPT_FRAME_OVERHEAD ... see datapath),
+ * TC_E_STATE if not smaller, TC_E_INVAL if seq is not in flight (RFC 5927).
+ */
+int dp_flow_path_mtu(struct dp_flow *f, uint32_t seq, uint32_t room, uint64_t now_ns);
 
 /*
  * Move to the next key set (RFC 8548 §3.8): an empty frame with the rekey bit

@@ -231,3 +231,82 @@ T(packet_build_limits)
 	s.optlen = 41;
 	CHECK_EQ(pkt_build(buf, sizeof(buf), &a, &s), 0);
 }
+
+/* ICMP too-big errors: parse(build(x)) = x; checksums verify by the reference sum. */
+T(packet_too_big_round_trip)
+{
+	for (int fam = 0; fam < 2; fam++) {
+		int family = fam ? AF_INET6 : AF_INET;
+		uint8_t buf[256], data[1600];
+		struct pkt_too_big e = {}, g;
+		struct dp_seg s;
+		uint32_t n, l3 = fam ? 40 : 20;
+
+		random_seg(family, &e.outer, &s, data);
+		random_seg(family, &e.inner, &s, data);
+		e.outer.tos = e.inner.tos = 0;
+		memset(e.inner.src_mac, 0, 6);
+		memset(e.inner.dst_mac, 0, 6);
+		e.mtu = 1280;
+		e.seq = rnd();
+		n = pkt_build_too_big(buf, sizeof(buf), &e);
+		CHECK_EQ(n, ETH + l3 + 8 + l3 + 8);
+		CHECK_EQ(pkt_build_too_big(buf, n - 1, &e), 0);
+		CHECK_EQ(pkt_parse_too_big(buf, n, &g), 0);
+		CHECK_EQ(g.mtu, 1280);
+		CHECK_EQ(g.seq, e.seq);
+		CHECK_EQ(g.inner.sport, e.inner.sport);
+		CHECK_EQ(g.inner.dport, e.inner.dport);
+		CHECK_MEM(g.inner.saddr, e.inner.saddr, fam ? 16 : 4);
+		CHECK_MEM(g.inner.daddr, e.inner.daddr, fam ? 16 : 4);
+		CHECK_MEM(g.outer.saddr, e.outer.saddr, fam ? 16 : 4);
+		CHECK_MEM(g.outer.src_mac, e.outer.src_mac, 6);
+		if (!fam) {
+			CHECK_EQ(ref_fold(ref_sum(0, buf + ETH, 20)), 0xffff); /* IPv4 header */
+			CHECK_EQ(ref_fold(ref_sum(0, buf + ETH + 20, 36)), 0xffff); /* ICMP */
+			CHECK_EQ(buf[ETH + 20], 3);
+			CHECK_EQ(buf[ETH + 21], 4);
+		} else {
+			uint32_t sum = ref_sum(0, buf + ETH + 8, 32) + 58 + 56;
+
+			CHECK_EQ(ref_fold(ref_sum(sum, buf + ETH + 40, 56)), 0xffff); /* ICMPv6 */
+			CHECK_EQ(buf[ETH + 40], 2);
+		}
+	}
+}
+
+/* Anything else is refused: other types and codes, TCP inside, short or lying lengths. */
+T(packet_too_big_malformed)
+{
+	for (int fam = 0; fam < 2; fam++) {
+		struct pkt_too_big e = {}, g;
+		uint8_t buf[256], bad[256];
+		uint32_t n, l3 = fam ? 40 : 20, icmp = ETH + l3;
+		struct dp_seg s;
+		uint8_t data[1600];
+
+		random_seg(fam ? AF_INET6 : AF_INET, &e.outer, &s, data);
+		e.inner = e.outer;
+		e.mtu = 1400;
+		n = pkt_build_too_big(buf, sizeof(buf), &e);
+		for (uint32_t cut = 0; cut < n; cut++)
+			CHECK_EQ(pkt_parse_too_big(buf, cut, &g), -1);
+		memcpy(bad, buf, n);
+		bad[icmp] = fam ? 1 : 11; /* destination unreachable (v6) / time exceeded (v4) */
+		CHECK_EQ(pkt_parse_too_big(bad, n, &g), -1);
+		if (!fam) {
+			memcpy(bad, buf, n);
+			bad[icmp + 1] = 3; /* port unreachable */
+			CHECK_EQ(pkt_parse_too_big(bad, n, &g), -1);
+			memcpy(bad, buf, n);
+			bad[ETH + 3] += 4; /* total length beyond the frame */
+			CHECK_EQ(pkt_parse_too_big(bad, n, &g), -1);
+		}
+		memcpy(bad, buf, n);
+		bad[icmp + 8 + (fam ? 6 : 9)] = 17; /* quoting UDP */
+		CHECK_EQ(pkt_parse_too_big(bad, n, &g), -1);
+		memcpy(bad, buf, n);
+		bad[ETH + (fam ? 6 : 9)] = 6; /* a TCP packet is no ICMP error */
+		CHECK_EQ(pkt_parse_too_big(bad, n, &g), -1);
+	}
+}

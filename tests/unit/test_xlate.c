@@ -1502,6 +1502,87 @@ T(xlate_init1_acked_unanswered)
 	sim_free(&sim);
 }
 
+/* The largest payload host A put on the wire since tap_state was reset to 0 (-1: none). */
+static bool tap_track_a(struct sim *sim, int from, struct dp_seg *s, uint8_t *data)
+{
+	(void)data;
+	if (from == 0 && sim->tap_state >= 0 && (int)s->len > sim->tap_state)
+		sim->tap_state = s->len;
+	return true;
+}
+
+/*
+ * An ICMP too-big error quoting a segment in flight (RFC 1191, RFC 8201):
+ * segments shrink at once, resent ones are re-cut (the simulated wire checks
+ * that every byte goes again at its sequence number), the transfer completes;
+ * an error quoting nothing in flight, or no smaller size, changes nothing.
+ */
+T(xlate_path_mtu_icmp)
+{
+	struct setup su = clean_1mib;
+	struct dp_flow_stats st;
+	struct sim sim;
+	int r = TC_E_INVAL;
+
+	sim_init(&sim, &su, seed_base() ^ 44);
+	sim.tap = tap_track_a;
+	sim.tap_state = -1;
+	sim_run(&sim, false, 5 * MS);
+	/* wait for data in flight: a segment at the last byte sent */
+	for (int i = 0; i < 200 && r == TC_E_INVAL; i++) {
+		dp_flow_stats(sim.h[0].f, &st);
+		CHECK_EQ(dp_flow_path_mtu(sim.h[0].f,
+					  sim.h[0].p.local_isn + 1 + (uint32_t)st.wire_out + 100000,
+					  800, sim.now),
+			 TC_E_INVAL);
+		r = dp_flow_path_mtu(sim.h[0].f, sim.h[0].p.local_isn + (uint32_t)st.wire_out, 800,
+				     sim.now);
+		if (r == TC_E_INVAL)
+			sim_run(&sim, false, sim.now + 10000);
+	}
+	CHECK_EQ(r, TC_OK);
+	dp_flow_stats(sim.h[0].f, &st);
+	CHECK_EQ(st.wire_mss, 800 - 12);
+	CHECK_EQ(st.wire_room, 800);
+	CHECK_EQ(st.pmtu_updates, 1);
+	CHECK_EQ(dp_flow_path_mtu(sim.h[0].f, sim.h[0].p.local_isn + (uint32_t)st.wire_out, 900,
+				  sim.now),
+		 TC_E_STATE);
+	sim.tap_state = 0;
+	sim_run(&sim, true, 60000 * MS);
+	check_transfer(&sim);
+	CHECK(sim.tap_state > 0 && sim.tap_state <= 800 - 12);
+	dp_flow_stats(sim.h[0].f, &st);
+	CHECK_EQ(st.wire_mss, 788);
+	sim_free(&sim);
+}
+
+/* A path that drops host A's segments above 700 bytes and says nothing (RFC 4821). */
+static bool tap_black_hole(struct sim *sim, int from, struct dp_seg *s, uint8_t *data)
+{
+	(void)sim, (void)data;
+	return from != 0 || s->len <= 700;
+}
+
+T(xlate_pmtu_black_hole)
+{
+	struct setup su = clean_1mib;
+	struct dp_flow_stats st;
+	struct sim sim;
+
+	su.len[0] = 200000;
+	sim_init(&sim, &su, seed_base() ^ 45);
+	sim.tap = tap_black_hole;
+	sim_run(&sim, true, 60000 * MS);
+	check_transfer(&sim);
+	dp_flow_stats(sim.h[0].f, &st);
+	CHECK_EQ(st.mtu_probes, 2); /* 1024, then 512 */
+	CHECK_EQ(st.wire_mss, 512);
+	CHECK(st.recut > 0);
+	CHECK(sim.now < 10000 * MS);
+	sim_free(&sim);
+}
+
 /* Lose the 5th frame-carrying segment from host A, once. */
 static bool tap_lose_one(struct sim *sim, int from, struct dp_seg *s, uint8_t *data)
 {

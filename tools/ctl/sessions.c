@@ -55,8 +55,9 @@ int sessions_main(int argc, char **argv)
 	if (ctl.json)
 		printf("[");
 	else
-		printf("%-28s %-28s %-4s %-6s %-16s %-11s %-10s %-10s %s\n", "LOCAL", "REMOTE",
-		       "ROLE", "TEP", "AEAD", "STATE", "BYTES-OUT", "BYTES-IN", "SESSION-ID");
+		printf("%-28s %-28s %-4s %-6s %-16s %-11s %-5s %-10s %-10s %s\n", "LOCAL", "REMOTE",
+		       "ROLE", "TEP", "AEAD", "STATE", "MSS", "BYTES-OUT", "BYTES-IN",
+		       "SESSION-ID");
 	for (err = bpf_map_get_next_key(fd, NULL, &next); !err;
 	     err = bpf_map_get_next_key(fd, &key, &next)) {
 		char local[64], remote[64], sid[2 * TCPCRYPT_SESSID_LEN + 1];
@@ -79,21 +80,22 @@ int sessions_main(int argc, char **argv)
 			       "\"aead_name\":\"%s\",\"state\":\"%s\",\"error\":%u,"
 			       "\"session_id\":\"%s\",\"plain_out\":%llu,\"plain_in\":%llu,"
 			       "\"wire_out\":%llu,\"wire_in\":%llu,\"retransmits\":%llu,"
-			       "\"local_gen\":%u,\"remote_gen\":%u}",
+			       "\"local_gen\":%u,\"remote_gen\":%u,\"wire_mss\":%u}",
 			       role_name(si.role), si.tep_byte, tep_name(si.tep_byte), si.aead,
 			       aead_name(si.aead), session_state_name(si.state), si.error,
 			       have_id ? sid : "", (unsigned long long)si.plain_out,
 			       (unsigned long long)si.plain_in, (unsigned long long)si.wire_out,
 			       (unsigned long long)si.wire_in, (unsigned long long)si.retransmits,
-			       si.local_gen, si.remote_gen);
+			       si.local_gen, si.remote_gen, si.wire_mss);
 		} else {
 			char tep[8];
 
 			snprintf(tep, sizeof(tep), "0x%02x", si.tep_byte);
-			printf("%-28s %-28s %-4s %-6s %-16s %-11s %-10llu %-10llu %s\n", local,
+			printf("%-28s %-28s %-4s %-6s %-16s %-11s %-5u %-10llu %-10llu %s\n", local,
 			       remote, role_name(si.role), tep, aead_name(si.aead),
-			       session_state_name(si.state), (unsigned long long)si.plain_out,
-			       (unsigned long long)si.plain_in, have_id ? sid : "-");
+			       session_state_name(si.state), si.wire_mss,
+			       (unsigned long long)si.plain_out, (unsigned long long)si.plain_in,
+			       have_id ? sid : "-");
 		}
 		first = false;
 	}
