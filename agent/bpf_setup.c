@@ -248,10 +248,10 @@ static void tc_detach(const struct tc_filter *f)
 
 /*
  * Run one of the socket iterators of iter.bpf.c over this network
- * namespace's TCP sockets; before_ns goes to tcpcrypt_reset.  Returns the
- * sockets it reset, or -errno.
+ * namespace's TCP sockets: tcpcrypt_reset with r, or tcpcrypt_listeners if
+ * r is NULL.  Returns the sockets it reset (or counted), or -errno.
  */
-static int run_iter(const char *pin_dir, bool reset, uint64_t before_ns, bool dry_run)
+static int run_iter(const char *pin_dir, const struct bpf_reset *r)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = pin_dir);
 	struct iter *it = iter__open_opts(&open_opts);
@@ -264,10 +264,13 @@ static int run_iter(const char *pin_dir, bool reset, uint64_t before_ns, bool dr
 	err = iter__load(it);
 	if (err)
 		goto out;
-	it->bss->reset_before_ns = before_ns;
-	it->bss->reset_dry_run = dry_run;
-	link = bpf_program__attach_iter(
-	    reset ? it->progs.tcpcrypt_reset : it->progs.tcpcrypt_listeners, NULL);
+	if (r) {
+		it->bss->reset_before_ns = r->before_ns;
+		it->bss->reset_handshakes = r->handshakes;
+		it->bss->reset_dry_run = r->dry_run;
+	}
+	link = bpf_program__attach_iter(r ? it->progs.tcpcrypt_reset : it->progs.tcpcrypt_listeners,
+					NULL);
 	if (!link) {
 		err = -errno;
 		goto out;
@@ -294,7 +297,7 @@ out:
  */
 static void enrol_listeners(const struct agent_opts *o)
 {
-	int err = run_iter(o->pin_dir, false, 0, false);
+	int err = run_iter(o->pin_dir, NULL);
 
 	if (err < 0)
 		fprintf(stderr,
@@ -303,9 +306,9 @@ static void enrol_listeners(const struct agent_opts *o)
 			strerror(-err));
 }
 
-int bpf_reset_sockets(const char *pin_dir, uint64_t before_ns)
+int bpf_reset_sockets(const char *pin_dir, const struct bpf_reset *r)
 {
-	return run_iter(pin_dir, true, before_ns, false);
+	return run_iter(pin_dir, r);
 }
 
 /* A pinned map of the agent, or -1 (quietly: detach_pinned removes what there is). */
@@ -317,18 +320,48 @@ static int pinned_map(const char *pin_dir, const char *name)
 	return bpf_obj_get(path);
 }
 
-int bpf_detach_pinned(const char *pin_dir, bool force)
+int bpf_detach_pinned(const char *pin_dir, bool force, __u64 netns_cookie)
 {
+	const struct bpf_reset all = {.before_ns = UINT64_MAX, .handshakes = true};
+	struct bpf_reset count = all;
+	struct tcpcrypt_config cfg;
 	struct iface_info ii;
-	__u32 key, *cur = NULL;
+	__u32 key, *cur = NULL, zero = 0;
 	int fd, open_socks, n = 0;
 	struct dirent *de;
 	DIR *d;
 
+	count.dry_run = true;
+	fd = pinned_map(pin_dir, MAP_CONFIG);
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &cfg)) {
+		/* the iterators and the interface numbers are those of the agent's namespace */
+		if (cfg.netns_cookie && cfg.netns_cookie != netns_cookie) {
+			fprintf(stderr,
+				"tcpcryptd: the agent of %s ran in another network "
+				"namespace; run --detach-only there\n",
+				pin_dir);
+			close(fd);
+			return -1;
+		}
+		/*
+		 * No new negotiation from now on; encrypted flows stay steered
+		 * (and dropped), and a third ACK that would complete ENO is reset.
+		 */
+		cfg.enabled = 0;
+		if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
+			fprintf(stderr, "tcpcryptd: cannot stop negotiation in %s: %s\n", pin_dir,
+				strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
 	fd = pinned_map(pin_dir, MAP_FLOWS);
 	if (fd >= 0) {
+		struct bpf_reset handshakes = {.handshakes = true};
+
 		close(fd);
-		open_socks = run_iter(pin_dir, true, UINT64_MAX, true);
+		/* handshakes under way hold no data: they go without asking */
+		bpf_reset_sockets(pin_dir, &handshakes);
+		open_socks = bpf_reset_sockets(pin_dir, &count);
 		if (open_socks < 0) {
 			fprintf(stderr, "tcpcryptd: cannot look for encrypted connections: %s\n",
 				strerror(-open_socks));
@@ -345,7 +378,7 @@ int bpf_detach_pinned(const char *pin_dir, bool force)
 			return -1;
 		}
 		if (open_socks) {
-			int r = bpf_reset_sockets(pin_dir, UINT64_MAX);
+			int r = bpf_reset_sockets(pin_dir, &all);
 
 			if (r < 0) {
 				fprintf(stderr, "tcpcryptd: cannot abort them: %s\n", strerror(-r));
@@ -354,6 +387,21 @@ int bpf_detach_pinned(const char *pin_dir, bool force)
 			fprintf(stderr, "tcpcryptd: aborted %d encrypted connection%s\n", r,
 				r == 1 ? "" : "s");
 		}
+		open_socks = bpf_reset_sockets(pin_dir, &count);
+		if (open_socks) {
+			fprintf(stderr,
+				"tcpcryptd: %d encrypted connection%s still open; nothing "
+				"detached\n",
+				open_socks > 0 ? open_socks : 0, open_socks == 1 ? " is" : "s are");
+			return -1;
+		}
+	}
+	/* sock_ops first: no flow is made from now on */
+	{
+		char path[PATH_MAX];
+
+		link_pin_path(path, sizeof(path), pin_dir, "sockops", NULL);
+		unlink(path);
 	}
 	/* TC filters on the wire interfaces, and the capture veths */
 	fd = pinned_map(pin_dir, MAP_IFACES);

@@ -40,19 +40,26 @@ const char *bpf_capture_kernel_ifname(struct bpf_state *st, int slot);
  * bpf_setup does not).  Segments of encrypted flows are steered either way.
  */
 int bpf_negotiate(struct bpf_state *st, const struct agent_opts *o, bool on);
+/* What bpf_reset_sockets aborts. */
+struct bpf_reset {
+	/* local sockets of encrypted flows negotiated before this (CLOCK_MONOTONIC) */
+	uint64_t before_ns;
+	bool handshakes; /* ... and passive opens that answered ENO, awaiting the third ACK */
+	bool dry_run;	 /* count them, abort nothing */
+};
+
 /*
- * Abort the local sockets of encrypted flows negotiated before before_ns
- * (CLOCK_MONOTONIC; UINT64_MAX: all), in this network namespace, with the
- * flows map pinned under pin_dir.  Returns how many, or -errno.
+ * Abort (bpf_sock_destroy) the sockets r names, in this network namespace,
+ * with the flow maps pinned under pin_dir.  Returns how many, or -errno.
  */
-int bpf_reset_sockets(const char *pin_dir, uint64_t before_ns);
+int bpf_reset_sockets(const char *pin_dir, const struct bpf_reset *r);
 /*
  * What an agent left attached and pinned under pin_dir (it was killed):
  * remove the TC filters, capture veths, links and maps.  Refuses while local
  * sockets of encrypted flows exist, unless force, which aborts them first.
  * The caller holds the pin directory's lock.  0, or -1 with a message.
  */
-int bpf_detach_pinned(const char *pin_dir, bool force);
+int bpf_detach_pinned(const char *pin_dir, bool force, __u64 netns_cookie);
 /* Mark the agent not ready, detach all programs, unpin all maps. */
 void bpf_teardown(struct bpf_state *st, const struct agent_opts *o);
 

@@ -101,7 +101,7 @@ struct datapath {
 	struct parked *park[PARK_MAX];
 	unsigned nparked;
 	int nifaces;
-	int flows_fd, sessions_fd, negcache_fd;
+	int flows_fd, sessions_fd, negcache_fd, pending_fd;
 	uint32_t negcache_ttl_s;
 	struct agent_flow *buckets[FLOW_BUCKETS];
 	unsigned nflows;
@@ -461,16 +461,21 @@ static bool flow_check_end(struct datapath *dp, struct agent_flow *f, uint64_t n
 
 /*
  * Host A's handshake failed after ENO succeeded: its Init1 was answered by
- * the peer's RST or by bytes that are no Init2, or not at all.  The path
- * strips ENO after the SYN (RFC 8547 §9, "type 2"), or the peer is not the
- * tcpcrypt host it claimed: connections to it go plain for a while
- * (negative cache, cause ENO_FAIL_INIT), so that a retry works.
+ * the peer's RST or by bytes that are no Init2, or acknowledged and never
+ * answered.  The path strips ENO after the SYN (RFC 8547 §9, "type 2"), or
+ * the peer is not the tcpcrypt host it claimed: connections to it go plain
+ * for a while (negative cache, cause ENO_FAIL_INIT), so that a retry works.
+ * At most INIT_FAIL_TTL_S, since a peer whose agent restarts while our
+ * handshake is under way looks the same from here; a stripping path costs
+ * one failed connection per that time.
  */
+#define INIT_FAIL_TTL_S 60
 static void init_failed(struct datapath *dp, struct agent_flow *f, const struct dp_flow_stats *st,
 			uint64_t now)
 {
 	struct negcache_key nk = {.family = f->key.family};
 	struct negcache_val nv = {.cause = ENO_FAIL_INIT};
+	uint32_t ttl = dp->negcache_ttl_s < INIT_FAIL_TTL_S ? dp->negcache_ttl_s : INIT_FAIL_TTL_S;
 	char addr[64];
 
 	memcpy(nk.addr, f->key.raddr, sizeof(nk.addr));
@@ -479,7 +484,7 @@ static void init_failed(struct datapath *dp, struct agent_flow *f, const struct 
 		return; /* known already */
 	memset(&nv, 0, sizeof(nv));
 	nv.cause = ENO_FAIL_INIT;
-	nv.expires_ns = now + (uint64_t)dp->negcache_ttl_s * NS_PER_SEC;
+	nv.expires_ns = now + (uint64_t)ttl * NS_PER_SEC;
 	bpf_map_update_elem(dp->negcache_fd, &nk, &nv, BPF_ANY);
 	addr_str(f->key.family, f->key.raddr, addr, sizeof(addr));
 	fprintf(stderr,
@@ -487,7 +492,7 @@ static void init_failed(struct datapath *dp, struct agent_flow *f, const struct 
 		"to %s are plain TCP for %u s (tcpcryptctl negcache)\n",
 		addr, f->key.rport,
 		st->state == DP_ST_RESET ? "Init1 answered by a RST" : dp_strerror(st->error), addr,
-		dp->negcache_ttl_s);
+		ttl);
 }
 
 /*
@@ -547,9 +552,12 @@ static void after_event(struct datapath *dp, struct agent_flow *f, uint64_t now)
 	    (!f->done_at && now - f->last_stats_ns > 200000000ull)) {
 		if (st->have_session_id && !f->had_id)
 			dp->cnt.established++;
+		/* not our stop, nor a path losing everything (Init1 never acknowledged), nor memory
+		 */
 		if (!st->have_session_id && f->role == ENO_ROLE_A &&
 		    ((st->state == DP_ST_RESET && st->peer_reset) ||
-		     (st->state == DP_ST_ABORTED && st->error != DP_E_STOPPED)))
+		     (st->state == DP_ST_ABORTED && st->error != DP_E_STOPPED &&
+		      st->error != DP_E_TIMEOUT && st->error != TC_E_NOMEM)))
 			init_failed(dp, f, st, now);
 		f->had_id = st->have_session_id;
 		f->last_state = st->state;
@@ -814,9 +822,10 @@ struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 	dp->dpstats_fd = bpf_map_fd_by_name(st, MAP_DPSTATS);
 	dp->agent_fd = bpf_map_fd_by_name(st, MAP_AGENT);
 	dp->negcache_fd = bpf_map_fd_by_name(st, MAP_NEGCACHE);
+	dp->pending_fd = bpf_map_fd_by_name(st, MAP_PENDING);
 	dp->negcache_ttl_s = o->cfg.negcache_ttl_s;
 	if (dp->flows_fd < 0 || dp->sessions_fd < 0 || xsks_fd < 0 || dp->dpstats_fd < 0 ||
-	    dp->agent_fd < 0 || dp->negcache_fd < 0) {
+	    dp->agent_fd < 0 || dp->negcache_fd < 0 || dp->pending_fd < 0) {
 		fprintf(stderr, "tcpcryptd: the data path maps are missing\n");
 		goto fail;
 	}
@@ -827,7 +836,7 @@ struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 	 * the sweep.
 	 */
 	dp->started_ns = now_ns();
-	orphans = bpf_reset_sockets(o->pin_dir, dp->started_ns);
+	orphans = bpf_reset_sockets(o->pin_dir, &(struct bpf_reset){.before_ns = dp->started_ns});
 	if (orphans > 0) {
 		dp->cnt.orphans_reset = orphans;
 		fprintf(
@@ -997,21 +1006,50 @@ static bool aborted_sockets_open(struct datapath *dp)
 	return false;
 }
 
-/* How long a stop waits for the kernel to take the agent's RSTs. */
-#define STOP_RST_NS  (500 * 1000000ull)
-#define STOP_TAIL_NS (50 * 1000000ull)
+/* How long a stop waits for the kernel to take the agent's RSTs and for handshakes to resolve. */
+#define STOP_WAIT_NS	  (1000 * 1000000ull)
+#define STOP_TAIL_NS	  (50 * 1000000ull)
+#define STOP_HANDSHAKE_NS (1000 * 1000000ull)
 
-void datapath_stop(struct datapath *dp, const char *pin_dir)
+/*
+ * A passive open that answered ENO and may complete within a round trip: its
+ * third ACK, if it arrives once the programs are gone, could enable
+ * encryption at host A with no agent here (TC resets it while attached).
+ * Handshakes older than STOP_HANDSHAKE_NS are taken for dead.
+ */
+static bool handshakes_young(struct datapath *dp, uint64_t now)
 {
-	unsigned reset = 0;
+	struct flow_key key, next, *cur = NULL;
+	struct flow_info fi;
+	unsigned seen = 0;
+
+	while (seen++ < 65536 && !bpf_map_get_next_key(dp->pending_fd, cur, &next)) {
+		key = next;
+		cur = &key;
+		if (!bpf_map_lookup_elem(dp->pending_fd, &key, &fi) &&
+		    fi.state == FLOW_NEGOTIATING && fi.start_ns + STOP_HANDSHAKE_NS > now)
+			return true;
+	}
+	return false;
+}
+
+int datapath_stop(struct datapath *dp, const char *pin_dir)
+{
+	const struct bpf_reset all = {.before_ns = UINT64_MAX, .handshakes = true};
+	struct bpf_reset count = all;
 	uint64_t t0 = now_ns(), now;
+	unsigned reset = 0;
 	struct loop l;
-	int killed;
+	int killed, left;
 
 	loop_init(dp, &l, -1);
 	dp->stopping = true;
+	count.dry_run = true;
 	for (unsigned b = 0; b < FLOW_BUCKETS; b++) {
-		for (struct agent_flow *f = dp->buckets[b]; f; f = f->next) {
+		struct agent_flow *f = dp->buckets[b], *next;
+
+		for (; f; f = next) {
+			next = f->next; /* after_event may retire f */
 			if (dp_flow_abort(f->x, DP_E_STOPPED) == DP_E_STOPPED) {
 				reset++;
 				after_event(dp, f, t0);
@@ -1019,29 +1057,41 @@ void datapath_stop(struct datapath *dp, const char *pin_dir)
 		}
 	}
 	kick_all(dp);
-	/* the kernel answers a RST that is not at rcv_nxt with a challenge ACK, which the flow
-	 * answers */
+	/*
+	 * The kernel takes the RSTs (one not at rcv_nxt draws a challenge ACK,
+	 * which the aborted flow answers); handshakes under way resolve.
+	 */
 	do
 		loop_once(dp, &l, 5);
-	while ((now = now_ns()) - t0 < STOP_RST_NS && aborted_sockets_open(dp));
+	while ((now = now_ns()) - t0 < STOP_WAIT_NS &&
+	       (aborted_sockets_open(dp) || handshakes_young(dp, now)));
 	/*
-	 * What is still open, and flows whose first segment the agent never
-	 * saw: aborted in the kernel, whose own RSTs reach the agent (answered
-	 * by nothing) while it drains its rings.
+	 * What is still open (flows whose first segment the agent never saw,
+	 * handshakes that answered ENO), aborted in the kernel; its own RSTs
+	 * reach the agent, answered by nothing, while it drains its rings.
 	 */
-	killed = bpf_reset_sockets(pin_dir, UINT64_MAX);
+	killed = bpf_reset_sockets(pin_dir, &all);
 	do
 		loop_once(dp, &l, 5);
 	while (now_ns() - now < STOP_TAIL_NS);
-	if (killed < 0)
-		fprintf(stderr, "tcpcryptd: cannot abort the remaining encrypted sockets: %s\n",
-			strerror(-killed));
+	left = bpf_reset_sockets(pin_dir, &count);
 	if (reset || killed > 0)
 		fprintf(stderr,
 			"tcpcryptd: reset %u encrypted connection%s (both ends), aborted %d more "
 			"local socket%s\n",
 			reset, reset == 1 ? "" : "s", killed > 0 ? killed : 0,
 			killed == 1 ? "" : "s");
+	if (killed < 0 || left) {
+		fprintf(stderr,
+			"tcpcryptd: %s; the programs stay attached and keep dropping their "
+			"segments (fail closed); once they are closed, remove the programs with: "
+			"tcpcryptd --detach-only --pin-dir %s (--force aborts them)\n",
+			killed < 0 || left < 0 ? "cannot abort the remaining encrypted sockets"
+					       : "some encrypted sockets survived the stop",
+			pin_dir);
+		return -1;
+	}
+	return 0;
 }
 
 void datapath_close(struct datapath *dp)

@@ -22,12 +22,14 @@ int datapath_run(struct datapath *dp, const sigset_t *sigs);
 /*
  * Reset every encrypted connection, both ways (RST to the peer in the wire's
  * sequence space, to the local socket in plaintext space), wait until their
- * sockets are gone (bounded), and abort in the kernel whatever local socket of
- * an encrypted flow is left: once the programs are detached, none of them may
- * send.  Call with negotiation stopped (bpf_negotiate) and the programs
- * still attached.
+ * sockets are gone and handshakes under way have resolved (bounded), and
+ * abort in the kernel whatever local socket of an encrypted flow or passive
+ * open that answered ENO is left: once the programs are detached, none of
+ * them may send or complete.  Call with negotiation stopped (bpf_negotiate)
+ * and the programs still attached.  0, or -1 if some survived: then the
+ * programs must stay (fail closed).
  */
-void datapath_stop(struct datapath *dp, const char *pin_dir);
+int datapath_stop(struct datapath *dp, const char *pin_dir);
 void datapath_close(struct datapath *dp);
 
 #endif

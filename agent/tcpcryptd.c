@@ -452,7 +452,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	if (o.detach_only) {
-		rc = bpf_detach_pinned(o.pin_dir, o.force) ? 1 : 0;
+		rc = bpf_detach_pinned(o.pin_dir, o.force, o.cfg.netns_cookie) ? 1 : 0;
 		close(lock_fd);
 		return rc;
 	}
@@ -493,8 +493,12 @@ int main(int argc, char **argv)
 	 * while the programs still steer it, and only then the detach.
 	 */
 	bpf_negotiate(st, &o, false);
-	if (dp)
-		datapath_stop(dp, o.pin_dir);
+	if (dp && datapath_stop(dp, o.pin_dir)) {
+		/* as after a crash: the pinned programs stay and drop, the lock goes */
+		datapath_close(dp);
+		close(lock_fd);
+		return 1;
+	}
 	datapath_close(dp);
 	bpf_teardown(st, &o);
 	if (pin_created)

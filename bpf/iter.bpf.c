@@ -16,6 +16,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#define TCPCRYPT_FLOW_MAPS_ONLY
 #include "maps.bpf.h"
 
 #define TCP_TIME_WAIT_	  6
@@ -27,9 +28,10 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 extern int bpf_sock_destroy(struct sock_common *sk) __ksym;
 
 /* Set by the agent before a run of tcpcrypt_reset. */
-__u64 reset_before_ns; /* only flows negotiated before this (bpf_ktime_get_ns) */
-__u32 reset_dry_run;   /* count them, abort nothing */
-__u32 reset_count;     /* sockets aborted (or counted) by the run */
+__u64 reset_before_ns;	/* only flows negotiated before this (bpf_ktime_get_ns) */
+__u32 reset_dry_run;	/* count them, abort nothing */
+__u32 reset_handshakes; /* also passive opens that sent ENO and wait for the third ACK */
+__u32 reset_count;	/* sockets aborted (or counted) by the run */
 
 SEC("iter/tcp")
 int tcpcrypt_listeners(struct bpf_iter__tcp *ctx)
@@ -77,16 +79,27 @@ int tcpcrypt_reset(struct bpf_iter__tcp *ctx)
 	if (!skc)
 		return 0;
 	state = skc->skc_state;
-	/* a time-wait socket sends no data; listeners and requests have no flow */
-	if (state == TCP_TIME_WAIT_ || state == TCP_LISTEN_ || state == TCP_NEW_SYN_RECV_)
+	/* a time-wait socket sends no data; listeners have no flow */
+	if (state == TCP_TIME_WAIT_ || state == TCP_LISTEN_)
 		return 0;
 	if (skc->skc_family != AF_INET && skc->skc_family != AF_INET6)
 		return 0;
 	key_from_skc(skc, &k);
-	fi = bpf_map_lookup_elem(&flows, &k);
-	if (!fi || fi->state != FLOW_TCPCRYPT || (fi->flags & FLOWF_CLOSED) ||
-	    fi->start_ns >= reset_before_ns)
-		return 0;
+	if (state == TCP_NEW_SYN_RECV_) {
+		/*
+		 * Host A may enable encryption with its third ACK, and without
+		 * an agent B's application would read A's Init1: the request goes,
+		 * and that ACK meets a RST.
+		 */
+		fi = bpf_map_lookup_elem(&pending, &k);
+		if (!reset_handshakes || !fi || fi->state != FLOW_NEGOTIATING)
+			return 0;
+	} else {
+		fi = bpf_map_lookup_elem(&flows, &k);
+		if (!fi || fi->state != FLOW_TCPCRYPT || (fi->flags & FLOWF_CLOSED) ||
+		    fi->start_ns >= reset_before_ns)
+			return 0;
+	}
 	if (reset_dry_run || !bpf_sock_destroy(skc))
 		reset_count++;
 	return 0;

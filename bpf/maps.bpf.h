@@ -34,6 +34,13 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pending SEC(".maps");
 
+/*
+ * The socket iterators (iter.bpf.c) need only the flow maps: declaring no
+ * other keeps them working on the pins of an agent of another version, whose
+ * other maps may have other layouts (tcpcryptd --detach-only after an upgrade).
+ */
+#ifndef TCPCRYPT_FLOW_MAPS_ONLY
+
 /* Per-port policy (enum port_policy); ports not listed use the default. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -134,6 +141,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } syn_seen SEC(".maps");
 
+/* The destination of a flow, as the negative cache and eno_peers key it. */
+static __always_inline void dest_key(const struct flow_key *k, struct negcache_key *nk)
+{
+	__builtin_memset(nk, 0, sizeof(*nk));
+	nk->family = k->family;
+	__builtin_memcpy(nk->addr, k->raddr, sizeof(nk->addr));
+}
+
 #define STAT_INC(field)                                                                            \
 	do {                                                                                       \
 		__u32 z_ = 0;                                                                      \
@@ -179,5 +194,7 @@ static __always_inline __u8 port_policy(const struct tcpcrypt_config *c, __u16 p
 
 	return p ? *p : c->default_policy;
 }
+
+#endif /* TCPCRYPT_FLOW_MAPS_ONLY */
 
 #endif

@@ -289,22 +289,20 @@ static __always_inline void record_success(struct flow_info *fi, struct scratch 
 
 static __always_inline void negcache_add(const struct flow_key *k, const struct tcpcrypt_config *c)
 {
-	struct negcache_key nk = {};
-	struct negcache_val nv = {};
+	struct negcache_key nk;
+	struct negcache_val nv = {.cause = ENO_FAIL_BLACKHOLE};
 
-	nk.family = k->family;
-	__builtin_memcpy(nk.addr, k->raddr, sizeof(nk.addr));
+	dest_key(k, &nk);
 	nv.expires_ns = bpf_ktime_get_ns() + (__u64)c->negcache_ttl_s * 1000000000ULL;
 	bpf_map_update_elem(&negcache, &nk, &nv, BPF_ANY);
 }
 
 static __always_inline int negcache_hit(const struct flow_key *k)
 {
-	struct negcache_key nk = {};
+	struct negcache_key nk;
 	struct negcache_val *nv;
 
-	nk.family = k->family;
-	__builtin_memcpy(nk.addr, k->raddr, sizeof(nk.addr));
+	dest_key(k, &nk);
 	nv = bpf_map_lookup_elem(&negcache, &nk);
 	if (!nv)
 		return 0;
@@ -319,21 +317,19 @@ static __always_inline int negcache_hit(const struct flow_key *k)
 /* Destinations that completed ENO with us lately (as host A). */
 static __always_inline void eno_peer_add(const struct flow_key *k, const struct tcpcrypt_config *c)
 {
-	struct negcache_key nk = {};
 	__u64 until = bpf_ktime_get_ns() + (__u64)c->negcache_ttl_s * 1000000000ULL;
+	struct negcache_key nk;
 
-	nk.family = k->family;
-	__builtin_memcpy(nk.addr, k->raddr, sizeof(nk.addr));
+	dest_key(k, &nk);
 	bpf_map_update_elem(&eno_peers, &nk, &until, BPF_ANY);
 }
 
 static __always_inline int eno_peer(const struct flow_key *k)
 {
-	struct negcache_key nk = {};
+	struct negcache_key nk;
 	__u64 *until;
 
-	nk.family = k->family;
-	__builtin_memcpy(nk.addr, k->raddr, sizeof(nk.addr));
+	dest_key(k, &nk);
 	until = bpf_map_lookup_elem(&eno_peers, &nk);
 	return until && bpf_ktime_get_ns() < *until;
 }
@@ -445,6 +441,13 @@ static __always_inline __u32 on_synack_first(struct bpf_sock_ops *skops, struct 
 	__builtin_memset(&s->syn, 0, sizeof(s->syn));
 	n = bpf_getsockopt(skops, SOL_TCP, TCP_BPF_SYN, &s->syn, 60);
 	optlen = n < 20 || n > 60 ? -1 : n - 20;
+	/*
+	 * A's ISN, already: TC ingress looks at A's first payload (at
+	 * peer_isn + 1) also when it is the segment that completes the
+	 * handshake (a lost pure ACK, TCP_DEFER_ACCEPT).
+	 */
+	fi->peer_isn = (__u32)s->syn.th[4] << 24 | (__u32)s->syn.th[5] << 16 |
+		       (__u32)s->syn.th[6] << 8 | s->syn.th[7];
 	fail = check_syn_opts(s, &s->syn.opts, optlen);
 	note_syn_tcpopts(fi, &s->sc, 0);
 	if (fail == ENO_OK) {

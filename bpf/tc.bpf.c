@@ -50,7 +50,11 @@ static __always_inline void set_flags_skb(struct __sk_buff *skb, struct pkt *p, 
 
 	((__u8 *)&new)[1] = flags;
 	bpf_l4_csum_replace(skb, off + 16, old, new, 2);
-	bpf_skb_store_bytes(skb, off + 12, &new, 2, BPF_F_RECOMPUTE_CSUM);
+	/*
+	 * No BPF_F_RECOMPUTE_CSUM: the bytes and the checksum field change
+	 * together, so a CHECKSUM_COMPLETE sum over the segment stays right.
+	 */
+	bpf_skb_store_bytes(skb, off + 12, &new, 2, 0);
 }
 
 /*
@@ -78,8 +82,37 @@ static __always_inline void nop_out_option(struct __sk_buff *skb, struct pkt *p,
 		if (w + 1 < hi)
 			b[1] = 1;
 		bpf_l4_csum_replace(skb, th + 16, old, new, 2);
-		bpf_skb_store_bytes(skb, th + w, &new, 2, BPF_F_RECOMPUTE_CSUM);
+		bpf_skb_store_bytes(skb, th + w, &new, 2, 0); /* as in set_flags_skb */
 	}
+}
+
+/* Is there a socket in this namespace (a listener, for a SYN) that the segment is for? */
+static __always_inline int local_socket(struct __sk_buff *skb, const struct pkt *p)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+	__u32 len;
+
+	if (p->ip) {
+		t.ipv4.saddr = p->ip->saddr;
+		t.ipv4.daddr = p->ip->daddr;
+		t.ipv4.sport = p->th->source;
+		t.ipv4.dport = p->th->dest;
+		len = sizeof(t.ipv4);
+	} else if (p->ip6) {
+		__builtin_memcpy(t.ipv6.saddr, &p->ip6->saddr, 16);
+		__builtin_memcpy(t.ipv6.daddr, &p->ip6->daddr, 16);
+		t.ipv6.sport = p->th->source;
+		t.ipv6.dport = p->th->dest;
+		len = sizeof(t.ipv6);
+	} else {
+		return 0;
+	}
+	sk = bpf_skc_lookup_tcp(skb, &t, len, BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return 0;
+	bpf_sk_release(sk);
+	return 1;
 }
 
 /* To the agent, through the capture veth, marked as coming from the wire. */
@@ -250,7 +283,8 @@ int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 	if (fi && (fi->flags & FLOWF_CLOSED))
 		bpf_map_delete_elem(&flows, &p.k);
 	policy = port_policy(c, p.k.lport);
-	if (policy == POLICY_OFF)
+	/* a SYN for no local socket is forwarded or NATed (a container's): not ours */
+	if (policy == POLICY_OFF || !local_socket(skb, &p))
 		return TC_ACT_OK;
 	s = pkt_scratch_get();
 	if (!s)

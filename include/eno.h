@@ -147,7 +147,8 @@ struct eno_scan {
 	__u8 ts;      /* timestamps (RFC 7323 §3) */
 	/*
 	 * TCP Fast Open option (RFC 7413: kind 34, or the experimental kind
-	 * 254 with magic 0xF989): where it is and its length byte, 0 if absent.
+	 * 254 with magic 0xF989), the last of them (the one the stack uses):
+	 * where it is and its length byte, 0 if absent.
 	 * Longer than its header, it carries a cookie (RFC 8547 §4.7: never in
 	 * a SYN with ENO).
 	 */
@@ -225,15 +226,13 @@ static long eno_scan_step(__u32 i, void *arg)
 		c->s->sack_ok = 1;
 	} else if (kind == 8 && len == 10) {
 		c->s->ts = 1;
-	} else if (kind == ENO_TFO_KIND && !c->s->tfo_len) {
+	} else if (kind == ENO_TFO_KIND || (kind == ENO_TFO_EXP_KIND && len >= 4 &&
+					    (c->ob->b[ENO_IDX(i + 2)] << 8 |
+					     c->ob->b[ENO_IDX(i + 3)]) == ENO_TFO_EXP_MAGIC)) {
+		/* the last one: Linux's tcp_parse_options keeps that */
 		c->s->tfo_off = i;
 		c->s->tfo_len = len;
-	} else if (kind == ENO_TFO_EXP_KIND && len >= 4 && !c->s->tfo_len &&
-		   (c->ob->b[ENO_IDX(i + 2)] << 8 | c->ob->b[ENO_IDX(i + 3)]) ==
-		       ENO_TFO_EXP_MAGIC) {
-		c->s->tfo_off = i;
-		c->s->tfo_len = len;
-		c->s->tfo_exp = 1;
+		c->s->tfo_exp = kind == ENO_TFO_EXP_KIND;
 	}
 	c->skip = len - 1;
 	return 0;

@@ -37,7 +37,7 @@
  * acknowledges but nothing answers went to a plain TCP application (ENO
  * stripped after the SYN, RFC 8547 §9), which must not wait for minutes.
  */
-#define INIT2_WAIT_NS (2000 * NS_PER_MS)
+#define INIT2_WAIT_NS (3000 * NS_PER_MS) /* B's Init2 lost 3 times in a row still fits */
 /*
  * Path MTU black holes (RFC 4821 §3): the kernel resending at una after this
  * long without progress, twice in a row, while full segments are in flight,

@@ -1044,7 +1044,8 @@ T(scan_tfo_option)
 	    {"fe06eb9f0102", 0, 0, 0, 0},		   /* kind 254, another magic */
 	    {"fe03aa", 0, 0, 0, 0},			   /* kind 254 too short for a magic */
 	    {"450323220601020304", 3, 6, 0, 1},		   /* with ENO */
-	    {"2202220601020304", 0, 2, 0, 0},		   /* the first one counts */
+	    {"2202220601020304", 2, 6, 0, 1},		   /* the last one counts */
+	    {"2206010203042202", 6, 2, 0, 0},		   /* ... also when it is empty */
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
