@@ -1,7 +1,7 @@
 # tcpcrypt (RFC 8547 TCP-ENO + RFC 8548 tcpcrypt) on an eBPF/AF_XDP data path.
 #
 #   make            build BPF objects, skeletons, tcpcryptd, tcpcryptctl
-#   make check      unit tests (plain and ASan/UBSan) and integration tests
+#   make check      unit tests (plain and ASan/UBSan), BPF program tests, integration tests
 #   make demo       two namespace hosts negotiating tcpcrypt, end to end
 #   make fuzz       run every libFuzzer target for FUZZ_TIME seconds each
 #   make bench      plain TCP vs tcpcrypt in the test bed (throughput, connections)
@@ -39,6 +39,8 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_HDRS  := $(wildcard tests/unit/*.h)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_SBINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/tests/%)
+BPFT_SRCS  := $(wildcard tests/bpf/test_*.c)
+BPFT_BINS  := $(BPFT_SRCS:tests/bpf/%.c=$(BUILD)/tests/bpf/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 TOOL_BINS  := $(BUILD)/tests/nfq_netem
@@ -47,7 +49,7 @@ BPF_HDRS   := $(wildcard include/*.h bpf/*.h)
 
 LIBS       := -lbpf -lxdp -lelf -lz -lcrypto
 
-.PHONY: all deps check unit unit-asan integration demo fuzz bench bench-crypto clean format \
+.PHONY: all deps check unit unit-asan bpf-test integration demo fuzz bench bench-crypto clean format \
 	install
 .DEFAULT_GOAL := all
 # keep BPF objects and skeletons: they are intermediate files, but useful
@@ -99,6 +101,13 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/t_main.c $(UNIT_HDRS) $(BUILD)/libtc
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< tests/unit/t_main.c $(BUILD)/libtccore.a -lcrypto
 
+# BPF programs run in the kernel with BPF_PROG_TEST_RUN (root): they load the skeletons
+$(BUILD)/tests/bpf/%: tests/bpf/%.c tests/bpf/bpf_test.c tests/bpf/bpf_test.h tests/unit/t_main.c \
+		$(UNIT_HDRS) $(SKELS) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -Itests/bpf -o $@ $< tests/bpf/bpf_test.c tests/unit/t_main.c \
+		-lbpf -lelf -lz
+
 # delay, reorder and tamper for the test bed where sch_netem is missing (tests/lib/testbed.sh)
 $(BUILD)/tests/nfq_netem: tests/tools/nfq_netem.c
 	@mkdir -p $(@D)
@@ -120,12 +129,16 @@ unit: $(UNIT_BINS)
 unit-asan: $(UNIT_SBINS)
 	@tests/run-tests.sh unit-asan $(UNIT_SBINS)
 
+# as root: the BPF programs on crafted packets (BPF_PROG_TEST_RUN), verifier instruction counts
+bpf-test: $(BPFT_BINS)
+	@tests/run-tests.sh bpf-test $(BPFT_BINS)
+
 integration: all
 	@tests/run-tests.sh integration $(sort $(wildcard tests/integration/test_*.sh))
 
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(UNIT_SBINS)
-	@tests/run-tests.sh check $(UNIT_BINS) $(UNIT_SBINS) \
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(UNIT_SBINS) $(BPFT_BINS)
+	@tests/run-tests.sh check $(UNIT_BINS) $(UNIT_SBINS) $(BPFT_BINS) \
 		$(sort $(wildcard tests/integration/test_*.sh))
 
 fuzz: deps $(FUZZ_BINS)
