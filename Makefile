@@ -21,6 +21,8 @@ CFLAGS    += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent -Itools/lib -I$(
 # loop idioms would become memcpy/memmove calls, which BPF cannot make
 BPF_CFLAGS := -O2 -g -target bpf -mllvm -disable-loop-idiom-all -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
 	-Iinclude -I$(BUILD)
+# each object's header dependencies, written while compiling it (included below)
+DEPFLAGS  := -MMD -MP
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 CORE_SRCS  := $(wildcard agent/core/*.c agent/dp/*.c)
@@ -45,7 +47,8 @@ FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 TOOL_BINS  := $(BUILD)/tests/nfq_netem
 HDRS       := $(wildcard include/*.h agent/*.h agent/*/*.h tools/lib/*.h)
-BPF_HDRS   := $(wildcard include/*.h bpf/*.h)
+DEPS       := $(patsubst %.o,%.d,$(CORE_OBJS) $(CORE_SOBJS) $(ULIB_OBJS) $(AGENT_OBJS) \
+	$(CTL_OBJS) $(BPF_OBJS))
 
 LIBS       := -lbpf -lxdp -lelf -lz -lcrypto
 
@@ -54,6 +57,8 @@ LIBS       := -lbpf -lxdp -lelf -lz -lcrypto
 .DEFAULT_GOAL := all
 # keep BPF objects and skeletons: they are intermediate files, but useful
 .SECONDARY:
+# a recipe that fails leaves no half-written target behind
+.DELETE_ON_ERROR:
 
 all: $(BUILD)/tcpcryptd $(BUILD)/tcpcryptctl $(BUILD)/libtccore.a $(TOOL_BINS)
 
@@ -65,23 +70,23 @@ $(BUILD)/vmlinux.h:
 	@mkdir -p $(@D)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(BPF_HDRS)
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.o: %.c $(HDRS)
+$(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # only the loader includes the BPF skeletons: a BPF edit rebuilds it alone
 $(BUILD)/agent/bpf_setup.o: $(SKELS)
 
-$(BUILD)/asan/%.o: %.c $(HDRS)
+$(BUILD)/asan/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN) -c $< -o $@
+	$(CC) $(CFLAGS) $(SAN) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/libtccore.a: $(CORE_OBJS)
 	@mkdir -p $(@D)
@@ -170,3 +175,5 @@ install: all
 
 clean:
 	rm -rf $(BUILD)
+
+-include $(DEPS)
