@@ -19,7 +19,7 @@ WARN      := -Wall -Wextra -Werror
 CFLAGS    ?= -O2 -g
 CFLAGS    += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent -Itools/lib -I$(BUILD)
 # loop idioms would become memcpy/memmove calls, which BPF cannot make
-BPF_CFLAGS := -O2 -g -target bpf -mllvm -disable-loop-idiom-all -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
+BPF_CFLAGS := -O2 -g -target bpf -mllvm -disable-loop-idiom-all -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	-Iinclude -I$(BUILD)
 # each object's header dependencies, written while compiling it (included below)
 DEPFLAGS  := -MMD -MP
