@@ -52,7 +52,8 @@ DEPS       := $(patsubst %.o,%.d,$(CORE_OBJS) $(CORE_SOBJS) $(ULIB_OBJS) $(AGENT
 
 LIBS       := -lbpf -lxdp -lelf -lz -lcrypto
 
-.PHONY: all deps check unit unit-asan bpf-test integration demo fuzz bench bench-crypto clean format \
+.PHONY: all deps check unit unit-asan bpf-test integration demo fuzz fuzz-replay bench bench-crypto \
+	clean format format-check \
 	install
 .DEFAULT_GOAL := all
 # keep BPF objects and skeletons: they are intermediate files, but useful
@@ -141,9 +142,10 @@ bpf-test: $(BPFT_BINS)
 integration: all
 	@tests/run-tests.sh integration $(sort $(wildcard tests/integration/test_*.sh))
 
-check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(UNIT_SBINS) $(BPFT_BINS)
-	@tests/run-tests.sh check $(UNIT_BINS) $(UNIT_SBINS) $(BPFT_BINS) \
+check: deps format-check
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(UNIT_SBINS) $(BPFT_BINS) $(FUZZ_BINS)
+	@FUZZ_BIN_DIR=$(BUILD)/fuzz tests/run-tests.sh check $(UNIT_BINS) $(UNIT_SBINS) $(BPFT_BINS) \
+		tests/fuzz/replay-corpus.sh \
 		$(sort $(wildcard tests/integration/test_*.sh))
 
 fuzz: deps $(FUZZ_BINS)
@@ -164,6 +166,13 @@ $(BUILD)/bench_crypto: tests/bench/bench_crypto.c $(BUILD)/libtccore.a $(HDRS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h') && echo "format-check: clean"
+
+# every fuzz target once over its seed corpus (-runs=0)
+fuzz-replay: $(FUZZ_BINS)
+	@tests/fuzz/replay-corpus.sh $(FUZZ_BINS)
 
 install: all
 	install -D -m 0755 $(BUILD)/tcpcryptd $(DESTDIR)/usr/local/sbin/tcpcryptd
