@@ -52,9 +52,12 @@ DEPS       := $(patsubst %.o,%.d,$(CORE_OBJS) $(CORE_SOBJS) $(ULIB_OBJS) $(AGENT
 
 LIBS       := -lbpf -lxdp -lelf -lz -lcrypto
 
+# What --version prints: the tree's git description, or VERSION=... (a tree without git)
+VERSION    ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
 .PHONY: all deps check unit unit-asan bpf-test integration demo fuzz fuzz-replay bench bench-crypto \
 	clean format format-check \
-	install
+	install FORCE
 .DEFAULT_GOAL := all
 # keep BPF objects and skeletons: they are intermediate files, but useful
 .SECONDARY:
@@ -84,6 +87,14 @@ $(BUILD)/%.o: %.c
 
 # only the loader includes the BPF skeletons: a BPF edit rebuilds it alone
 $(BUILD)/agent/bpf_setup.o: $(SKELS)
+
+# rewritten only when the version changes, so that only the two programs' mains rebuild
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(@D)
+	@echo '#define TCPCRYPT_VERSION "$(VERSION)"' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/agent/tcpcryptd.o $(BUILD)/tools/ctl/tcpcryptctl.o: $(BUILD)/version.h
 
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(@D)
