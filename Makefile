@@ -192,6 +192,10 @@ install: all
 	install -D -m 0644 tools/man/tcpcryptctl.8 $(DESTDIR)/usr/local/share/man/man8/tcpcryptctl.8
 	install -D -m 0644 tools/systemd/tcpcryptd.service \
 		$(DESTDIR)/usr/local/lib/systemd/system/tcpcryptd.service
+	install -D -m 0644 tools/completion/tcpcryptd \
+		$(DESTDIR)/usr/local/share/bash-completion/completions/tcpcryptd
+	install -D -m 0644 tools/completion/tcpcryptctl \
+		$(DESTDIR)/usr/local/share/bash-completion/completions/tcpcryptctl
 
 clean:
 	rm -rf $(BUILD)
