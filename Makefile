@@ -1,7 +1,7 @@
 # tcpcrypt (RFC 8547 TCP-ENO + RFC 8548 tcpcrypt) on an eBPF/AF_XDP data path.
 #
 #   make            build BPF objects, skeletons, tcpcryptd, tcpcryptctl
-#   make check      unit tests (plain and ASan/UBSan) and integration tests
+#   make check      unit tests (plain and ASan/UBSan), BPF program tests, integration tests
 #   make demo       two namespace hosts negotiating tcpcrypt, end to end
 #   make fuzz       run every libFuzzer target for FUZZ_TIME seconds each
 #   make bench      plain TCP vs tcpcrypt in the test bed (throughput, connections)
@@ -19,8 +19,10 @@ WARN      := -Wall -Wextra -Werror
 CFLAGS    ?= -O2 -g
 CFLAGS    += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent -Itools/lib -I$(BUILD)
 # loop idioms would become memcpy/memmove calls, which BPF cannot make
-BPF_CFLAGS := -O2 -g -target bpf -mllvm -disable-loop-idiom-all -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
+BPF_CFLAGS := -O2 -g -target bpf -mllvm -disable-loop-idiom-all -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	-Iinclude -I$(BUILD)
+# each object's header dependencies, written while compiling it (included below)
+DEPFLAGS  := -MMD -MP
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 CORE_SRCS  := $(wildcard agent/core/*.c agent/dp/*.c)
@@ -39,19 +41,28 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_HDRS  := $(wildcard tests/unit/*.h)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_SBINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/tests/%)
+BPFT_SRCS  := $(wildcard tests/bpf/test_*.c)
+BPFT_BINS  := $(BPFT_SRCS:tests/bpf/%.c=$(BUILD)/tests/bpf/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 TOOL_BINS  := $(BUILD)/tests/nfq_netem
 HDRS       := $(wildcard include/*.h agent/*.h agent/*/*.h tools/lib/*.h)
-BPF_HDRS   := $(wildcard include/*.h bpf/*.h)
+DEPS       := $(patsubst %.o,%.d,$(CORE_OBJS) $(CORE_SOBJS) $(ULIB_OBJS) $(AGENT_OBJS) \
+	$(CTL_OBJS) $(BPF_OBJS))
 
 LIBS       := -lbpf -lxdp -lelf -lz -lcrypto
 
-.PHONY: all deps check unit unit-asan integration demo fuzz bench bench-crypto clean format \
-	install
+# What --version prints: the tree's git description, or VERSION=... (a tree without git)
+VERSION    ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+.PHONY: all deps check unit unit-asan bpf-test integration demo fuzz fuzz-replay bench bench-crypto \
+	clean format format-check \
+	install FORCE
 .DEFAULT_GOAL := all
 # keep BPF objects and skeletons: they are intermediate files, but useful
 .SECONDARY:
+# a recipe that fails leaves no half-written target behind
+.DELETE_ON_ERROR:
 
 all: $(BUILD)/tcpcryptd $(BUILD)/tcpcryptctl $(BUILD)/libtccore.a $(TOOL_BINS)
 
@@ -63,23 +74,31 @@ $(BUILD)/vmlinux.h:
 	@mkdir -p $(@D)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(BPF_HDRS)
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.o: %.c $(HDRS)
+$(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # only the loader includes the BPF skeletons: a BPF edit rebuilds it alone
 $(BUILD)/agent/bpf_setup.o: $(SKELS)
 
-$(BUILD)/asan/%.o: %.c $(HDRS)
+# rewritten only when the version changes, so that only the two programs' mains rebuild
+$(BUILD)/version.h: FORCE
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN) -c $< -o $@
+	@echo '#define TCPCRYPT_VERSION "$(VERSION)"' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/agent/tcpcryptd.o $(BUILD)/tools/ctl/tcpcryptctl.o: $(BUILD)/version.h
+
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/libtccore.a: $(CORE_OBJS)
 	@mkdir -p $(@D)
@@ -98,6 +117,13 @@ $(BUILD)/tcpcryptctl: $(CTL_OBJS) $(ULIB_OBJS)
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/t_main.c $(UNIT_HDRS) $(BUILD)/libtccore.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< tests/unit/t_main.c $(BUILD)/libtccore.a -lcrypto
+
+# BPF programs run in the kernel with BPF_PROG_TEST_RUN (root): they load the skeletons
+$(BUILD)/tests/bpf/%: tests/bpf/%.c tests/bpf/bpf_test.c tests/bpf/bpf_test.h tests/unit/t_main.c \
+		$(UNIT_HDRS) $(SKELS) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -Itests/bpf -o $@ $< tests/bpf/bpf_test.c tests/unit/t_main.c \
+		-lbpf -lelf -lz
 
 # delay, reorder and tamper for the test bed where sch_netem is missing (tests/lib/testbed.sh)
 $(BUILD)/tests/nfq_netem: tests/tools/nfq_netem.c
@@ -120,12 +146,17 @@ unit: $(UNIT_BINS)
 unit-asan: $(UNIT_SBINS)
 	@tests/run-tests.sh unit-asan $(UNIT_SBINS)
 
+# as root: the BPF programs on crafted packets (BPF_PROG_TEST_RUN), verifier instruction counts
+bpf-test: $(BPFT_BINS)
+	@tests/run-tests.sh bpf-test $(BPFT_BINS)
+
 integration: all
 	@tests/run-tests.sh integration $(sort $(wildcard tests/integration/test_*.sh))
 
-check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(UNIT_SBINS)
-	@tests/run-tests.sh check $(UNIT_BINS) $(UNIT_SBINS) \
+check: deps format-check
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(UNIT_SBINS) $(BPFT_BINS) $(FUZZ_BINS)
+	@FUZZ_BIN_DIR=$(BUILD)/fuzz tests/run-tests.sh check $(UNIT_BINS) $(UNIT_SBINS) $(BPFT_BINS) \
+		tests/fuzz/replay-corpus.sh \
 		$(sort $(wildcard tests/integration/test_*.sh))
 
 fuzz: deps $(FUZZ_BINS)
@@ -147,6 +178,13 @@ $(BUILD)/bench_crypto: tests/bench/bench_crypto.c $(BUILD)/libtccore.a $(HDRS)
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
+format-check:
+	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h') && echo "format-check: clean"
+
+# every fuzz target once over its seed corpus (-runs=0)
+fuzz-replay: $(FUZZ_BINS)
+	@tests/fuzz/replay-corpus.sh $(FUZZ_BINS)
+
 install: all
 	install -D -m 0755 $(BUILD)/tcpcryptd $(DESTDIR)/usr/local/sbin/tcpcryptd
 	install -D -m 0755 $(BUILD)/tcpcryptctl $(DESTDIR)/usr/local/sbin/tcpcryptctl
@@ -154,6 +192,12 @@ install: all
 	install -D -m 0644 tools/man/tcpcryptctl.8 $(DESTDIR)/usr/local/share/man/man8/tcpcryptctl.8
 	install -D -m 0644 tools/systemd/tcpcryptd.service \
 		$(DESTDIR)/usr/local/lib/systemd/system/tcpcryptd.service
+	install -D -m 0644 tools/completion/tcpcryptd \
+		$(DESTDIR)/usr/local/share/bash-completion/completions/tcpcryptd
+	install -D -m 0644 tools/completion/tcpcryptctl \
+		$(DESTDIR)/usr/local/share/bash-completion/completions/tcpcryptctl
 
 clean:
 	rm -rf $(BUILD)
+
+-include $(DEPS)

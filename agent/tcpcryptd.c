@@ -30,6 +30,7 @@
 #include "eno.h"
 #include "names.h"
 #include "pindir.h"
+#include "version.h"
 
 #define CGROUP2_SUPER_MAGIC_ 0x63677270
 
@@ -82,6 +83,7 @@ static const char usage_text[] =
     "      --force                with --detach-only: abort those connections first\n"
     "  -v, --verbose              print libbpf debug messages\n"
     "  -h, --help                 show this help\n"
+    "  -V, --version              print the version\n"
     "\n"
     "Inspect and control a running agent with tcpcryptctl(8), or with\n"
     "  bpftool map dump pinned DIR/flows\n";
@@ -217,6 +219,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	    {"force", no_argument, NULL, OPT_FORCE},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {},
 	};
 	unsigned long n;
@@ -229,7 +232,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	o->cfg.enabled = 1;
 	o->cfg.datapath = 1;
 	o->rekey_bytes = 1ull << 30;
-	while ((c = getopt_long(argc, argv, "i:p:c:t:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:p:c:t:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (o->nifaces == TCPCRYPT_MAX_IFACES)
@@ -302,6 +305,9 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
+			exit(0);
+		case 'V':
+			printf("tcpcryptd %s\n", TCPCRYPT_VERSION);
 			exit(0);
 		default:
 			fprintf(stderr, "Try 'tcpcryptd --help'.\n");

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "ctl.h"
 #include "tcpcrypt_common.h"
+#include "version.h"
 
 struct ctl ctl = {.pin_dir = TCPCRYPT_PIN_DIR};
 
@@ -44,6 +45,7 @@ static void usage(FILE *f)
 		   "  -p, --pin-dir DIR   maps pinned under DIR (default " TCPCRYPT_PIN_DIR ")\n"
 		   "  -j, --json          print JSON\n"
 		   "  -h, --help          show this help\n"
+		   "  -V, --version       print the version\n"
 		   "\n"
 		   "Subcommands:\n");
 	for (size_t i = 0; i < NSUB; i++) {
@@ -81,12 +83,13 @@ int main(int argc, char **argv)
 	    {"pin-dir", required_argument, NULL, 'p'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {},
 	};
 	int c;
 
 	/* options stop at the subcommand, whose own arguments follow */
-	while ((c = getopt_long(argc, argv, "+p:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:jhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			ctl.pin_dir = optarg;
@@ -96,6 +99,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("tcpcryptctl %s\n", TCPCRYPT_VERSION);
 			return 0;
 		default:
 			usage(stderr);
