@@ -16,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <bpf/bpf.h>
 #include "bpf_test.h"
 #include "tc.skel.h"
@@ -122,6 +125,24 @@ static const char *server(int family)
 }
 
 static const int families[] = {AF_INET, AF_INET6};
+
+/*
+ * A listener on SPORT in this namespace (IPv6 and IPv4): TC applies its SYN
+ * rules only to SYNs for a local socket, not to those forwarded or NATed.
+ */
+static int listen_server(void)
+{
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons(SPORT)};
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), off = 0, on = 1;
+
+	if (fd < 0 || setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 1)) {
+		perror("test_tc: listening on the server port");
+		abort();
+	}
+	return fd;
+}
 
 /* A segment between the client (CPORT) and the server (SPORT), either way. */
 static struct bt_seg seg(int family, int from_client, __u32 seq, __u32 ack, __u8 flags,
@@ -252,6 +273,8 @@ static void expect_rst_reply(const struct bt_seg *syn, const struct bt_frame *ou
 
 T(syn_require_policy)
 {
+	int lfd = listen_server();
+
 	for (size_t i = 0; i < sizeof(syn_rows) / sizeof(syn_rows[0]); i++) {
 		for (size_t f = 0; f < 2; f++) {
 			struct tcpcrypt_config c = config();
@@ -284,6 +307,21 @@ T(syn_require_policy)
 			CHECK_EQ(seen, lo);
 			row_done(before, syn_rows[i].what, fam);
 		}
+	}
+	close(lfd);
+	/* no local socket for it (a SYN forwarded or NATed to a container): left alone */
+	for (size_t f = 0; f < 2; f++) {
+		struct tcpcrypt_config c = config();
+		struct bt_seg syn = seg(families[f], 1, 1000, 0, BT_SYN, NULL, 0, NULL, 0);
+		struct bt_frame in, out;
+		struct tc *s;
+
+		c.nrequire = 1;
+		s = setup(&c);
+		set_port(s, SPORT, POLICY_REQUIRE);
+		CHECK_EQ(run(s->progs.tcpcrypt_tc_ingress, &syn, &in, &out), BT_TC_ACT_OK);
+		check_unchanged(&in, &out);
+		CHECK_EQ(BT_STAT(s->maps.stats, require_reset), 0);
 	}
 }
 
@@ -719,6 +757,7 @@ static const struct {
 T(tfo_syn_with_eno)
 {
 	static const __u8 data[] = "GET / HTTP/1.1\r\n\r\n";
+	int lfd = listen_server();
 
 	for (size_t i = 0; i < sizeof(tfo_rows) / sizeof(tfo_rows[0]); i++) {
 		for (size_t f = 0; f < 2; f++) {
@@ -743,4 +782,5 @@ T(tfo_syn_with_eno)
 			row_done(before, tfo_rows[i].what, fam);
 		}
 	}
+	close(lfd);
 }
