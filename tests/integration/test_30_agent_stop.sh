@@ -7,7 +7,8 @@
 # error (not EOF), at once, and the receiver got only the sender's bytes.
 # After the stop a new connection is plain TCP and works (its marker is on
 # the wire, no ENO in its SYN); after a restart, new connections are
-# encrypted again.  The same for a stop while 100 connections are open.
+# encrypted again.  The same for a stop while 100 connections are open, and
+# for one whose RSTs to the local socket are lost (the kernel-side abort).
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
 tt_bed A B
@@ -81,6 +82,17 @@ tb_agent_start B
 stop_case INT 6 A B A 6008 1
 tb_agent_start A
 stop_case TERM 4 A A B 6009 100
+tb_agent_start A
+# the agent's RSTs to the local socket lost: the kernel-side abort must catch it
+for ipt in iptables ip6tables; do
+	tb_exec A "$ipt" -w -t raw -A PREROUTING -i tcpc+ -p tcp --tcp-flags RST RST -j DROP
+done
+stop_case TERM 6 A A B 6010 1
+grep -q "aborted 1 more local socket" "$TB_DIR/agent-A.log" ||
+	tb_fail "the stop did not abort the surviving socket in the kernel: $(tail -3 "$TB_DIR/agent-A.log")"
+for ipt in iptables ip6tables; do
+	tb_exec A "$ipt" -w -t raw -D PREROUTING -i tcpc+ -p tcp --tcp-flags RST RST -j DROP
+done
 tb_agent_start A
 # after the restarts: encrypted again
 tb_mkdata "$TB_DIR/enc" 1

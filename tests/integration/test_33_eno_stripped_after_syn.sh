@@ -7,6 +7,8 @@
 #    ingress: stripped_init1); A's agent puts B into the negative cache
 #    (cause init-failed, dp_init_failed);
 #  - the second connection to B is plain TCP and byte-identical;
+#  - the same with a TCP_DEFER_ACCEPT server, where Init1 completes the
+#    handshake;
 #  - curl --retry completes its download through the middlebox;
 #  - a require port fails every time, and no request byte is on the wire;
 #  - stripping after the SYN only from B to A changes nothing (encrypted);
@@ -59,6 +61,36 @@ nc=$(tb_ctl A -j negcache)
 tb_assert_eq '["init-failed", "init-failed"]' "$(tt_py 'sorted(e["cause"] for e in d)' <<<"$nc")" \
 	"A's negative cache"
 
+# a server with TCP_DEFER_ACCEPT: the Init1 itself completes the handshake
+tb_ctl A negcache flush
+tb_bg B "$TB_DIR/defer.log" python3 -c "
+import json, select, socket, sys
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 5)
+s.bind(('::', 9040)); s.listen(4)
+print('listening', flush=True)
+got, res = 0, {'accepted': 0, 'bytes': 0, 'errors': 0}
+if select.select([s], [], [], 4)[0]:
+    c, _ = s.accept(); res['accepted'] = 1; c.settimeout(3)
+    try:
+        while True:
+            d = c.recv(4096)
+            if not d: break
+            res['bytes'] += len(d)
+    except OSError:
+        res['errors'] += 1
+json.dump(res, open('$TB_DIR/defer.json', 'w'))" >/dev/null
+tb_wait_port B 9040
+tb_exec A python3 "$STREAMS" send "$TB_B4" 9040 1 5 DEFERMARK "$TB_DIR/cli-defer.json" >/dev/null
+tt_py "sum(d['errors'].values()) == 1 and d['first_error_s'] < 1" <"$TB_DIR/cli-defer.json" |
+	grep -q true || tb_fail "TCP_DEFER_ACCEPT: A's application: $(cat "$TB_DIR/cli-defer.json")"
+tb_wait 8 test -s "$TB_DIR/defer.json" || tb_fail "TCP_DEFER_ACCEPT: the server did not report"
+tt_py "d['bytes'] == 0" <"$TB_DIR/defer.json" | grep -q true ||
+	tb_fail "TCP_DEFER_ACCEPT: B's application read bytes: $(cat "$TB_DIR/defer.json")"
+tt_expect_stats B stripped_init1=3
+
 # a retrying client gets through: the first try fails, the retry goes plain
 tb_ctl A negcache flush
 tb_exec A curl -sS --retry 2 --retry-all-errors --retry-delay 1 -o "$TB_DIR/down" \
@@ -90,7 +122,7 @@ transfer 6 9021 "$TB_DIR/data"
 tb_middlebox_clear
 printf 'CLEAN-AGAIN-MARK' | dd of="$TB_DIR/data" bs=1 seek=3000 conv=notrunc status=none
 transfer 4 9030 "$TB_DIR/data"
-tt_expect_stats A dp_init_failed=5 negcache_plain=3
+tt_expect_stats A dp_init_failed=6 negcache_plain=3
 sessions=$(tb_ctl A -j sessions)
 for p in 9020 9021 9030; do
 	[[ $(tt_py "len([s for s in d if s['remote'].endswith(':$p')])" <<<"$sessions") == 1 ]] ||
