@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <bpf/bpf.h>
 #include <openssl/crypto.h>
 #include "core/conn.h"
@@ -40,6 +41,8 @@
  * without a segment (Linux's tcp_fin_timeout, 60 s, bounds FIN-WAIT-2).
  */
 #define IDLE_NS (60 * NS_PER_SEC)
+/* A flow without a segment for this long gives its drained buffers back. */
+#define TRIM_NS NS_PER_SEC
 
 struct iface {
 	char name[IF_NAMESIZE];
@@ -68,6 +71,7 @@ struct agent_flow {
 	enum dp_state last_state;
 	bool had_id;
 	bool keylogged;
+	bool trimmed; /* idle: its drained buffers given back (dp_flow_trim) */
 	__u8 role, tep_byte;
 };
 
@@ -699,6 +703,7 @@ static void on_frame(void *arg, struct xsk_port *port, uint8_t *frame, uint32_t 
 	}
 	now = now_ns();
 	f->last_seen = now;
+	f->trimmed = false;
 	if (rc->from_wire)
 		dp_from_wire(f->x, &seg, now);
 	else
@@ -747,6 +752,8 @@ static void unpark(struct datapath *dp, uint64_t now)
  */
 static void run_timers(struct datapath *dp, uint64_t now)
 {
+	bool trimmed = false;
+
 	if (now - dp->timers_run < 1000000ull)
 		return;
 	dp->timers_run = now;
@@ -759,10 +766,17 @@ static void run_timers(struct datapath *dp, uint64_t now)
 
 		for (; f; f = next) {
 			next = f->next;
+			if (!f->trimmed && now - f->last_seen >= TRIM_NS) {
+				dp_flow_trim(f->x);
+				f->trimmed = trimmed = true;
+			}
 			if (now >= f->deadline || now - f->last_stats_ns > 1000000000ull)
 				after_event(dp, f, now);
 		}
 	}
+	/* what idle flows gave back goes back to the system, not only to malloc */
+	if (trimmed)
+		malloc_trim(0);
 }
 
 static void agent_iface_publish(struct datapath *dp, int slot, const char *capt)

@@ -666,3 +666,13 @@ void tc_conn_free(struct tc_conn *c)
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);
 }
+
+void tc_conn_trim(struct tc_conn *c)
+{
+	if (!c->sendq.len)
+		bq_free(&c->sendq);
+	if (!c->readq.len)
+		bq_free(&c->readq);
+	if (c->dec)
+		tc_frame_dec_trim(c->dec);
+}

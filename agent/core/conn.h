@@ -206,4 +206,10 @@ int tc_keylog_format(const struct tc_keylog *kl, char *buf, size_t cap);
  */
 void tc_conn_flush_cache(struct tc_conn *c);
 
+/*
+ * Give back the buffers that hold nothing now (wiped): an idle connection
+ * keeps its keys and state, a few hundred bytes, not its high-water buffers.
+ */
+void tc_conn_trim(struct tc_conn *c);
+
 #endif

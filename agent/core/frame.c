@@ -155,22 +155,67 @@ int tc_frame_dec_init(struct tc_frame_dec *d, const struct tc_aead_alg *alg,
 	d->state = TC_DEC_HDR;
 	d->err = TC_OK;
 	d->have = 0;
+	d->buf = NULL;
+	d->cap = d->dirty = 0;
 	return keys_init(&d->keys, alg, mk0, tc_recv_const(orig_role), false);
+}
+
+static void dec_release(struct tc_frame_dec *d)
+{
+	if (d->buf)
+		OPENSSL_cleanse(d->buf, d->dirty);
+	free(d->buf);
+	d->buf = NULL;
+	d->cap = d->dirty = 0;
 }
 
 void tc_frame_dec_free(struct tc_frame_dec *d)
 {
 	keys_free(&d->keys);
-	OPENSSL_cleanse(d->buf, sizeof(d->buf));
+	dec_release(d);
 	d->have = 0;
 	d->state = TC_DEC_FAIL;
 	d->err = TC_E_STATE;
 }
 
+void tc_frame_dec_trim(struct tc_frame_dec *d)
+{
+	if (!d->have)
+		dec_release(d);
+}
+
+/* Room for n bytes in d->buf (its first have bytes kept), of which n will be written. */
+static int dec_room(struct tc_frame_dec *d, size_t n)
+{
+	uint8_t *buf;
+	size_t cap;
+
+	if (n > d->cap) {
+		for (cap = d->cap ? d->cap : 2048; cap < n; cap *= 2)
+			;
+		if (cap > TC_FRAME_MAX_LEN)
+			cap = TC_FRAME_MAX_LEN;
+		buf = malloc(cap);
+		if (!buf)
+			return TC_E_NOMEM;
+		if (d->have)
+			memcpy(buf, d->buf, d->have);
+		dec_release(d);
+		d->buf = buf;
+		d->cap = cap;
+		d->dirty = d->have;
+	}
+	if (n > d->dirty)
+		d->dirty = n;
+	return TC_OK;
+}
+
 static int dec_fail(struct tc_frame_dec *d, int err)
 {
 	/* Whatever of the frame was buffered or decrypted is never delivered. */
-	OPENSSL_cleanse(d->buf, sizeof(d->buf));
+	if (d->buf)
+		OPENSSL_cleanse(d->buf, d->dirty);
+	d->dirty = 0;
 	d->have = 0;
 	d->state = TC_DEC_FAIL;
 	d->err = err;
@@ -191,10 +236,15 @@ static int dec_open(struct tc_frame_dec *d, const uint8_t *frame, struct tc_fram
 	size_t clen = frame_clen(frame), flen = TC_FRAME_HDR_LEN + clen;
 	size_t pt_len = clen - TC_AEAD_TAG_LEN, pt_hdr;
 	uint8_t nonce[TC_AE_NONCE_MAX];
-	uint8_t *pt = d->buf + TC_FRAME_HDR_LEN;
 	bool rekey = frame[0] & TC_FRAME_CTL_REKEY;
+	uint8_t *pt;
 	int err;
 
+	/* frame is in the input, or d->buf already holds all of it */
+	err = dec_room(d, flen);
+	if (err)
+		return dec_fail(d, err);
+	pt = d->buf + TC_FRAME_HDR_LEN;
 	/* §3.8: a rekey frame is already under the next generation. */
 	if (rekey) {
 		err = keys_advance(&d->keys);
@@ -255,6 +305,8 @@ int tc_frame_dec_feed(struct tc_frame_dec *d, const uint8_t *in, size_t len, siz
 		want = d->have < TC_FRAME_HDR_LEN ? TC_FRAME_HDR_LEN
 						  : TC_FRAME_HDR_LEN + frame_clen(d->buf);
 		take = want - d->have < len - n ? want - d->have : len - n;
+		if (dec_room(d, d->have + take))
+			return dec_fail(d, TC_E_NOMEM);
 		memcpy(d->buf + d->have, in + n, take);
 		d->have += take;
 		n += take;

@@ -143,7 +143,13 @@ struct tc_frame_dec {
 	enum tc_frame_dec_state state;
 	int err; /* sticky error in TC_DEC_FAIL */
 	size_t have;
-	uint8_t buf[TC_FRAME_MAX_LEN];
+	/*
+	 * A frame collected across inputs, and the plaintext of every frame:
+	 * taken on demand, as large as the largest frame yet, wiped (the part
+	 * ever written, dirty) and given back by tc_frame_dec_trim when idle.
+	 */
+	uint8_t *buf;
+	size_t cap, dirty;
 };
 
 /*
@@ -153,6 +159,8 @@ struct tc_frame_dec {
 int tc_frame_dec_init(struct tc_frame_dec *d, const struct tc_aead_alg *alg,
 		      const uint8_t mk0[TC_K_LEN], int orig_role, uint64_t offset);
 void tc_frame_dec_free(struct tc_frame_dec *d);
+/* Between frames: wipe and give back the buffer (an idle connection holds none). */
+void tc_frame_dec_trim(struct tc_frame_dec *d);
 
 /*
  * Feed stream bytes.  Consumes bytes of in (*used says how many) up to the end

@@ -6,7 +6,8 @@
 #include "core/err.h"
 #include "dp/reasm.h"
 
-#define RS_CAP_MIN (64 * 1024)
+/* Small at first: an idle flow holds a few bytes; a bulk one doubles its way up. */
+#define RS_CAP_MIN 4096
 
 void reasm_init(struct reasm *r, uint64_t base, size_t limit)
 {
@@ -18,7 +19,7 @@ void reasm_init(struct reasm *r, uint64_t base, size_t limit)
 void reasm_free(struct reasm *r)
 {
 	if (r->buf)
-		OPENSSL_cleanse(r->buf, r->cap);
+		OPENSSL_cleanse(r->buf, r->dirty);
 	free(r->buf);
 	free(r->ranges);
 	memset(r, 0, sizeof(*r));
@@ -29,12 +30,12 @@ void reasm_shrink(struct reasm *r)
 	if (r->nranges)
 		return;
 	if (r->buf)
-		OPENSSL_cleanse(r->buf, r->cap);
+		OPENSSL_cleanse(r->buf, r->dirty);
 	free(r->buf);
 	free(r->ranges);
 	r->buf = NULL;
 	r->ranges = NULL;
-	r->cap = r->head = 0;
+	r->cap = r->head = r->dirty = 0;
 }
 
 uint64_t reasm_end(const struct reasm *r)
@@ -69,11 +70,18 @@ static int reserve(struct reasm *r, uint64_t end)
 		return TC_OK;
 	for (cap = r->cap ? r->cap : RS_CAP_MIN; cap < need; cap *= 2)
 		;
-	buf = realloc(r->buf, cap);
+	/* not realloc: the old buffer is wiped before it goes */
+	buf = malloc(cap);
 	if (!buf)
 		return TC_E_NOMEM;
+	if (held)
+		memcpy(buf, r->buf, held);
+	if (r->buf)
+		OPENSSL_cleanse(r->buf, r->dirty);
+	free(r->buf);
 	r->buf = buf;
 	r->cap = cap;
+	r->dirty = held;
 	return TC_OK;
 }
 
@@ -118,6 +126,8 @@ int reasm_insert(struct reasm *r, uint64_t off, const uint8_t *data, size_t len)
 	if (err)
 		return err;
 	memcpy(r->buf + r->head + (off - r->base), data, len);
+	if (r->head + (off - r->base) + len > r->dirty)
+		r->dirty = r->head + (off - r->base) + len;
 	if (first < last) {
 		lo = lo < r->ranges[first].lo ? lo : r->ranges[first].lo;
 		hi = hi > r->ranges[last - 1].hi ? hi : r->ranges[last - 1].hi;

@@ -23,6 +23,7 @@ struct reasm {
 	size_t limit;  /* bytes kept at offsets [base, base + limit) */
 	uint8_t *buf;  /* the byte at offset base is buf[head] */
 	size_t head, cap;
+	size_t dirty; /* buf[0..dirty) was ever written: what a wipe must cover */
 	struct rs_range
 	    *ranges; /* present bytes at or beyond base: sorted, disjoint, not adjacent */
 	size_t nranges;

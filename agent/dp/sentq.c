@@ -6,7 +6,8 @@
 #include "core/err.h"
 #include "dp/sentq.h"
 
-#define SQ_CAP_MIN  (64 * 1024)
+/* Small at first: an idle flow holds a few units; a bulk one doubles its way up. */
+#define SQ_CAP_MIN  4096
 #define SQ_ENDS_MIN 64
 
 void sq_init(struct sentq *q, enum sq_space space, struct sq_pos base)
@@ -29,7 +30,7 @@ static void wipe(const struct sentq *q, uint8_t *p, size_t n)
 
 void sq_free(struct sentq *q)
 {
-	wipe(q, q->buf, q->cap);
+	wipe(q, q->buf, q->dirty);
 	free(q->buf);
 	free(q->ends);
 	memset(q, 0, sizeof(*q));
@@ -39,12 +40,12 @@ void sq_shrink(struct sentq *q)
 {
 	if (q->len || q->nends)
 		return;
-	wipe(q, q->buf, q->cap);
+	wipe(q, q->buf, q->dirty);
 	free(q->buf);
 	free(q->ends);
 	q->buf = NULL;
 	q->ends = NULL;
-	q->cap = q->head = q->ends_cap = q->ends_head = 0;
+	q->cap = q->head = q->ends_cap = q->ends_head = q->dirty = 0;
 }
 
 uint64_t sq_end(const struct sentq *q)
@@ -77,17 +78,20 @@ uint8_t *sq_reserve(struct sentq *q, size_t n)
 		return NULL;
 	if (q->len)
 		memcpy(buf, q->buf + q->head, q->len);
-	wipe(q, q->buf, q->cap);
+	wipe(q, q->buf, q->dirty);
 	free(q->buf);
 	q->buf = buf;
 	q->cap = cap;
 	q->head = 0;
+	q->dirty = q->len;
 	return q->buf + q->len;
 }
 
 void sq_commit(struct sentq *q, size_t n)
 {
 	q->len += n;
+	if (q->head + q->len > q->dirty)
+		q->dirty = q->head + q->len;
 }
 
 static const struct sq_pos *end_at(const struct sentq *q, size_t i)

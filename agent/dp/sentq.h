@@ -36,6 +36,7 @@ struct sentq {
 	size_t ends_head, nends, ends_cap;
 	uint8_t *buf; /* bytes from base.off[space]: buf[head..head+len) */
 	size_t head, len, cap;
+	size_t dirty; /* buf[0..dirty) was ever written: what a wipe must cover */
 };
 
 void sq_init(struct sentq *q, enum sq_space space, struct sq_pos base);

@@ -1388,6 +1388,18 @@ bool dp_flow_done(const struct dp_flow *f)
 	return f->st.state >= DP_ST_CLOSED;
 }
 
+void dp_flow_trim(struct dp_flow *f)
+{
+	if (dead(f))
+		return;
+	if (f->conn)
+		tc_conn_trim(f->conn);
+	reasm_shrink(&f->out.plain);
+	reasm_shrink(&f->in.wire);
+	sq_shrink(&f->out.store);
+	sq_shrink(&f->in.store);
+}
+
 int dp_flow_abort(struct dp_flow *f, int err)
 {
 	if (dp_flow_done(f))

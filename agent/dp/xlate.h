@@ -218,6 +218,13 @@ int dp_flow_keylog(const struct dp_flow *f, struct tc_keylog *kl);
  */
 int dp_flow_abort(struct dp_flow *f, int err);
 
+/*
+ * Give back the buffers that are drained (wiped where they held plaintext):
+ * for a flow that has been idle a while, so that many idle flows cost little.
+ * Emits nothing; the buffers come back on demand.
+ */
+void dp_flow_trim(struct dp_flow *f);
+
 /* Both FINs acknowledged, or reset, or aborted: the caller may free the flow. */
 bool dp_flow_done(const struct dp_flow *f);
 

@@ -1583,6 +1583,28 @@ T(xlate_pmtu_black_hole)
 	sim_free(&sim);
 }
 
+/*
+ * Buffers given back between segments (dp_flow_trim, as the agent does for
+ * idle flows) come back on demand: a lossy transfer trimmed every 2 ms of
+ * simulated time, at any state of its buffers, stays byte-identical.
+ */
+T(xlate_trim_between_segments)
+{
+	struct setup su = clean_1mib;
+	struct sim sim;
+
+	su.len[0] = su.len[1] = 300000;
+	su.imp = (struct impair){.drop = 2, .reorder = 5, .dup = 1, .reseg = 30};
+	sim_init(&sim, &su, seed_base() ^ 46);
+	for (uint64_t t = 2 * MS; t < 60000 * MS && !sim_done(&sim, true); t += 2 * MS) {
+		sim_run(&sim, true, t);
+		dp_flow_trim(sim.h[0].f);
+		dp_flow_trim(sim.h[1].f);
+	}
+	check_transfer(&sim);
+	sim_free(&sim);
+}
+
 /* Lose the 5th frame-carrying segment from host A, once. */
 static bool tap_lose_one(struct sim *sim, int from, struct dp_seg *s, uint8_t *data)
 {
