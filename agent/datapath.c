@@ -66,8 +66,11 @@ struct agent_flow {
 	uint64_t done_at;   /* when the translator finished, 0 before */
 	uint64_t check_at;  /* next look at the socket's flow entry */
 	uint64_t last_stats_ns;
-	uint64_t rekey_at;  /* plaintext sent when the next rekey is due */
-	uint32_t told_room; /* the wire room (PMTU) the local kernel was last told of */
+	uint64_t periodic_at; /* the last look at the flow by the 1-second rule of run_timers */
+	uint64_t wake_at;     /* when run_timers must look at it next (flow_wake) */
+	unsigned heap_idx;    /* its place in the datapath's timer heap */
+	uint64_t rekey_at;    /* plaintext sent when the next rekey is due */
+	uint32_t told_room;   /* the wire room (PMTU) the local kernel was last told of */
 	enum dp_state last_state;
 	bool had_id;
 	bool keylogged;
@@ -95,9 +98,10 @@ struct datapath {
 	 * belong to a previous agent, whose keys are gone.
 	 */
 	uint64_t started_ns;
-	bool stopping;		/* every flow was reset: no new ones */
-	uint64_t cnt_published; /* when dpstats was last written */
-	uint64_t timers_run;	/* when run_timers last walked the flows */
+	bool stopping;		 /* every flow was reset: no new ones */
+	uint64_t cnt_published;	 /* when dpstats was last written */
+	uint64_t timers_run;	 /* when run_timers last ran */
+	uint64_t malloc_trimmed; /* when memory idle flows gave back was last returned */
 	int dpstats_fd, agent_fd;
 	uint64_t cut_rng;     /* --test-cut-segments: xorshift state, 0 when off */
 	uint64_t rekey_bytes; /* --rekey-bytes, 0: never */
@@ -109,6 +113,12 @@ struct datapath {
 	uint32_t negcache_ttl_s;
 	struct agent_flow *buckets[FLOW_BUCKETS];
 	unsigned nflows;
+	/*
+	 * Every flow, in a binary min-heap on wake_at: the timers cost what is
+	 * due, not a walk over every flow (finished ones linger LINGER_NS).
+	 */
+	struct agent_flow **heap;
+	unsigned heap_n, heap_cap;
 	FILE *keylog;
 };
 
@@ -279,6 +289,93 @@ static void session_update(struct agent_flow *f, uint64_t now)
 	}
 }
 
+/* ---- the timer heap ---- */
+
+static void heap_set(struct datapath *dp, unsigned i, struct agent_flow *f)
+{
+	dp->heap[i] = f;
+	f->heap_idx = i;
+}
+
+static void heap_up(struct datapath *dp, unsigned i)
+{
+	struct agent_flow *f = dp->heap[i];
+
+	while (i && dp->heap[(i - 1) / 2]->wake_at > f->wake_at) {
+		heap_set(dp, i, dp->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(dp, i, f);
+}
+
+static void heap_down(struct datapath *dp, unsigned i)
+{
+	struct agent_flow *f = dp->heap[i];
+
+	for (;;) {
+		unsigned c = 2 * i + 1;
+
+		if (c >= dp->heap_n)
+			break;
+		if (c + 1 < dp->heap_n && dp->heap[c + 1]->wake_at < dp->heap[c]->wake_at)
+			c++;
+		if (dp->heap[c]->wake_at >= f->wake_at)
+			break;
+		heap_set(dp, i, dp->heap[c]);
+		i = c;
+	}
+	heap_set(dp, i, f);
+}
+
+/* When the timers must look at f next: its deadline, the 1-second look, the idle trim. */
+static uint64_t flow_wake(const struct agent_flow *f)
+{
+	uint64_t t =
+	    f->deadline < f->periodic_at + NS_PER_SEC ? f->deadline : f->periodic_at + NS_PER_SEC;
+
+	if (!f->trimmed && f->last_seen + TRIM_NS < t)
+		t = f->last_seen + TRIM_NS;
+	return t;
+}
+
+/* f's wake time may have changed: restore the heap. */
+static void heap_fix(struct datapath *dp, struct agent_flow *f)
+{
+	f->wake_at = flow_wake(f);
+	heap_up(dp, f->heap_idx);
+	heap_down(dp, f->heap_idx);
+}
+
+/* Add f to the heap; -1 if there is no memory for it. */
+static int heap_push(struct datapath *dp, struct agent_flow *f)
+{
+	struct agent_flow **h;
+	unsigned cap;
+
+	if (dp->heap_n == dp->heap_cap) {
+		cap = dp->heap_cap ? 2 * dp->heap_cap : 1024;
+		h = realloc(dp->heap, cap * sizeof(*h));
+		if (!h)
+			return -1;
+		dp->heap = h;
+		dp->heap_cap = cap;
+	}
+	f->wake_at = flow_wake(f);
+	heap_set(dp, dp->heap_n++, f);
+	heap_up(dp, f->heap_idx);
+	return 0;
+}
+static void heap_remove(struct datapath *dp, struct agent_flow *f)
+{
+	struct agent_flow *last = dp->heap[--dp->heap_n];
+
+	if (last == f)
+		return;
+	heap_set(dp, f->heap_idx, last);
+	heap_up(dp, last->heap_idx);
+	heap_down(dp, last->heap_idx);
+}
+
 /*
  * A segment of a flow we do not know yet: set it up from what sock_ops
  * recorded.  NULL if it is not (yet) negotiated or closed (*keyless false:
@@ -340,16 +437,22 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 		free(f);
 		return NULL;
 	}
+	f->deadline = 0; /* dp_timer at once: host A's Init1 */
+	f->rekey_at = dp->rekey_bytes;
+	f->told_room = dp_flow_peek(f->x)->wire_room;
+	f->last_seen = now_ns();
+	f->periodic_at = f->last_seen;
+	f->check_at = f->last_seen + IDLE_NS;
+	if (heap_push(dp, f)) {
+		dp_flow_free(f->x);
+		free(f);
+		return NULL;
+	}
 	h = key_hash(k);
 	f->next = dp->buckets[h];
 	dp->buckets[h] = f;
 	dp->nflows++;
 	dp->cnt.sessions++;
-	f->deadline = 0; /* dp_timer at once: host A's Init1 */
-	f->rekey_at = dp->rekey_bytes;
-	f->told_room = dp_flow_peek(f->x)->wire_room;
-	f->last_seen = now_ns();
-	f->check_at = f->last_seen + IDLE_NS;
 	session_update(f, f->last_seen);
 	return f;
 }
@@ -406,9 +509,10 @@ static void flow_destroy(struct datapath *dp, struct agent_flow *f)
 		*pp = f->next;
 	bpf_map_delete_elem(dp->sessions_fd, &f->key);
 	counters_add(&dp->cnt, f->x);
+	heap_remove(dp, f);
+	dp->nflows--;
 	dp_flow_free(f->x);
 	free(f);
-	dp->nflows--;
 }
 
 enum sock_state {
@@ -532,7 +636,8 @@ static void tell_kernel_pmtu(struct agent_flow *f, uint32_t room)
 		f->dp->cnt.tx_drops++;
 }
 
-static void after_event(struct datapath *dp, struct agent_flow *f, uint64_t now)
+/* After a segment or timer of f: its timers, rekeying, publishing, its end.  True if f is gone. */
+static bool after_event(struct datapath *dp, struct agent_flow *f, uint64_t now)
 {
 	const struct dp_flow_stats *st = dp_flow_peek(f->x); /* per packet: no copy */
 
@@ -567,7 +672,10 @@ static void after_event(struct datapath *dp, struct agent_flow *f, uint64_t now)
 		f->last_state = st->state;
 		session_update(f, now);
 	}
-	flow_check_end(dp, f, now);
+	if (flow_check_end(dp, f, now))
+		return true;
+	heap_fix(dp, f);
+	return false;
 }
 
 static const uint8_t from_wire_mac[6] = TCPCRYPT_FROM_WIRE_MAC;
@@ -761,22 +869,32 @@ static void run_timers(struct datapath *dp, uint64_t now)
 		unpark(dp, now);
 	if (now - dp->cnt_published > 200000000ull)
 		counters_publish(dp, now);
-	for (unsigned b = 0; b < FLOW_BUCKETS; b++) {
-		struct agent_flow *f = dp->buckets[b], *next;
+	/* what is due, earliest first; each flow once per run at most */
+	for (unsigned n = dp->heap_n; n && dp->heap_n && dp->heap[0]->wake_at <= now; n--) {
+		struct agent_flow *f = dp->heap[0];
 
-		for (; f; f = next) {
-			next = f->next;
-			if (!f->trimmed && now - f->last_seen >= TRIM_NS) {
-				dp_flow_trim(f->x);
-				f->trimmed = trimmed = true;
-			}
-			if (now >= f->deadline || now - f->last_stats_ns > 1000000000ull)
-				after_event(dp, f, now);
+		if (!f->trimmed && now - f->last_seen >= TRIM_NS) {
+			dp_flow_trim(f->x);
+			f->trimmed = trimmed = true;
 		}
+		/*
+		 * Due, or a look once a second (publishing, the end of the
+		 * flow): finished flows publish nothing, and must not be looked
+		 * at every millisecond (a third of the agent's time at 1000
+		 * connections per second, with 3000 flows lingering).
+		 */
+		if (now >= f->deadline || now - f->periodic_at >= NS_PER_SEC) {
+			f->periodic_at = now;
+			if (after_event(dp, f, now))
+				continue;
+		}
+		heap_fix(dp, f);
 	}
 	/* what idle flows gave back goes back to the system, not only to malloc */
-	if (trimmed)
+	if (trimmed && now - dp->malloc_trimmed >= NS_PER_SEC) { /* it walks the heap: rarely */
 		malloc_trim(0);
+		dp->malloc_trimmed = now;
+	}
 }
 
 static void agent_iface_publish(struct datapath *dp, int slot, const char *capt)
@@ -1128,5 +1246,6 @@ void datapath_close(struct datapath *dp)
 		free(dp->park[i]);
 	if (dp->keylog)
 		fclose(dp->keylog);
+	free(dp->heap);
 	free(dp);
 }
