@@ -238,7 +238,7 @@ int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 		}
 		/* only the third ACK of a passive open can matter now */
 		if (!p.th->ack || p.th->rst || p.th->fin ||
-		    (c->enabled && !c->nrequire && c->default_policy != POLICY_REQUIRE))
+		    (c->enabled && c->default_policy != POLICY_REQUIRE && !require_ports()))
 			return TC_ACT_OK;
 		fi = pend;
 		if (!fi)

@@ -30,19 +30,46 @@
  */
 #define TCPCRYPT_CAPTURE_MTU 3440
 
-/* Map names: the pin file names under the pin directory. */
-#define MAP_FLOWS    "flows"
-#define MAP_PORTS    "ports"
-#define MAP_CONFIG   "settings"
-#define MAP_STATS    "stats"
-#define MAP_NEGCACHE "negcache"
-#define MAP_IFACES   "ifaces"
-#define MAP_SYNSEEN  "syn_seen"
-#define MAP_PENDING  "pending"
-#define MAP_XSKS     "xsks"
-#define MAP_SESSIONS "sessions"
-#define MAP_DPSTATS  "dpstats"
-#define MAP_AGENT    "agent"
+/*
+ * Map names, as xdp-tools does it: each map's BPF identifier is the
+ * MAP_*_NAME token (bpf/maps.bpf.h declares `} MAP_FLOWS_NAME SEC(".maps")`),
+ * and its pin file name under the pin directory is that token as a string,
+ * MAP_* (textify), so that the two cannot drift.
+ */
+#define _textify(x) #x
+#define textify(x)  _textify(x)
+
+#define MAP_FLOWS_NAME	   flows
+#define MAP_PENDING_NAME   pending
+#define MAP_PORTS_NAME	   ports
+#define MAP_CONFIG_NAME	   settings
+#define MAP_PORTSTATE_NAME portstate
+#define MAP_STATS_NAME	   stats
+#define MAP_DROPS_NAME	   drops
+#define MAP_NEGCACHE_NAME  negcache
+#define MAP_ENO_PEERS_NAME eno_peers
+#define MAP_IFACES_NAME	   ifaces
+#define MAP_SESSIONS_NAME  sessions
+#define MAP_DPSTATS_NAME   dpstats
+#define MAP_AGENT_NAME	   agent
+#define MAP_XSKS_NAME	   xsks
+#define MAP_SYNSEEN_NAME   syn_seen
+
+#define MAP_FLOWS     textify(MAP_FLOWS_NAME)
+#define MAP_PENDING   textify(MAP_PENDING_NAME)
+#define MAP_PORTS     textify(MAP_PORTS_NAME)
+#define MAP_CONFIG    textify(MAP_CONFIG_NAME)
+#define MAP_PORTSTATE textify(MAP_PORTSTATE_NAME)
+#define MAP_STATS     textify(MAP_STATS_NAME)
+#define MAP_DROPS     textify(MAP_DROPS_NAME)
+#define MAP_NEGCACHE  textify(MAP_NEGCACHE_NAME)
+#define MAP_ENO_PEERS textify(MAP_ENO_PEERS_NAME)
+#define MAP_IFACES    textify(MAP_IFACES_NAME)
+#define MAP_SESSIONS  textify(MAP_SESSIONS_NAME)
+#define MAP_DPSTATS   textify(MAP_DPSTATS_NAME)
+#define MAP_AGENT     textify(MAP_AGENT_NAME)
+#define MAP_XSKS      textify(MAP_XSKS_NAME)
+#define MAP_SYNSEEN   textify(MAP_SYNSEEN_NAME)
 
 /* A connection from the local host's point of view; ports in host order. */
 struct flow_key {
@@ -126,7 +153,7 @@ struct tcpcrypt_config {
 	__u8 need_peer_a;      /* mandatory application-aware mode */
 	__u8 default_policy;   /* enum port_policy for ports not in the ports map */
 	struct eno_prefs teps; /* offered and accepted, in increasing priority */
-	__u16 nrequire;	       /* ports set to require (kept by tcpcryptctl/tcpcryptd) */
+	__u16 pad2;	       /* (was nrequire, now in struct port_state) */
 	__u32 negcache_ttl_s;  /* how long a SYN black hole is remembered */
 	__u8 datapath;	       /* the agent encrypts: steer negotiated flows to it */
 	__u8 pad[3];
@@ -137,6 +164,17 @@ struct tcpcrypt_config {
 	 * ifindexes and the flow tuples are the agent's.
 	 */
 	__u64 netns_cookie;
+};
+
+/*
+ * What the BPF programs need to know of the ports map as a whole, in its
+ * own map (MAP_PORTSTATE): tcpcryptctl rewrites it after every `port`
+ * command, and tcpcryptd when it starts negotiating, each from a count of
+ * the ports map, so that neither ever rewrites the other's `settings`.
+ */
+struct port_state {
+	__u16 nrequire; /* ports set to require: TC ingress checks third ACKs only then */
+	__u16 pad;
 };
 
 /*
