@@ -75,6 +75,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } MAP_STATS_NAME SEC(".maps");
 
+/* Per-CPU drop counters, one per enum drop_reason (DROP_INC). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DROP__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} MAP_DROPS_NAME SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
@@ -164,6 +173,15 @@ static __always_inline void dest_key(const struct flow_key *k, struct negcache_k
 		struct tcpcrypt_stats *s_ = bpf_map_lookup_elem(&stats, &z_);                      \
 		if (s_)                                                                            \
 			s_->field++;                                                               \
+	} while (0)
+
+/* Count a drop (or an option not written) under its reason, enum drop_reason. */
+#define DROP_INC(reason)                                                                           \
+	do {                                                                                       \
+		__u32 r_ = (reason);                                                               \
+		__u64 *n_ = bpf_map_lookup_elem(&drops, &r_);                                      \
+		if (n_)                                                                            \
+			(*n_)++;                                                                   \
 	} while (0)
 
 /*

@@ -499,6 +499,23 @@ static __always_inline __u32 on_synack_first(struct bpf_sock_ops *skops, struct 
 	return fail == ENO_OK ? fi->transcript_len - fi->a_opt_len : 0;
 }
 
+/*
+ * Reserve or write the ENO option; a failure means it is not sent (which
+ * cannot happen within the 40 bytes of option space we count on, but is
+ * recorded, drop_opt_reserve_failed / drop_opt_store_failed, if it does).
+ */
+static __always_inline void reserve_opt(struct bpf_sock_ops *skops, __u32 len)
+{
+	if (bpf_reserve_hdr_opt(skops, len, 0))
+		DROP_INC(DROP_OPT_RESERVE);
+}
+
+static __always_inline void store_opt(struct bpf_sock_ops *skops, const void *opt, __u32 len)
+{
+	if (bpf_store_hdr_opt(skops, opt, len, 0))
+		DROP_INC(DROP_OPT_STORE);
+}
+
 static __always_inline void on_hdr_opt_len(struct bpf_sock_ops *skops, struct tcpcrypt_config *c)
 {
 	__u32 tcp_flags = skops->skb_tcp_flags;
@@ -524,7 +541,7 @@ static __always_inline void on_hdr_opt_len(struct bpf_sock_ops *skops, struct tc
 			len = on_synack_first(skops, c, s, &k);
 		}
 		if (len)
-			bpf_reserve_hdr_opt(skops, len & ENO_MASK, 0);
+			reserve_opt(skops, len & ENO_MASK);
 		return;
 	}
 	fi = bpf_map_lookup_elem(&flows, &k);
@@ -550,11 +567,11 @@ static __always_inline void on_hdr_opt_len(struct bpf_sock_ops *skops, struct tc
 			negcache_add(&k, c);
 			return;
 		}
-		bpf_reserve_hdr_opt(skops, fi->a_opt_len & ENO_MASK, 0);
+		reserve_opt(skops, fi->a_opt_len & ENO_MASK);
 		return;
 	}
 	if (fi->flags & FLOWF_SEND_ACK_OPT)
-		bpf_reserve_hdr_opt(skops, 2, 0);
+		reserve_opt(skops, 2);
 }
 
 static __always_inline void on_write_hdr_opt(struct bpf_sock_ops *skops)
@@ -579,7 +596,7 @@ static __always_inline void on_write_hdr_opt(struct bpf_sock_ops *skops)
 			return;
 		if (!(tcp_flags & TH_SYN)) {
 			if (fi->flags & FLOWF_SEND_ACK_OPT)
-				bpf_store_hdr_opt(skops, ack_opt, sizeof(ack_opt), 0);
+				store_opt(skops, ack_opt, sizeof(ack_opt));
 			return;
 		}
 		if (fi->state != FLOW_NEGOTIATING)
@@ -608,7 +625,7 @@ static __always_inline void on_write_hdr_opt(struct bpf_sock_ops *skops)
 	copy_opt(s->opt.b, fi->transcript, off, len);
 	len &= ENO_MASK;
 	if (len >= 2 && len <= ENO_OPT_MAX)
-		bpf_store_hdr_opt(skops, s->opt.b, len, 0);
+		store_opt(skops, s->opt.b, len);
 }
 
 /* The SYN-ACK that concludes an active open: finish negotiation as host A. */

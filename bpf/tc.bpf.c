@@ -122,8 +122,10 @@ static __always_inline int steer_in(struct __sk_buff *skb, struct pkt *p)
 	__u32 ifindex = skb->ifindex;
 	struct iface_info *ii = bpf_map_lookup_elem(&ifaces, &ifindex);
 
-	if (!ii || ii->kind != IFACE_WIRE)
+	if (!ii || ii->kind != IFACE_WIRE) {
+		DROP_INC(DROP_STEER_NO_IFACE);
 		return TC_ACT_SHOT;
+	}
 	__builtin_memcpy(p->eth->h_dest, mark, 6);
 	return bpf_redirect(ii->peer_ifindex, 0);
 }
@@ -334,6 +336,7 @@ static __always_inline int held_syn_data(struct __sk_buff *skb, struct pkt *p,
 	if (!payload_len(p) && (!s || scan_opts(end, p->th, s) || !ENO_TFO_COOKIE(&s->sc)))
 		return 0;
 	STAT_INC(tfo_held);
+	DROP_INC(DROP_TFO_HELD);
 	return 1;
 }
 
@@ -369,7 +372,9 @@ int tcpcrypt_tc_egress(struct __sk_buff *skb)
 	if (!flow_steered(c, &k))
 		return TC_ACT_OK;
 	ii = bpf_map_lookup_elem(&ifaces, &ifindex);
-	if (!ii || ii->kind != IFACE_WIRE)
+	if (!ii || ii->kind != IFACE_WIRE) {
+		DROP_INC(DROP_EGRESS_NO_IFACE);
 		return TC_ACT_SHOT;
+	}
 	return bpf_redirect(ii->peer_ifindex, 0);
 }

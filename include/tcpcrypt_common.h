@@ -334,4 +334,33 @@ struct tcpcrypt_stats {
 	TCPCRYPT_STATS(TCPCRYPT_COUNTER_FIELD_)
 };
 
+/*
+ * Drop reasons (as cilium's drop_reasons.h): every place where a BPF
+ * program drops a packet, or sock_ops fails to write the ENO option it
+ * meant to, counts it under its reason in the per-CPU array `drops`
+ * (index enum drop_reason, one __u64 per reason).  X(id, name,
+ * description): the enum and tcpcryptctl's drop_<name> come from this list.
+ */
+#define TCPCRYPT_DROP_REASONS(X)                                                                   \
+	X(DROP_CAPTURE_NO_SOCKET, capture_no_socket,                                               \
+	  "capture XDP: no AF_XDP socket of the agent, dropped (fail closed)")                     \
+	X(DROP_CAPTURE_NO_IFACE, capture_no_iface,                                                 \
+	  "capture XDP: the interface is no capture veth in ifaces")                               \
+	X(DROP_STEER_NO_IFACE, steer_no_iface,                                                     \
+	  "TC ingress: a segment to steer, on an interface not in ifaces")                         \
+	X(DROP_EGRESS_NO_IFACE, egress_no_iface,                                                   \
+	  "TC egress: a segment to steer, on an interface not in ifaces")                          \
+	X(DROP_TFO_HELD, tfo_held,                                                                 \
+	  "TC egress: a TFO SYN with data or a cookie, held (RFC 8547 4.7)")                       \
+	X(DROP_OPT_RESERVE, opt_reserve_failed,                                                    \
+	  "sock_ops: bpf_reserve_hdr_opt failed, no room for the ENO option")                      \
+	X(DROP_OPT_STORE, opt_store_failed,                                                        \
+	  "sock_ops: bpf_store_hdr_opt failed, ENO option not written")
+
+#define TCPCRYPT_DROP_ENUM_(id, name, desc) id,
+
+enum drop_reason {
+	TCPCRYPT_DROP_REASONS(TCPCRYPT_DROP_ENUM_) DROP__MAX,
+};
+
 #endif

@@ -86,6 +86,7 @@ static struct tc *setup(const struct tcpcrypt_config *c)
 	bt_map_clear(s->maps.ifaces);
 	bt_map_clear(s->maps.syn_seen);
 	bt_stats_zero(s->maps.stats);
+	bt_drops_zero(s->maps.drops);
 	if (bpf_map_update_elem(bpf_map__fd(s->maps.settings), &zero, c, BPF_ANY))
 		abort();
 	set_nrequire(s, 0);
@@ -558,6 +559,10 @@ static void steer_case(int ingress)
 				memcpy(exp.b, mark, sizeof(mark));
 			if (rc != BT_TC_ACT_SHOT)
 				check_unchanged(&exp, &out);
+			/* a drop has a reason */
+			CHECK_EQ(bt_drop(s->maps.drops,
+					 ingress ? DROP_STEER_NO_IFACE : DROP_EGRESS_NO_IFACE),
+				 (__u64)(rc == BT_TC_ACT_SHOT));
 			row_done(before, steer_rows[i].what, fam);
 		}
 	}
