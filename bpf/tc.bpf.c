@@ -145,7 +145,7 @@ static __always_inline int pending_encrypted(struct pkt *p, void *end,
 		return 0; /* no handshake completes now: see unready_third_ack() */
 	if (p->th->doff <= 5 || (void *)p->th + p->th->doff * 4 >= end)
 		return 0; /* no options or no payload */
-	s = pkt_scratch_get();
+	s = get_scratch();
 	return s && has_eno(end, p->th, s);
 }
 
@@ -252,7 +252,7 @@ int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 		}
 		if (!c->enabled || fi->policy != POLICY_REQUIRE)
 			return TC_ACT_OK;
-		s = pkt_scratch_get();
+		s = get_scratch();
 		if (fi->state == FLOW_NEGOTIATING && (!s || has_eno(end, p.th, s)))
 			return TC_ACT_OK;
 		STAT_INC(require_reset);
@@ -264,7 +264,7 @@ int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 		if (!fi || fi->state != FLOW_NEGOTIATING || fi->policy != POLICY_REQUIRE)
 			return TC_ACT_OK;
 		/* an agent that does not negotiate completes nothing: refused */
-		s = pkt_scratch_get();
+		s = get_scratch();
 		if (c->enabled && (!s || synack_negotiable(end, &p, fi, c, s)))
 			return TC_ACT_OK;
 		STAT_INC(require_reset);
@@ -288,7 +288,7 @@ int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 	/* a SYN for no local socket is forwarded or NATed (a container's): not ours */
 	if (policy == POLICY_OFF || !local_socket(skb, &p))
 		return TC_ACT_OK;
-	s = pkt_scratch_get();
+	s = get_scratch();
 	if (!s)
 		return TC_ACT_OK;
 	if (c->enabled && syn_negotiable(end, &p, c, s)) {
@@ -332,7 +332,7 @@ static __always_inline int held_syn_data(struct __sk_buff *skb, struct pkt *p,
 
 	if (!fi || fi->state != FLOW_NEGOTIATING)
 		return 0;
-	s = pkt_scratch_get();
+	s = get_scratch();
 	if (!payload_len(p) && (!s || scan_opts(end, p->th, s) || !ENO_TFO_COOKIE(&s->sc)))
 		return 0;
 	STAT_INC(tfo_held);
