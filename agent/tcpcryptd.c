@@ -26,6 +26,7 @@
 #include <linux/if_link.h>
 #include <openssl/rand.h>
 #include "bpf_setup.h"
+#include "bridge.h"
 #include "datapath.h"
 #include "eno.h"
 #include "names.h"

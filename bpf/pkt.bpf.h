@@ -177,11 +177,6 @@ static __always_inline void set_tcp_flags(struct tcphdr *th, __u8 flags)
 	th->check = csum_fold((__u16)~th->check + (__u64)(__u16)~old + new);
 }
 
-#define TH_FIN 0x01
-#define TH_SYN 0x02
-#define TH_RST 0x04
-#define TH_ACK 0x10
-
 /*
  * Turn the SYN in the packet into the RST|ACK that answers it, in place
  * (MACs, addresses and ports swapped, no options or payload).  Returns the

@@ -16,8 +16,6 @@
 #include <bpf/bpf_core_read.h>
 #include "eno.bpf.h"
 
-#define TH_SYN	    0x02
-#define TH_ACK	    0x10
 #define TCP_MAXSEG_ 2
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Structures and constants seen by both the BPF programs and user space
- * (tcpcryptd, tcpcryptctl), so that the two cannot drift.  Every map is
+ * (tcpcryptd, tcpcryptctl), so that the two cannot drift; those the
+ * agent's protocol core also defines under its own names are tied to them
+ * with _Static_assert in agent/bridge.h.  Every map is
  * pinned under one directory (default /sys/fs/bpf/tcpcrypt) with BTF, so
  * `bpftool map dump pinned <dir>/<map>` prints these field names.
  */
@@ -70,6 +72,20 @@
 #define MAP_AGENT     textify(MAP_AGENT_NAME)
 #define MAP_XSKS      textify(MAP_XSKS_NAME)
 #define MAP_SYNSEEN   textify(MAP_SYNSEEN_NAME)
+
+/*
+ * TCP header flags (RFC 9293 §3.1), byte 13 of the header, as the BPF
+ * programs use them; the agent's DP_* (agent/dp/xlate.h) are tied to them
+ * in agent/bridge.h.
+ */
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_PSH 0x08
+#define TH_ACK 0x10
+#define TH_URG 0x20
+#define TH_ECE 0x40
+#define TH_CWR 0x80
 
 /* A connection from the local host's point of view; ports in host order. */
 struct flow_key {
@@ -235,6 +251,10 @@ enum session_state {
 };
 
 #define TCPCRYPT_SESSID_LEN 33 /* RFC 8548 §3.4 */
+/* AEAD identifiers, RFC 8548 §7 (session_info.aead) */
+#define TCPCRYPT_AEAD_AES_128_GCM	0x0001
+#define TCPCRYPT_AEAD_AES_256_GCM	0x0002
+#define TCPCRYPT_AEAD_CHACHA20_POLY1305 0x0010
 /* RFC 8548 §4.1: Init1 = magic(4) | message_len(4) | nciphers(1) | ... */
 #define TCPCRYPT_INIT1_MAGIC   0x15101a0eu
 #define TCPCRYPT_INIT1_MIN_LEN 43 /* magic, length, nciphers, one cipher, N_A */
