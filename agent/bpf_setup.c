@@ -551,7 +551,12 @@ int bpf_negotiate(struct bpf_state *st, const struct agent_opts *o, bool on)
 	struct tcpcrypt_config cfg = o->cfg;
 
 	cfg.enabled = on;
-	cfg.nrequire = portmap_count_require(bpf_map__fd(st->sockops->maps.ports));
+	if (portmap_sync_state(bpf_map__fd(st->sockops->maps.ports),
+			       bpf_map__fd(st->sockops->maps.portstate))) {
+		fprintf(stderr, "tcpcryptd: writing the %s map failed: %s\n", MAP_PORTSTATE,
+			strerror(errno));
+		return -1;
+	}
 	if (config_write(st->sockops->maps.settings, &cfg)) {
 		fprintf(stderr, "tcpcryptd: writing the configuration map failed: %s\n",
 			strerror(errno));

@@ -24,6 +24,7 @@
 #include "dp/xlate.h"
 #include "dp/packet.h"
 #include "xsk.h"
+#include "log.h"
 #include "names.h"
 
 #define FLOW_BUCKETS 4096
@@ -668,6 +669,8 @@ static bool after_event(struct datapath *dp, struct agent_flow *f, uint64_t now)
 		     (st->state == DP_ST_ABORTED && st->error != DP_E_STOPPED &&
 		      st->error != DP_E_TIMEOUT && st->error != TC_E_NOMEM)))
 			init_failed(dp, f, st, now);
+		if (st->state == DP_ST_ABORTED && f->last_state != DP_ST_ABORTED)
+			log_flow_aborted(&f->key, dp_strerror(st->error));
 		f->had_id = st->have_session_id;
 		f->last_state = st->state;
 		session_update(f, now);

@@ -26,6 +26,8 @@
 #include <linux/if_link.h>
 #include <openssl/rand.h>
 #include "bpf_setup.h"
+#include "bridge.h"
+#include "log.h"
 #include "datapath.h"
 #include "eno.h"
 #include "names.h"
@@ -81,6 +83,8 @@ static const char usage_text[] =
     "                             and pins a killed agent left under the pin dir;\n"
     "                             refused while encrypted connections are open\n"
     "      --force                with --detach-only: abort those connections first\n"
+    "      --log-level LEVEL      error, warn, info (default) or debug; from warn on,\n"
+    "                             a line per aborted encrypted connection\n"
     "  -v, --verbose              print libbpf debug messages\n"
     "  -h, --help                 show this help\n"
     "  -V, --version              print the version\n"
@@ -196,6 +200,7 @@ enum {
 	OPT_TEST_CUT,
 	OPT_DETACH_ONLY,
 	OPT_FORCE,
+	OPT_LOG_LEVEL,
 };
 
 static int parse_args(int argc, char **argv, struct agent_opts *o)
@@ -217,6 +222,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	    {"test-cut-segments", no_argument, NULL, OPT_TEST_CUT},
 	    {"detach-only", no_argument, NULL, OPT_DETACH_ONLY},
 	    {"force", no_argument, NULL, OPT_FORCE},
+	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -300,6 +306,15 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		case OPT_FORCE:
 			o->force = 1;
 			break;
+		case OPT_LOG_LEVEL: {
+			int l = log_level_parse(optarg);
+
+			if (l < 0)
+				return die_usage("bad log level '%s' (error, warn, info or debug)",
+						 optarg);
+			log_set_level(l);
+			break;
+		}
 		case 'v':
 			o->verbose = verbose = 1;
 			break;

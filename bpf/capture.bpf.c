@@ -16,9 +16,15 @@ int tcpcrypt_capture(struct xdp_md *ctx)
 {
 	__u32 ifindex = ctx->ingress_ifindex;
 	struct iface_info *ii = bpf_map_lookup_elem(&ifaces, &ifindex);
+	int rc;
 
-	if (!ii || ii->kind != IFACE_CAPTURE)
+	if (!ii || ii->kind != IFACE_CAPTURE) {
+		DROP_INC(DROP_CAPTURE_NO_IFACE);
 		return XDP_DROP;
-	return bpf_redirect_map(&xsks, xsk_key(ii->slot, IFACE_CAPTURE, ctx->rx_queue_index),
-				XDP_DROP);
+	}
+	rc = bpf_redirect_map(&xsks, xsk_key(ii->slot, IFACE_CAPTURE, ctx->rx_queue_index),
+			      XDP_DROP);
+	if (rc != XDP_REDIRECT)
+		DROP_INC(DROP_CAPTURE_NO_SOCKET);
+	return rc;
 }

@@ -20,7 +20,7 @@ struct {
 	__type(key, struct flow_key);
 	__type(value, struct flow_info);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} flows SEC(".maps");
+} MAP_FLOWS_NAME SEC(".maps");
 
 /*
  * Passive opens between SYN-ACK and the third ACK: the request socket has
@@ -32,7 +32,7 @@ struct {
 	__type(key, struct flow_key);
 	__type(value, struct flow_info);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} pending SEC(".maps");
+} MAP_PENDING_NAME SEC(".maps");
 
 /*
  * The socket iterators (iter.bpf.c) need only the flow maps: declaring no
@@ -48,7 +48,7 @@ struct {
 	__type(key, __u16);
 	__type(value, __u8);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} ports SEC(".maps");
+} MAP_PORTS_NAME SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -56,7 +56,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct tcpcrypt_config);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} settings SEC(".maps");
+} MAP_CONFIG_NAME SEC(".maps");
+
+/* Derived from the ports map (struct port_state), written by tcpcryptctl and tcpcryptd. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct port_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} MAP_PORTSTATE_NAME SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -64,7 +73,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct tcpcrypt_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} stats SEC(".maps");
+} MAP_STATS_NAME SEC(".maps");
+
+/* Per-CPU drop counters, one per enum drop_reason (DROP_INC). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DROP__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} MAP_DROPS_NAME SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -72,7 +90,7 @@ struct {
 	__type(key, struct negcache_key);
 	__type(value, struct negcache_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} negcache SEC(".maps");
+} MAP_NEGCACHE_NAME SEC(".maps");
 
 /*
  * Destinations that completed ENO with this host as A lately: key as the
@@ -85,7 +103,7 @@ struct {
 	__type(key, struct negcache_key);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} eno_peers SEC(".maps");
+} MAP_ENO_PEERS_NAME SEC(".maps");
 
 /* Interfaces tcpcryptd steers, and their capture veths: ifindex -> info. */
 struct {
@@ -94,7 +112,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct iface_info);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} ifaces SEC(".maps");
+} MAP_IFACES_NAME SEC(".maps");
 
 /* The agent's encrypted connections, written by the agent for inspection. */
 struct {
@@ -103,7 +121,7 @@ struct {
 	__type(key, struct flow_key);
 	__type(value, struct session_info);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sessions SEC(".maps");
+} MAP_SESSIONS_NAME SEC(".maps");
 
 /* Counters of the agent's data path. */
 struct {
@@ -112,7 +130,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct dp_counters);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} dpstats SEC(".maps");
+} MAP_DPSTATS_NAME SEC(".maps");
 
 /* The agent's sockets per steered interface (slot). */
 struct {
@@ -121,7 +139,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct agent_iface);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} agent SEC(".maps");
+} MAP_AGENT_NAME SEC(".maps");
 
 /* The agent's AF_XDP sockets, keyed by xsk_key(slot, kind, queue). */
 struct {
@@ -130,7 +148,7 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} xsks SEC(".maps");
+} MAP_XSKS_NAME SEC(".maps");
 
 /* SYNs that arrived on a steered interface (recorded by XDP): tuple -> ifindex. */
 struct {
@@ -139,7 +157,7 @@ struct {
 	__type(key, struct flow_key);
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} syn_seen SEC(".maps");
+} MAP_SYNSEEN_NAME SEC(".maps");
 
 /* The destination of a flow, as the negative cache and eno_peers key it. */
 static __always_inline void dest_key(const struct flow_key *k, struct negcache_key *nk)
@@ -155,6 +173,15 @@ static __always_inline void dest_key(const struct flow_key *k, struct negcache_k
 		struct tcpcrypt_stats *s_ = bpf_map_lookup_elem(&stats, &z_);                      \
 		if (s_)                                                                            \
 			s_->field++;                                                               \
+	} while (0)
+
+/* Count a drop (or an option not written) under its reason, enum drop_reason. */
+#define DROP_INC(reason)                                                                           \
+	do {                                                                                       \
+		__u32 r_ = (reason);                                                               \
+		__u64 *n_ = bpf_map_lookup_elem(&drops, &r_);                                      \
+		if (n_)                                                                            \
+			(*n_)++;                                                                   \
 	} while (0)
 
 /*
@@ -186,6 +213,15 @@ static __always_inline int flow_steered(const struct tcpcrypt_config *c, const s
 		return 0;
 	fi = bpf_map_lookup_elem(&flows, k);
 	return fi && fi->state == FLOW_TCPCRYPT;
+}
+
+/* Is some port set to require? */
+static __always_inline int require_ports(void)
+{
+	__u32 zero = 0;
+	struct port_state *ps = bpf_map_lookup_elem(&portstate, &zero);
+
+	return ps && ps->nrequire;
 }
 
 static __always_inline __u8 port_policy(const struct tcpcrypt_config *c, __u16 port)

@@ -1,41 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * Packet helpers shared by the XDP and TC programs: header parsing over
- * [data, data_end), TCP option loading, the "would ENO succeed" checks
- * (the same codec sock_ops uses), checksums, and building a RST reply.
+ * Packet helpers of the TC programs: header parsing over [data, data_end),
+ * the "would ENO succeed" checks (the decisions of include/eno.h that
+ * sock_ops makes, through eno.bpf.h), checksums, and building a RST reply.
  */
 #ifndef TCPCRYPT_PKT_BPF_H
 #define TCPCRYPT_PKT_BPF_H
 
-#include "maps.bpf.h"
+#include "eno.bpf.h"
 
 #define ETH_P_IP     0x0800
 #define ETH_P_IPV6   0x86DD
 #define IPPROTO_TCP_ 6
-
-struct scratch {
-	struct eno_optbuf opts;
-	struct eno_optbuf opt;
-	struct eno_optbuf local_opt;
-	struct eno_syn peer;
-	struct eno_syn local;
-	struct eno_result res;
-	struct eno_scan sc; /* of the last option area loaded by peer_syn_option or scan_opts */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct scratch);
-} pkt_scratch SEC(".maps");
-
-static __always_inline struct scratch *pkt_scratch_get(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&pkt_scratch, &zero);
-}
 
 struct pkt {
 	struct ethhdr *eth;
@@ -139,89 +115,32 @@ static __always_inline int parse(void *data, void *end, struct pkt *p)
 	return 0;
 }
 
-/* Copy the TCP option area into ob; returns its length or -1. */
-static __always_inline int load_opts(void *end, struct tcphdr *th, struct eno_optbuf *ob)
-{
-	__u32 n = th->doff * 4;
-
-	if (n < sizeof(*th) || n > sizeof(*th) + ENO_OPT_MAX)
-		return -1;
-	n -= sizeof(*th);
-	for (__u32 i = 0; i < ENO_OPT_MAX; i++) {
-		__u8 *b = (__u8 *)(th + 1) + i;
-
-		if (i >= n)
-			break;
-		if ((void *)(b + 1) > end)
-			return -1;
-		ob->b[i] = *b;
-	}
-	return n;
-}
-
-/* Parse the single well-formed ENO option of a SYN into s->peer; ENO_OK or why not. */
 /* Load and scan the TCP options of th into s->opts and s->sc; -1 if they do not fit. */
 static __always_inline int scan_opts(void *end, struct tcphdr *th, struct scratch *s)
 {
-	int optlen;
+	int optlen = load_opts(end, th, &s->opts);
 
-	__builtin_memset(&s->opts, 0, sizeof(s->opts));
-	optlen = load_opts(end, th, &s->opts);
 	if (optlen < 0)
 		return -1;
 	eno_scan_opts(&s->opts, optlen, &s->sc);
 	return 0;
 }
 
-static __always_inline int peer_syn_option(void *end, struct tcphdr *th, struct scratch *s)
-{
-	struct eno_scan *sc = &s->sc;
-
-	if (scan_opts(end, th, s))
-		return ENO_FAIL_MALFORMED;
-	if (sc->count == 0)
-		return sc->bad ? ENO_FAIL_MALFORMED : ENO_FAIL_ABSENT;
-	if (sc->count > 1)
-		return ENO_FAIL_MULTIPLE;
-	if (sc->bad)
-		return ENO_FAIL_MALFORMED;
-	__builtin_memset(&s->opt, 0, sizeof(s->opt));
-	for (__u32 i = 0; i < ENO_OPT_MAX; i++) {
-		if (i >= sc->len)
-			break;
-		s->opt.b[i] = s->opts.b[ENO_IDX(sc->off + i)];
-	}
-	return eno_parse_syn(&s->opt, &s->peer);
-}
-
-/* Would sock_ops, as host B, negotiate with this SYN? (mirrors on_synack_first) */
+/* Would sock_ops, as host B, negotiate with this SYN (eno_answer_syn)? */
 static __always_inline int syn_negotiable(void *end, struct pkt *p, const struct tcpcrypt_config *c,
 					  struct scratch *s)
 {
-	if (peer_syn_option(end, p->th, s) != ENO_OK)
-		return 0;
-	if (s->peer.global & ENO_GOPT_B)
-		return 0;
-	if (c->need_peer_a && !(s->peer.global & ENO_GOPT_A))
-		return 0;
-	return eno_choose(&s->peer, &c->teps) != 0;
+	__u8 tep;
+
+	return peer_syn_option(end, p->th, s) == ENO_OK &&
+	       eno_answer_syn(&s->peer, &c->teps, c->need_peer_a, &tep) == ENO_OK;
 }
 
-/* Would this SYN-ACK complete ENO for our SYN (as host A)? */
+/* Would this SYN-ACK complete ENO for our SYN, as host A (eno_complete)? */
 static __always_inline int synack_negotiable(void *end, struct pkt *p, const struct flow_info *fi,
 					     const struct tcpcrypt_config *c, struct scratch *s)
 {
-	if (peer_syn_option(end, p->th, s) != ENO_OK)
-		return 0;
-	__builtin_memset(&s->local_opt, 0, sizeof(s->local_opt));
-	for (__u32 i = 0; i < ENO_OPT_MAX; i++) {
-		if (i >= fi->a_opt_len)
-			break;
-		s->local_opt.b[i] = fi->transcript[i];
-	}
-	if (eno_parse_syn(&s->local_opt, &s->local) != ENO_OK)
-		return 0;
-	return eno_negotiate(&s->local, &s->peer, c->need_peer_a, &s->res) == ENO_OK;
+	return peer_syn_option(end, p->th, s) == ENO_OK && complete_offer(fi, c, s) == ENO_OK;
 }
 
 static __always_inline int has_eno(void *end, struct tcphdr *th, struct scratch *s)
@@ -257,11 +176,6 @@ static __always_inline void set_tcp_flags(struct tcphdr *th, __u8 flags)
 	new = *word;
 	th->check = csum_fold((__u16)~th->check + (__u64)(__u16)~old + new);
 }
-
-#define TH_FIN 0x01
-#define TH_SYN 0x02
-#define TH_RST 0x04
-#define TH_ACK 0x10
 
 /*
  * Turn the SYN in the packet into the RST|ACK that answers it, in place

@@ -14,44 +14,11 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_core_read.h>
-#include "eno.h"
-#include "maps.bpf.h"
+#include "eno.bpf.h"
 
-#define TH_SYN	    0x02
-#define TH_ACK	    0x10
 #define TCP_MAXSEG_ 2
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
-
-/* Large per-invocation state lives here, not on the 512-byte stack. */
-struct scratch {
-	struct flow_info fi;
-	struct eno_syn local;
-	struct eno_syn peer;
-	struct eno_result res;
-	struct eno_scan sc;	     /* of the last SYN or SYN-ACK examined */
-	struct eno_optbuf opts;	     /* a TCP option area */
-	struct eno_optbuf opt;	     /* one ENO option, kind byte first */
-	struct eno_optbuf local_opt; /* our own SYN-form option */
-	struct {
-		__u8 th[20];
-		struct eno_optbuf opts;
-	} syn; /* TCP header of A's SYN, from TCP_BPF_SYN */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct scratch);
-} scratch_map SEC(".maps");
-
-static __always_inline struct scratch *get_scratch(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&scratch_map, &zero);
-}
 
 static __always_inline void key_from_skops(const struct bpf_sock_ops *skops, struct flow_key *k)
 {
@@ -83,42 +50,6 @@ static __always_inline void key_from_skops(const struct bpf_sock_ops *skops, str
 static __always_inline void set_cb_flags(struct bpf_sock_ops *skops, __u32 flags)
 {
 	bpf_sock_ops_cb_flags_set(skops, flags);
-}
-
-/* Copy the option area of the segment in skb_data into opts; returns its length or -1. */
-static __always_inline int load_skb_opts(struct bpf_sock_ops *skops, struct eno_optbuf *ob)
-{
-	void *data = (void *)(long)skops->skb_data;
-	void *end = (void *)(long)skops->skb_data_end;
-	struct tcphdr *th = data;
-	__u32 n;
-
-	if ((void *)(th + 1) > end)
-		return -1;
-	n = th->doff * 4;
-	if (n < sizeof(*th) || n > sizeof(*th) + ENO_OPT_MAX)
-		return -1;
-	n -= sizeof(*th);
-	for (__u32 i = 0; i < ENO_OPT_MAX; i++) {
-		__u8 *p = data + sizeof(*th) + i;
-
-		if (i >= n)
-			break;
-		if ((void *)(p + 1) > end)
-			return -1;
-		ob->b[i] = *p;
-	}
-	return n;
-}
-
-/* Copy len bytes from src[off..] to dst[0..], all ENO_BUF-sized or larger. */
-static __always_inline void copy_opt(__u8 *dst, const __u8 *src, __u32 off, __u32 len)
-{
-	for (__u32 i = 0; i < ENO_OPT_MAX; i++) {
-		if (i >= len)
-			break;
-		dst[i] = src[(off + i) & ENO_MASK];
-	}
 }
 
 /* Does the route of this socket leave through an interface we steer? */
@@ -183,29 +114,6 @@ static __always_inline void count_fail(__u8 fail)
 		STAT_INC(stripped);
 		break;
 	}
-}
-
-/* Classify the ENO options of a received SYN or SYN-ACK; on success opt holds the option. */
-static __always_inline int check_syn_opts(struct scratch *s, const struct eno_optbuf *opts,
-					  int optlen)
-{
-	struct eno_scan *sc = &s->sc;
-
-	__builtin_memset(sc, 0, sizeof(*sc));
-	if (optlen < 0)
-		return ENO_FAIL_MALFORMED;
-	eno_scan_opts(opts, optlen, sc);
-	if (sc->count == 0)
-		return sc->bad ? ENO_FAIL_MALFORMED : ENO_FAIL_ABSENT;
-	if (sc->count > 1)
-		return ENO_FAIL_MULTIPLE;
-	if (sc->bad)
-		return ENO_FAIL_MALFORMED;
-	__builtin_memset(&s->opt, 0, sizeof(s->opt));
-	copy_opt(s->opt.b, opts->b, sc->off, sc->len);
-	if (eno_parse_syn(&s->opt, &s->peer) != ENO_OK)
-		return ENO_FAIL_MALFORMED;
-	return ENO_OK;
 }
 
 /* The options of a SYN, ours (local) or the peer's, as the data path needs them. */
@@ -448,43 +356,34 @@ static __always_inline __u32 on_synack_first(struct bpf_sock_ops *skops, struct 
 	 */
 	fi->peer_isn = (__u32)s->syn.th[4] << 24 | (__u32)s->syn.th[5] << 16 |
 		       (__u32)s->syn.th[6] << 8 | s->syn.th[7];
-	fail = check_syn_opts(s, &s->syn.opts, optlen);
+	fail = eno_peer_syn(&s->syn.opts, optlen, &s->sc, &s->opt, &s->peer);
 	note_syn_tcpopts(fi, &s->sc, 0);
+	if (fail == ENO_OK)
+		fail = eno_answer_syn(&s->peer, &c->teps, c->need_peer_a, &ours.tep[0]);
 	if (fail == ENO_OK) {
-		ours.tep[0] = eno_choose(&s->peer, &c->teps);
+		/* transcript = A's SYN option (where the scan in s->sc found it) | ours (§4.8) */
+		__u32 alen = s->sc.len, aoff = s->sc.off;
+
 		/* s->peer is parsed; s->opt now takes our SYN-ACK option */
 		blen =
 		    eno_build_syn(&s->opt, 1, ENO_GOPT_B | (c->app_aware ? ENO_GOPT_A : 0), &ours);
-		fail = ours.tep[0] ? ENO_OK : ENO_FAIL_NO_TEP;
-		if (fail == ENO_OK && (s->peer.global & ENO_GOPT_B))
-			fail = ENO_FAIL_ROLE;
-		if (fail == ENO_OK && c->need_peer_a && !(s->peer.global & ENO_GOPT_A))
-			fail = ENO_FAIL_APP_AWARE;
-		if (fail == ENO_OK) {
-			struct eno_scan sc;
-			__u32 alen;
-
-			/* transcript = A's SYN option | B's SYN-ACK option (§4.8) */
-			eno_scan_opts(&s->syn.opts, optlen, &sc);
-			alen = sc.len;
-			copy_opt(fi->transcript, s->syn.opts.b, sc.off, alen);
-			for (__u32 i = 0; i < 8; i++) {
-				if (i >= blen)
-					break;
-				fi->transcript[(alen + i) & ENO_MASK] = s->opt.b[i];
-			}
-			fi->a_opt_len = alen;
-			fi->transcript_len = alen + blen;
-			fi->state = FLOW_NEGOTIATING;
-			fi->tep = ours.tep[0];
-			fi->peer_a = !!(s->peer.global & ENO_GOPT_A);
-			for (int k = 0; k < ENO_MAX_TEPS; k++) {
-				if (k >= s->peer.ntep)
-					break;
-				if (s->peer.tep[k].id == fi->tep) {
-					fi->peer_data_off = sc.off + s->peer.tep[k].off;
-					fi->peer_data_len = s->peer.tep[k].len;
-				}
+		copy_opt(fi->transcript, s->syn.opts.b, aoff, alen);
+		for (__u32 i = 0; i < 8; i++) {
+			if (i >= blen)
+				break;
+			fi->transcript[(alen + i) & ENO_MASK] = s->opt.b[i];
+		}
+		fi->a_opt_len = alen;
+		fi->transcript_len = alen + blen;
+		fi->state = FLOW_NEGOTIATING;
+		fi->tep = ours.tep[0];
+		fi->peer_a = !!(s->peer.global & ENO_GOPT_A);
+		for (int k = 0; k < ENO_MAX_TEPS; k++) {
+			if (k >= s->peer.ntep)
+				break;
+			if (s->peer.tep[k].id == fi->tep) {
+				fi->peer_data_off = aoff + s->peer.tep[k].off;
+				fi->peer_data_len = s->peer.tep[k].len;
 			}
 		}
 	}
@@ -497,6 +396,23 @@ static __always_inline __u32 on_synack_first(struct bpf_sock_ops *skops, struct 
 	}
 	bpf_map_update_elem(&pending, k, fi, BPF_ANY);
 	return fail == ENO_OK ? fi->transcript_len - fi->a_opt_len : 0;
+}
+
+/*
+ * Reserve or write the ENO option; a failure means it is not sent (which
+ * cannot happen within the 40 bytes of option space we count on, but is
+ * recorded, drop_opt_reserve_failed / drop_opt_store_failed, if it does).
+ */
+static __always_inline void reserve_opt(struct bpf_sock_ops *skops, __u32 len)
+{
+	if (bpf_reserve_hdr_opt(skops, len, 0))
+		DROP_INC(DROP_OPT_RESERVE);
+}
+
+static __always_inline void store_opt(struct bpf_sock_ops *skops, const void *opt, __u32 len)
+{
+	if (bpf_store_hdr_opt(skops, opt, len, 0))
+		DROP_INC(DROP_OPT_STORE);
 }
 
 static __always_inline void on_hdr_opt_len(struct bpf_sock_ops *skops, struct tcpcrypt_config *c)
@@ -524,7 +440,7 @@ static __always_inline void on_hdr_opt_len(struct bpf_sock_ops *skops, struct tc
 			len = on_synack_first(skops, c, s, &k);
 		}
 		if (len)
-			bpf_reserve_hdr_opt(skops, len & ENO_MASK, 0);
+			reserve_opt(skops, len & ENO_MASK);
 		return;
 	}
 	fi = bpf_map_lookup_elem(&flows, &k);
@@ -550,11 +466,11 @@ static __always_inline void on_hdr_opt_len(struct bpf_sock_ops *skops, struct tc
 			negcache_add(&k, c);
 			return;
 		}
-		bpf_reserve_hdr_opt(skops, fi->a_opt_len & ENO_MASK, 0);
+		reserve_opt(skops, fi->a_opt_len & ENO_MASK);
 		return;
 	}
 	if (fi->flags & FLOWF_SEND_ACK_OPT)
-		bpf_reserve_hdr_opt(skops, 2, 0);
+		reserve_opt(skops, 2);
 }
 
 static __always_inline void on_write_hdr_opt(struct bpf_sock_ops *skops)
@@ -579,7 +495,7 @@ static __always_inline void on_write_hdr_opt(struct bpf_sock_ops *skops)
 			return;
 		if (!(tcp_flags & TH_SYN)) {
 			if (fi->flags & FLOWF_SEND_ACK_OPT)
-				bpf_store_hdr_opt(skops, ack_opt, sizeof(ack_opt), 0);
+				store_opt(skops, ack_opt, sizeof(ack_opt));
 			return;
 		}
 		if (fi->state != FLOW_NEGOTIATING)
@@ -608,7 +524,7 @@ static __always_inline void on_write_hdr_opt(struct bpf_sock_ops *skops)
 	copy_opt(s->opt.b, fi->transcript, off, len);
 	len &= ENO_MASK;
 	if (len >= 2 && len <= ENO_OPT_MAX)
-		bpf_store_hdr_opt(skops, s->opt.b, len, 0);
+		store_opt(skops, s->opt.b, len);
 }
 
 /* The SYN-ACK that concludes an active open: finish negotiation as host A. */
@@ -619,7 +535,7 @@ static __always_inline void on_active_established(struct bpf_sock_ops *skops,
 	struct flow_info *fi;
 	struct scratch *s;
 	struct tcphdr *th;
-	int optlen, fail;
+	int fail;
 
 	key_from_skops(skops, &k);
 	fi = bpf_map_lookup_elem(&flows, &k);
@@ -635,23 +551,15 @@ static __always_inline void on_active_established(struct bpf_sock_ops *skops,
 	th = (void *)(long)skops->skb_data;
 	if ((void *)(th + 1) > (void *)(long)skops->skb_data_end)
 		return;
-	__builtin_memset(&s->opts, 0, sizeof(s->opts));
-	optlen = load_skb_opts(skops, &s->opts);
 	if (!th->syn) {
 		/* simultaneous open with both sides at the default b = 0 (§4.3) */
 		fail = ENO_FAIL_ROLE;
 	} else {
-		fail = check_syn_opts(s, &s->opts, optlen);
+		fail = peer_syn_option((void *)(long)skops->skb_data_end, th, s);
 		note_syn_tcpopts(fi, &s->sc, 0);
 	}
-	if (fail == ENO_OK) {
-		__builtin_memset(&s->local_opt, 0, sizeof(s->local_opt));
-		copy_opt(s->local_opt.b, fi->transcript, 0, fi->a_opt_len);
-		if (eno_parse_syn(&s->local_opt, &s->local) != ENO_OK)
-			fail = ENO_FAIL_MALFORMED;
-		else
-			fail = eno_negotiate(&s->local, &s->peer, c->need_peer_a, &s->res);
-	}
+	if (fail == ENO_OK)
+		fail = complete_offer(fi, c, s);
 	if (fail != ENO_OK) {
 		fi->state = FLOW_PLAIN;
 		fi->reason = fail;
@@ -697,8 +605,8 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 		return;
 	}
 	{
-		__builtin_memset(&s->opts, 0, sizeof(s->opts));
-		optlen = load_skb_opts(skops, &s->opts);
+		optlen = load_opts((void *)(long)skops->skb_data_end, (void *)(long)skops->skb_data,
+				   &s->opts);
 		eno_scan_opts(&s->opts, optlen < 0 ? 0 : optlen, &sc);
 		if (sc.count > 0) {
 			fi->state = FLOW_TCPCRYPT;

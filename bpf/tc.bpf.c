@@ -122,8 +122,10 @@ static __always_inline int steer_in(struct __sk_buff *skb, struct pkt *p)
 	__u32 ifindex = skb->ifindex;
 	struct iface_info *ii = bpf_map_lookup_elem(&ifaces, &ifindex);
 
-	if (!ii || ii->kind != IFACE_WIRE)
+	if (!ii || ii->kind != IFACE_WIRE) {
+		DROP_INC(DROP_STEER_NO_IFACE);
 		return TC_ACT_SHOT;
+	}
 	__builtin_memcpy(p->eth->h_dest, mark, 6);
 	return bpf_redirect(ii->peer_ifindex, 0);
 }
@@ -143,7 +145,7 @@ static __always_inline int pending_encrypted(struct pkt *p, void *end,
 		return 0; /* no handshake completes now: see unready_third_ack() */
 	if (p->th->doff <= 5 || (void *)p->th + p->th->doff * 4 >= end)
 		return 0; /* no options or no payload */
-	s = pkt_scratch_get();
+	s = get_scratch();
 	return s && has_eno(end, p->th, s);
 }
 
@@ -238,7 +240,7 @@ int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 		}
 		/* only the third ACK of a passive open can matter now */
 		if (!p.th->ack || p.th->rst || p.th->fin ||
-		    (c->enabled && !c->nrequire && c->default_policy != POLICY_REQUIRE))
+		    (c->enabled && c->default_policy != POLICY_REQUIRE && !require_ports()))
 			return TC_ACT_OK;
 		fi = pend;
 		if (!fi)
@@ -250,7 +252,7 @@ int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 		}
 		if (!c->enabled || fi->policy != POLICY_REQUIRE)
 			return TC_ACT_OK;
-		s = pkt_scratch_get();
+		s = get_scratch();
 		if (fi->state == FLOW_NEGOTIATING && (!s || has_eno(end, p.th, s)))
 			return TC_ACT_OK;
 		STAT_INC(require_reset);
@@ -262,7 +264,7 @@ int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 		if (!fi || fi->state != FLOW_NEGOTIATING || fi->policy != POLICY_REQUIRE)
 			return TC_ACT_OK;
 		/* an agent that does not negotiate completes nothing: refused */
-		s = pkt_scratch_get();
+		s = get_scratch();
 		if (c->enabled && (!s || synack_negotiable(end, &p, fi, c, s)))
 			return TC_ACT_OK;
 		STAT_INC(require_reset);
@@ -286,7 +288,7 @@ int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 	/* a SYN for no local socket is forwarded or NATed (a container's): not ours */
 	if (policy == POLICY_OFF || !local_socket(skb, &p))
 		return TC_ACT_OK;
-	s = pkt_scratch_get();
+	s = get_scratch();
 	if (!s)
 		return TC_ACT_OK;
 	if (c->enabled && syn_negotiable(end, &p, c, s)) {
@@ -330,10 +332,11 @@ static __always_inline int held_syn_data(struct __sk_buff *skb, struct pkt *p,
 
 	if (!fi || fi->state != FLOW_NEGOTIATING)
 		return 0;
-	s = pkt_scratch_get();
+	s = get_scratch();
 	if (!payload_len(p) && (!s || scan_opts(end, p->th, s) || !ENO_TFO_COOKIE(&s->sc)))
 		return 0;
 	STAT_INC(tfo_held);
+	DROP_INC(DROP_TFO_HELD);
 	return 1;
 }
 
@@ -369,7 +372,9 @@ int tcpcrypt_tc_egress(struct __sk_buff *skb)
 	if (!flow_steered(c, &k))
 		return TC_ACT_OK;
 	ii = bpf_map_lookup_elem(&ifaces, &ifindex);
-	if (!ii || ii->kind != IFACE_WIRE)
+	if (!ii || ii->kind != IFACE_WIRE) {
+		DROP_INC(DROP_EGRESS_NO_IFACE);
 		return TC_ACT_SHOT;
+	}
 	return bpf_redirect(ii->peer_ifindex, 0);
 }

@@ -526,6 +526,85 @@ ENO_API int eno_choose(const struct eno_syn *peer, const struct eno_prefs *pref)
 }
 
 /*
+ * The ENO option of a received SYN or SYN-ACK: scan its option area
+ * (opts[0..optlen), optlen < 0 when it could not be read) into sc, and if
+ * it holds exactly one well-formed ENO option, copy that option into opt
+ * (kind byte first) and parse it into peer.  Returns ENO_OK, or
+ * ENO_FAIL_ABSENT, ENO_FAIL_MULTIPLE (§4.1) or ENO_FAIL_MALFORMED (§4.4).
+ * sc describes the area also when this fails.
+ */
+ENO_API int eno_peer_syn(const struct eno_optbuf *opts, int optlen, struct eno_scan *sc,
+			 struct eno_optbuf *opt, struct eno_syn *peer)
+{
+	if (!opts || !sc || !opt || !peer)
+		return ENO_FAIL_MALFORMED;
+	eno_scan_opts(opts, optlen < 0 ? 0 : optlen, sc);
+	if (optlen < 0)
+		return ENO_FAIL_MALFORMED;
+	if (sc->count == 0)
+		return sc->bad ? ENO_FAIL_MALFORMED : ENO_FAIL_ABSENT;
+	if (sc->count > 1)
+		return ENO_FAIL_MULTIPLE;
+	if (sc->bad)
+		return ENO_FAIL_MALFORMED;
+	__builtin_memset(opt, 0, sizeof(*opt));
+	for (__u32 i = 0; i < ENO_OPT_MAX; i++) {
+		if (i >= sc->len)
+			break;
+		opt->b[i] = opts->b[ENO_IDX(sc->off + i)];
+	}
+	return eno_parse_syn(opt, peer) == ENO_OK ? ENO_OK : ENO_FAIL_MALFORMED;
+}
+
+/*
+ * Host B: would it accept A's SYN-form option (peer, parsed)?  A must not
+ * claim the passive role (§4.3), must send a = 1 in mandatory
+ * application-aware mode (need_peer_a), and must offer validly one of our
+ * TEPs (prefs; §4.5).  Returns ENO_OK with *tep the TEP to answer with,
+ * else ENO_FAIL_NO_TEP, ENO_FAIL_ROLE or ENO_FAIL_APP_AWARE (checked in
+ * that order) and *tep 0.  sock_ops answers SYNs with it and TC ingress
+ * enforces `require` with it: they cannot disagree.
+ */
+ENO_API int eno_answer_syn(const struct eno_syn *peer, const struct eno_prefs *prefs,
+			   int need_peer_a, __u8 *tep)
+{
+	if (!peer || !prefs || !tep)
+		return ENO_FAIL_MALFORMED;
+	*tep = eno_choose(peer, prefs);
+	if (!*tep)
+		return ENO_FAIL_NO_TEP;
+	if (peer->global & ENO_GOPT_B) {
+		*tep = 0;
+		return ENO_FAIL_ROLE;
+	}
+	if (need_peer_a && !(peer->global & ENO_GOPT_A)) {
+		*tep = 0;
+		return ENO_FAIL_APP_AWARE;
+	}
+	return ENO_OK;
+}
+
+/*
+ * Host A: does B's SYN-ACK option (peer, parsed) complete the offer A sent
+ * (local_opt, A's SYN-form option as sent, kind byte first)?  local takes
+ * the parse of local_opt.  Returns r->fail: ENO_OK with the outcome in r,
+ * or why not (a local_opt that does not parse is ENO_FAIL_MALFORMED).
+ * sock_ops settles A's flows with it and TC ingress enforces `require`
+ * with it.
+ */
+ENO_API int eno_complete(const struct eno_optbuf *local_opt, struct eno_syn *local,
+			 const struct eno_syn *peer, int need_peer_a, struct eno_result *r)
+{
+	if (!local_opt || !local || !peer || !r)
+		return ENO_FAIL_MALFORMED;
+	if (eno_parse_syn(local_opt, local) != ENO_OK) {
+		r->fail = ENO_FAIL_MALFORMED;
+		return r->fail;
+	}
+	return eno_negotiate(local, peer, need_peer_a, r);
+}
+
+/*
  * Build a SYN-form option without suboption data: an optional global
  * suboption, then the TEP ids in order.  Returns the option length.
  */

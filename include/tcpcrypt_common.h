@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Structures and constants seen by both the BPF programs and user space
- * (tcpcryptd, tcpcryptctl), so that the two cannot drift.  Every map is
+ * (tcpcryptd, tcpcryptctl), so that the two cannot drift; those the
+ * agent's protocol core also defines under its own names are tied to them
+ * with _Static_assert in agent/bridge.h.  Every map is
  * pinned under one directory (default /sys/fs/bpf/tcpcrypt) with BTF, so
  * `bpftool map dump pinned <dir>/<map>` prints these field names.
  */
@@ -30,19 +32,60 @@
  */
 #define TCPCRYPT_CAPTURE_MTU 3440
 
-/* Map names: the pin file names under the pin directory. */
-#define MAP_FLOWS    "flows"
-#define MAP_PORTS    "ports"
-#define MAP_CONFIG   "settings"
-#define MAP_STATS    "stats"
-#define MAP_NEGCACHE "negcache"
-#define MAP_IFACES   "ifaces"
-#define MAP_SYNSEEN  "syn_seen"
-#define MAP_PENDING  "pending"
-#define MAP_XSKS     "xsks"
-#define MAP_SESSIONS "sessions"
-#define MAP_DPSTATS  "dpstats"
-#define MAP_AGENT    "agent"
+/*
+ * Map names, as xdp-tools does it: each map's BPF identifier is the
+ * MAP_*_NAME token (bpf/maps.bpf.h declares `} MAP_FLOWS_NAME SEC(".maps")`),
+ * and its pin file name under the pin directory is that token as a string,
+ * MAP_* (textify), so that the two cannot drift.
+ */
+#define _textify(x) #x
+#define textify(x)  _textify(x)
+
+#define MAP_FLOWS_NAME	   flows
+#define MAP_PENDING_NAME   pending
+#define MAP_PORTS_NAME	   ports
+#define MAP_CONFIG_NAME	   settings
+#define MAP_PORTSTATE_NAME portstate
+#define MAP_STATS_NAME	   stats
+#define MAP_DROPS_NAME	   drops
+#define MAP_NEGCACHE_NAME  negcache
+#define MAP_ENO_PEERS_NAME eno_peers
+#define MAP_IFACES_NAME	   ifaces
+#define MAP_SESSIONS_NAME  sessions
+#define MAP_DPSTATS_NAME   dpstats
+#define MAP_AGENT_NAME	   agent
+#define MAP_XSKS_NAME	   xsks
+#define MAP_SYNSEEN_NAME   syn_seen
+
+#define MAP_FLOWS     textify(MAP_FLOWS_NAME)
+#define MAP_PENDING   textify(MAP_PENDING_NAME)
+#define MAP_PORTS     textify(MAP_PORTS_NAME)
+#define MAP_CONFIG    textify(MAP_CONFIG_NAME)
+#define MAP_PORTSTATE textify(MAP_PORTSTATE_NAME)
+#define MAP_STATS     textify(MAP_STATS_NAME)
+#define MAP_DROPS     textify(MAP_DROPS_NAME)
+#define MAP_NEGCACHE  textify(MAP_NEGCACHE_NAME)
+#define MAP_ENO_PEERS textify(MAP_ENO_PEERS_NAME)
+#define MAP_IFACES    textify(MAP_IFACES_NAME)
+#define MAP_SESSIONS  textify(MAP_SESSIONS_NAME)
+#define MAP_DPSTATS   textify(MAP_DPSTATS_NAME)
+#define MAP_AGENT     textify(MAP_AGENT_NAME)
+#define MAP_XSKS      textify(MAP_XSKS_NAME)
+#define MAP_SYNSEEN   textify(MAP_SYNSEEN_NAME)
+
+/*
+ * TCP header flags (RFC 9293 §3.1), byte 13 of the header, as the BPF
+ * programs use them; the agent's DP_* (agent/dp/xlate.h) are tied to them
+ * in agent/bridge.h.
+ */
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_PSH 0x08
+#define TH_ACK 0x10
+#define TH_URG 0x20
+#define TH_ECE 0x40
+#define TH_CWR 0x80
 
 /* A connection from the local host's point of view; ports in host order. */
 struct flow_key {
@@ -126,7 +169,7 @@ struct tcpcrypt_config {
 	__u8 need_peer_a;      /* mandatory application-aware mode */
 	__u8 default_policy;   /* enum port_policy for ports not in the ports map */
 	struct eno_prefs teps; /* offered and accepted, in increasing priority */
-	__u16 nrequire;	       /* ports set to require (kept by tcpcryptctl/tcpcryptd) */
+	__u16 pad2;	       /* (was nrequire, now in struct port_state) */
 	__u32 negcache_ttl_s;  /* how long a SYN black hole is remembered */
 	__u8 datapath;	       /* the agent encrypts: steer negotiated flows to it */
 	__u8 pad[3];
@@ -137,6 +180,17 @@ struct tcpcrypt_config {
 	 * ifindexes and the flow tuples are the agent's.
 	 */
 	__u64 netns_cookie;
+};
+
+/*
+ * What the BPF programs need to know of the ports map as a whole, in its
+ * own map (MAP_PORTSTATE): tcpcryptctl rewrites it after every `port`
+ * command, and tcpcryptd when it starts negotiating, each from a count of
+ * the ports map, so that neither ever rewrites the other's `settings`.
+ */
+struct port_state {
+	__u16 nrequire; /* ports set to require: TC ingress checks third ACKs only then */
+	__u16 pad;
 };
 
 /*
@@ -197,6 +251,10 @@ enum session_state {
 };
 
 #define TCPCRYPT_SESSID_LEN 33 /* RFC 8548 §3.4 */
+/* AEAD identifiers, RFC 8548 §7 (session_info.aead) */
+#define TCPCRYPT_AEAD_AES_128_GCM	0x0001
+#define TCPCRYPT_AEAD_AES_256_GCM	0x0002
+#define TCPCRYPT_AEAD_CHACHA20_POLY1305 0x0010
 /* RFC 8548 §4.1: Init1 = magic(4) | message_len(4) | nciphers(1) | ... */
 #define TCPCRYPT_INIT1_MAGIC   0x15101a0eu
 #define TCPCRYPT_INIT1_MIN_LEN 43 /* magic, length, nciphers, one cipher, N_A */
@@ -294,6 +352,35 @@ struct agent_iface {
 
 struct tcpcrypt_stats {
 	TCPCRYPT_STATS(TCPCRYPT_COUNTER_FIELD_)
+};
+
+/*
+ * Drop reasons (as cilium's drop_reasons.h): every place where a BPF
+ * program drops a packet, or sock_ops fails to write the ENO option it
+ * meant to, counts it under its reason in the per-CPU array `drops`
+ * (index enum drop_reason, one __u64 per reason).  X(id, name,
+ * description): the enum and tcpcryptctl's drop_<name> come from this list.
+ */
+#define TCPCRYPT_DROP_REASONS(X)                                                                   \
+	X(DROP_CAPTURE_NO_SOCKET, capture_no_socket,                                               \
+	  "capture XDP: no AF_XDP socket of the agent, dropped (fail closed)")                     \
+	X(DROP_CAPTURE_NO_IFACE, capture_no_iface,                                                 \
+	  "capture XDP: the interface is no capture veth in ifaces")                               \
+	X(DROP_STEER_NO_IFACE, steer_no_iface,                                                     \
+	  "TC ingress: a segment to steer, on an interface not in ifaces")                         \
+	X(DROP_EGRESS_NO_IFACE, egress_no_iface,                                                   \
+	  "TC egress: a segment to steer, on an interface not in ifaces")                          \
+	X(DROP_TFO_HELD, tfo_held,                                                                 \
+	  "TC egress: a TFO SYN with data or a cookie, held (RFC 8547 4.7)")                       \
+	X(DROP_OPT_RESERVE, opt_reserve_failed,                                                    \
+	  "sock_ops: bpf_reserve_hdr_opt failed, no room for the ENO option")                      \
+	X(DROP_OPT_STORE, opt_store_failed,                                                        \
+	  "sock_ops: bpf_store_hdr_opt failed, ENO option not written")
+
+#define TCPCRYPT_DROP_ENUM_(id, name, desc) id,
+
+enum drop_reason {
+	TCPCRYPT_DROP_REASONS(TCPCRYPT_DROP_ENUM_) DROP__MAX,
 };
 
 #endif

@@ -220,6 +220,32 @@ __u64 bt_stat(const struct bpf_map *stats, size_t off)
 	return sum;
 }
 
+void bt_drops_zero(const struct bpf_map *drops)
+{
+	int n = ncpus();
+	__u64 *v = calloc(n, sizeof(*v));
+
+	if (!v)
+		abort();
+	for (__u32 r = 0; r < DROP__MAX; r++)
+		if (bpf_map_update_elem(bpf_map__fd(drops), &r, v, BPF_ANY))
+			abort();
+	free(v);
+}
+
+__u64 bt_drop(const struct bpf_map *drops, __u32 reason)
+{
+	int n = ncpus();
+	__u64 *v = calloc(n, sizeof(*v)), sum = 0;
+
+	if (!v || bpf_map_lookup_elem(bpf_map__fd(drops), &reason, v))
+		abort();
+	for (int i = 0; i < n; i++)
+		sum += v[i];
+	free(v);
+	return sum;
+}
+
 int bt_run_tc(const struct bpf_program *prog, const struct bt_frame *in, __u32 ifindex,
 	      struct bt_frame *out)
 {

@@ -87,6 +87,10 @@ void bt_stats_zero(const struct bpf_map *stats);
 __u64 bt_stat(const struct bpf_map *stats, size_t off);
 #define BT_STAT(map, field) bt_stat((map), offsetof(struct tcpcrypt_stats, field))
 
+/* ... and the drops map's counters (one per enum drop_reason). */
+void bt_drops_zero(const struct bpf_map *drops);
+__u64 bt_drop(const struct bpf_map *drops, __u32 reason);
+
 /*
  * Run a TC program on in as if it arrived on (or left through) ifindex;
  * the resulting frame lands in out.  Returns the program's return code, or

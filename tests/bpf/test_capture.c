@@ -68,13 +68,17 @@ static const struct {
 	__u8 kind;    /* of that entry */
 	long xsk_key; /* -1: no socket */
 	int rc;
+	int drop; /* the drop reason counted, -1: none */
 } rows[] = {
-    {"capture veth, its socket", 1, IFACE_CAPTURE, CAPTURE_KEY(0), BT_XDP_REDIRECT},
-    {"capture veth, no socket", 1, IFACE_CAPTURE, -1, BT_XDP_DROP},
-    {"capture veth, a socket of another queue only", 1, IFACE_CAPTURE, CAPTURE_KEY(1), BT_XDP_DROP},
-    {"capture veth, the wire's socket only", 1, IFACE_CAPTURE, WIRE_KEY(0), BT_XDP_DROP},
-    {"no ifaces entry, a socket", 0, 0, CAPTURE_KEY(0), BT_XDP_DROP},
-    {"a wire interface, a socket", 1, IFACE_WIRE, CAPTURE_KEY(0), BT_XDP_DROP},
+    {"capture veth, its socket", 1, IFACE_CAPTURE, CAPTURE_KEY(0), BT_XDP_REDIRECT, -1},
+    {"capture veth, no socket", 1, IFACE_CAPTURE, -1, BT_XDP_DROP, DROP_CAPTURE_NO_SOCKET},
+    {"capture veth, a socket of another queue only", 1, IFACE_CAPTURE, CAPTURE_KEY(1), BT_XDP_DROP,
+     DROP_CAPTURE_NO_SOCKET},
+    {"capture veth, the wire's socket only", 1, IFACE_CAPTURE, WIRE_KEY(0), BT_XDP_DROP,
+     DROP_CAPTURE_NO_SOCKET},
+    {"no ifaces entry, a socket", 0, 0, CAPTURE_KEY(0), BT_XDP_DROP, DROP_CAPTURE_NO_IFACE},
+    {"a wire interface, a socket", 1, IFACE_WIRE, CAPTURE_KEY(0), BT_XDP_DROP,
+     DROP_CAPTURE_NO_IFACE},
 };
 
 T(capture)
@@ -110,8 +114,12 @@ T(capture)
 
 			CHECK_EQ(bpf_map_update_elem(xsks, &k, &xsk_fd, BPF_ANY), 0);
 		}
+		bt_drops_zero(s->maps.drops);
 		bt_frame_build(&in, &sg);
 		CHECK_EQ(bt_run_xdp(s->progs.tcpcrypt_capture, &in, lo), rows[i].rc);
+		/* every drop counted under its reason, and only there */
+		for (__u32 r = 0; r < DROP__MAX; r++)
+			CHECK_EQ(bt_drop(s->maps.drops, r), (__u64)(rows[i].drop == (int)r));
 		if (t_failed_checks != before)
 			fprintf(stderr, "    in case: %s\n", rows[i].what);
 	}

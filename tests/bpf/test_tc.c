@@ -64,6 +64,16 @@ static struct tcpcrypt_config config(void)
 	return c;
 }
 
+/* How many ports are set to require, as tcpcryptctl records it (struct port_state). */
+static void set_nrequire(struct tc *s, __u16 nrequire)
+{
+	struct port_state ps = {.nrequire = nrequire};
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(s->maps.portstate), &zero, &ps, BPF_ANY))
+		abort();
+}
+
 /* Empty maps, zero counters, settings c. */
 static struct tc *setup(const struct tcpcrypt_config *c)
 {
@@ -76,8 +86,10 @@ static struct tc *setup(const struct tcpcrypt_config *c)
 	bt_map_clear(s->maps.ifaces);
 	bt_map_clear(s->maps.syn_seen);
 	bt_stats_zero(s->maps.stats);
+	bt_drops_zero(s->maps.drops);
 	if (bpf_map_update_elem(bpf_map__fd(s->maps.settings), &zero, c, BPF_ANY))
 		abort();
+	set_nrequire(s, 0);
 	return s;
 }
 
@@ -289,8 +301,8 @@ T(syn_require_policy)
 			__u32 seen = 0;
 
 			c.enabled = syn_rows[i].enabled;
-			c.nrequire = syn_rows[i].policy == POLICY_REQUIRE;
 			s = setup(&c);
+			set_nrequire(s, syn_rows[i].policy == POLICY_REQUIRE);
 			set_port(s, SPORT, syn_rows[i].policy);
 			rc = run(s->progs.tcpcrypt_tc_ingress, &syn, &in, &out);
 			if (syn_rows[i].rst) {
@@ -316,8 +328,8 @@ T(syn_require_policy)
 		struct bt_frame in, out;
 		struct tc *s;
 
-		c.nrequire = 1;
 		s = setup(&c);
+		set_nrequire(s, 1);
 		set_port(s, SPORT, POLICY_REQUIRE);
 		CHECK_EQ(run(s->progs.tcpcrypt_tc_ingress, &syn, &in, &out), BT_TC_ACT_OK);
 		check_unchanged(&in, &out);
@@ -381,8 +393,8 @@ T(synack_require_policy)
 
 			memcpy(fi.transcript, a_opt, sizeof(a_opt));
 			c.enabled = synack_rows[i].enabled;
-			c.nrequire = 1;
 			s = setup(&c);
+			set_nrequire(s, 1);
 			set_flow(s->maps.flows, &k, &fi);
 			rc = run(s->progs.tcpcrypt_tc_ingress, &sa, &in, &out);
 			CHECK_EQ(rc, BT_TC_ACT_OK);
@@ -469,8 +481,8 @@ T(third_ack)
 			struct tc *s;
 
 			c.enabled = third_ack_rows[i].enabled;
-			c.nrequire = 1;
 			s = setup(&c);
+			set_nrequire(s, 1);
 			set_flow(s->maps.pending, &k, &fi);
 			rc = run(s->progs.tcpcrypt_tc_ingress, &ack, &in, &out);
 			CHECK_EQ(rc, BT_TC_ACT_OK);
@@ -547,6 +559,10 @@ static void steer_case(int ingress)
 				memcpy(exp.b, mark, sizeof(mark));
 			if (rc != BT_TC_ACT_SHOT)
 				check_unchanged(&exp, &out);
+			/* a drop has a reason */
+			CHECK_EQ(bt_drop(s->maps.drops,
+					 ingress ? DROP_STEER_NO_IFACE : DROP_EGRESS_NO_IFACE),
+				 (__u64)(rc == BT_TC_ACT_SHOT));
 			row_done(before, steer_rows[i].what, fam);
 		}
 	}

@@ -309,49 +309,47 @@ T(parse_vacuous)
 	CHECK_EQ(p.ntep, 0);
 }
 
-/* §4.4: a length byte at the end of the option. */
-T(parse_malformed_truncated)
+/*
+ * §4.4: ill-formed options and their well-formed neighbours, one row each:
+ * a suboption cut off by the end of the option, a length byte claiming data
+ * beyond it, a length byte followed by a byte below 0xa0 (not a TEP with
+ * v = 1), an option length below 2.
+ */
+static const struct {
+	const char *hex;
+	int fail;
+} parse_rows[] = {
+    {"45 04 21 80", ENO_FAIL_MALFORMED}, /* truncated */
+    {"45 03 9f", ENO_FAIL_MALFORMED},
+    {"45 06 83 a3 aa bb", ENO_FAIL_MALFORMED}, /* overlong length byte */
+    {"45 06 81 a3 aa bb", ENO_OK},	       /* exact fit */
+    {"45 06 82 a3 aa bb", ENO_FAIL_MALFORMED},
+    {"45 04 80 a3", ENO_FAIL_MALFORMED}, /* zero data, needs 1 */
+    {"45 23 9f a3 5a*31", ENO_FAIL_MALFORMED},
+    {"45 24 9f a3 5a*32", ENO_OK},
+    {"45 05 80 23 aa", ENO_FAIL_MALFORMED}, /* length byte, then a TEP with v = 0 */
+    {"45 05 80 01 aa", ENO_FAIL_MALFORMED}, /* ... a global suboption */
+    {"45 05 80 9f aa", ENO_FAIL_MALFORMED}, /* ... another length byte */
+    {"45 05 80 00 aa", ENO_FAIL_MALFORMED},
+    {"45 05 80 a0 aa", ENO_OK},		 /* 0x20 with v = 1 is well formed */
+    {"45 00 21 22", ENO_FAIL_MALFORMED}, /* option length below 2 */
+    {"45 01 21 22", ENO_FAIL_MALFORMED},
+};
+
+T(parse_malformed)
 {
 	struct eno_syn p;
 
-	CHECK_EQ(parse("45 04 21 80", &p), ENO_FAIL_MALFORMED);
-	CHECK_EQ(parse("45 03 9f", &p), ENO_FAIL_MALFORMED);
-}
+	for (size_t i = 0; i < sizeof(parse_rows) / sizeof(parse_rows[0]); i++) {
+		int before = t_failed_checks;
 
-/* §4.4: a length byte claiming data beyond the end of the option. */
-T(parse_malformed_overlong_length)
-{
-	struct eno_syn p;
-
-	CHECK_EQ(parse("45 06 83 a3 aa bb", &p), ENO_FAIL_MALFORMED);
-	CHECK_EQ(parse("45 06 81 a3 aa bb", &p), ENO_OK); /* exact fit */
-	CHECK_EQ(parse("45 06 82 a3 aa bb", &p), ENO_FAIL_MALFORMED);
-	CHECK_EQ(parse("45 04 80 a3", &p), ENO_FAIL_MALFORMED); /* zero data, needs 1 */
-	CHECK_EQ(parse("45 23 9f a3 5a*31", &p), ENO_FAIL_MALFORMED);
-	CHECK_EQ(parse("45 24 9f a3 5a*32", &p), ENO_OK);
-}
-
-/* §4.4: the byte after a length byte must be >= 0xa0 (a TEP with v = 1). */
-T(parse_malformed_length_then_low_byte)
-{
-	struct eno_syn p;
-
-	CHECK_EQ(parse("45 05 80 23 aa", &p), ENO_FAIL_MALFORMED); /* TEP with v = 0 */
-	CHECK_EQ(parse("45 05 80 01 aa", &p), ENO_FAIL_MALFORMED); /* global */
-	CHECK_EQ(parse("45 05 80 9f aa", &p), ENO_FAIL_MALFORMED); /* another length byte */
-	CHECK_EQ(parse("45 05 80 00 aa", &p), ENO_FAIL_MALFORMED);
-	CHECK_EQ(parse("45 05 80 a0 aa", &p), ENO_OK); /* 0x20 with v = 1 is well formed */
+		CHECK_EQ(parse(parse_rows[i].hex, &p), parse_rows[i].fail);
+		if (t_failed_checks != before)
+			fprintf(stderr, "    in row: %s\n", parse_rows[i].hex);
+	}
+	CHECK_EQ(parse("45 05 80 a0 aa", &p), ENO_OK);
 	CHECK_EQ(p.ntep, 1);
 	CHECK_SUB(p.tep[0], 0x20, 1, 4, 1);
-}
-
-/* An option length below 2 cannot hold kind and length. */
-T(parse_malformed_zero_length)
-{
-	struct eno_syn p;
-
-	CHECK_EQ(parse("45 00 21 22", &p), ENO_FAIL_MALFORMED);
-	CHECK_EQ(parse("45 01 21 22", &p), ENO_FAIL_MALFORMED);
 }
 
 /* 40 bytes of option space: 38 one-byte TEPs fill it; ENO_MAX_TEPS is exactly that. */
@@ -882,39 +880,44 @@ T(nego_null)
 
 /* ---- The passive opener's choice (§4.5: B should list one, valid TEP) ---- */
 
-T(choose_highest_priority)
+/*
+ * B's choice (§4.5): the highest-priority TEP of ours (prefs, increasing
+ * priority) that A offered validly: listed once, with valid data; only
+ * 0x21..0x24 count.
+ */
+static const struct eno_prefs prefs_3 = {.n = 3, .tep = {0x21, 0x24, 0x23}};
+static const struct eno_prefs prefs_unknown = {.n = 3, .tep = {0x22, 0x30, 0x20}};
+
+static const struct {
+	const char *peer;
+	const struct eno_prefs *prefs;
+	int tep;
+} choose_rows[] = {
+    {"45 06 21 22 23 24", &prefs_3, 0x23}, /* X25519 is the one we like best */
+    {"45 06 24 23 22 21", &prefs_3, 0x23},
+    {"45 04 21 24", &prefs_3, 0x24},
+    {"45 04 24 21", &prefs_3, 0x24},
+    {"45 03 21", &prefs_3, 0x21},
+    {"45 03 22", &prefs_3, 0},
+    {"45 02", &prefs_3, 0},
+    {"45 05 24 23 23", &prefs_3, 0x24}, /* a repeated TEP is invalid */
+    {"45 04 23 23", &prefs_3, 0},
+    {"45 16 24 a3 5a*18", &prefs_3, 0x24}, /* resumption data too long */
+    {"45 15 24 a3 5a*17", &prefs_3, 0x23},
+    {"45 0b 24 a3 5a*7", &prefs_3, 0x23},     /* short: a fresh offer */
+    {"45 05 30 20 22", &prefs_unknown, 0x22}, /* ids we do not implement are skipped */
+    {"45 04 30 20", &prefs_unknown, 0},
+};
+
+T(choose)
 {
-	/* increasing priority: X25519 is the one we like best */
-	struct eno_prefs prefs = {.n = 3, .tep = {0x21, 0x24, 0x23}};
+	for (size_t i = 0; i < sizeof(choose_rows) / sizeof(choose_rows[0]); i++) {
+		int before = t_failed_checks;
 
-	CHECK_EQ(choose("45 06 21 22 23 24", &prefs), 0x23);
-	CHECK_EQ(choose("45 06 24 23 22 21", &prefs), 0x23);
-	CHECK_EQ(choose("45 04 21 24", &prefs), 0x24);
-	CHECK_EQ(choose("45 04 24 21", &prefs), 0x24);
-	CHECK_EQ(choose("45 03 21", &prefs), 0x21);
-	CHECK_EQ(choose("45 03 22", &prefs), 0);
-	CHECK_EQ(choose("45 02", &prefs), 0);
-}
-
-/* Only a TEP A offered validly: once, and with valid data. */
-T(choose_valid_only)
-{
-	struct eno_prefs prefs = {.n = 3, .tep = {0x21, 0x24, 0x23}};
-
-	CHECK_EQ(choose("45 05 24 23 23", &prefs), 0x24);
-	CHECK_EQ(choose("45 04 23 23", &prefs), 0);
-	CHECK_EQ(choose("45 16 24 a3 5a*18", &prefs), 0x24);
-	CHECK_EQ(choose("45 15 24 a3 5a*17", &prefs), 0x23);
-	CHECK_EQ(choose("45 0b 24 a3 5a*7", &prefs), 0x23); /* short: a fresh offer */
-}
-
-/* We implement only 0x21..0x24; other ids in a preference list are skipped. */
-T(choose_unknown_ignored)
-{
-	struct eno_prefs prefs = {.n = 3, .tep = {0x22, 0x30, 0x20}};
-
-	CHECK_EQ(choose("45 05 30 20 22", &prefs), 0x22);
-	CHECK_EQ(choose("45 04 30 20", &prefs), 0);
+		CHECK_EQ(choose(choose_rows[i].peer, choose_rows[i].prefs), choose_rows[i].tep);
+		if (t_failed_checks != before)
+			fprintf(stderr, "    in row: %s\n", choose_rows[i].peer);
+	}
 }
 
 T(choose_empty_and_null)
@@ -926,6 +929,179 @@ T(choose_empty_and_null)
 	CHECK_EQ(parse("45 03 23", &s), ENO_OK);
 	CHECK_EQ(eno_choose(NULL, &none), 0);
 	CHECK_EQ(eno_choose(&s, NULL), 0);
+}
+
+/* ---- The decisions sock_ops and TC share: eno_peer_syn, eno_answer_syn, eno_complete ---- */
+
+/*
+ * The ENO option of a received SYN's option area (the whole area, as hex):
+ * exactly one well-formed ENO option (§4.1, §4.4) in a well-formed list.
+ */
+static const struct {
+	const char *area;
+	int fail;
+	int opt_len; /* of the option copied out, on success */
+} peer_syn_rows[] = {
+    {"02 04 05 b4 45 03 23 01", ENO_OK, 3},
+    {"01 01 45 04 21 23 00 00", ENO_OK, 4},
+    {"02 04 05 b4 01 01 01 01", ENO_FAIL_ABSENT, 0},
+    {"", ENO_FAIL_ABSENT, 0},
+    {"45 03 23 45 03 21 00 00", ENO_FAIL_MULTIPLE, 0},
+    {"45 04 21 80", ENO_FAIL_MALFORMED, 0},	       /* ill-formed ENO option */
+    {"02 01 45 03 23 00", ENO_FAIL_MALFORMED, 0},      /* bad list before it */
+    {"45 03 23 02 01", ENO_FAIL_MALFORMED, 0},	       /* ... after it */
+    {"45 03 23 45 03 21 02 01", ENO_FAIL_MULTIPLE, 0}, /* two, then a bad list */
+};
+
+T(peer_syn)
+{
+	for (size_t i = 0; i < sizeof(peer_syn_rows) / sizeof(peer_syn_rows[0]); i++) {
+		uint32_t n;
+		struct eno_optbuf area = hx(peer_syn_rows[i].area, &n), opt;
+		struct eno_scan sc;
+		struct eno_syn peer;
+		int before = t_failed_checks;
+
+		memset(&sc, 0xa5, sizeof(sc));
+		memset(&opt, 0xa5, sizeof(opt));
+		CHECK_EQ(eno_peer_syn(&area, n, &sc, &opt, &peer), peer_syn_rows[i].fail);
+		if (peer_syn_rows[i].fail == ENO_OK) {
+			CHECK_EQ(sc.count, 1);
+			CHECK_EQ(opt.b[0], ENO_KIND);
+			CHECK_EQ(opt.b[1], peer_syn_rows[i].opt_len);
+			CHECK_MEM(opt.b, area.b + sc.off, peer_syn_rows[i].opt_len);
+			CHECK_EQ(opt.b[peer_syn_rows[i].opt_len], 0); /* the rest zeroed */
+		}
+		if (t_failed_checks != before)
+			fprintf(stderr, "    in row: %s\n", peer_syn_rows[i].area);
+	}
+}
+
+/* An option area that could not be read (optlen < 0): malformed, and sc describes nothing. */
+T(peer_syn_unreadable_and_null)
+{
+	struct eno_optbuf area = hx("45 03 23", NULL), opt;
+	struct eno_scan sc, zero;
+	struct eno_syn peer;
+
+	memset(&sc, 0xa5, sizeof(sc));
+	memset(&zero, 0, sizeof(zero));
+	CHECK_EQ(eno_peer_syn(&area, -1, &sc, &opt, &peer), ENO_FAIL_MALFORMED);
+	CHECK_MEM(&sc, &zero, sizeof(sc));
+	CHECK_EQ(eno_peer_syn(NULL, 3, &sc, &opt, &peer), ENO_FAIL_MALFORMED);
+	CHECK_EQ(eno_peer_syn(&area, 3, NULL, &opt, &peer), ENO_FAIL_MALFORMED);
+	CHECK_EQ(eno_peer_syn(&area, 3, &sc, NULL, &peer), ENO_FAIL_MALFORMED);
+	CHECK_EQ(eno_peer_syn(&area, 3, &sc, &opt, NULL), ENO_FAIL_MALFORMED);
+}
+
+/*
+ * Host B answering A's SYN option (§4.3, §4.5, and the mandatory
+ * application-aware mode): the TEP to answer with, or why not, in the
+ * order sock_ops counts them (no TEP, then role, then a bit).
+ */
+static const struct {
+	const char *peer;
+	int need_peer_a;
+	int fail;
+	int tep;
+} answer_rows[] = {
+    {"45 04 21 23", 0, ENO_OK, 0x23},
+    {"45 03 24", 0, ENO_OK, 0x24},
+    {"45 03 22", 0, ENO_FAIL_NO_TEP, 0},
+    {"45 04 23 23", 0, ENO_FAIL_NO_TEP, 0},    /* repeated: invalid */
+    {"45 04 01 23", 0, ENO_FAIL_ROLE, 0},      /* A claims b = 1 */
+    {"45 04 01 22", 0, ENO_FAIL_NO_TEP, 0},    /* ... and no TEP: no TEP first */
+    {"45 04 1d 23", 0, ENO_FAIL_ROLE, 0},      /* b with other bits */
+    {"45 04 1c 23", 0, ENO_OK, 0x23},	       /* other bits without b */
+    {"45 03 23", 1, ENO_FAIL_APP_AWARE, 0},    /* implicit global: a = 0 */
+    {"45 04 02 23", 1, ENO_OK, 0x23},	       /* a = 1 */
+    {"45 04 03 23", 1, ENO_FAIL_ROLE, 0},      /* role before the a bit */
+    {"45 05 02 20 30", 1, ENO_FAIL_NO_TEP, 0}, /* only TEPs we do not know */
+};
+
+T(answer_syn)
+{
+	for (size_t i = 0; i < sizeof(answer_rows) / sizeof(answer_rows[0]); i++) {
+		struct eno_syn peer;
+		int before = t_failed_checks;
+		__u8 tep = 0xa5;
+
+		CHECK_EQ(parse(answer_rows[i].peer, &peer), ENO_OK);
+		CHECK_EQ(eno_answer_syn(&peer, &prefs_3, answer_rows[i].need_peer_a, &tep),
+			 answer_rows[i].fail);
+		CHECK_EQ(tep, answer_rows[i].tep);
+		if (t_failed_checks != before)
+			fprintf(stderr, "    in row: %s, need_peer_a %d\n", answer_rows[i].peer,
+				answer_rows[i].need_peer_a);
+	}
+}
+
+T(answer_syn_null)
+{
+	struct eno_syn peer;
+	__u8 tep;
+
+	CHECK_EQ(parse("45 03 23", &peer), ENO_OK);
+	CHECK_EQ(eno_answer_syn(NULL, &prefs_3, 0, &tep), ENO_FAIL_MALFORMED);
+	CHECK_EQ(eno_answer_syn(&peer, NULL, 0, &tep), ENO_FAIL_MALFORMED);
+	CHECK_EQ(eno_answer_syn(&peer, &prefs_3, 0, NULL), ENO_FAIL_MALFORMED);
+}
+
+/*
+ * Host A: does B's SYN-ACK option complete the offer A sent?  The outcome
+ * of eno_negotiate from A's own option bytes, which must parse.
+ */
+static const struct {
+	const char *local, *peer;
+	int need_peer_a;
+	int fail;
+	int tep;
+} complete_rows[] = {
+    {"45 03 23", "45 04 01 23", 0, ENO_OK, 0x23},
+    {"45 04 21 23", "45 04 01 21", 0, ENO_OK, 0x21},
+    {"45 05 02 21 23", "45 04 03 23", 0, ENO_OK, 0x23}, /* a = 1 both ways */
+    {"45 03 23", "45 03 23", 0, ENO_FAIL_ROLE, 0},	/* b = 0 both */
+    {"45 03 23", "45 04 01 21", 0, ENO_FAIL_NO_TEP, 0}, /* B answers a TEP not offered */
+    {"45 03 23", "45 05 01 23 23", 0, ENO_FAIL_NO_TEP, 0},
+    {"45 03 23", "45 04 01 23", 1, ENO_FAIL_APP_AWARE, 0},
+    {"45 03 23", "45 04 03 23", 1, ENO_OK, 0x23},
+    {"45 04 21 80", "45 04 01 21", 0, ENO_FAIL_MALFORMED, 0}, /* our own offer does not parse */
+};
+
+T(complete)
+{
+	for (size_t i = 0; i < sizeof(complete_rows) / sizeof(complete_rows[0]); i++) {
+		struct eno_optbuf local_opt = hx(complete_rows[i].local, NULL);
+		struct eno_syn local, peer;
+		struct eno_result r;
+		int before = t_failed_checks;
+
+		CHECK_EQ(parse(complete_rows[i].peer, &peer), ENO_OK);
+		memset(&r, 0xa5, sizeof(r));
+		CHECK_EQ(eno_complete(&local_opt, &local, &peer, complete_rows[i].need_peer_a, &r),
+			 complete_rows[i].fail);
+		CHECK_EQ(r.fail, complete_rows[i].fail);
+		if (complete_rows[i].fail == ENO_OK) {
+			CHECK_EQ(r.role, ENO_ROLE_A);
+			CHECK_EQ(r.tep, complete_rows[i].tep);
+		}
+		if (t_failed_checks != before)
+			fprintf(stderr, "    in row: %s / %s\n", complete_rows[i].local,
+				complete_rows[i].peer);
+	}
+}
+
+T(complete_null)
+{
+	struct eno_optbuf local_opt = hx("45 03 23", NULL);
+	struct eno_syn local, peer;
+	struct eno_result r;
+
+	CHECK_EQ(parse("45 04 01 23", &peer), ENO_OK);
+	CHECK_EQ(eno_complete(NULL, &local, &peer, 0, &r), ENO_FAIL_MALFORMED);
+	CHECK_EQ(eno_complete(&local_opt, NULL, &peer, 0, &r), ENO_FAIL_MALFORMED);
+	CHECK_EQ(eno_complete(&local_opt, &local, NULL, 0, &r), ENO_FAIL_MALFORMED);
+	CHECK_EQ(eno_complete(&local_opt, &local, &peer, 0, NULL), ENO_FAIL_MALFORMED);
 }
 
 /* ---- Building a SYN-form option ---- */

@@ -80,22 +80,17 @@ static int parse_port(const char *s, unsigned long *out)
 	return errno || end == s || *out < 1 || *out > 65535 ? -1 : (int)(end - s);
 }
 
-/* TC ingress checks third ACKs only while some port requires ENO. */
-static int update_nrequire(int ports_fd)
+/* TC ingress checks third ACKs only while some port requires ENO (struct port_state). */
+static int update_portstate(int ports_fd)
 {
-	struct tcpcrypt_config cfg;
-	__u32 zero = 0;
-	int fd = pindir_map_open(ctl.pin_dir, MAP_CONFIG);
-	int ret = -1;
+	int fd = pindir_map_open(ctl.pin_dir, MAP_PORTSTATE);
+	int ret;
 
 	if (fd < 0)
 		return -1;
-	if (!bpf_map_lookup_elem(fd, &zero, &cfg)) {
-		cfg.nrequire = portmap_count_require(ports_fd);
-		ret = bpf_map_update_elem(fd, &zero, &cfg, BPF_EXIST);
-	}
+	ret = portmap_sync_state(ports_fd, fd);
 	if (ret)
-		fprintf(stderr, "tcpcryptctl: updating the configuration map: %s\n",
+		fprintf(stderr, "tcpcryptctl: updating the %s map: %s\n", MAP_PORTSTATE,
 			strerror(errno));
 	close(fd);
 	return ret;
@@ -151,7 +146,7 @@ int port_main(int argc, char **argv)
 			return 1;
 		}
 	}
-	err = update_nrequire(fd);
+	err = update_portstate(fd);
 	close(fd);
 	return err ? 1 : 0;
 }

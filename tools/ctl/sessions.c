@@ -24,21 +24,6 @@ static const char *session_state_name(unsigned int s)
 	return "unknown";
 }
 
-static const char *aead_name(unsigned int id)
-{
-	switch (id) {
-	case 0x0001:
-		return "aes128gcm";
-	case 0x0002:
-		return "aes256gcm";
-	case 0x0010:
-		return "chacha20poly1305";
-	case 0:
-		return "-";
-	}
-	return "unknown";
-}
-
 int sessions_main(int argc, char **argv)
 {
 	struct flow_key key, next;

@@ -20,6 +20,41 @@ struct field {
 static const struct field fields[] = {TCPCRYPT_STATS(STAT_FIELD_)};
 static const struct field dp_fields[] = {TCPCRYPT_DP_COUNTERS(DPC_FIELD_)};
 
+#define DROP_NAME_(id, name, desc) [id] = #name,
+
+static const char *const drop_names[DROP__MAX] = {TCPCRYPT_DROP_REASONS(DROP_NAME_)};
+
+/* The BPF programs' drops by reason, per-CPU, summed (prefixed drop_). */
+static void print_drops(int ncpu)
+{
+	__u64 *per = calloc(ncpu, sizeof(*per));
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", ctl.pin_dir, MAP_DROPS);
+	fd = bpf_obj_get(path);
+	if (fd < 0 || !per) {
+		free(per);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (__u32 r = 0; r < DROP__MAX; r++) {
+		unsigned long long v = 0;
+
+		if (bpf_map_lookup_elem(fd, &r, per))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			v += per[c];
+		if (ctl.json)
+			printf(",\"drop_%s\":%llu", drop_names[r], v);
+		else
+			printf("drop_%-15s %llu\n", drop_names[r], v);
+	}
+	free(per);
+	close(fd);
+}
+
 /* The agent's data path counters, when it runs one (prefixed dp_). */
 static void print_dp_counters(void)
 {
@@ -81,6 +116,7 @@ int stats_main(int argc, char **argv)
 		else
 			printf("%-16s %llu\n", fields[i].name, v);
 	}
+	print_drops(ncpu);
 	print_dp_counters();
 	if (ctl.json)
 		printf("}\n");

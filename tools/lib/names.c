@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "eno.h"
 #include "names.h"
 
 static const struct {
@@ -16,6 +15,26 @@ static const struct {
     {TEP_X25519, "x25519"},
     {TEP_X448, "x448"},
 };
+
+/* AEAD algorithms, RFC 8548 §7; session_info.aead is 0 until Init2 chose one */
+static const struct {
+	unsigned int id;
+	const char *name;
+} aeads[] = {
+    {TCPCRYPT_AEAD_AES_128_GCM, "aes128gcm"},
+    {TCPCRYPT_AEAD_AES_256_GCM, "aes256gcm"},
+    {TCPCRYPT_AEAD_CHACHA20_POLY1305, "chacha20poly1305"},
+};
+
+const char *aead_name(unsigned int id)
+{
+	if (!id)
+		return "-";
+	for (size_t i = 0; i < sizeof(aeads) / sizeof(aeads[0]); i++)
+		if (aeads[i].id == id)
+			return aeads[i].name;
+	return "unknown";
+}
 
 const char *tep_name(unsigned int tep)
 {

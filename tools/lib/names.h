@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include "tcpcrypt_common.h"
 
+/* Names of TEPs and AEAD algorithms, each from one table in names.c */
 const char *tep_name(unsigned int tep);
+const char *aead_name(unsigned int id);
 const char *flow_state_name(unsigned int state);
 const char *fail_reason_name(unsigned int reason);
 const char *role_name(unsigned int role);

@@ -19,3 +19,11 @@ __u16 portmap_count_require(int ports_fd)
 	}
 	return n > 0xffff ? 0xffff : n;
 }
+
+int portmap_sync_state(int ports_fd, int portstate_fd)
+{
+	struct port_state ps = {.nrequire = portmap_count_require(ports_fd)};
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(portstate_fd, &zero, &ps, BPF_ANY);
+}
