@@ -35,9 +35,7 @@ stop_case() { # SIG FAMILY STOP SND RCV PORT N
 		"$mark" "$TB_DIR/cli-$tag.json" >/dev/null
 	tb_wait 10 grep -q "connected $n" "$TB_DIR/cli-$tag.log" ||
 		tb_fail "case $tag: $n connections not made: $(cat "$TB_DIR/cli-$tag.log")"
-	tb_wait 10 eval "[[ \$(tb_ctl $stop -j sessions | tt_py \
-		'len([s for s in d if s[\"state\"] == \"established\"])') -ge $n ]]" ||
-		tb_fail "case $tag: the sessions are not established on $stop"
+	tt_wait_established "$stop" "$n" || tb_fail "case $tag: the sessions are not established on $stop"
 	sleep 0.3
 	pid=$(tb_agent_pid "$stop")
 	t0=$(date +%s.%N)
@@ -60,12 +58,7 @@ stop_case() { # SIG FAMILY STOP SND RCV PORT N
 
 stop_case TERM 4 A A B 6001 1
 # with the agent of A stopped: plain TCP, and it works
-tb_mkdata "$TB_DIR/plain" 1
-printf 'PLAIN-AFTER-STOP-MARK' | dd of="$TB_DIR/plain" bs=1 seek=5000 conv=notrunc status=none
-tt_sink B 6100 "$TB_DIR/plain.recv"
-tt_send A "$TB_B4" 6100 "$TB_DIR/plain"
-tt_wait_size "$TB_DIR/plain.recv" $((1 << 20))
-tb_assert_same_file "$TB_DIR/plain" "$TB_DIR/plain.recv" "a connection after the stop"
+tt_marked_transfer A B "$TB_B4" 6100 PLAIN-AFTER-STOP-MARK "a connection after the stop"
 tb_agent_start A
 stop_case TERM 6 B A B 6002 1
 tb_agent_start B
@@ -95,12 +88,7 @@ for ipt in iptables ip6tables; do
 done
 tb_agent_start A
 # after the restarts: encrypted again
-tb_mkdata "$TB_DIR/enc" 1
-printf 'ENC-AFTER-RESTART-MARK' | dd of="$TB_DIR/enc" bs=1 seek=5000 conv=notrunc status=none
-tt_sink B 6101 "$TB_DIR/enc.recv"
-tt_send A "$TB_B6" 6101 "$TB_DIR/enc"
-tt_wait_size "$TB_DIR/enc.recv" $((1 << 20))
-tb_assert_same_file "$TB_DIR/enc" "$TB_DIR/enc.recv" "a connection after the restart"
+tt_marked_transfer A B "$TB_B6" 6101 ENC-AFTER-RESTART-MARK "a connection after the restart"
 tt_expect_stats A unready_reset=0 dp_rst_answers=0
 
 pcap=$(tb_capture_stop wire)

@@ -23,9 +23,7 @@ stream_then_kill() { # PORT MARK
 	tb_wait_port B "$1"
 	tb_bg A "$TB_DIR/cli-$1.log" python3 "$STREAMS" send "$TB_B4" "$1" 1 15 "$2" \
 		"$TB_DIR/cli-$1.json" >/dev/null
-	tb_wait 10 eval "[[ \$(tb_ctl A -j sessions | tt_py \
-		'len([s for s in d if s[\"state\"] == \"established\"])') -ge 1 ]]" ||
-		tb_fail "port $1: the session is not established"
+	tt_wait_established A 1 || tb_fail "port $1: the session is not established"
 	sleep 0.3
 	tb_agent_kill9 A
 	sleep 1
@@ -38,7 +36,9 @@ if tb_exec A "$AGENT" --detach-only --pin-dir "$TB_PIN_A" 2>"$TB_DIR/detach1.err
 fi
 grep -q "1 encrypted connection is open" "$TB_DIR/detach1.err" ||
 	tb_fail "--detach-only does not say why it refuses: $(cat "$TB_DIR/detach1.err")"
-tb_exec A tc filter show dev eth0 ingress | grep -q bpf || tb_fail "--detach-only removed the TC filter"
+# (into a variable first: grep -q would close the pipe early, and pipefail fail it)
+filters=$(tb_exec A tc filter show dev eth0 ingress)
+grep -q bpf <<<"$filters" || tb_fail "--detach-only removed the TC filter: $filters"
 t0=$(date +%s.%N)
 tb_agent_start A
 tb_wait 3 test -s "$TB_DIR/cli-7001.json" || tb_fail "the stalled sender got no error after the restart"
@@ -51,12 +51,7 @@ grep -q "reset 1 encrypted connection of a previous agent" "$TB_DIR/agent-A.log"
 	tb_fail "the restarted agent does not say it reset the connection"
 
 # new connections are encrypted after the restart
-tb_mkdata "$TB_DIR/enc" 1
-printf 'CRASHMARK-AFTER-RESTART' | dd of="$TB_DIR/enc" bs=1 seek=7000 conv=notrunc status=none
-tt_sink B 7101 "$TB_DIR/enc.recv"
-tt_send A "$TB_B4" 7101 "$TB_DIR/enc"
-tt_wait_size "$TB_DIR/enc.recv" $((1 << 20))
-tb_assert_same_file "$TB_DIR/enc" "$TB_DIR/enc.recv" "a connection after the restart"
+tt_marked_transfer A B "$TB_B4" 7101 CRASHMARK-AFTER-RESTART "a connection after the restart"
 
 stream_then_kill 7002 CRASHMARK-TWO
 tb_exec A "$AGENT" --detach-only --force --pin-dir "$TB_PIN_A" 2>"$TB_DIR/detach2.err" ||
@@ -66,8 +61,8 @@ grep -q "aborted 1 encrypted connection" "$TB_DIR/detach2.err" ||
 tb_wait 3 test -s "$TB_DIR/cli-7002.json" || tb_fail "--force left the sender hanging"
 tt_py "sum(d['errors'].values()) == 1" <"$TB_DIR/cli-7002.json" | grep -q true ||
 	tb_fail "the sender's end: $(cat "$TB_DIR/cli-7002.json")"
-if tb_exec A tc filter show dev eth0 ingress | grep -q bpf ||
-	tb_exec A tc filter show dev eth0 egress | grep -q bpf; then
+filters=$(tb_exec A tc filter show dev eth0 ingress; tb_exec A tc filter show dev eth0 egress)
+if grep -q bpf <<<"$filters"; then
 	tb_fail "TC filters left on A's eth0 after --detach-only"
 fi
 [[ -z $(tb_exec A ip -o link show | grep tcpc) ]] || tb_fail "a capture veth is left"
@@ -76,12 +71,7 @@ fi
 	tb_fail "sock_ops still attached to A's cgroup"
 
 # nothing attached on A: plain TCP, and it works
-tb_mkdata "$TB_DIR/plain" 1
-printf 'PLAIN-AFTER-DETACH' | dd of="$TB_DIR/plain" bs=1 seek=7000 conv=notrunc status=none
-tt_sink B 7102 "$TB_DIR/plain.recv"
-tt_send A "$TB_B4" 7102 "$TB_DIR/plain"
-tt_wait_size "$TB_DIR/plain.recv" $((1 << 20))
-tb_assert_same_file "$TB_DIR/plain" "$TB_DIR/plain.recv" "a connection after --detach-only"
+tt_marked_transfer A B "$TB_B4" 7102 PLAIN-AFTER-DETACH "a connection after --detach-only"
 
 pcap=$(tb_capture_stop wire)
 for m in CRASHMARK-ONE CRASHMARK-TWO CRASHMARK-AFTER-RESTART; do

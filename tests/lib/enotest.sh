@@ -67,3 +67,21 @@ tt_wait_size() { # FILE SIZE [TIMEOUT]
 	tb_wait "${3:-20}" eval "[[ -f '$1' && \$(stat -c %s '$1') -ge $2 ]]" ||
 		tb_fail "$1 has $(stat -c %s "$1" 2>/dev/null || echo 0) bytes, expected $2"
 }
+
+# 1 MiB from SRC to DST's ADDR:PORT with MARK written into it, byte-identical
+# (MSG names the case); the capture can then look for MARK.
+tt_marked_transfer() { # SRC DST ADDR PORT MARK MSG
+	local f=$TB_DIR/marked-$4
+	tb_mkdata "$f" 1
+	printf '%s' "$5" | dd of="$f" bs=1 seek=5000 conv=notrunc status=none
+	tt_sink "$2" "$4" "$f.recv"
+	tt_send "$1" "$3" "$4" "$f"
+	tt_wait_size "$f.recv" $((1 << 20))
+	tb_assert_same_file "$f" "$f.recv" "$6"
+}
+
+# Wait until HOST's agent shows at least N established sessions.
+tt_wait_established() { # HOST N
+	tb_wait 10 eval "[[ \$(tb_ctl $1 -j sessions | tt_py \
+		'len([s for s in d if s[\"state\"] == \"established\"])') -ge $2 ]]"
+}
