@@ -31,19 +31,23 @@ struct tc_filter {
 	enum bpf_tc_attach_point point;
 };
 
+/* What the agent attached for one steered interface. */
+struct steered {
+	struct tc_filter ingress, egress; /* on the wire interface */
+	bool clsact_created;		  /* ... whose clsact qdisc is ours to remove */
+	/* its capture veth pair: the agent's end, the kernel's end */
+	char capture[IF_NAMESIZE], kernel[IF_NAMESIZE];
+	int capture_link; /* the capture XDP program's bpf_link fd, or -1 */
+	char capture_pin[128];
+};
+
 struct bpf_state {
-	struct sockops *sockops;
-	struct tc *tc;
-	struct capture *capture;
-	struct tc_filter tc_filters[2 * TCPCRYPT_MAX_IFACES];
-	bool clsact_created[TCPCRYPT_MAX_IFACES];
+	struct sockops_bpf *sockops;
+	struct tc_bpf *tc;
+	struct capture_bpf *capture;
+	struct steered ifs[TCPCRYPT_MAX_IFACES];
 	struct bpf_link *cg_link;
-	int xdp_fds[2 * TCPCRYPT_MAX_IFACES]; /* XDP bpf_link fds */
-	char xdp_pins[2 * TCPCRYPT_MAX_IFACES][128];
 	char cg_pin[128];
-	/* each capture veth pair: the agent's end, the kernel's end */
-	char capture_names[TCPCRYPT_MAX_IFACES][IF_NAMESIZE];
-	char kernel_names[TCPCRYPT_MAX_IFACES][IF_NAMESIZE];
 	int cg_fd;
 };
 
@@ -88,9 +92,9 @@ static int write_sysctl(const char *path, const char *val)
  * peer's address: loose reverse-path filtering lets it in (only on this
  * interface, which carries nothing else).
  */
-static int capture_veth_create(struct bpf_state *st, int slot, int wire_ifindex, const char *wire)
+static int capture_veth_create(struct steered *s, int wire_ifindex, const char *wire)
 {
-	char *kend = st->kernel_names[slot], *aend = st->capture_names[slot], path[128];
+	char *kend = s->kernel, *aend = s->capture, path[128];
 	int err;
 
 	static const char *const sysctls[][2] = {
@@ -152,35 +156,25 @@ static void link_pin_path(char *path, size_t len, const char *pin_dir, const cha
  * of tcpcrypt flows instead of handing ciphertext to applications (fail
  * closed).  A restarted agent takes the pinned link over.
  */
-static int xdp_attach(struct bpf_state *st, int i, struct bpf_program *prog, const char *ifname,
-		      int flags, const char *pin_dir)
+static int xdp_attach(struct steered *s, struct bpf_program *prog, int flags, const char *pin_dir)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lopts, .flags = flags);
-	int prog_fd = bpf_program__fd(prog), fd;
-	char *path = st->xdp_pins[i];
+	int prog_fd = bpf_program__fd(prog);
+	const char *ifname = s->capture;
+	char *path = s->capture_pin;
 
-	link_pin_path(path, sizeof(st->xdp_pins[i]), pin_dir,
-		      i < TCPCRYPT_MAX_IFACES ? "xdp" : "capture", ifname);
-	/* a capture veth is new each run: its old link points at a deleted device */
-	if (i >= TCPCRYPT_MAX_IFACES)
-		unlink(path);
-	fd = bpf_obj_get(path);
-	if (fd >= 0 && !bpf_link_update(fd, prog_fd, NULL)) {
-		st->xdp_fds[i] = fd;
-		return 0;
-	}
-	if (fd >= 0)
-		close(fd);
+	link_pin_path(path, sizeof(s->capture_pin), pin_dir, "capture", ifname);
+	/* a capture veth is new each run: an old link points at a deleted device */
 	unlink(path);
-	st->xdp_fds[i] = bpf_link_create(prog_fd, if_nametoindex(ifname), BPF_XDP, &lopts);
-	if (st->xdp_fds[i] < 0 && !flags && (errno == ERANGE || errno == EOPNOTSUPP)) {
+	s->capture_link = bpf_link_create(prog_fd, if_nametoindex(ifname), BPF_XDP, &lopts);
+	if (s->capture_link < 0 && !flags && (errno == ERANGE || errno == EOPNOTSUPP)) {
 		/* e.g. a veth with an MTU too large for driver-mode XDP */
 		fprintf(stderr, "tcpcryptd: %s: driver-mode XDP refused (%s), using generic mode\n",
 			ifname, strerror(errno));
 		lopts.flags = XDP_FLAGS_SKB_MODE;
-		st->xdp_fds[i] = bpf_link_create(prog_fd, if_nametoindex(ifname), BPF_XDP, &lopts);
+		s->capture_link = bpf_link_create(prog_fd, if_nametoindex(ifname), BPF_XDP, &lopts);
 	}
-	if (st->xdp_fds[i] < 0) {
+	if (s->capture_link < 0) {
 		fprintf(stderr, "tcpcryptd: attaching XDP to %s failed: %s%s\n", ifname,
 			strerror(errno),
 			errno == EBUSY || errno == EEXIST
@@ -189,7 +183,7 @@ static int xdp_attach(struct bpf_state *st, int i, struct bpf_program *prog, con
 		path[0] = 0;
 		return -1;
 	}
-	if (bpf_obj_pin(st->xdp_fds[i], path)) {
+	if (bpf_obj_pin(s->capture_link, path)) {
 		fprintf(stderr, "tcpcryptd: pinning the XDP link of %s at %s failed: %s\n", ifname,
 			path, strerror(errno));
 		path[0] = 0;
@@ -210,7 +204,7 @@ static void explain_load_error(const char *what, int err)
 				"(remove it and retry)\n");
 }
 
-static int tc_attach(struct bpf_state *st, int i, int slot, enum bpf_tc_attach_point point,
+static int tc_attach(struct steered *s, struct tc_filter *f, enum bpf_tc_attach_point point,
 		     struct bpf_program *prog, const char *ifname)
 {
 	int ifindex = if_nametoindex(ifname);
@@ -225,15 +219,15 @@ static int tc_attach(struct bpf_state *st, int i, int slot, enum bpf_tc_attach_p
 		return -1;
 	}
 	if (!err)
-		st->clsact_created[slot] = true;
+		s->clsact_created = true;
 	err = bpf_tc_attach(&hook, &opts);
 	if (err) {
 		fprintf(stderr, "tcpcryptd: attaching TC to %s failed: %s\n", ifname,
 			strerror(-err));
 		return -1;
 	}
-	st->tc_filters[i].ifindex = ifindex;
-	st->tc_filters[i].point = point;
+	f->ifindex = ifindex;
+	f->point = point;
 	return 0;
 }
 
@@ -254,14 +248,14 @@ static void tc_detach(const struct tc_filter *f)
 static int run_iter(const char *pin_dir, const struct bpf_reset *r)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = pin_dir);
-	struct iter *it = iter__open_opts(&open_opts);
+	struct iter_bpf *it = iter_bpf__open_opts(&open_opts);
 	struct bpf_link *link = NULL;
 	int fd = -1, err = 0;
 	char buf[64];
 
 	if (!it)
 		return -errno;
-	err = iter__load(it);
+	err = iter_bpf__load(it);
 	if (err)
 		goto out;
 	if (r) {
@@ -286,7 +280,7 @@ static int run_iter(const char *pin_dir, const struct bpf_reset *r)
 	err = it->bss->reset_count;
 out:
 	bpf_link__destroy(link);
-	iter__destroy(it);
+	iter_bpf__destroy(it);
 	return err;
 }
 
@@ -456,24 +450,24 @@ struct bpf_state *bpf_setup(const struct agent_opts *o)
 	if (!st)
 		return NULL;
 	st->cg_fd = -1;
-	for (int i = 0; i < 2 * TCPCRYPT_MAX_IFACES; i++)
-		st->xdp_fds[i] = -1;
-	st->sockops = sockops__open_opts(&open_opts);
-	st->tc = tc__open_opts(&open_opts);
-	st->capture = capture__open_opts(&open_opts);
+	for (int i = 0; i < TCPCRYPT_MAX_IFACES; i++)
+		st->ifs[i].capture_link = -1;
+	st->sockops = sockops_bpf__open_opts(&open_opts);
+	st->tc = tc_bpf__open_opts(&open_opts);
+	st->capture = capture_bpf__open_opts(&open_opts);
 	if (!st->sockops || !st->tc || !st->capture) {
 		fprintf(stderr, "tcpcryptd: opening the BPF objects failed: %s\n", strerror(errno));
 		goto fail;
 	}
-	if ((err = sockops__load(st->sockops))) {
+	if ((err = sockops_bpf__load(st->sockops))) {
 		explain_load_error("sock_ops", err);
 		goto fail;
 	}
-	if ((err = tc__load(st->tc))) {
+	if ((err = tc_bpf__load(st->tc))) {
 		explain_load_error("TC", err);
 		goto fail;
 	}
-	if ((err = capture__load(st->capture))) {
+	if ((err = capture_bpf__load(st->capture))) {
 		explain_load_error("XDP capture", err);
 		goto fail;
 	}
@@ -486,26 +480,26 @@ struct bpf_state *bpf_setup(const struct agent_opts *o)
 		const char *wire = o->ifnames[i];
 		int wire_ifindex = if_nametoindex(wire);
 		struct iface_info ii = {.slot = i, .kind = IFACE_WIRE};
+		struct steered *s = &st->ifs[i];
 
 		if (o->cfg.datapath) {
 			struct iface_info ci = {.slot = i, .kind = IFACE_CAPTURE};
-			const char *aend = st->capture_names[i];
 
-			if (capture_veth_create(st, i, wire_ifindex, wire))
+			if (capture_veth_create(s, wire_ifindex, wire))
 				goto fail;
-			ii.peer_ifindex = if_nametoindex(st->kernel_names[i]);
+			ii.peer_ifindex = if_nametoindex(s->kernel);
 			ci.peer_ifindex = wire_ifindex;
-			if (iface_record(st->sockops->maps.ifaces, if_nametoindex(aend), &ci,
-					 aend) ||
-			    xdp_attach(st, TCPCRYPT_MAX_IFACES + i,
-				       st->capture->progs.tcpcrypt_capture, aend, o->xdp_flags,
+			if (iface_record(st->sockops->maps.ifaces, if_nametoindex(s->capture), &ci,
+					 s->capture) ||
+			    xdp_attach(s, st->capture->progs.tcpcrypt_capture, o->xdp_flags,
 				       o->pin_dir) ||
-			    tc_attach(st, TCPCRYPT_MAX_IFACES + i, i, BPF_TC_EGRESS,
+			    tc_attach(s, &s->egress, BPF_TC_EGRESS,
 				      st->tc->progs.tcpcrypt_tc_egress, wire))
 				goto fail;
 		}
 		if (iface_record(st->sockops->maps.ifaces, wire_ifindex, &ii, wire) ||
-		    tc_attach(st, i, i, BPF_TC_INGRESS, st->tc->progs.tcpcrypt_tc_ingress, wire))
+		    tc_attach(s, &s->ingress, BPF_TC_INGRESS, st->tc->progs.tcpcrypt_tc_ingress,
+			      wire))
 			goto fail;
 	}
 	st->cg_fd = open(o->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -565,21 +559,29 @@ int bpf_negotiate(struct bpf_state *st, const struct agent_opts *o, bool on)
 	return 0;
 }
 
-int bpf_map_fd_by_name(struct bpf_state *st, const char *name)
+void bpf_dp_maps(struct bpf_state *st, struct dp_maps *m)
 {
-	struct bpf_map *map = bpf_object__find_map_by_name(st->sockops->obj, name);
+	const typeof(st->sockops->maps) *s = &st->sockops->maps;
 
-	return map ? bpf_map__fd(map) : -1;
+	*m = (struct dp_maps){
+	    .flows = bpf_map__fd(s->flows),
+	    .pending = bpf_map__fd(s->pending),
+	    .sessions = bpf_map__fd(s->sessions),
+	    .negcache = bpf_map__fd(s->negcache),
+	    .xsks = bpf_map__fd(st->capture->maps.xsks),
+	    .dpstats = bpf_map__fd(s->dpstats),
+	    .agent = bpf_map__fd(s->agent),
+	};
 }
 
 const char *bpf_capture_ifname(struct bpf_state *st, int slot)
 {
-	return st->capture_names[slot];
+	return st->ifs[slot].capture;
 }
 
 const char *bpf_capture_kernel_ifname(struct bpf_state *st, int slot)
 {
-	return st->kernel_names[slot];
+	return st->ifs[slot].kernel;
 }
 
 static void unpin_all(struct bpf_object *obj)
@@ -602,25 +604,23 @@ void bpf_teardown(struct bpf_state *st, const struct agent_opts *o)
 	if (st->cg_pin[0])
 		unlink(st->cg_pin);
 	bpf_link__destroy(st->cg_link);
-	for (int i = 0; i < 2 * TCPCRYPT_MAX_IFACES; i++)
-		tc_detach(&st->tc_filters[i]);
 	for (int i = 0; i < TCPCRYPT_MAX_IFACES; i++) {
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = st->tc_filters[i].ifindex,
+		struct steered *s = &st->ifs[i];
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = s->ingress.ifindex,
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 
+		tc_detach(&s->ingress);
+		tc_detach(&s->egress);
 		/* only a clsact we created */
-		if (st->clsact_created[i] && hook.ifindex)
+		if (s->clsact_created && hook.ifindex)
 			bpf_tc_hook_destroy(&hook);
+		if (s->capture_pin[0])
+			unlink(s->capture_pin);
+		if (s->capture_link >= 0)
+			close(s->capture_link);
+		if (s->capture[0])
+			nl_link_delete(s->capture);
 	}
-	for (int i = 0; i < 2 * TCPCRYPT_MAX_IFACES; i++) {
-		if (st->xdp_pins[i][0])
-			unlink(st->xdp_pins[i]);
-		if (st->xdp_fds[i] >= 0)
-			close(st->xdp_fds[i]);
-	}
-	for (int i = 0; i < TCPCRYPT_MAX_IFACES; i++)
-		if (st->capture_names[i][0])
-			nl_link_delete(st->capture_names[i]);
 	if (st->cg_fd >= 0)
 		close(st->cg_fd);
 	if (st->sockops)
@@ -629,8 +629,8 @@ void bpf_teardown(struct bpf_state *st, const struct agent_opts *o)
 		unpin_all(st->tc->obj);
 	if (st->capture)
 		unpin_all(st->capture->obj);
-	sockops__destroy(st->sockops);
-	tc__destroy(st->tc);
-	capture__destroy(st->capture);
+	sockops_bpf__destroy(st->sockops);
+	tc_bpf__destroy(st->tc);
+	capture_bpf__destroy(st->capture);
 	free(st);
 }

@@ -30,7 +30,11 @@ struct bpf_state;
  */
 struct bpf_state *bpf_setup(const struct agent_opts *o);
 /* A pinned map's fd (owned by st), or -1. */
-int bpf_map_fd_by_name(struct bpf_state *st, const char *name);
+/* The maps the data path uses, from the skeletons (fds owned by st). */
+struct dp_maps {
+	int flows, pending, sessions, negcache, xsks, dpstats, agent;
+};
+void bpf_dp_maps(struct bpf_state *st, struct dp_maps *m);
 /* The agent's end of the capture veth of steered interface number slot. */
 const char *bpf_capture_ifname(struct bpf_state *st, int slot);
 /* ... and the kernel's end, where the agent injects the peer's plaintext. */

@@ -93,7 +93,7 @@ struct parked {
 };
 
 struct datapath {
-	struct dp_counters cnt; /* of flows gone; live ones are added when published */
+	struct agent_counters cnt; /* of flows gone; live ones are added when published */
 	/*
 	 * When this agent opened its data path; flows negotiated before it
 	 * belong to a previous agent, whose keys are gone.
@@ -459,7 +459,7 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 }
 
 /* A flow's byte counts and outcome, added to c. */
-static void counters_add(struct dp_counters *c, const struct dp_flow *x)
+static void counters_add(struct agent_counters *c, const struct dp_flow *x)
 {
 	struct dp_flow_stats st;
 
@@ -485,7 +485,7 @@ static void counters_add(struct dp_counters *c, const struct dp_flow *x)
 
 static void counters_publish(struct datapath *dp, uint64_t now)
 {
-	struct dp_counters c = dp->cnt;
+	struct agent_counters c = dp->cnt;
 	__u32 zero = 0;
 
 	for (unsigned b = 0; b < FLOW_BUCKETS; b++)
@@ -947,23 +947,20 @@ static void sweep_closed(struct datapath *dp)
 struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 {
 	struct datapath *dp = calloc(1, sizeof(*dp));
+	struct dp_maps m;
 	int xsks_fd, orphans;
 
 	if (!dp)
 		return NULL;
-	dp->flows_fd = bpf_map_fd_by_name(st, MAP_FLOWS);
-	dp->sessions_fd = bpf_map_fd_by_name(st, MAP_SESSIONS);
-	xsks_fd = bpf_map_fd_by_name(st, MAP_XSKS);
-	dp->dpstats_fd = bpf_map_fd_by_name(st, MAP_DPSTATS);
-	dp->agent_fd = bpf_map_fd_by_name(st, MAP_AGENT);
-	dp->negcache_fd = bpf_map_fd_by_name(st, MAP_NEGCACHE);
-	dp->pending_fd = bpf_map_fd_by_name(st, MAP_PENDING);
+	bpf_dp_maps(st, &m);
+	dp->flows_fd = m.flows;
+	dp->sessions_fd = m.sessions;
+	xsks_fd = m.xsks;
+	dp->dpstats_fd = m.dpstats;
+	dp->agent_fd = m.agent;
+	dp->negcache_fd = m.negcache;
+	dp->pending_fd = m.pending;
 	dp->negcache_ttl_s = o->cfg.negcache_ttl_s;
-	if (dp->flows_fd < 0 || dp->sessions_fd < 0 || xsks_fd < 0 || dp->dpstats_fd < 0 ||
-	    dp->agent_fd < 0 || dp->negcache_fd < 0 || dp->pending_fd < 0) {
-		fprintf(stderr, "tcpcryptd: the data path maps are missing\n");
-		goto fail;
-	}
 	/*
 	 * Encrypted connections of an agent that died: their keys died with it,
 	 * and their sockets would wait for ever.  Aborted now (the peer is

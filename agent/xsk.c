@@ -94,7 +94,7 @@ int xsk_port_open(struct xsk_port *p, const char *ifname, unsigned queue, int xs
 	return 0;
 }
 
-void xsk_port_stats_add(const struct xsk_port *p, struct dp_counters *c)
+void xsk_port_stats_add(const struct xsk_port *p, struct agent_counters *c)
 {
 	struct xdp_statistics xs = {};
 	socklen_t len = sizeof(xs);

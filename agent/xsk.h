@@ -50,9 +50,9 @@ int xsk_port_open(struct xsk_port *p, const char *ifname, unsigned queue, int xs
 void xsk_port_close(struct xsk_port *p);
 int xsk_port_fd(const struct xsk_port *p);
 
-struct dp_counters;
+struct agent_counters;
 /* Add the socket's XDP_STATISTICS (kernel drops and ring events) to c. */
-void xsk_port_stats_add(const struct xsk_port *p, struct dp_counters *c);
+void xsk_port_stats_add(const struct xsk_port *p, struct agent_counters *c);
 
 /* Up to budget received frames, each handed to fn, then returned to the fill ring. */
 typedef void (*xsk_rx_fn)(void *ctx, struct xsk_port *p, uint8_t *frame, uint32_t len);

@@ -128,7 +128,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct dp_counters);
+	__type(value, struct agent_counters);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } MAP_DPSTATS_NAME SEC(".maps");
 

@@ -279,7 +279,7 @@ struct session_info {
  * X(name, description): the struct and tcpcryptctl's names come from this
  * one list.
  */
-#define TCPCRYPT_DP_COUNTERS(X)                                                                    \
+#define TCPCRYPT_AGENT_COUNTERS(X)                                                                 \
 	X(sessions, "encrypted connections started")                                               \
 	X(established, "... whose keys were set up")                                               \
 	X(auth_failures, "aborted: a frame failed authentication")                                 \
@@ -311,8 +311,8 @@ struct session_info {
 
 #define TCPCRYPT_COUNTER_FIELD_(name, desc) __u64 name;
 
-struct dp_counters {
-	TCPCRYPT_DP_COUNTERS(TCPCRYPT_COUNTER_FIELD_)
+struct agent_counters {
+	TCPCRYPT_AGENT_COUNTERS(TCPCRYPT_COUNTER_FIELD_)
 };
 
 /* What the agent runs on each steered interface, for tcpcryptctl status. */

@@ -3,29 +3,8 @@
 #include <string.h>
 #include "core/aead.h"
 #include "core/err.h"
+#include "core/bytes.h"
 #include "core/init.h"
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	put_be16(p, v >> 16);
-	put_be16(p + 2, v & 0xffff);
-}
-
-static uint16_t get_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)get_be16(p) << 16 | get_be16(p + 2);
-}
 
 /* The fields both messages share after their own head: nonce | Pub. */
 static size_t put_tail(uint8_t *out, const uint8_t nonce[TC_NONCE_LEN], const uint8_t *pub,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <arpa/inet.h>
 #include <string.h>
+#include "core/bytes.h"
 #include "dp/packet.h"
 
 #define ETH_HLEN_    14
@@ -15,30 +16,6 @@
 #define ICMP_HLEN    8 /* type, code, checksum, and 4 bytes (unused | MTU, or MTU) */
 #define QUOTED_TCP   8 /* ports and sequence number: all an error must quote of TCP */
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
 int pkt_parse(const uint8_t *f, uint32_t len, struct pkt_addr *a, struct dp_seg *s)
 {
 	const uint8_t *th;
@@ -49,17 +26,17 @@ int pkt_parse(const uint8_t *f, uint32_t len, struct pkt_addr *a, struct dp_seg 
 		return -1;
 	memcpy(a->dst_mac, f, 6);
 	memcpy(a->src_mac, f + 6, 6);
-	if (get16(f + 12) == ETH_IP) {
+	if (get_be16(f + 12) == ETH_IP) {
 		const uint8_t *ip = f + ETH_HLEN_;
 		uint32_t ihl, tot;
 
 		if (len < ETH_HLEN_ + IP_HLEN || (ip[0] >> 4) != 4 || ip[9] != PROTO_TCP)
 			return -1;
 		ihl = (ip[0] & 0xf) * 4;
-		tot = get16(ip + 2);
+		tot = get_be16(ip + 2);
 		if (ihl < IP_HLEN || tot < ihl || ETH_HLEN_ + tot > len)
 			return -1;
-		if (get16(ip + 6) & 0x3fff) /* fragment */
+		if (get_be16(ip + 6) & 0x3fff) /* fragment */
 			return -1;
 		a->family = AF_INET;
 		a->tos = ip[1];
@@ -67,16 +44,16 @@ int pkt_parse(const uint8_t *f, uint32_t len, struct pkt_addr *a, struct dp_seg 
 		memcpy(a->daddr, ip + 16, 4);
 		th = ip + ihl;
 		l3len = tot - ihl;
-	} else if (get16(f + 12) == ETH_IPV6) {
+	} else if (get_be16(f + 12) == ETH_IPV6) {
 		const uint8_t *ip6 = f + ETH_HLEN_;
 
 		if (len < ETH_HLEN_ + IPV6_HLEN || (ip6[0] >> 4) != 6 || ip6[6] != PROTO_TCP)
 			return -1;
-		l3len = get16(ip6 + 4);
+		l3len = get_be16(ip6 + 4);
 		if (ETH_HLEN_ + IPV6_HLEN + l3len > len)
 			return -1;
 		a->family = AF_INET6;
-		a->tos = (uint8_t)((get16(ip6) >> 4) & 0xff);
+		a->tos = (uint8_t)((get_be16(ip6) >> 4) & 0xff);
 		memcpy(a->saddr, ip6 + 8, 16);
 		memcpy(a->daddr, ip6 + 24, 16);
 		th = ip6 + IPV6_HLEN;
@@ -89,14 +66,14 @@ int pkt_parse(const uint8_t *f, uint32_t len, struct pkt_addr *a, struct dp_seg 
 	doff = (th[12] >> 4) * 4;
 	if (doff < TCP_HLEN || doff > thlen)
 		return -1;
-	a->sport = get16(th);
-	a->dport = get16(th + 2);
+	a->sport = get_be16(th);
+	a->dport = get_be16(th + 2);
 	memset(s, 0, sizeof(*s));
-	s->seq = get32(th + 4);
-	s->ack = get32(th + 8);
+	s->seq = get_be32(th + 4);
+	s->ack = get_be32(th + 8);
 	s->flags = th[13];
-	s->win = get16(th + 14);
-	s->urg_ptr = get16(th + 18);
+	s->win = get_be16(th + 14);
+	s->urg_ptr = get_be16(th + 18);
 	s->optlen = doff - TCP_HLEN;
 	memcpy(s->opts, th + TCP_HLEN, s->optlen);
 	s->data = th + doff;
@@ -181,43 +158,43 @@ uint32_t pkt_build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const s
 	if (a->family == AF_INET) {
 		static uint16_t ip_id;
 
-		put16(buf + 12, ETH_IP);
+		put_be16(buf + 12, ETH_IP);
 		ip[0] = 0x45;
 		ip[1] = a->tos;
-		put16(ip + 2, IP_HLEN + tcplen);
-		put16(ip + 4, ip_id++);
-		put16(ip + 6, 0x4000); /* DF */
+		put_be16(ip + 2, IP_HLEN + tcplen);
+		put_be16(ip + 4, ip_id++);
+		put_be16(ip + 6, 0x4000); /* DF */
 		ip[8] = 64;
 		ip[9] = PROTO_TCP;
-		put16(ip + 10, 0);
+		put_be16(ip + 10, 0);
 		memcpy(ip + 12, a->saddr, 4);
 		memcpy(ip + 16, a->daddr, 4);
-		put16(ip + 10, csum_fold(csum_add(0, ip, IP_HLEN)));
+		put_be16(ip + 10, csum_fold(csum_add(0, ip, IP_HLEN)));
 		sum = csum_add(0, ip + 12, 8) + htons(PROTO_TCP) + htons((uint16_t)tcplen);
 	} else {
-		put16(buf + 12, ETH_IPV6);
-		put32(ip, 6u << 28 | (uint32_t)a->tos << 20);
-		put16(ip + 4, tcplen);
+		put_be16(buf + 12, ETH_IPV6);
+		put_be32(ip, 6u << 28 | (uint32_t)a->tos << 20);
+		put_be16(ip + 4, tcplen);
 		ip[6] = PROTO_TCP;
 		ip[7] = 64;
 		memcpy(ip + 8, a->saddr, 16);
 		memcpy(ip + 24, a->daddr, 16);
 		sum = csum_add(0, ip + 8, 32) + htons(PROTO_TCP) + htons((uint16_t)tcplen);
 	}
-	put16(th, a->sport);
-	put16(th + 2, a->dport);
-	put32(th + 4, s->seq);
-	put32(th + 8, s->ack);
+	put_be16(th, a->sport);
+	put_be16(th + 2, a->dport);
+	put_be32(th + 4, s->seq);
+	put_be32(th + 8, s->ack);
 	th[12] = (uint8_t)(((TCP_HLEN + optlen) / 4) << 4);
 	th[13] = s->flags;
-	put16(th + 14, (uint16_t)s->win);
-	put16(th + 16, 0);
-	put16(th + 18, s->flags & DP_URG ? s->urg_ptr : 0);
+	put_be16(th + 14, (uint16_t)s->win);
+	put_be16(th + 16, 0);
+	put_be16(th + 18, s->flags & DP_URG ? s->urg_ptr : 0);
 	memcpy(th + TCP_HLEN, s->opts, s->optlen);
 	memset(th + TCP_HLEN + s->optlen, 1, optlen - s->optlen); /* NOP padding */
 	if (s->len)
 		memcpy(th + TCP_HLEN + optlen, s->data, s->len);
-	put16(th + 16, csum_fold(csum_add(sum, th, tcplen)));
+	put_be16(th + 16, csum_fold(csum_add(sum, th, tcplen)));
 	return total;
 }
 
@@ -230,15 +207,15 @@ int pkt_parse_too_big(const uint8_t *f, uint32_t len, struct pkt_too_big *e)
 		return -1;
 	memcpy(e->outer.dst_mac, f, 6);
 	memcpy(e->outer.src_mac, f + 6, 6);
-	if (get16(f + 12) == ETH_IP) {
+	if (get_be16(f + 12) == ETH_IP) {
 		uint32_t ihl, tot, ihl_in;
 
 		if (len < ETH_HLEN_ + IP_HLEN || (ip[0] >> 4) != 4 || ip[9] != PROTO_ICMP)
 			return -1;
 		ihl = (ip[0] & 0xf) * 4;
-		tot = get16(ip + 2);
+		tot = get_be16(ip + 2);
 		if (ihl < IP_HLEN || tot < ihl + ICMP_HLEN + IP_HLEN + QUOTED_TCP ||
-		    ETH_HLEN_ + tot > len || (get16(ip + 6) & 0x3fff))
+		    ETH_HLEN_ + tot > len || (get_be16(ip + 6) & 0x3fff))
 			return -1;
 		icmp = ip + ihl;
 		if (icmp[0] != 3 ||
@@ -254,14 +231,14 @@ int pkt_parse_too_big(const uint8_t *f, uint32_t len, struct pkt_too_big *e)
 		memcpy(e->outer.daddr, ip + 16, 4);
 		memcpy(e->inner.saddr, in + 12, 4);
 		memcpy(e->inner.daddr, in + 16, 4);
-		e->mtu = get16(icmp + 6);
+		e->mtu = get_be16(icmp + 6);
 		th = in + ihl_in;
-	} else if (get16(f + 12) == ETH_IPV6) {
+	} else if (get_be16(f + 12) == ETH_IPV6) {
 		uint32_t plen;
 
 		if (len < ETH_HLEN_ + IPV6_HLEN || (ip[0] >> 4) != 6 || ip[6] != PROTO_ICMPV6)
 			return -1;
-		plen = get16(ip + 4);
+		plen = get_be16(ip + 4);
 		if (plen < ICMP_HLEN + IPV6_HLEN + QUOTED_TCP || ETH_HLEN_ + IPV6_HLEN + plen > len)
 			return -1;
 		icmp = ip + IPV6_HLEN;
@@ -273,14 +250,14 @@ int pkt_parse_too_big(const uint8_t *f, uint32_t len, struct pkt_too_big *e)
 		memcpy(e->outer.daddr, ip + 24, 16);
 		memcpy(e->inner.saddr, in + 8, 16);
 		memcpy(e->inner.daddr, in + 24, 16);
-		e->mtu = get32(icmp + 4);
+		e->mtu = get_be32(icmp + 4);
 		th = in + IPV6_HLEN;
 	} else {
 		return -1;
 	}
-	e->inner.sport = get16(th);
-	e->inner.dport = get16(th + 2);
-	e->seq = get32(th + 4);
+	e->inner.sport = get_be16(th);
+	e->inner.dport = get_be16(th + 2);
+	e->seq = get_be32(th + 4);
 	return 0;
 }
 
@@ -297,49 +274,49 @@ uint32_t pkt_build_too_big(uint8_t *buf, uint32_t cap, const struct pkt_too_big 
 	memset(buf, 0, total);
 	memcpy(buf, e->outer.dst_mac, 6);
 	memcpy(buf + 6, e->outer.src_mac, 6);
-	put16(th, e->inner.sport);
-	put16(th + 2, e->inner.dport);
-	put32(th + 4, e->seq);
+	put_be16(th, e->inner.sport);
+	put_be16(th + 2, e->inner.dport);
+	put_be32(th + 4, e->seq);
 	if (v4) {
-		put16(buf + 12, ETH_IP);
+		put_be16(buf + 12, ETH_IP);
 		ip[0] = 0x45;
-		put16(ip + 2, IP_HLEN + icmplen);
+		put_be16(ip + 2, IP_HLEN + icmplen);
 		ip[8] = 64;
 		ip[9] = PROTO_ICMP;
 		memcpy(ip + 12, e->outer.saddr, 4);
 		memcpy(ip + 16, e->outer.daddr, 4);
-		put16(ip + 10, csum_fold(csum_add(0, ip, IP_HLEN)));
+		put_be16(ip + 10, csum_fold(csum_add(0, ip, IP_HLEN)));
 		/* the quoted segment's header, as it left (its length: one too big) */
 		in[0] = 0x45;
-		put16(in + 2, (uint16_t)(e->mtu + 1));
-		put16(in + 6, 0x4000); /* DF */
+		put_be16(in + 2, (uint16_t)(e->mtu + 1));
+		put_be16(in + 6, 0x4000); /* DF */
 		in[8] = 64;
 		in[9] = PROTO_TCP;
 		memcpy(in + 12, e->inner.saddr, 4);
 		memcpy(in + 16, e->inner.daddr, 4);
-		put16(in + 10, csum_fold(csum_add(0, in, IP_HLEN)));
+		put_be16(in + 10, csum_fold(csum_add(0, in, IP_HLEN)));
 		icmp[0] = 3;
 		icmp[1] = 4;
-		put16(icmp + 6, (uint16_t)e->mtu);
-		put16(icmp + 2, csum_fold(csum_add(0, icmp, icmplen)));
+		put_be16(icmp + 6, (uint16_t)e->mtu);
+		put_be16(icmp + 2, csum_fold(csum_add(0, icmp, icmplen)));
 	} else {
-		put16(buf + 12, ETH_IPV6);
-		put32(ip, 6u << 28);
-		put16(ip + 4, (uint16_t)icmplen);
+		put_be16(buf + 12, ETH_IPV6);
+		put_be32(ip, 6u << 28);
+		put_be16(ip + 4, (uint16_t)icmplen);
 		ip[6] = PROTO_ICMPV6;
 		ip[7] = 64;
 		memcpy(ip + 8, e->outer.saddr, 16);
 		memcpy(ip + 24, e->outer.daddr, 16);
-		put32(in, 6u << 28);
-		put16(in + 4, (uint16_t)(e->mtu + 1 - IPV6_HLEN));
+		put_be32(in, 6u << 28);
+		put_be16(in + 4, (uint16_t)(e->mtu + 1 - IPV6_HLEN));
 		in[6] = PROTO_TCP;
 		in[7] = 64;
 		memcpy(in + 8, e->inner.saddr, 16);
 		memcpy(in + 24, e->inner.daddr, 16);
 		icmp[0] = 2;
-		put32(icmp + 4, e->mtu);
+		put_be32(icmp + 4, e->mtu);
 		sum = csum_add(0, ip + 8, 32) + htons(PROTO_ICMPV6) + htons((uint16_t)icmplen);
-		put16(icmp + 2, csum_fold(csum_add(sum, icmp, icmplen)));
+		put_be16(icmp + 2, csum_fold(csum_add(sum, icmp, icmplen)));
 	}
 	return total;
 }

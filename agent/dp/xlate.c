@@ -26,6 +26,7 @@
 #include "dp/reasm.h"
 #include "dp/sentq.h"
 #include "dp/xlate.h"
+#include "core/bytes.h"
 
 #define NS_PER_MS   1000000ull
 #define RTO_INIT_NS (200 * NS_PER_MS) /* RFC 6298 §2 floor as Linux uses it */
@@ -145,19 +146,6 @@ static uint64_t min64(uint64_t a, uint64_t b)
 static uint64_t max64(uint64_t a, uint64_t b)
 {
 	return a > b ? a : b;
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
 }
 
 /* The offset of seq in a stream starting at isn + 1: the candidate nearest ref (mod 2^32). */

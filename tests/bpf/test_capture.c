@@ -22,25 +22,25 @@
 
 #define SLOT 3
 
-static struct capture *skel;
+static struct capture_bpf *skel;
 static __u32 lo;
 static int xsk_fd = -1;
 
 static void skel_destroy(void)
 {
-	capture__destroy(skel);
+	capture_bpf__destroy(skel);
 	if (xsk_fd >= 0)
 		close(xsk_fd);
 }
 
-static struct capture *capture_get(void)
+static struct capture_bpf *capture_get(void)
 {
 	if (skel)
 		return skel;
 	bt_need_root();
 	lo = if_nametoindex("lo");
-	skel = capture__open();
-	if (!skel || bt_unpin(skel->obj) || capture__load(skel)) {
+	skel = capture_bpf__open();
+	if (!skel || bt_unpin(skel->obj) || capture_bpf__load(skel)) {
 		fprintf(stderr, "loading bpf/capture.bpf.c failed\n");
 		printf("0 passed, 1 failed\n");
 		exit(1);
@@ -86,7 +86,7 @@ T(capture)
 	static const __u8 data[] = "plaintext of an encrypted flow";
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct capture *s = capture_get();
+		struct capture_bpf *s = capture_get();
 		struct bt_seg sg = {
 		    .family = AF_INET,
 		    .src = "192.0.2.1",

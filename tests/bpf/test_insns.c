@@ -105,10 +105,10 @@ T(verifier_insn_counts)
 	FILE *f;
 
 	bt_need_root();
-	CHECK_EQ(MEASURE(tc, c, &n), 0);
-	CHECK_EQ(MEASURE(capture, c, &n), 0);
-	CHECK_EQ(MEASURE(sockops, c, &n), 0);
-	CHECK_EQ(MEASURE(iter, c, &n), 0);
+	CHECK_EQ(MEASURE(tc_bpf, c, &n), 0);
+	CHECK_EQ(MEASURE(capture_bpf, c, &n), 0);
+	CHECK_EQ(MEASURE(sockops_bpf, c, &n), 0);
+	CHECK_EQ(MEASURE(iter_bpf, c, &n), 0);
 	CHECK(n >= 5);
 	if (getenv("TC_INSN_COUNTS_WRITE")) {
 		CHECK_EQ(record(path, c, n), 0);

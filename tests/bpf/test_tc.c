@@ -27,22 +27,22 @@
 #define CPORT 40000 /* the client's port */
 #define SPORT 8443  /* the server's */
 
-static struct tc *skel;
+static struct tc_bpf *skel;
 static __u32 lo;
 
 static void skel_destroy(void)
 {
-	tc__destroy(skel);
+	tc_bpf__destroy(skel);
 }
 
-static struct tc *tc_get(void)
+static struct tc_bpf *tc_get(void)
 {
 	if (skel)
 		return skel;
 	bt_need_root();
 	lo = if_nametoindex("lo");
-	skel = tc__open();
-	if (!skel || bt_unpin(skel->obj) || tc__load(skel)) {
+	skel = tc_bpf__open();
+	if (!skel || bt_unpin(skel->obj) || tc_bpf__load(skel)) {
 		fprintf(stderr, "loading bpf/tc.bpf.c failed\n");
 		printf("0 passed, 1 failed\n");
 		exit(1);
@@ -65,7 +65,7 @@ static struct tcpcrypt_config config(void)
 }
 
 /* How many ports are set to require, as tcpcryptctl records it (struct port_state). */
-static void set_nrequire(struct tc *s, __u16 nrequire)
+static void set_nrequire(struct tc_bpf *s, __u16 nrequire)
 {
 	struct port_state ps = {.nrequire = nrequire};
 	__u32 zero = 0;
@@ -75,9 +75,9 @@ static void set_nrequire(struct tc *s, __u16 nrequire)
 }
 
 /* Empty maps, zero counters, settings c. */
-static struct tc *setup(const struct tcpcrypt_config *c)
+static struct tc_bpf *setup(const struct tcpcrypt_config *c)
 {
-	struct tc *s = tc_get();
+	struct tc_bpf *s = tc_get();
 	__u32 zero = 0;
 
 	bt_map_clear(s->maps.flows);
@@ -93,7 +93,7 @@ static struct tc *setup(const struct tcpcrypt_config *c)
 	return s;
 }
 
-static void set_port(struct tc *s, __u16 port, __u8 policy)
+static void set_port(struct tc_bpf *s, __u16 port, __u8 policy)
 {
 	if (bpf_map_update_elem(bpf_map__fd(s->maps.ports), &port, &policy, BPF_ANY))
 		abort();
@@ -118,7 +118,7 @@ static struct flow_info get_flow(const struct bpf_map *map, const struct flow_ke
 /* lo is the steered interface, its capture veth the (absent) device 4242. */
 #define CAPTURE_PEER 4242
 
-static void set_wire_iface(struct tc *s)
+static void set_wire_iface(struct tc_bpf *s)
 {
 	struct iface_info ii = {.slot = 0, .peer_ifindex = CAPTURE_PEER, .kind = IFACE_WIRE};
 
@@ -297,7 +297,7 @@ T(syn_require_policy)
 				syn_rows[i].opts, syn_rows[i].optlen, NULL, 0);
 			struct flow_key k = bt_key(&syn, 1);
 			struct bt_frame in, out;
-			struct tc *s;
+			struct tc_bpf *s;
 			__u32 seen = 0;
 
 			c.enabled = syn_rows[i].enabled;
@@ -326,7 +326,7 @@ T(syn_require_policy)
 		struct tcpcrypt_config c = config();
 		struct bt_seg syn = seg(families[f], 1, 1000, 0, BT_SYN, NULL, 0, NULL, 0);
 		struct bt_frame in, out;
-		struct tc *s;
+		struct tc_bpf *s;
 
 		s = setup(&c);
 		set_nrequire(s, 1);
@@ -389,7 +389,7 @@ T(synack_require_policy)
 			    .local_isn = 1000,
 			};
 			struct bt_frame in, out;
-			struct tc *s;
+			struct tc_bpf *s;
 
 			memcpy(fi.transcript, a_opt, sizeof(a_opt));
 			c.enabled = synack_rows[i].enabled;
@@ -478,7 +478,7 @@ T(third_ack)
 			    .peer_isn = 1000,
 			};
 			struct bt_frame in, out;
-			struct tc *s;
+			struct tc_bpf *s;
 
 			c.enabled = third_ack_rows[i].enabled;
 			s = setup(&c);
@@ -542,7 +542,7 @@ static void steer_case(int ingress)
 			    .peer_isn = 7000,
 			};
 			struct bt_frame in, out, exp;
-			struct tc *s;
+			struct tc_bpf *s;
 
 			c.datapath = steer_rows[i].datapath;
 			s = setup(&c);
@@ -693,7 +693,7 @@ T(stripped_init1)
 					     },
 					 after;
 			struct bt_frame in, out;
-			struct tc *s;
+			struct tc_bpf *s;
 
 			s = setup(&c);
 			set_wire_iface(s);
@@ -783,7 +783,7 @@ T(tfo_syn_with_eno)
 						tfo_rows[i].optlen, tfo_rows[i].data ? data : NULL,
 						tfo_rows[i].data ? sizeof(data) - 1 : 0);
 			struct bt_frame in, out, exp;
-			struct tc *s;
+			struct tc_bpf *s;
 
 			s = setup(&c);
 			rc = run(s->progs.tcpcrypt_tc_ingress, &syn, &in, &out);

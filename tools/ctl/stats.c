@@ -15,10 +15,10 @@ struct field {
 };
 
 #define STAT_FIELD_(f, desc) {#f, offsetof(struct tcpcrypt_stats, f)},
-#define DPC_FIELD_(f, desc)  {#f, offsetof(struct dp_counters, f)},
+#define DPC_FIELD_(f, desc)  {#f, offsetof(struct agent_counters, f)},
 
 static const struct field fields[] = {TCPCRYPT_STATS(STAT_FIELD_)};
-static const struct field dp_fields[] = {TCPCRYPT_DP_COUNTERS(DPC_FIELD_)};
+static const struct field dp_fields[] = {TCPCRYPT_AGENT_COUNTERS(DPC_FIELD_)};
 
 #define DROP_NAME_(id, name, desc) [id] = #name,
 
@@ -56,9 +56,9 @@ static void print_drops(int ncpu)
 }
 
 /* The agent's data path counters, when it runs one (prefixed dp_). */
-static void print_dp_counters(void)
+static void print_agent_counters(void)
 {
-	struct dp_counters c;
+	struct agent_counters c;
 	char path[4096];
 	__u32 zero = 0;
 	int fd;
@@ -117,7 +117,7 @@ int stats_main(int argc, char **argv)
 			printf("%-16s %llu\n", fields[i].name, v);
 	}
 	print_drops(ncpu);
-	print_dp_counters();
+	print_agent_counters();
 	if (ctl.json)
 		printf("}\n");
 	free(per);
