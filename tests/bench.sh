@@ -3,6 +3,7 @@
 #   bulk:   iperf3 A->B, plain TCP (port off) vs tcpcrypt (port on, data path)
 #   short:  connections per second and connect+first-byte latency (p50/p99)
 #   attach: plain TCP with the agents attached (port off) vs no agents at all
+#   idle:   agent memory per 1000 idle connections, plain (port off) and encrypted
 # Not a test: it prints a table.  The machine is shared and noisy; ratios
 # measured in the same run are what count.
 set -euo pipefail
@@ -67,6 +68,32 @@ for i in $(seq "$RUNS"); do
 	tb_agent_stop B
 done
 [[ $sessions -gt 0 ]] || tb_fail "no encrypted session was made: the tcpcrypt numbers would be plain"
+
+# agent memory per idle flow: IDLE connections that each sent a line, held
+IDLE=${IDLE:-1000}
+tb_bg B "$TB_DIR/idle.log" python3 "$TB_ROOT/tests/lib/idleconns.py" serve 6003 >/dev/null
+tb_bg B "$TB_DIR/idle-off.log" python3 "$TB_ROOT/tests/lib/idleconns.py" serve 6004 >/dev/null
+tb_wait_port B 6003
+tb_wait_port B 6004
+tb_agent_start A
+tb_agent_start B
+for h in A B; do
+	tb_ctl "$h" port 6004 off
+done
+rss() { awk '/VmRSS/ {print $2}' "/proc/$(tb_agent_pid "$1")/status"; }
+idle_kb=()
+for port in 6004 6003; do
+	a0=$(rss A) b0=$(rss B)
+	tb_bg A "$TB_DIR/hold-$port.log" python3 "$TB_ROOT/tests/lib/idleconns.py" hold "$TB_B4" \
+		"$port" "$IDLE" 5 >/dev/null
+	tb_wait 60 grep -q "^held $IDLE" "$TB_DIR/hold-$port.log" ||
+		tb_fail "idle connections on $port: $(cat "$TB_DIR/hold-$port.log")"
+	sleep 2 # past the agents' idle trim (1 s)
+	idle_kb+=("$(( ($(rss A) - a0) * 1000 / IDLE ))/$(( ($(rss B) - b0) * 1000 / IDLE ))")
+	sleep 4
+done
+tb_agent_stop A
+tb_agent_stop B
 python3 - "$RUNS" "${detached[*]}" "${attached[*]}" "${plain[*]}" "${enc[*]}" "${cr_plain[*]}" \
 	"${cr_enc[*]}" "${p50_plain[*]}" "${p50_enc[*]}" "${p99_plain[*]}" "${p99_enc[*]}" <<'PY'
 import statistics, sys
@@ -84,3 +111,4 @@ print(f"\n{'':38}{'detached':>14}{'attached':>14}{'ratio':>9}")
 print(f"{'plain bulk throughput (Gbit/s)':38}{det:14.3f}{att:14.3f}{att / det:9.2f}")
 print("\nall runs:", " | ".join(" ".join(f"{x:g}" for x in a) for a in v))
 PY
+echo "agent RSS per 1000 idle flows (KB, host A/B): plain ${idle_kb[0]}, tcpcrypt ${idle_kb[1]} ($IDLE flows held)"
