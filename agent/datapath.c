@@ -103,6 +103,7 @@ struct datapath {
 	uint64_t cnt_published;	 /* when dpstats was last written */
 	uint64_t timers_run;	 /* when run_timers last ran */
 	uint64_t malloc_trimmed; /* when memory idle flows gave back was last returned */
+	bool trim_pending;	 /* ... and some was given back since */
 	int dpstats_fd, agent_fd;
 	uint64_t cut_rng;     /* --test-cut-segments: xorshift state, 0 when off */
 	uint64_t rekey_bytes; /* --rekey-bytes, 0: never */
@@ -894,9 +895,12 @@ static void run_timers(struct datapath *dp, uint64_t now)
 		heap_fix(dp, f);
 	}
 	/* what idle flows gave back goes back to the system, not only to malloc */
-	if (trimmed && now - dp->malloc_trimmed >= NS_PER_SEC) { /* it walks the heap: rarely */
+	/* it walks malloc's heap: at most once a second, and once after the last trim */
+	dp->trim_pending |= trimmed;
+	if (dp->trim_pending && now - dp->malloc_trimmed >= NS_PER_SEC) {
 		malloc_trim(0);
 		dp->malloc_trimmed = now;
+		dp->trim_pending = false;
 	}
 }
 

@@ -88,7 +88,7 @@ for port in 6004 6003; do
 		"$port" "$IDLE" 5 >/dev/null
 	tb_wait 60 grep -q "^held $IDLE" "$TB_DIR/hold-$port.log" ||
 		tb_fail "idle connections on $port: $(cat "$TB_DIR/hold-$port.log")"
-	sleep 2 # past the agents' idle trim (1 s)
+	sleep 3.5 # past the agents' idle trim (1 s) and their return of memory (once a second)
 	idle_kb+=("$(( ($(rss A) - a0) * 1000 / IDLE ))/$(( ($(rss B) - b0) * 1000 / IDLE ))")
 	sleep 4
 done
