@@ -8,30 +8,18 @@ of 4); one SYN per argument, from a distinct source port.  Builds the TCP
 header and checksum itself, so tests can present malformed ENO options to
 a host without going through any TCP stack or the product's code.
 """
+import os
 import random
 import socket
-import struct
 import sys
 import time
 
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tfo import tcp_syn  # noqa: E402  (one TCP header builder for the raw-socket tools)
 
 
 def syn(src, dst, sport, dport, opts):
-    opts += b"\x01" * (-len(opts) % 4)
-    doff = (20 + len(opts)) // 4
-    hdr = struct.pack("!HHIIBBHHH", sport, dport, random.getrandbits(32), 0,
-                      doff << 4, 0x02, 64240, 0, 0) + opts
-    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(hdr))
-    c = csum(pseudo + hdr)
-    return hdr[:16] + struct.pack("!H", c) + hdr[18:]
+    return tcp_syn(src, dst, sport, dport, random.getrandbits(32), opts, b"")
 
 
 def main():
