@@ -60,22 +60,20 @@ stop_case TERM 4 A A B 6001 1
 # with the agent of A stopped: plain TCP, and it works
 tt_marked_transfer A B "$TB_B4" 6100 PLAIN-AFTER-STOP-MARK "a connection after the stop"
 tb_agent_start A
-stop_case TERM 6 B A B 6002 1
-tb_agent_start B
-stop_case TERM 4 B B A 6003 1
-tb_agent_start B
-stop_case TERM 6 A B A 6004 1
-tb_agent_start A
-stop_case INT 4 A A B 6005 1
-tb_agent_start A
-stop_case INT 6 B A B 6006 1
-tb_agent_start B
-stop_case INT 4 B B A 6007 1
-tb_agent_start B
-stop_case INT 6 A B A 6008 1
-tb_agent_start A
-stop_case TERM 4 A A B 6009 100
-tb_agent_start A
+# SIG FAMILY STOP SND RCV PORT N: each signal, family, and stopped end (sender or receiver)
+while read -r sig fam stop snd rcv port n; do
+	stop_case "$sig" "$fam" "$stop" "$snd" "$rcv" "$port" "$n"
+	tb_agent_start "$stop"
+done <<'CASES'
+TERM 6 B A B 6002 1
+TERM 4 B B A 6003 1
+TERM 6 A B A 6004 1
+INT 4 A A B 6005 1
+INT 6 B A B 6006 1
+INT 4 B B A 6007 1
+INT 6 A B A 6008 1
+TERM 4 A A B 6009 100
+CASES
 # the agent's RSTs to the local socket lost: the kernel-side abort must catch it
 for ipt in iptables ip6tables; do
 	tb_exec A "$ipt" -w -t raw -A PREROUTING -i tcpc+ -p tcp --tcp-flags RST RST -j DROP
