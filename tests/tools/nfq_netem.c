@@ -15,9 +15,11 @@
  * is fixed, so release times grow with arrival and a FIFO is the timer queue.
  *
  * Tamper: TCP segments with payload (IPv4 and IPv6; with --tamper-port only
- * those from or to PORT) are counted; once BYTES of payload have passed, the
- * middle payload byte of the next such segment is inverted (XOR 0xff) and the
- * TCP checksum recomputed, K times in all (default 1), each logged to stderr.
+ * those from or to PORT) are placed in the stream by sequence number (from the
+ * SYN, or the first payload seen), so retransmissions do not move the count;
+ * the first segment reaching past stream byte BYTES gets that byte (or, if it
+ * starts beyond, its middle one) inverted (XOR 0xff) and its TCP checksum
+ * recomputed, K times in all (default 1), each logged to stderr.
  *
  * Runs at most T seconds (default 300). On SIGTERM or SIGINT, or at the end,
  * it accepts every packet it holds or that is waiting to be read, then exits.
@@ -67,7 +69,8 @@ static struct {
 	unsigned int head, count;
 	bool passthrough; /* shutting down: accept everything at once */
 	uint64_t rng;
-	uint64_t tamper_seen; /* payload bytes counted so far */
+	bool have_base; /* the stream's first sequence number is known: */
+	uint32_t base;	/* from the SYN (ISN + 1) or the first payload seen */
 	unsigned int tampered;
 	/* statistics, printed at exit */
 	uint64_t packets, delayed, overflow, lost_msgs, verdict_errors;
@@ -218,32 +221,45 @@ static bool tamper(unsigned char *pkt, uint32_t len)
 	unsigned int sport, dport, at;
 	unsigned char old;
 	struct seg s;
-	uint32_t seq;
+	uint32_t seq, off;
 
-	if (st.tampered >= opt.tamper_count || !find_tcp(pkt, len, &s) || !s.payload_len)
+	if (st.tampered >= opt.tamper_count || !find_tcp(pkt, len, &s))
 		return false;
 	sport = s.tcp[0] << 8 | s.tcp[1];
 	dport = s.tcp[2] << 8 | s.tcp[3];
 	if (opt.tamper_port >= 0 && sport != (unsigned int)opt.tamper_port &&
 	    dport != (unsigned int)opt.tamper_port)
 		return false;
-	if (st.tamper_seen < opt.tamper_after) {
-		st.tamper_seen += s.payload_len;
+	seq = (uint32_t)s.tcp[4] << 24 | s.tcp[5] << 16 | s.tcp[6] << 8 | s.tcp[7];
+	/*
+	 * Stream offsets by sequence number, not by payload bytes counted:
+	 * retransmissions carry old offsets and must not move the count.
+	 */
+	if (s.tcp[13] & 0x02) { /* SYN */
+		st.base = seq + 1;
+		st.have_base = true;
 		return false;
 	}
-	at = s.payload_len / 2;
+	if (!s.payload_len)
+		return false;
+	if (!st.have_base) {
+		st.base = seq;
+		st.have_base = true;
+	}
+	off = seq - st.base;
+	if ((uint64_t)off + s.payload_len <= opt.tamper_after)
+		return false;
+	/* the middle of a segment past the mark, or the mark itself */
+	at = off >= opt.tamper_after ? s.payload_len / 2 : (uint32_t)(opt.tamper_after - off);
 	old = s.tcp[s.payload_off + at];
 	s.tcp[s.payload_off + at] ^= 0xff;
 	tcp_checksum(&s);
-	seq = (uint32_t)s.tcp[4] << 24 | s.tcp[5] << 16 | s.tcp[6] << 8 | s.tcp[7];
 	st.tampered++;
 	fprintf(stderr,
 		"nfq_netem: tampered %s.%u > %s.%u seq=%" PRIu32 " offset=%u len=%u "
-		"byte 0x%02x -> 0x%02x, after %" PRIu64 " payload bytes (stream byte %" PRIu64
-		" if no retransmissions)\n",
-		s.src, sport, s.dst, dport, seq, at, s.payload_len, old, old ^ 0xff, st.tamper_seen,
-		st.tamper_seen + at);
-	st.tamper_seen += s.payload_len;
+		"byte 0x%02x -> 0x%02x (stream byte %" PRIu64 ")\n",
+		s.src, sport, s.dst, dport, seq, at, s.payload_len, old, old ^ 0xff,
+		(uint64_t)off + at);
 	return true;
 }
 
