@@ -159,6 +159,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } MAP_SYNSEEN_NAME SEC(".maps");
 
+/* Per-socket TCP_ENO_* settings (struct tcpcrypt_sk_opts), socket-local storage. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct tcpcrypt_sk_opts);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} MAP_SKOPTS_NAME SEC(".maps");
+
 /* The destination of a flow, as the negative cache and eno_peers key it. */
 static __always_inline void dest_key(const struct flow_key *k, struct negcache_key *nk)
 {

@@ -56,6 +56,7 @@
 #define MAP_AGENT_NAME	   agent
 #define MAP_XSKS_NAME	   xsks
 #define MAP_SYNSEEN_NAME   syn_seen
+#define MAP_SKOPTS_NAME	   sk_opts
 
 #define MAP_FLOWS     textify(MAP_FLOWS_NAME)
 #define MAP_PENDING   textify(MAP_PENDING_NAME)
@@ -72,6 +73,7 @@
 #define MAP_AGENT     textify(MAP_AGENT_NAME)
 #define MAP_XSKS      textify(MAP_XSKS_NAME)
 #define MAP_SYNSEEN   textify(MAP_SYNSEEN_NAME)
+#define MAP_SKOPTS    textify(MAP_SKOPTS_NAME)
 
 /*
  * TCP header flags (RFC 9293 §3.1), byte 13 of the header, as the BPF
@@ -159,6 +161,39 @@ struct flow_info {
 	__u64 cookie; /* socket cookie */
 	__u64 start_ns;
 	__u8 transcript[TCPCRYPT_TRANSCRIPT_MAX];
+};
+
+/*
+ * One socket's own tcpcrypt settings (TCP_ENO_* socket options, the
+ * application API): socket-local storage (MAP_SKOPTS), written by the
+ * cgroup/setsockopt program, read by sock_ops when it builds or answers the
+ * ENO option and by the resumption code.  A socket without an entry uses the
+ * system settings throughout; each field below says what its zero means.
+ */
+enum sk_opts_set {
+	SKO_SET_ENABLED = 1 << 0, /* enabled holds the socket's choice */
+	SKO_SET_SPECS = 1 << 1,	  /* specs holds this socket's TEP list */
+	SKO_SET_AEAD = 1 << 2,	  /* aead holds the socket's AEAD preference */
+	SKO_SET_GOPT = 1 << 3,	  /* gopt holds the global suboption to send */
+	SKO_SET_AA_MANDATORY = 1 << 4,
+};
+
+enum sk_opts_cache {
+	SKO_NO_RESUME = 1 << 0, /* RFC 8548 §3.5: neither offer nor accept resumption */
+	SKO_NO_CACHE = 1 << 1,	/* cache no secret this connection produces */
+	SKO_FLUSH = 1 << 2,	/* flush what this connection used or produced (once known) */
+};
+
+struct tcpcrypt_sk_opts {
+	__u8 set;	   /* enum sk_opts_set: which fields below are in force */
+	__u8 enabled;	   /* SKO_SET_ENABLED: 0 off, 1 on */
+	__u8 gopt;	   /* SKO_SET_GOPT: global suboption byte (b, a bits) */
+	__u8 aa_mandatory; /* SKO_SET_AA_MANDATORY: refuse a peer with a = 0 */
+	__u8 cache;	   /* enum sk_opts_cache */
+	__u8 pad[3];
+	__u16 aead; /* SKO_SET_AEAD: preferred AEAD id, RFC 8548 §7 */
+	__u16 pad2;
+	struct eno_prefs specs; /* SKO_SET_SPECS: TEPs in increasing priority */
 };
 
 /* Global configuration written by tcpcryptd, read by the BPF programs. */
