@@ -124,6 +124,10 @@ enum flow_flags {
 	FLOWF_CLOSED = 1 << 2,
 	/* B, fallen back: the peer's first payload was looked at (see TC ingress) */
 	FLOWF_FIRST_SEEN = 1 << 3,
+	/* the socket asked (SKO_NO_CACHE): the agent caches no secret of this session */
+	FLOWF_NO_CACHE = 1 << 4,
+	/* the socket asked (SKO_FLUSH): the agent flushes what this session used or produced */
+	FLOWF_FLUSH = 1 << 5,
 };
 
 enum flow_tcpopts {
@@ -156,9 +160,9 @@ struct flow_info {
 	__u8 tcpopts;	 /* FLOW_OPT_*: options negotiated in the SYNs */
 	__u32 local_isn; /* ISNs of this host's and the peer's SYN, for the data path */
 	__u32 peer_isn;
-	__u16 mss; /* this host's send MSS when the handshake completed */
-	__u16 pad;
-	__u64 cookie; /* socket cookie */
+	__u16 mss;	 /* this host's send MSS when the handshake completed */
+	__u16 aead_pref; /* the socket's preferred AEAD (SKO_SET_AEAD), 0: the agent's order */
+	__u64 cookie;	 /* socket cookie */
 	__u64 start_ns;
 	__u8 transcript[TCPCRYPT_TRANSCRIPT_MAX];
 };
