@@ -118,6 +118,9 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/t_main.c $(UNIT_HDRS) $(BUILD)/libtc
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< tests/unit/t_main.c $(BUILD)/libtccore.a -lcrypto
 
+# the key pool is agent code, built into its test
+$(BUILD)/tests/test_keypool $(BUILD)/asan/tests/test_keypool: agent/keypool.c
+
 # BPF programs run in the kernel with BPF_PROG_TEST_RUN (root): they load the skeletons
 $(BUILD)/tests/bpf/%: tests/bpf/%.c tests/bpf/bpf_test.c tests/bpf/bpf_test.h tests/unit/t_main.c \
 		$(UNIT_HDRS) $(SKELS) $(HDRS)

@@ -17,6 +17,7 @@ struct agent_opts {
 	const char *keylog;    /* --keylog FILE, or NULL */
 	int test_cut_segments; /* test mode: random wire segment boundaries */
 	uint64_t rekey_bytes;  /* --rekey-bytes: new keys after this much plaintext sent */
+	unsigned key_pool;     /* --key-pool: key pairs made ahead of time per TEP, 0: none */
 	int detach_only;       /* --detach-only: remove what a dead agent left, run nothing */
 	int force;	       /* --force: ... aborting its encrypted connections */
 	int verbose;

@@ -21,6 +21,7 @@
 #include "core/conn.h"
 #include "core/err.h"
 #include "datapath.h"
+#include "keypool.h"
 #include "dp/xlate.h"
 #include "dp/packet.h"
 #include "xsk.h"
@@ -122,6 +123,9 @@ struct datapath {
 	struct agent_flow **heap;
 	unsigned heap_n, heap_cap;
 	FILE *keylog;
+	struct keypool *keys;  /* key pairs made ahead of time, or NULL */
+	uint64_t batch_t0;     /* when the loop began taking the current receive batch */
+	unsigned batch_frames; /* ... and how many packets it took */
 };
 
 static uint64_t now_ns(void)
@@ -421,6 +425,7 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 	p.eno.transcript_len = fi.transcript_len;
 	/* no session cache yet: sock_ops offers no resumption, so every session is fresh */
 	p.conn.keylog = dp->keylog != NULL;
+	p.conn.keysrc = keypool_src(dp->keys);
 	p.local_isn = fi.local_isn;
 	p.peer_isn = fi.peer_isn;
 	p.local_mss = fi.mss;
@@ -496,6 +501,13 @@ static void counters_publish(struct datapath *dp, uint64_t now)
 		for (unsigned q = 0; q < dp->ifaces[i].nqueues; q++)
 			xsk_port_stats_add(&dp->ifaces[i].wire[q], &c);
 		xsk_port_stats_add(&dp->ifaces[i].capture, &c);
+	}
+	{
+		uint64_t hits, misses;
+
+		keypool_counts(dp->keys, &hits, &misses);
+		c.key_pool_hits = hits;
+		c.key_pool_misses = misses;
 	}
 	bpf_map_update_elem(dp->dpstats_fd, &zero, &c, BPF_ANY);
 	dp->cnt_published = now;
@@ -754,6 +766,48 @@ static void on_too_big(struct rx_ctx *rc, const uint8_t *frame, uint32_t len)
 	after_event(rc->dp, f, now);
 }
 
+/* Latency histogram buckets: < 16 us, < 64 us, < 256 us, < 1 ms, more. */
+_Static_assert(offsetof(struct agent_counters, wake_slow) ==
+		       offsetof(struct agent_counters, wake_16us) + 4 * sizeof(__u64) &&
+		   offsetof(struct agent_counters, work_slow) ==
+		       offsetof(struct agent_counters, work_16us) + 4 * sizeof(__u64),
+	       "the wake_* and work_* buckets are consecutive");
+static unsigned lat_bucket(uint64_t ns)
+{
+	unsigned b = 0;
+
+	for (uint64_t lim = 16000; b < 4 && ns >= lim; lim *= 4)
+		b++;
+	return b;
+}
+
+/* How long the packet waited between the capture XDP program and this pickup. */
+static void note_wake(struct datapath *dp, struct xsk_port *port, uint8_t *frame)
+{
+	struct capture_meta m;
+	__u64 *h = &dp->cnt.wake_16us;
+
+	dp->batch_frames++;
+	if (!port || !xsk_port_rx_meta(port, frame, &m, sizeof(m)) || m.magic != CAPTURE_META_MAGIC)
+		return;
+	/* a frame is reused: the stamp counts once */
+	memset(frame - sizeof(m), 0, sizeof(m));
+	if (m.rx_ns > dp->batch_t0 || dp->batch_t0 - m.rx_ns > 10 * NS_PER_SEC)
+		return;
+	h[lat_bucket(dp->batch_t0 - m.rx_ns)]++;
+	dp->cnt.wake_ns += dp->batch_t0 - m.rx_ns;
+}
+
+/* The batch's packets took until now to be handled and their output sent. */
+static void note_work(struct datapath *dp, uint64_t now)
+{
+	uint64_t ns = now - dp->batch_t0;
+
+	(&dp->cnt.work_16us)[lat_bucket(ns)] += dp->batch_frames;
+	dp->cnt.work_ns += ns * dp->batch_frames;
+	dp->batch_frames = 0;
+}
+
 static void on_frame(void *arg, struct xsk_port *port, uint8_t *frame, uint32_t len)
 {
 	struct rx_ctx *rc = arg;
@@ -764,9 +818,10 @@ static void on_frame(void *arg, struct xsk_port *port, uint8_t *frame, uint32_t 
 	bool keyless;
 	uint64_t now;
 
-	(void)port;
-	if (!rc->parked)
+	if (!rc->parked) {
 		rc->dp->cnt.rx_frames++;
+		note_wake(rc->dp, port, frame);
+	}
 	/* TC ingress marks the peer's segments; the rest are the kernel's */
 	rc->from_wire = len >= 6 && !memcmp(frame, from_wire_mac, 6);
 	if (pkt_parse(frame, len, &a, &seg)) {
@@ -988,6 +1043,17 @@ struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 	}
 	sweep_closed(dp);
 	dp->rekey_bytes = o->rekey_bytes;
+	if (o->key_pool) {
+		/* the TEP this host prefers is the likeliest to be negotiated */
+		const uint8_t *top = o->cfg.teps.n ? &o->cfg.teps.tep[o->cfg.teps.n - 1] : NULL;
+
+		dp->keys = keypool_new(o->key_pool, top, top ? 1 : 0);
+		if (!dp->keys) {
+			fprintf(stderr, "tcpcryptd: cannot start the key pool: %s\n",
+				strerror(errno));
+			goto fail;
+		}
+	}
 	if (o->test_cut_segments) {
 		dp->cut_rng = (uint64_t)now_ns() | 1;
 		fprintf(stderr, "tcpcryptd: test mode: cutting wire segments at random points\n");
@@ -1092,10 +1158,13 @@ static bool loop_once(struct datapath *dp, struct loop *l, int timeout)
 		return false;
 	do {
 		busy = false;
+		dp->batch_t0 = now_ns();
 		for (int i = 0; i < l->n; i++)
 			if (xsk_port_rx(l->ports[i], on_frame, &l->ctxs[i], RX_BUDGET))
 				busy = true;
 		kick_all(dp);
+		if (dp->batch_frames)
+			note_work(dp, now_ns());
 	} while (busy);
 	run_timers(dp, now_ns());
 	/* what the timers emitted (Init resends, parked segments) goes now */
@@ -1250,6 +1319,7 @@ void datapath_close(struct datapath *dp)
 		free(dp->park[i]);
 	if (dp->keylog)
 		fclose(dp->keylog);
+	keypool_free(dp->keys);
 	free(dp->heap);
 	free(dp);
 }

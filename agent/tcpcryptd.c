@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include "keypool.h"
 #include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -76,6 +77,9 @@ static const char usage_text[] =
     "      --rekey-bytes N        new keys (RFC 8548 §3.8) after every N bytes a\n"
     "                             connection sends; suffixes K, M, G (default 1G,\n"
     "                             0: never)\n"
+    "      --key-pool N           keep N key pairs per TEP made ahead of time, in\n"
+    "                             idle CPU time (default 16, 0: generate each when\n"
+    "                             needed); each is used for one connection only\n"
     "      --keylog FILE          append '<session-id> <ss> <es>' per session to FILE\n"
     "                             (mode 0600; for debugging: it defeats tcpcrypt)\n"
     "      --test-cut-segments    test mode: cut wire segments at random points\n"
@@ -201,6 +205,7 @@ enum {
 	OPT_DETACH_ONLY,
 	OPT_FORCE,
 	OPT_LOG_LEVEL,
+	OPT_KEY_POOL,
 };
 
 static int parse_args(int argc, char **argv, struct agent_opts *o)
@@ -223,6 +228,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	    {"detach-only", no_argument, NULL, OPT_DETACH_ONLY},
 	    {"force", no_argument, NULL, OPT_FORCE},
 	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	    {"key-pool", required_argument, NULL, OPT_KEY_POOL},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -238,6 +244,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	o->cfg.enabled = 1;
 	o->cfg.datapath = 1;
 	o->rekey_bytes = 1ull << 30;
+	o->key_pool = KEYPOOL_DEPTH_DFLT;
 	while ((c = getopt_long(argc, argv, "i:p:c:t:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
@@ -296,6 +303,11 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 			if (parse_size(optarg, &o->rekey_bytes))
 				return die_usage("bad --rekey-bytes '%s' (bytes, with K, M or G)",
 						 optarg);
+			break;
+		case OPT_KEY_POOL:
+			if (parse_uint(optarg, KEYPOOL_DEPTH_MAX, &n))
+				return die_usage("bad --key-pool '%s' (0 to 256)", optarg);
+			o->key_pool = n;
 			break;
 		case OPT_TEST_CUT:
 			o->test_cut_segments = 1;

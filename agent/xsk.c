@@ -150,6 +150,16 @@ unsigned xsk_port_rx(struct xsk_port *p, xsk_rx_fn fn, void *ctx, unsigned budge
 	return n;
 }
 
+bool xsk_port_rx_meta(const struct xsk_port *p, uint8_t *frame, void *meta, size_t len)
+{
+	size_t off = (size_t)(frame - (uint8_t *)p->area);
+
+	if (off >= p->area_size || off % XSK_FRAME_SIZE < len)
+		return false;
+	memcpy(meta, frame - len, len);
+	return true;
+}
+
 uint8_t *xsk_port_tx_frame(struct xsk_port *p)
 {
 	if (!p->tx_nfree)

@@ -58,6 +58,12 @@ void xsk_port_stats_add(const struct xsk_port *p, struct agent_counters *c);
 typedef void (*xsk_rx_fn)(void *ctx, struct xsk_port *p, uint8_t *frame, uint32_t len);
 unsigned xsk_port_rx(struct xsk_port *p, xsk_rx_fn fn, void *ctx, unsigned budget);
 
+/*
+ * The len bytes of XDP metadata in front of a received frame's packet, in
+ * meta; false if the frame has no room for them before the packet.
+ */
+bool xsk_port_rx_meta(const struct xsk_port *p, uint8_t *frame, void *meta, size_t len);
+
 /* A TX frame to write a packet into (XSK_FRAME_SIZE bytes), or NULL when all are in flight. */
 uint8_t *xsk_port_tx_frame(struct xsk_port *p);
 /* Queue the frame returned by xsk_port_tx_frame with len bytes; returns 0 or -ENOSPC. */

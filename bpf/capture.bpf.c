@@ -22,6 +22,16 @@ int tcpcrypt_capture(struct xdp_md *ctx)
 		DROP_INC(DROP_CAPTURE_NO_IFACE);
 		return XDP_DROP;
 	}
+	/* when the packet got here, for the agent's wake_* counters (best effort) */
+	if (!bpf_xdp_adjust_meta(ctx, -(int)sizeof(struct capture_meta))) {
+		struct capture_meta *m = (void *)(long)ctx->data_meta;
+
+		if ((void *)(m + 1) <= (void *)(long)ctx->data) {
+			m->rx_ns = bpf_ktime_get_ns();
+			m->magic = CAPTURE_META_MAGIC;
+			m->pad = 0;
+		}
+	}
 	rc = bpf_redirect_map(&xsks, xsk_key(ii->slot, IFACE_CAPTURE, ctx->rx_queue_index),
 			      XDP_DROP);
 	if (rc != XDP_REDIRECT)

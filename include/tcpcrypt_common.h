@@ -252,6 +252,18 @@ enum iface_kind {
 		0x02, 0x74, 0x63, 0x77, 0x69, 0x72                                                 \
 	}
 
+/*
+ * What the capture XDP program puts in front of each packet it hands the
+ * agent (XDP metadata, copied by AF_XDP copy mode): when it ran, so that
+ * the agent can count how long a packet waited for it (wake_* counters).
+ */
+#define CAPTURE_META_MAGIC 0x74637078u /* "tcpx" */
+struct capture_meta {
+	__u64 rx_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 magic; /* CAPTURE_META_MAGIC; the agent clears it once read */
+	__u32 pad;
+};
+
 struct iface_info {
 	__u32 slot; /* 0..TCPCRYPT_MAX_IFACES-1, the same for both kinds */
 	__u32
@@ -346,7 +358,21 @@ struct session_info {
 	X(xsk_rx_ring_full, "AF_XDP: ... because the RX ring was full")                            \
 	X(xsk_fill_empty, "AF_XDP: ... because no frame was free to receive into")                 \
 	X(xsk_tx_invalid, "AF_XDP: TX descriptors the kernel refused")                             \
-	X(xsk_tx_ring_empty, "AF_XDP: times the kernel found the TX ring empty")
+	X(xsk_tx_ring_empty, "AF_XDP: times the kernel found the TX ring empty")                   \
+	X(wake_16us, "packets from capture XDP to the agent's pickup in < 16 us")                  \
+	X(wake_64us, "... 16-64 us")                                                               \
+	X(wake_256us, "... 64-256 us")                                                             \
+	X(wake_1ms, "... 256 us - 1 ms")                                                           \
+	X(wake_slow, "... 1 ms or more")                                                           \
+	X(wake_ns, "... their sum, ns (mean: wake_ns / all wake_* )")                              \
+	X(work_16us, "packets from the agent's pickup to the TX of what they caused in < 16 us")   \
+	X(work_64us, "... 16-64 us")                                                               \
+	X(work_256us, "... 64-256 us")                                                             \
+	X(work_1ms, "... 256 us - 1 ms")                                                           \
+	X(work_slow, "... 1 ms or more")                                                           \
+	X(work_ns, "... their sum, ns")                                                            \
+	X(key_pool_hits, "fresh key exchanges whose key pair was made ahead of time")              \
+	X(key_pool_misses, "... that found the pool empty and made one on the spot")
 
 #define TCPCRYPT_COUNTER_FIELD_(name, desc) __u64 name;
 

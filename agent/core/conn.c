@@ -26,6 +26,7 @@ struct tc_conn {
 	const struct tc_aead_alg *aead; /* NULL until the keys exist */
 	bool resumed;
 	struct tc_sesscache *cache;
+	const struct tc_keysrc *keysrc;
 	struct tc_sc_ref cache_ref;
 	uint8_t ss_next[TC_K_LEN]; /* ss[1], cached once the peer proved its keys */
 	bool cache_pending;
@@ -217,8 +218,8 @@ static int handshake(struct tc_conn *c)
 		err =
 		    tc_hs_finish_a(&c->hs, c->transcript, c->transcript_len, peer, peer_len, &res);
 	else
-		err = tc_hs_respond_b(&c->hs, c->tep, c->aeads, c->naeads, c->transcript,
-				      c->transcript_len, peer, peer_len, &res);
+		err = tc_hs_respond_b_from(&c->hs, c->keysrc, c->tep, c->aeads, c->naeads,
+					   c->transcript, c->transcript_len, peer, peer_len, &res);
 	if (err)
 		goto out;
 	if (c->keylog) {
@@ -595,8 +596,9 @@ static int start(struct tc_conn *c, const struct tc_eno_result *eno)
 	if (!(eno->tep_byte & TC_TEP_V_BIT)) {
 		c->orig_role = c->role;
 		/* Host A speaks first (§3.3); B waits for Init1. */
-		return c->role == TC_ROLE_A ? tc_hs_init1(&c->hs, c->tep, c->aeads, c->naeads)
-					    : TC_OK;
+		return c->role == TC_ROLE_A
+			   ? tc_hs_init1_from(&c->hs, c->keysrc, c->tep, c->aeads, c->naeads)
+			   : TC_OK;
 	}
 	if (!t || t->ref.tep != c->tep->id)
 		return TC_CONN_DISABLE;
@@ -625,6 +627,7 @@ int tc_conn_new(struct tc_conn **out, const struct tc_conn_config *cfg,
 	c->tep_byte = eno->tep_byte;
 	c->tep = tc_tep_find(eno->tep_byte);
 	c->cache = cfg->cache;
+	c->keysrc = cfg->keysrc;
 	c->peer = eno->peer;
 	c->policy = cfg->policy;
 	c->keylog = cfg->keylog;

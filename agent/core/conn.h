@@ -45,6 +45,8 @@ struct tc_conn_config {
 	size_t max_frame_data;	    /* data bytes per frame; 0: TC_FRAME_DATA_MAX */
 	size_t max_buffer;	    /* plaintext queued per direction; 0: TC_CONN_BUFFER_DFLT */
 	bool keylog;		    /* keep ES and ss for tc_conn_keylog (debugging only) */
+	/* key pairs made ahead of time (must outlive the conn); NULL: generate when needed */
+	const struct tc_keysrc *keysrc;
 };
 
 /* What TCP-ENO decided (RFC 8547 §4), plus the resumption state of this host. */

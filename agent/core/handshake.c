@@ -39,7 +39,8 @@ int tc_hs_init1_with(struct tc_hs *hs, struct tc_tep_key *key, const uint8_t n_a
 	return TC_OK;
 }
 
-int tc_hs_init1(struct tc_hs *hs, const struct tc_tep *tep, const uint16_t *ciphers, size_t n)
+int tc_hs_init1_from(struct tc_hs *hs, const struct tc_keysrc *src, const struct tc_tep *tep,
+		     const uint16_t *ciphers, size_t n)
 {
 	struct tc_tep_key key;
 	uint8_t n_a[TC_NONCE_LEN];
@@ -50,10 +51,15 @@ int tc_hs_init1(struct tc_hs *hs, const struct tc_tep *tep, const uint16_t *ciph
 		return TC_E_UNSUPPORTED;
 	err = tc_tep_random(n_a, sizeof(n_a));
 	if (!err)
-		err = tc_tep_keygen(tep, &key);
+		err = tc_tep_key_take(src, tep, &key);
 	if (!err)
 		err = tc_hs_init1_with(hs, &key, n_a, ciphers, n);
 	return err;
+}
+
+int tc_hs_init1(struct tc_hs *hs, const struct tc_tep *tep, const uint16_t *ciphers, size_t n)
+{
+	return tc_hs_init1_from(hs, NULL, tep, ciphers, n);
 }
 
 /* ES, PRK = ss[0] and the session keys from it (§3.3, §3.4); wipes ES and PRK. */
@@ -111,9 +117,10 @@ int tc_hs_respond_b_with(struct tc_hs *hs, struct tc_tep_key *key, const uint8_t
 		      init1_len, hs->msg, hs->msg_len, res);
 }
 
-int tc_hs_respond_b(struct tc_hs *hs, const struct tc_tep *tep, const uint16_t *pref, size_t npref,
-		    const uint8_t *transcript, size_t transcript_len, const uint8_t *init1,
-		    size_t init1_len, struct tc_hs_result *res)
+int tc_hs_respond_b_from(struct tc_hs *hs, const struct tc_keysrc *src, const struct tc_tep *tep,
+			 const uint16_t *pref, size_t npref, const uint8_t *transcript,
+			 size_t transcript_len, const uint8_t *init1, size_t init1_len,
+			 struct tc_hs_result *res)
 {
 	struct tc_tep_key key;
 	uint8_t n_b[TC_NONCE_LEN];
@@ -124,11 +131,19 @@ int tc_hs_respond_b(struct tc_hs *hs, const struct tc_tep *tep, const uint16_t *
 		return TC_E_UNSUPPORTED;
 	err = tc_tep_random(n_b, sizeof(n_b));
 	if (!err)
-		err = tc_tep_keygen(tep, &key);
+		err = tc_tep_key_take(src, tep, &key);
 	if (!err)
 		err = tc_hs_respond_b_with(hs, &key, n_b, pref, npref, transcript, transcript_len,
 					   init1, init1_len, res);
 	return err;
+}
+
+int tc_hs_respond_b(struct tc_hs *hs, const struct tc_tep *tep, const uint16_t *pref, size_t npref,
+		    const uint8_t *transcript, size_t transcript_len, const uint8_t *init1,
+		    size_t init1_len, struct tc_hs_result *res)
+{
+	return tc_hs_respond_b_from(hs, NULL, tep, pref, npref, transcript, transcript_len, init1,
+				    init1_len, res);
 }
 
 int tc_hs_finish_a(struct tc_hs *hs, const uint8_t *transcript, size_t transcript_len,

@@ -59,6 +59,14 @@ int tc_hs_respond_b(struct tc_hs *hs, const struct tc_tep *tep, const uint16_t *
 int tc_hs_finish_a(struct tc_hs *hs, const uint8_t *transcript, size_t transcript_len,
 		   const uint8_t *init2, size_t init2_len, struct tc_hs_result *res);
 
+/* Same as tc_hs_init1/tc_hs_respond_b, the key pair from src (tc_tep_key_take). */
+int tc_hs_init1_from(struct tc_hs *hs, const struct tc_keysrc *src, const struct tc_tep *tep,
+		     const uint16_t *ciphers, size_t n);
+int tc_hs_respond_b_from(struct tc_hs *hs, const struct tc_keysrc *src, const struct tc_tep *tep,
+			 const uint16_t *pref, size_t npref, const uint8_t *transcript,
+			 size_t transcript_len, const uint8_t *init1, size_t init1_len,
+			 struct tc_hs_result *res);
+
 /*
  * Same as tc_hs_init1/tc_hs_respond_b with a given key pair and nonce (test
  * vectors, benchmarks).  hs takes over *key (it is zeroed here, freed by

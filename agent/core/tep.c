@@ -40,6 +40,16 @@ int tc_tep_random(uint8_t *buf, size_t len)
 	return TC_OK;
 }
 
+int tc_tep_key_take(const struct tc_keysrc *src, const struct tc_tep *tep, struct tc_tep_key *key)
+{
+	if (src && src->take && src->take(src->ctx, tep, key) == TC_OK) {
+		if (key->tep == tep && key->pkey)
+			return TC_OK;
+		tc_tep_key_free(key); /* not what was asked for: never use it */
+	}
+	return tc_tep_keygen(tep, key);
+}
+
 int tc_tep_keygen(const struct tc_tep *tep, struct tc_tep_key *key)
 {
 	EVP_PKEY_CTX *ctx = NULL;

@@ -56,6 +56,20 @@ int tc_tep_keygen(const struct tc_tep *tep, struct tc_tep_key *key);
 int tc_tep_key_from_private(const struct tc_tep *tep, const uint8_t *priv, size_t len,
 			    struct tc_tep_key *key);
 
+/*
+ * Where a key exchange takes its key pair: e.g. a pool generated ahead of
+ * time, off the connection's critical path.  take() moves a fresh, never
+ * used key pair of tep into *key and returns TC_OK, or returns an error when
+ * it has none (the caller then generates one with tc_tep_keygen).
+ */
+struct tc_keysrc {
+	int (*take)(void *ctx, const struct tc_tep *tep, struct tc_tep_key *key);
+	void *ctx;
+};
+
+/* A key pair for tep: from src if it has one (src may be NULL), else tc_tep_keygen. */
+int tc_tep_key_take(const struct tc_keysrc *src, const struct tc_tep *tep, struct tc_tep_key *key);
+
 /* Free the key pair (OpenSSL wipes the private key).  Safe on a zeroed key. */
 void tc_tep_key_free(struct tc_tep_key *key);
 
