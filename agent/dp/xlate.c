@@ -28,8 +28,15 @@
 #include "dp/xlate.h"
 #include "core/bytes.h"
 
-#define NS_PER_MS   1000000ull
-#define RTO_INIT_NS (200 * NS_PER_MS) /* RFC 6298 §2 floor as Linux uses it */
+#define NS_PER_MS 1000000ull
+/*
+ * The agent's own retransmission timer (Init messages, empty frames): RFC
+ * 6298 with a 1 s start before the first sample (§2.1; the SYN exchange's
+ * RTT does not include either agent, and under a burst of opens the Init
+ * round trip waits behind every other handshake) and Linux's 200 ms floor.
+ */
+#define RTO_INIT_NS (1000 * NS_PER_MS)
+#define RTO_MIN_NS  (200 * NS_PER_MS)
 #define RTO_MAX_NS  (10000 * NS_PER_MS)
 #define RTO_TRIES   10
 /*
@@ -80,7 +87,11 @@ struct dp_out {
 	uint64_t own_end; /* end of the last unit the agent resends itself (Init, empty frames) */
 	uint64_t rto_at, rto; /* its retransmission timer */
 	unsigned tries;
-	unsigned dupacks; /* duplicate ACKs at una in a row (see wire_recover) */
+	/* RTT of the wire path, agents included (RFC 6298 §2); 0: no sample yet */
+	uint64_t srtt, rttvar;
+	uint64_t rtt_seq, rtt_sent; /* one timed unit: its end offset and when it left */
+	bool rtt_timing;	    /* ... and no resend touched it since (Karn) */
+	unsigned dupacks;	    /* duplicate ACKs at una in a row (see wire_recover) */
 	/*
 	 * After a fast retransmit: when to resend at una again if it has not
 	 * moved (the resend may be lost too), and the backed-off interval.
@@ -530,6 +541,8 @@ static void stall_check(struct dp_flow *f)
 static void resend(struct dp_flow *f, uint64_t lo, uint64_t hi, const struct dp_seg *trig)
 {
 	f->st.wire_resent += hi - lo;
+	if (lo < f->out.rtt_seq)
+		f->out.rtt_timing = false; /* Karn: an ACK of it no longer times one send */
 	if (f->p.wire_mss < f->out.first_mss)
 		f->st.recut += (hi - lo + f->p.wire_mss - 1) / f->p.wire_mss;
 	wire_range(f, lo, hi, trig);
@@ -661,6 +674,28 @@ static void take_events(struct dp_flow *f)
 	}
 }
 
+/* RFC 6298 §2.2-§2.4: a new RTT sample r; the RTO from it. */
+static void rtt_sample(struct dp_out *o, uint64_t r)
+{
+	if (!o->srtt) {
+		o->srtt = r;
+		o->rttvar = r / 2;
+	} else {
+		uint64_t d = o->srtt > r ? o->srtt - r : r - o->srtt;
+
+		o->rttvar = (3 * o->rttvar + d) / 4;
+		o->srtt = (7 * o->srtt + r) / 8;
+	}
+}
+
+/* The RTO when nothing is backed off: 1 s before any sample, else srtt + 4 rttvar, floored. */
+static uint64_t rto_base(const struct dp_out *o)
+{
+	if (!o->srtt)
+		return RTO_INIT_NS;
+	return min64(max64(o->srtt + 4 * o->rttvar, RTO_MIN_NS), RTO_MAX_NS);
+}
+
 static void rto_arm(struct dp_flow *f)
 {
 	struct dp_out *o = &f->out;
@@ -697,6 +732,11 @@ static int drain_output(struct dp_flow *f, const struct dp_seg *trig)
 			return err;
 		f->st.wire_out += n;
 		wire_range(f, off, off + n, trig);
+		if (o->own_end != own && !o->rtt_timing) {
+			o->rtt_timing = true;
+			o->rtt_seq = o->own_end;
+			o->rtt_sent = f->now;
+		}
 		if (o->own_end != own && o->rto_at == UINT64_MAX)
 			rto_arm(f);
 	}
@@ -1038,7 +1078,7 @@ static void wire_recover(struct dp_flow *f, const struct dp_seg *s, uint64_t wa,
 	}
 	if (++o->dupacks == 3) {
 		resend_una(f);
-		o->rec_rto = RTO_INIT_NS;
+		o->rec_rto = rto_base(o);
 		o->rec_at = f->now + o->rec_rto;
 	}
 }
@@ -1059,6 +1099,10 @@ static bool wire_ack_in(struct dp_flow *f, const struct dp_seg *s)
 		return fwd;
 	o->peer_win = s->win;
 	if ((uint64_t)wa > o->una) {
+		if (o->rtt_timing && (uint64_t)wa >= o->rtt_seq) {
+			rtt_sample(o, f->now - o->rtt_sent);
+			o->rtt_timing = false;
+		}
 		o->una = wa;
 		o->una_at = f->now;
 		o->stalls = 0;
@@ -1067,7 +1111,7 @@ static bool wire_ack_in(struct dp_flow *f, const struct dp_seg *s)
 			o->answer_by = f->now + INIT2_WAIT_NS;
 		sq_trim(&o->store, SQ_WIRE, wa);
 		o->tries = 0;
-		o->rto = RTO_INIT_NS;
+		o->rto = rto_base(o);
 		o->rec_at = UINT64_MAX; /* the repair arrived */
 		rto_arm(f);
 	}
