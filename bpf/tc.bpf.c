@@ -58,6 +58,26 @@ static __always_inline void set_flags_skb(struct __sk_buff *skb, struct pkt *p, 
 }
 
 /*
+ * Close the window of the segment that makes a flow encrypted (A's SYN-ACK,
+ * B's third ACK): the local kernel must not send data before the agent has
+ * keys, or under a burst of opens its RTO, timed from a SYN exchange that
+ * passed no agent, runs out while the key exchange waits in the agents; the
+ * agent opens the window once the keys exist
+ * (docs/architecture.md#the-window-before-the-keys).  Packet pointers are
+ * stale after it.
+ */
+static __always_inline void close_window(struct __sk_buff *skb, struct pkt *p)
+{
+	__u32 off = (void *)p->th - (void *)(long)skb->data;
+	__u16 old = p->th->window, zero = 0;
+
+	if (!old)
+		return;
+	bpf_l4_csum_replace(skb, off + 16, old, zero, 2);
+	bpf_skb_store_bytes(skb, off + 14, &zero, 2, 0); /* as in set_flags_skb */
+}
+
+/*
  * Replace option bytes [off, off + len) of the segment's option area by
  * NOPs, a 16-bit word at a time so that the checksum update stays exact
  * (the area starts at an even offset).  Packet pointers are stale after it.
@@ -238,6 +258,20 @@ int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 			set_flags_skb(skb, &p, TH_RST);
 			return TC_ACT_OK;
 		}
+		/*
+		 * The third ACK that completes ENO of a passive open (a pure one:
+		 * with payload it went to the agent above): nothing below can
+		 * refuse it, since it negotiates.
+		 */
+		if (c->datapath && c->enabled && pend && pend->state == FLOW_NEGOTIATING &&
+		    p.th->ack && !p.th->rst && !p.th->fin && !payload_len(&p)) {
+			s = get_scratch();
+			if (s && has_eno(end, p.th, s)) {
+				STAT_INC(window_closed);
+				close_window(skb, &p);
+				return TC_ACT_OK;
+			}
+		}
 		/* only the third ACK of a passive open can matter now */
 		if (!p.th->ack || p.th->rst || p.th->fin ||
 		    (c->enabled && c->default_policy != POLICY_REQUIRE && !require_ports()))
@@ -260,12 +294,22 @@ int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	}
 	if (p.th->ack) { /* SYN-ACK */
+		int neg;
+
 		fi = bpf_map_lookup_elem(&flows, &p.k);
-		if (!fi || fi->state != FLOW_NEGOTIATING || fi->policy != POLICY_REQUIRE)
+		if (!fi || fi->state != FLOW_NEGOTIATING)
+			return TC_ACT_OK;
+		s = get_scratch();
+		neg = c->enabled && s && synack_negotiable(end, &p, fi, c, s);
+		if (neg && c->datapath) {
+			STAT_INC(window_closed);
+			close_window(skb, &p);
+			return TC_ACT_OK;
+		}
+		if (fi->policy != POLICY_REQUIRE)
 			return TC_ACT_OK;
 		/* an agent that does not negotiate completes nothing: refused */
-		s = get_scratch();
-		if (c->enabled && (!s || synack_negotiable(end, &p, fi, c, s)))
+		if (c->enabled && (!s || neg))
 			return TC_ACT_OK;
 		STAT_INC(require_reset);
 		set_flags_skb(skb, &p, TH_RST | TH_ACK);

@@ -412,6 +412,8 @@ struct agent_iface {
 	X(tfo_plain, "TFO SYNs with data or a cookie to servers without ENO: plain TFO")           \
 	X(tfo_held, "... to tcpcrypt servers or require ports: held, the data goes encrypted")     \
 	X(syn_data_refused, "SYN+ENO with data or a TFO cookie that negotiates: data refused")     \
+	X(window_closed,                                                                           \
+	  "SYN-ACKs and third ACKs that encrypt: window closed until the keys exist")              \
 	X(flows_created, "flow entries made (connections taking part in ENO)")                     \
 	X(flows_deleted, "... whose socket closed (encrypted: the agent removes the entry)")
 

@@ -138,6 +138,7 @@ struct dp_flow {
 	bool resumed;	      /* no Init messages: frames from offset 0 (§3.5) */
 	bool role_a;	      /* this host is A (RFC 8547 §4.3) */
 	bool eno_opt; /* RFC 8547 §4.6: host A marks its segments until a non-SYN one arrives */
+	bool win_opened; /* the keys arrived: the kernel needs the window now */
 	uint64_t now;
 	struct dp_out out;
 	struct dp_in in;
@@ -195,11 +196,19 @@ static uint64_t plain_ack(const struct dp_flow *f)
 /*
  * The peer's window in plaintext bytes from plain_ack(): its right edge in
  * wire bytes, less one frame overhead per full-sized wire segment, so that
- * the kernel's data still fits once framed.
+ * the kernel's data still fits once framed.  Zero until the keys exist: data
+ * the kernel sent then would wait in the agent for the key exchange, however
+ * long that takes under load, while the kernel's RTO (timed from the SYN
+ * exchange, which passes no agent) runs out.  TC ingress closes the window
+ * of the SYN-ACK (A) or third ACK (B) that makes a flow encrypted, so the
+ * kernel holds its data until this window opens (docs/architecture.md#the-window-before-the-keys).
  */
 static uint32_t local_win(const struct dp_flow *f)
 {
 	const struct dp_out *o = &f->out;
+
+	if (!f->st.have_session_id)
+		return 0;
 	uint64_t edge = o->una + ((uint64_t)o->peer_win << f->p.peer_wscale);
 	uint64_t avail = edge - sq_floor(&o->store, SQ_WIRE, o->una).off[SQ_WIRE];
 	uint64_t cost = (avail + f->p.wire_mss - 1) / f->p.wire_mss * TC_FRAME_OVERHEAD;
@@ -653,6 +662,7 @@ static void take_events(struct dp_flow *f)
 	if (ev & TC_CONN_EV_KEYS) {
 		tc_conn_session_id(f->conn, f->st.session_id);
 		f->st.have_session_id = true;
+		f->win_opened = true;
 	}
 	if (ev & TC_CONN_EV_EOF)
 		f->in.eof = true;
@@ -1277,6 +1287,10 @@ int dp_from_local(struct dp_flow *f, const struct dp_seg *s, uint64_t now_ns)
 		return r;
 	if (f->nemit[DP_TO_WIRE] == sent)
 		sync_ack(f, DP_TO_WIRE, fwd && !old, s);
+	if (f->win_opened) { /* keys from the start (resumption): open the kernel's window */
+		f->win_opened = false;
+		sync_ack(f, DP_TO_LOCAL, true, NULL);
+	}
 	flush_dups(f);
 	update_state(f);
 	return TC_OK;
@@ -1309,8 +1323,9 @@ int dp_from_wire(struct dp_flow *f, const struct dp_seg *s, uint64_t now_ns)
 	if (r)
 		return r;
 	if (f->nemit[DP_TO_LOCAL] == sent_local)
-		sync_ack(f, DP_TO_LOCAL, fwd || f->out.ka_answer, s);
+		sync_ack(f, DP_TO_LOCAL, fwd || f->out.ka_answer || f->win_opened, s);
 	f->out.ka_answer = false;
+	f->win_opened = false;
 	if (f->nemit[DP_TO_WIRE] == sent_wire)
 		sync_ack(f, DP_TO_WIRE, ack_now, NULL);
 	update_state(f);

@@ -204,6 +204,19 @@ static void check_flags_now(const struct bt_frame *in, const struct bt_frame *ou
 	CHECK_MEM(out->b, exp.b, exp.len);
 }
 
+/* out is in with its TCP window zero and a checksum that verifies (close_window). */
+static void check_window_closed(const struct bt_frame *in, const struct bt_frame *out)
+{
+	struct bt_frame exp = *in;
+
+	CHECK(in->b[in->l4 + 14] || in->b[in->l4 + 15]);
+	exp.b[exp.l4 + 14] = exp.b[exp.l4 + 15] = 0;
+	bt_frame_fix_csum(&exp);
+	CHECK_EQ(out->len, exp.len);
+	CHECK(bt_tcp_csum_ok(out));
+	CHECK_MEM(out->b, exp.b, exp.len);
+}
+
 /* Name the table row of the checks that failed since before. */
 static void row_done(int before, const char *what, int family)
 {
@@ -349,23 +362,29 @@ static const struct {
 	__u8 opts[8];
 	__u8 optlen;
 	int rst;
+	int closed; /* the window closed until the agent has keys */
 } synack_rows[] = {
-    {"require, no ENO", 1, POLICY_REQUIRE, {0x02, 0x04, 0x05, 0xb4}, 4, 1},
+    {"require, no ENO", 1, POLICY_REQUIRE, {0x02, 0x04, 0x05, 0xb4}, 4, 1, 0},
     {"require, B answers with a TEP A did not offer",
      1,
      POLICY_REQUIRE,
      {0x45, 0x04, 0x01, 0x21},
      4,
-     1},
-    {"require, B's option without the b bit", 1, POLICY_REQUIRE, {0x45, 0x03, 0x23, 0x01}, 4, 1},
+     1,
+     0},
+    {"require, B's option without the b bit", 1, POLICY_REQUIRE, {0x45, 0x03, 0x23, 0x01}, 4, 1, 0},
     {"require, B answers X25519, agent not ready",
      0,
      POLICY_REQUIRE,
      {0x45, 0x04, 0x01, 0x23},
      4,
-     1},
-    {"require, B answers X25519", 1, POLICY_REQUIRE, {0x45, 0x04, 0x01, 0x23}, 4, 0},
-    {"on, no ENO", 1, POLICY_ON, {0x02, 0x04, 0x05, 0xb4}, 4, 0},
+     1,
+     0},
+    {"require, B answers X25519", 1, POLICY_REQUIRE, {0x45, 0x04, 0x01, 0x23}, 4, 0, 1},
+    {"on, B answers X25519", 1, POLICY_ON, {0x45, 0x04, 0x01, 0x23}, 4, 0, 1},
+    {"on, B answers X25519, agent not ready", 0, POLICY_ON, {0x45, 0x04, 0x01, 0x23}, 4, 0, 0},
+    {"on, B's option without the b bit", 1, POLICY_ON, {0x45, 0x03, 0x23, 0x01}, 4, 0, 0},
+    {"on, no ENO", 1, POLICY_ON, {0x02, 0x04, 0x05, 0xb4}, 4, 0, 0},
 };
 
 T(synack_require_policy)
@@ -400,9 +419,12 @@ T(synack_require_policy)
 			CHECK_EQ(rc, BT_TC_ACT_OK);
 			if (synack_rows[i].rst)
 				check_flags_now(&in, &out, BT_RST | BT_ACK);
+			else if (synack_rows[i].closed)
+				check_window_closed(&in, &out);
 			else
 				check_unchanged(&in, &out);
 			CHECK_EQ(BT_STAT(s->maps.stats, require_reset), synack_rows[i].rst);
+			CHECK_EQ(BT_STAT(s->maps.stats, window_closed), synack_rows[i].closed);
 			row_done(before, synack_rows[i].what, fam);
 		}
 	}
@@ -423,8 +445,9 @@ static const struct {
 	__u8 optlen;
 	int rst;
 	int require_reset, unready_reset;
+	int closed; /* the window closed until the agent has keys */
 } third_ack_rows[] = {
-    {"require, no ENO", 1, FLOW_NEGOTIATING, POLICY_REQUIRE, {0}, 0, 1, 1, 0},
+    {"require, no ENO", 1, FLOW_NEGOTIATING, POLICY_REQUIRE, {0}, 0, 1, 1, 0, 0},
     {"require, other options, no ENO",
      1,
      FLOW_NEGOTIATING,
@@ -433,8 +456,10 @@ static const struct {
      4,
      1,
      1,
+     0,
      0},
-    {"require, ENO", 1, FLOW_NEGOTIATING, POLICY_REQUIRE, {0x45, 0x02, 0x01, 0x01}, 4, 0, 0, 0},
+    {"require, ENO", 1, FLOW_NEGOTIATING, POLICY_REQUIRE, {0x45, 0x02, 0x01, 0x01}, 4, 0, 0, 0, 1},
+    {"on, ENO", 1, FLOW_NEGOTIATING, POLICY_ON, {0x45, 0x02, 0x01, 0x01}, 4, 0, 0, 0, 1},
     {"require, fallen back already",
      1,
      FLOW_PLAIN,
@@ -443,10 +468,11 @@ static const struct {
      4,
      1,
      1,
+     0,
      0},
-    {"on, no ENO", 1, FLOW_NEGOTIATING, POLICY_ON, {0}, 0, 0, 0, 0},
-    {"not ready, on, no ENO", 0, FLOW_NEGOTIATING, POLICY_ON, {0}, 0, 1, 0, 1},
-    {"not ready, on, ENO", 0, FLOW_NEGOTIATING, POLICY_ON, {0x45, 0x02, 0x01, 0x01}, 4, 1, 0, 1},
+    {"on, no ENO", 1, FLOW_NEGOTIATING, POLICY_ON, {0}, 0, 0, 0, 0, 0},
+    {"not ready, on, no ENO", 0, FLOW_NEGOTIATING, POLICY_ON, {0}, 0, 1, 0, 1, 0},
+    {"not ready, on, ENO", 0, FLOW_NEGOTIATING, POLICY_ON, {0x45, 0x02, 0x01, 0x01}, 4, 1, 0, 1, 0},
     {"not ready, require, ENO",
      0,
      FLOW_NEGOTIATING,
@@ -455,9 +481,55 @@ static const struct {
      4,
      1,
      0,
-     1},
-    {"not ready, fallen back", 0, FLOW_PLAIN, POLICY_ON, {0}, 0, 0, 0, 0},
+     1,
+     0},
+    {"not ready, fallen back", 0, FLOW_PLAIN, POLICY_ON, {0}, 0, 0, 0, 0, 0},
 };
+
+/* Without a data path (--negotiate-only) nobody would open the window: it stays. */
+T(window_stays_open_without_data_path)
+{
+	static const __u8 a_opt[] = {0x45, 0x03, 0x23}, b_opt[] = {0x45, 0x04, 0x01, 0x23},
+			  ack_opt[] = {0x45, 0x02, 0x01, 0x01};
+
+	for (size_t f = 0; f < 2; f++) {
+		struct tcpcrypt_config c = config();
+		int fam = families[f];
+		struct bt_seg sa =
+		    seg(fam, 0, 7000, 1001, BT_SYN | BT_ACK, b_opt, sizeof(b_opt), NULL, 0);
+		struct bt_seg ack =
+		    seg(fam, 1, 1001, 7001, BT_ACK, ack_opt, sizeof(ack_opt), NULL, 0);
+		struct flow_key ka = bt_key(&sa, 1), kb = bt_key(&ack, 1);
+		struct flow_info fa = {
+		    .state = FLOW_NEGOTIATING,
+		    .flags = FLOWF_ACTIVE | FLOWF_SEND_ACK_OPT,
+		    .syn_tx = 1,
+		    .transcript_len = sizeof(a_opt),
+		    .a_opt_len = sizeof(a_opt),
+		    .local_isn = 1000,
+		};
+		struct flow_info fb = {
+		    .state = FLOW_NEGOTIATING,
+		    .role = ENO_ROLE_B,
+		    .tep = TEP_X25519,
+		    .local_isn = 7000,
+		    .peer_isn = 1000,
+		};
+		struct bt_frame in, out;
+		struct tc_bpf *s;
+
+		memcpy(fa.transcript, a_opt, sizeof(a_opt));
+		c.datapath = 0;
+		s = setup(&c);
+		set_flow(s->maps.flows, &ka, &fa);
+		set_flow(s->maps.pending, &kb, &fb);
+		CHECK_EQ(run(s->progs.tcpcrypt_tc_ingress, &sa, &in, &out), BT_TC_ACT_OK);
+		check_unchanged(&in, &out);
+		CHECK_EQ(run(s->progs.tcpcrypt_tc_ingress, &ack, &in, &out), BT_TC_ACT_OK);
+		check_unchanged(&in, &out);
+		CHECK_EQ(BT_STAT(s->maps.stats, window_closed), 0);
+	}
+}
 
 T(third_ack)
 {
@@ -488,8 +560,11 @@ T(third_ack)
 			CHECK_EQ(rc, BT_TC_ACT_OK);
 			if (third_ack_rows[i].rst)
 				check_flags_now(&in, &out, BT_RST);
+			else if (third_ack_rows[i].closed)
+				check_window_closed(&in, &out);
 			else
 				check_unchanged(&in, &out);
+			CHECK_EQ(BT_STAT(s->maps.stats, window_closed), third_ack_rows[i].closed);
 			CHECK_EQ(BT_STAT(s->maps.stats, require_reset),
 				 third_ack_rows[i].require_reset);
 			CHECK_EQ(BT_STAT(s->maps.stats, unready_reset),
