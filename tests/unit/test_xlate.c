@@ -204,6 +204,8 @@ struct sim {
 	uint64_t tlo, thi;
 	uint8_t tflags;
 	int rst_out[2]; /* RSTs sent to the wire by each host */
+	/* Segments to each kernel before its agent had keys with a window not 0; windows opened */
+	int pre_key_win[2], win_opened[2];
 };
 
 static void q_push(struct sim *sim, uint64_t t, int host, int kind, const struct dp_seg *s,
@@ -383,6 +385,13 @@ static void emit_cb(void *ctx, enum dp_dir dir, const struct dp_seg *s)
 
 	CHECK(s->optlen % 4 == 0 && s->optlen <= DP_OPT_MAX);
 	if (dir == DP_TO_LOCAL) {
+		/* docs/architecture.md#the-window-before-the-keys */
+		if (h->f && !(s->flags & DP_RST)) {
+			if (!dp_flow_peek(h->f)->have_session_id)
+				sim->pre_key_win[h->idx] += s->win != 0;
+			else if (s->win)
+				sim->win_opened[h->idx] = 1;
+		}
 		if (!chance(&sim->rng, sim->imp.local_drop))
 			q_push(sim, sim->now, h->idx, K_KERNEL, s, s->data, s->len);
 		return;
@@ -970,6 +979,9 @@ static void check_transfer(struct sim *sim)
 		dp_flow_stats(sim->h[i].f, &st[i]);
 		CHECK(!k->reset);
 		CHECK(k->rcv_fin);
+		/* no room for the kernel's data before the keys; room after */
+		CHECK_EQ(sim->pre_key_win[i], 0);
+		CHECK(sim->win_opened[i]);
 		CHECK_EQ(k->rcv_len, sim->h[!i].k.len);
 		CHECK_MEM(k->rcv, sim->h[!i].k.src, k->rcv_len);
 		CHECK_EQ(k->una, k->len + 1);
