@@ -137,7 +137,7 @@ struct dp_flow {
 	struct tc_conn *conn; /* NULL once reset or aborted */
 	bool resumed;	      /* no Init messages: frames from offset 0 (§3.5) */
 	bool role_a;	      /* this host is A (RFC 8547 §4.3) */
-	bool eno_opt; /* RFC 8547 §4.6: host A marks its segments until a non-SYN one arrives */
+	bool eno_opt;	 /* RFC 8547 §4.6: host A marks its segments until a non-SYN one arrives */
 	bool win_opened; /* the keys arrived: the kernel needs the window now */
 	uint64_t now;
 	struct dp_out out;
