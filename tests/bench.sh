@@ -252,6 +252,15 @@ sys.exit(1 if bad else 0)
 PY
 }
 wire_check
+# the tunnel's interface is not one the agents steer (tcpcryptctl status)
+if [[ " ${peers[*]} " == *" wireguard "* ]]; then
+	for h in A B; do
+		n=BP_WG_IF_$h
+		steered=$(tb_ctl "$h" -j status | tt_py '" ".join(sorted(set(x for i in d["interfaces"] for x in (i["name"], i["capture"]) if x)))')
+		[[ " $steered " != *" ${!n} "* ]] || tb_fail "host $h: the agent steers the tunnel ${!n}"
+		tb_log "host $h: steered interfaces: $steered (tunnel ${!n} not among them)"
+	done
+fi
 
 # ---------------------------------------------------------------- runs
 
