@@ -194,7 +194,8 @@ def main():
     ap.add_argument("--na", default="{}")
     ap.add_argument("--wire", default="{}")
     a = ap.parse_args()
-    recs = [json.loads(l) for l in open(a.results) if l.strip()]
+    with open(a.results) as f:
+        recs = [json.loads(l) for l in f if l.strip()]
     meta, na, wire = json.loads(a.meta), json.loads(a.na), json.loads(a.wire or "{}")
     med, kern = medians(recs)
     bad, neg = negotiation_check(recs)
