@@ -168,6 +168,7 @@ demo: deps all
 
 bench: deps all
 	@tools/install-deps.sh bench
+	@python3 tests/lib/test_benchreport.py -q
 	@tests/bench.sh
 
 bench-crypto: deps $(BUILD)/bench_crypto
