@@ -19,6 +19,7 @@
 #             tcpcrypt: time to open all, agents' resent bytes, kernel RTOs
 #   PEERS=plain,tcpcrypt,stunnel,wireguard  (plain is always measured)
 #   RUNS=5 SECS=5 SHORT_SECS=3 SIZE=64 IDLE=1000 BURST=5000
+#   AGENT_ARGS="..."  extra tcpcryptd options for both agents (e.g. a worker count)
 # Each measurement also records the kernel's TcpRetransSegs and TCPTimeouts
 # deltas in A's and B's network namespaces, and the agents' negotiation
 # counters: a peer other than tcpcrypt must negotiate nothing, tcpcrypt must.
@@ -70,8 +71,10 @@ OFF_PORTS="5201 6001 7201 7001 $((7201 + BP_TLS_OFF)) $((7001 + BP_TLS_OFF)) 600
 
 agents_up() {
 	local h p
-	tb_agent_start A
-	tb_agent_start B
+	# shellcheck disable=SC2086 # AGENT_ARGS is a word list
+	tb_agent_start A ${AGENT_ARGS:-}
+	# shellcheck disable=SC2086
+	tb_agent_start B ${AGENT_ARGS:-}
 	for h in A B; do
 		for p in $OFF_PORTS; do
 			tb_ctl "$h" port "$p" off >/dev/null
@@ -377,8 +380,8 @@ na_json=$(for p in "${!NA[@]}"; do printf '%s\t%s\n' "$p" "${NA[$p]}"; done |
 python3 "$TB_ROOT/tests/lib/benchreport.py" --results "$RES" --json "$BENCH_JSON" \
 	--na "$na_json" --wire "$(cat "$TB_DIR/wire-check.json")" --runs "$RUNS" --bench "$BENCH" \
 	--meta "$(
-		printf '{"nproc": %d, "kernel": "%s", "date": "%s", "git": "%s", "secs": %s, "short_secs": %s, "size": %s, "peers": "%s"}' \
+		printf '{"nproc": %d, "kernel": "%s", "date": "%s", "git": "%s", "secs": %s, "short_secs": %s, "size": %s, "peers": "%s", "agent_args": "%s"}' \
 			"$(nproc)" "$(uname -r)" "$(date -u +%FT%TZ)" \
 			"$(git -C "$TB_ROOT" describe --always --dirty 2>/dev/null || echo unknown)" \
-			"$SECS" "$SHORT_SECS" "$SIZE" "${peers[*]}"
+			"$SECS" "$SHORT_SECS" "$SIZE" "${peers[*]}" "${AGENT_ARGS:-}"
 	)"

@@ -9,7 +9,9 @@ FILE.jsonl has one record per measurement, written by tests/bench.sh:
 the table and the checklist of targets (docs/machine-facts.md#performance-
 where-the-time-goes says how to read them) and writes OUT.json: the machine,
 the medians, the targets and every raw record.  Reports, never judges the run:
-a target not met is printed as "NOT met" and the exit status stays 0.
+a target not met is printed as "NOT met" and the exit status stays 0; it is
+1 only if a measurement gave no figure (an iperf3 run that failed, a short
+connection run that made none), which the report names.
 """
 import argparse
 import json
@@ -207,11 +209,14 @@ def main():
     resumed_na = "no resumed measurement yet (tests/lib/bench_resume.sh)" if not res else \
         "the resumed measurement gave no figures"
     peers = [p for p in PEERS if p in med or p in na]
-    col = lambda p: f"n/a ({na[p]})" if p in na else None
+    col = lambda p: "n/a (see below)" if p in na else None
 
     print(f"\nmake bench: medians of {a.runs} runs, test bed A -- M -- B (veth), one run side by side")
     print(f"machine: {meta.get('nproc')} CPUs, kernel {meta.get('kernel')}, {meta.get('date')}, "
-          f"git {meta.get('git')}; ratios are to plain TCP of the same runs\n")
+          f"git {meta.get('git')}; ratios are to plain TCP of the same runs")
+    if meta.get("agent_args"):
+        print(f"agents started with: {meta['agent_args']}")
+    print()
     w0, w = 40, 19
     head = f"{'':{w0}}" + "".join(f"{p:>{w}}" for p in peers)
     if "stunnel" in med and "tcpcrypt" in med:
@@ -248,7 +253,8 @@ def main():
             print(f"{'short connections failed (all runs)':{w0}}" + "".join(f"{fails[p]:>{w}}" for p in peers))
         for label, k in (("resumed connect + first byte p50 (ms)", "p50_ms"),
                          ("resumed conns/s, 16 clients", "rate16")):
-            print(f"{label:{w0}}{'':>{w}}{fmt(resumed[k]):>{w}}")
+            if "short" in a.bench.split(","):
+                print(f"{label:{w0}}{'':>{w}}{fmt(resumed[k]):>{w}}")
     for p, why in na.items():
         print(f"\n{p}: n/a: {why}")
     if "detached" in med.get("plain", {}):
@@ -276,6 +282,11 @@ def main():
     for t in tg:
         mark = "x" if t["status"] == "met" else " "
         print(f"  [{mark}] {t['target']}: {t['value'] if t['value'] else '-'}: {t['status']}")
+    missing = [f"run {r['run']} {r['peer']} {r['measure']}" for r in recs
+               if r.get("measure") in MEASURES + ["attached", "detached"]
+               and r.get("gbps" if r["measure"] not in ("short1", "short16") else "rate") is None]
+    if missing:
+        bad.append("no figure from: " + ", ".join(missing) + " (medians of the others)")
     for b in bad:
         print(f"\nWARNING: {b}")
     if wire:
@@ -286,7 +297,7 @@ def main():
     with open(a.json, "w") as f:
         json.dump(out, f, indent=1)
     print(f"\nJSON: {a.json}")
-    return 0
+    return 1 if missing else 0
 
 
 if __name__ == "__main__":

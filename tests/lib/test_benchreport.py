@@ -112,12 +112,20 @@ class T(unittest.TestCase):
             p = subprocess.run([sys.executable, br.__file__, "--results", res, "--json", out,
                                 "--runs", "3", "--na", '{"wireguard": "no tun"}'],
                                capture_output=True, text=True, check=True)
-            self.assertIn("n/a (no tun)", p.stdout)
+            self.assertIn("n/a (see below)", p.stdout)
+            self.assertIn("wireguard: n/a: no tun", p.stdout)
             with open(out) as f:
                 j = json.load(f)
             self.assertEqual(len(j["raw"]), len(RECS))
             self.assertIsNone(j["resumed"]["p50_ms"])
             self.assertEqual(j["na"], {"wireguard": "no tun"})
+            # a run without a figure: named, and the exit status says so
+            with open(res, "a") as f:
+                f.write(json.dumps(rec(2, "stunnel", "bulk1", gbps=None)) + "\n")
+            p = subprocess.run([sys.executable, br.__file__, "--results", res, "--json", out,
+                                "--runs", "3"], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 1)
+            self.assertIn("no figure from: run 2 stunnel bulk1", p.stdout)
 
 
 if __name__ == "__main__":
