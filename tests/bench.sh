@@ -350,7 +350,10 @@ if want burst; then
 		agents_down
 		agents_up
 		a0=$(rss A) b0=$(rss B)
-		tb_capture_start "burst-$port" a0 tcp port "$port"
+		# headers only (the payload length comes from the IP header), and a
+		# large buffer: the burst is ~50,000 packets in a few seconds
+		TB_CAPTURE_SNAPLEN=128 TB_CAPTURE_BUF_KIB=131072 \
+			tb_capture_start "burst-$port" a0 tcp port "$port"
 		s0=$(snap)
 		tb_bg A "$TB_DIR/hold-$port.log" python3 "$TB_ROOT/tests/lib/idleconns.py" hold "$TB_B4" \
 			"$port" "$BURST" 8 >/dev/null
@@ -363,11 +366,14 @@ if want burst; then
 		sleep 1
 		s1=$(snap)
 		pcap=$(tb_capture_stop "burst-$port")
-		sent=$(python3 "$TB_ROOT/tests/lib/pcap.py" summary "$pcap" | awk -v a="$TB_A4" -v b="$TB_B4" '
-			{ for (i = 6; i <= NF; i++) if ($i ~ /^len=/) l = substr($i, 5) }
-			$1 == a { sa += l } $1 == b { sb += l } END { printf "%d %d", sa, sb }')
+		# TCP payload bytes sent by A and by B, from the IP and TCP headers
+		sent=$(tcpdump -qnn -r "$pcap" 2>/dev/null | awk -v a="$TB_A4." -v b="$TB_B4." '
+			$NF ~ /^[0-9]+$/ && $(NF - 1) == "tcp" {
+				if (index($3, a) == 1) sa += $NF; else if (index($3, b) == 1) sb += $NF }
+			END { printf "%d %d", sa, sb }')
+		dropped=$(awk '/packets dropped by kernel/ { print $1 }' "$TB_DIR/burst-$port.tcpdump.log")
 		read -r _ held _ secs _ failed <"$TB_DIR/hold-$port.log"
-		rec "\"peer\": \"$p\", \"measure\": \"burst\", \"n\": $BURST, \"held\": $held, \"open_s\": $secs, \"failed\": $failed, \"a_sent\": ${sent% *}, \"b_sent\": ${sent#* }, \"a_rss_kb\": $a1, \"b_rss_kb\": $b1, \"a_rss0_kb\": $a0, \"b_rss0_kb\": $b0, $(snapdelta "$s0" "$s1")"
+		rec "\"peer\": \"$p\", \"measure\": \"burst\", \"n\": $BURST, \"held\": $held, \"open_s\": $secs, \"failed\": $failed, \"a_sent\": ${sent% *}, \"b_sent\": ${sent#* }, \"capture_dropped\": ${dropped:-0}, \"a_rss_kb\": $a1, \"b_rss_kb\": $b1, \"a_rss0_kb\": $a0, \"b_rss0_kb\": $b0, $(snapdelta "$s0" "$s1")"
 	done
 fi
 agents_down

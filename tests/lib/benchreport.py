@@ -285,6 +285,10 @@ def main():
     missing = [f"run {r['run']} {r['peer']} {r['measure']}" for r in recs
                if r.get("measure") in MEASURES + ["attached", "detached"]
                and r.get("gbps" if r["measure"] not in ("short1", "short16") else "rate") is None]
+    for p, r in burst.items():
+        if r.get("capture_dropped"):
+            bad.append(f"burst, {p}: the capture in M lost {r['capture_dropped']} packets: "
+                       "the bytes sent are a lower bound")
     if missing:
         bad.append("no figure from: " + ", ".join(missing) + " (medians of the others)")
     for b in bad:
