@@ -88,11 +88,14 @@ agents_down() {
 }
 
 # One snapshot, as words: machine CPU jiffies (user+nice+system+irq+softirq),
-# then per host A, B: TcpRetransSegs TCPTimeouts negotiated dp_sessions
-# dp_wire_retrans (the agent's counters 0 while it is not running).
+# A's and B's cgroup CPU microseconds (the bed's own processes: agents,
+# servers, clients, stunnel, wireguard-go, and the softirq work charged to
+# them), then per host A, B: TcpRetransSegs TCPTimeouts negotiated
+# dp_sessions dp_wire_retrans (the agent's counters 0 while it is not running).
 snap() {
 	local h
 	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
+	awk '$1 == "usage_usec" { print $2 }' "$TB_CG_A/cpu.stat" "$TB_CG_B/cpu.stat"
 	for h in A B; do
 		tb_exec "$h" nstat -asz TcpRetransSegs TcpExtTCPTimeouts |
 			awk '$1 == "TcpRetransSegs" { r = $2 } $1 == "TcpExtTCPTimeouts" { t = $2 }
@@ -113,8 +116,8 @@ a, b = ([int(x) for x in s.split()] for s in sys.argv[1:3])
 d = [y - x for x, y in zip(a, b)]
 names = ["a_retrans", "a_timeouts", "a_negotiated", "a_sessions", "a_wire_retrans",
          "b_retrans", "b_timeouts", "b_negotiated", "b_sessions", "b_wire_retrans"]
-out = ['"cpu_s": %.3f' % (d[0] / int(sys.argv[3]))]
-out += ['"%s": %d' % (n, v) for n, v in zip(names, d[1:])]
+out = ['"cpu_s": %.3f' % (d[0] / int(sys.argv[3])), '"bed_cpu_s": %.3f' % ((d[1] + d[2]) / 1e6)]
+out += ['"%s": %d' % (n, v) for n, v in zip(names, d[3:])]
 print(", ".join(out))
 PY
 }

@@ -27,9 +27,9 @@ def median(xs):
     return statistics.median(xs) if xs else None
 
 
-def cpu_per_gb(r):
-    if r.get("bytes") and r.get("cpu_s") is not None:
-        return r["cpu_s"] / (r["bytes"] / 1e9)
+def cpu_per_gb(r, k="cpu_s"):
+    if r.get("bytes") and r.get(k) is not None:
+        return r[k] / (r["bytes"] / 1e9)
     return None
 
 
@@ -48,6 +48,11 @@ def medians(recs):
                       "a_retrans", "a_timeouts", "b_retrans", "b_timeouts"):
                 fields[k] = median([r.get(k) for r in rs])
             fields["cpu_s_per_gb"] = median([cpu_per_gb(r) for r in rs])
+            fields["bed_cpu_s_per_gb"] = median([cpu_per_gb(r, "bed_cpu_s") for r in rs])
+            # how far the runs spread: largest / smallest
+            for k in ("gbps", "rate"):
+                xs = [r[k] for r in rs if r.get(k)]
+                fields[k + "_spread"] = max(xs) / min(xs) if xs else None
             fields["runs"] = len(rs)
             med.setdefault(p, {})[m] = fields
     # the kernel's counters per peer: summed over a run's measurements of that
@@ -225,6 +230,8 @@ def main():
             ("bulk, 4 flows (Gbit/s)", "bulk4", "gbps"),
             ("CPU s per GB, one flow (machine)", "bulk1", "cpu_s_per_gb"),
             ("CPU s per GB, 4 flows (machine)", "bulk4", "cpu_s_per_gb"),
+            ("CPU s per GB, one flow (bed cgroups)", "bulk1", "bed_cpu_s_per_gb"),
+            ("CPU s per GB, 4 flows (bed cgroups)", "bulk4", "bed_cpu_s_per_gb"),
             (f"short conns/s, 1 client ({meta.get('size', 64)} B echo)", "short1", "rate"),
             ("short conns/s, 16 clients", "short16", "rate"),
             ("connect + first byte p50 (ms)", "short1", "p50_ms"),
@@ -248,6 +255,13 @@ def main():
                 k = kern.get(p)
                 line += f"{(col(p) or (f'{k[ka]:g}/{k[kb]:g}' if k else 'n/a'))[:w - 1]:>{w}}"
             print(line)
+        line = f"{'spread over runs, max/min':{w0}}"
+        for p in peers:
+            sp = [med.get(p, {}).get(m, {}).get(k + "_spread") for m, k in
+                  (("bulk1", "gbps"), ("bulk4", "gbps"), ("short1", "rate"), ("short16", "rate"))]
+            sp = [x for x in sp if x]
+            line += f"{(col(p) or (f'up to {max(sp):.2f}x' if sp else 'n/a'))[:w - 1]:>{w}}"
+        print(line)
         fails = {p: sum((r.get("failed") or 0) for r in recs if r.get("peer") == p and r.get("measure", "").startswith("short")) for p in peers}
         if any(fails.values()):
             print(f"{'short connections failed (all runs)':{w0}}" + "".join(f"{fails[p]:>{w}}" for p in peers))

@@ -23,7 +23,7 @@ def rec(run, peer, measure, **kw):
 
 RECS = [
     # plain bulk 10, 12, 11 -> median 11; tcpcrypt 2, 4, 3 -> 3; stunnel 2 -> 3 / 2 = 1.5x
-    rec(1, "plain", "bulk1", gbps=10, bytes=4e9, cpu_s=2.0, a_retrans=5),
+    rec(1, "plain", "bulk1", gbps=10, bytes=4e9, cpu_s=2.0, a_retrans=5, bed_cpu_s=1.0),
     rec(2, "plain", "bulk1", gbps=12, bytes=4e9, cpu_s=4.0),
     rec(3, "plain", "bulk1", gbps=11, bytes=4e9, cpu_s=3.0),
     rec(1, "tcpcrypt", "bulk1", gbps=2, bytes=1e9, cpu_s=9.0, a_negotiated=2, b_negotiated=2),
@@ -58,6 +58,10 @@ class T(unittest.TestCase):
         # cpu s per GB: plain 2/4, 4/4, 3/4 -> 0.75; tcpcrypt 9, 7, 8 -> 8
         self.assertAlmostEqual(med["plain"]["bulk1"]["cpu_s_per_gb"], 0.75)
         self.assertAlmostEqual(med["tcpcrypt"]["bulk1"]["cpu_s_per_gb"], 8)
+        # the bed's own CPU: only run 1 has it, 1.0 / 4 GB
+        self.assertAlmostEqual(med["plain"]["bulk1"]["bed_cpu_s_per_gb"], 0.25)
+        # spread: plain 12 / 10
+        self.assertAlmostEqual(med["plain"]["bulk1"]["gbps_spread"], 1.2)
         # kernel: run 1 of plain 5 + 3 = 8, runs 2 and 3 0 -> median 0
         self.assertEqual(kern["plain"]["a_retrans"], 0)
 
