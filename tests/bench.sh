@@ -29,6 +29,10 @@
 # {"p50_ms": connect + first byte p50, "rate16": connections/s, 16 clients};
 # until then the resumed figures read n/a.
 set -euo pipefail
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
+	exit 0
+fi
 source "$(dirname "$0")/lib/testbed.sh"
 source "$(dirname "$0")/lib/enotest.sh"
 source "$(dirname "$0")/lib/benchpeers.sh"
