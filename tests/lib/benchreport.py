@@ -213,6 +213,7 @@ def main():
                "rate16": median([r.get("rate16") for r in res])}
     resumed_na = "no resumed measurement yet (tests/lib/bench_resume.sh)" if not res else \
         "the resumed measurement gave no figures"
+    resumed["status"] = "measured" if resumed["p50_ms"] is not None else f"n/a ({resumed_na})"
     peers = [p for p in PEERS if p in med or p in na]
     col = lambda p: "n/a (see below)" if p in na else None
 

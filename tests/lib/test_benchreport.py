@@ -122,6 +122,7 @@ class T(unittest.TestCase):
                 j = json.load(f)
             self.assertEqual(len(j["raw"]), len(RECS))
             self.assertIsNone(j["resumed"]["p50_ms"])
+            self.assertTrue(j["resumed"]["status"].startswith("n/a"))
             self.assertEqual(j["na"], {"wireguard": "no tun"})
             # a run without a figure: named, and the exit status says so
             with open(res, "a") as f:
