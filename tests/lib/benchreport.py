@@ -140,7 +140,7 @@ def targets(med, idle, burst, resumed, runs_resumed_na):
     pl, en = g("plain", "short1", "p50_ms"), g("tcpcrypt", "short1", "p50_ms")
     if pl is not None and en is not None:
         add("connect + first byte p50, fresh session: <= plain + 0.3 ms",
-            f"plain + {en - pl:.3f} ms", en <= pl + 0.3)
+            f"plain {en - pl:+.3f} ms", en <= pl + 0.3)
     else:
         add("connect + first byte p50, fresh session: <= plain + 0.3 ms", None, False, "not measured")
     bp, be = burst.get("plain"), burst.get("tcpcrypt")
@@ -179,7 +179,7 @@ def targets(med, idle, burst, resumed, runs_resumed_na):
     pl, r16 = g("plain", "short1", "p50_ms"), g("plain", "short16", "rate")
     rp50, rrate = resumed.get("p50_ms"), resumed.get("rate16")
     if rp50 is not None and pl is not None:
-        add("resumed connect + first byte p50: <= plain + 0.1 ms", f"plain + {rp50 - pl:.3f} ms",
+        add("resumed connect + first byte p50: <= plain + 0.1 ms", f"plain {rp50 - pl:+.3f} ms",
             rp50 <= pl + 0.1)
     else:
         add("resumed connect + first byte p50: <= plain + 0.1 ms", None, False, runs_resumed_na)
