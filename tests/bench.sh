@@ -218,11 +218,30 @@ wire_check() {
 import json, subprocess, sys
 pcap, log, lib, off, wgport = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 res = {}
+def resumed(opt):
+    # after kind and length, suboptions: 0x00-0x1f global, 0x80-0x9f a
+    # length byte (then a TEP byte and (b & 0x1f) + 1 bytes of data), else a
+    # TEP byte whose bit 7 is v: B's SYN-ACK TEP with v = 1 is a resumed
+    # session (docs/rfc-notes.md#eno-suboptions-and-length-bytes,
+    # docs/rfc-notes.md#tcpcrypt-negotiation-through-eno)
+    b, i = bytes.fromhex(opt)[2:], 0
+    while i < len(b):
+        c = b[i]
+        if 0x80 <= c < 0xa0:
+            if i + 1 < len(b) and b[i + 1] & 0x80:
+                return True
+            i += 2 + (c & 0x1f) + 1
+        elif c >= 0xa0:
+            return True
+        else:
+            i += 1
+    return False
 def eno(port):
     out = subprocess.run([sys.executable, lib + "/enowire.py", pcap, "--port", str(port)],
                          check=True, capture_output=True, text=True).stdout
     c = [json.loads(l) for l in out.splitlines() if l.strip()]
-    return {"connections": len(c), "with_eno": sum(1 for x in c if any(x["syn"]) or any(x["synack"]))}
+    return {"connections": len(c), "with_eno": sum(1 for x in c if any(x["syn"]) or any(x["synack"])),
+            "resumed": sum(1 for x in c if any(o and resumed(o) for o in x["synack"]))}
 for line in open(log):
     peer, rest = line.split(" ", 1)
     d = json.loads("{" + rest + "}")

@@ -300,6 +300,10 @@ def main():
     missing = [f"run {r['run']} {r['peer']} {r['measure']}" for r in recs
                if r.get("measure") in MEASURES + ["attached", "detached"]
                and r.get("gbps" if r["measure"] not in ("short1", "short16") else "rate") is None]
+    if wire.get("tcpcrypt", {}).get("resumed"):
+        bad.append(f"tcpcrypt: the wire check saw {wire['tcpcrypt']['resumed']} of "
+                   f"{wire['tcpcrypt']['connections']} sessions resumed: the tcpcrypt column is "
+                   "meant to be fresh sessions (resumed ones belong to bench_resume)")
     for p, r in burst.items():
         if r.get("capture_dropped"):
             bad.append(f"burst, {p}: the capture in M lost {r['capture_dropped']} packets: "

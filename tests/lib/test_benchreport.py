@@ -124,6 +124,12 @@ class T(unittest.TestCase):
             self.assertIsNone(j["resumed"]["p50_ms"])
             self.assertTrue(j["resumed"]["status"].startswith("n/a"))
             self.assertEqual(j["na"], {"wireguard": "no tun"})
+            # resumed sessions seen on the wire in the tcpcrypt column: warned
+            p = subprocess.run([sys.executable, br.__file__, "--results", res, "--json", out,
+                                "--runs", "3", "--wire",
+                                '{"tcpcrypt": {"connections": 20, "resumed": 3}}'],
+                               capture_output=True, text=True, check=True)
+            self.assertIn("saw 3 of 20 sessions resumed", p.stdout)
             # a run without a figure: named, and the exit status says so
             with open(res, "a") as f:
                 f.write(json.dumps(rec(2, "stunnel", "bulk1", gbps=None)) + "\n")
