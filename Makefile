@@ -4,7 +4,8 @@
 #   make check      unit tests (plain and ASan/UBSan), BPF program tests, integration tests
 #   make demo       two namespace hosts negotiating tcpcrypt, end to end
 #   make fuzz       run every libFuzzer target for FUZZ_TIME seconds each
-#   make bench      plain TCP vs tcpcrypt in the test bed (throughput, connections)
+#   make bench      tcpcrypt beside plain TCP, stunnel4 and wireguard-go in the test bed
+#                   (BENCH=bulk,short,attach,idle,burst RUNS=5 PEERS=...: tests/bench.sh)
 #   make bench-crypto  protocol-core micro-benchmarks beside `openssl speed`
 #   make deps       install the Debian packages needed (idempotent)
 
@@ -169,6 +170,8 @@ demo: deps all
 	@tests/demo.sh
 
 bench: deps all
+	@tools/install-deps.sh bench
+	@python3 tests/lib/test_benchreport.py -q
 	@tests/bench.sh
 
 bench-crypto: deps $(BUILD)/bench_crypto

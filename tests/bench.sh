@@ -1,114 +1,419 @@
 #!/bin/bash
-# make bench: side by side in one test bed run, medians of RUNS runs.
-#   bulk:   iperf3 A->B, plain TCP (port off) vs tcpcrypt (port on, data path)
-#   short:  connections per second and connect+first-byte latency (p50/p99)
-#   attach: plain TCP with the agents attached (port off) vs no agents at all
-#   idle:   agent memory per 1000 idle connections, plain (port off) and encrypted
-# Not a test: it prints a table.  The machine is shared and noisy; ratios
-# measured in the same run are what count.
+# make bench: tcpcrypt beside plain TCP and the peers a user would pick
+# instead (stunnel4, TLS 1.3 at both ends; wireguard-go, a host-to-host
+# tunnel), in one test bed, one run, side by side; medians of RUNS runs, the
+# order of the peers rotating from run to run so that the machine's drift
+# does not fall on one side.  Not a test: it prints a table, the targets of
+# issue 16 as a checklist, and writes build/bench.json (BENCH_JSON) with
+# every run's raw values.  docs/machine-facts.md#performance-where-the-time-goes
+#
+# Environment:
+#   BENCH=bulk,short,attach,idle,burst  what to measure (default: all)
+#     bulk    iperf3 A->B, one flow and 4 flows (-P 4), SECS s each; whole
+#             machine CPU seconds per GB from /proc/stat
+#     short   connect, SIZE B request, SIZE B reply, close: 1 and 16 clients,
+#             SHORT_SECS s each; connect + first byte p50/p99 (1 client)
+#     attach  plain TCP with the agents attached (port off) vs no agents
+#     idle    agent RSS per 1000 idle flows (IDLE held), plain and encrypted
+#     burst   BURST concurrent opens (each sends a line, waits), plain and
+#             tcpcrypt: time to open all, agents' resent bytes, kernel RTOs
+#   PEERS=plain,tcpcrypt,stunnel,wireguard  (plain is always measured)
+#   RUNS=5 SECS=5 SHORT_SECS=3 SIZE=64 IDLE=1000 BURST=5000
+#   AGENT_ARGS="..."  extra tcpcryptd options for both agents (e.g. a worker count)
+# Each measurement also records the kernel's TcpRetransSegs and TCPTimeouts
+# deltas in A's and B's network namespaces, and the agents' negotiation
+# counters: a peer other than tcpcrypt must negotiate nothing, tcpcrypt must.
+# Resumed connections: if tests/lib/bench_resume.sh defines bench_resume, it
+# is called once per run of `short` (test bed up, agents running, tcpcrypt
+# server on $TB_B4 port 6002) and prints one JSON object
+# {"p50_ms": connect + first byte p50, "rate16": connections/s, 16 clients};
+# until then the resumed figures read n/a.
 set -euo pipefail
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
+	exit 0
+fi
 source "$(dirname "$0")/lib/testbed.sh"
 source "$(dirname "$0")/lib/enotest.sh"
+source "$(dirname "$0")/lib/benchpeers.sh"
 tb_require_root
 tb_require_agent
 RUNS=${RUNS:-5}
 SECS=${SECS:-5}
-CONNS=${CONNS:-2000}
+SHORT_SECS=${SHORT_SECS:-3}
+SIZE=${SIZE:-64}
+IDLE=${IDLE:-1000}
+BURST=${BURST:-5000}
+BENCH=${BENCH:-bulk,short,attach,idle,burst}
+PEERS=${PEERS:-plain,tcpcrypt,stunnel,wireguard}
+BENCH_JSON=${BENCH_JSON:-$TB_ROOT/build/bench.json}
+for m in ${BENCH//,/ }; do
+	[[ $m =~ ^(bulk|short|attach|idle|burst)$ ]] || tb_fail "BENCH: unknown measure '$m'"
+done
+for p in ${PEERS//,/ }; do
+	[[ $p =~ ^(plain|tcpcrypt|stunnel|wireguard)$ ]] || tb_fail "PEERS: unknown peer '$p'"
+done
+want() { [[ ,$BENCH, == *,$1,* ]]; }
+command -v iperf3 >/dev/null || tb_fail "iperf3 missing (make deps)"
 tb_init
 tb_create
-command -v iperf3 >/dev/null || tb_fail "iperf3 missing (make deps)"
+RES=$TB_DIR/results.jsonl
+: >"$RES"
+declare -A NA=()   # peer -> why it has no figures
+declare -A HOST=() # peer -> address A connects to
+declare -A BULK=() # peer -> iperf3 port
+declare -A CONN=() # peer -> connbench port
+HOST=([plain]=$TB_B4 [tcpcrypt]=$TB_B4 [stunnel]=127.0.0.1 [wireguard]=$BP_WG_B)
+BULK=([plain]=5201 [tcpcrypt]=5202 [stunnel]=7201 [wireguard]=5201)
+CONN=([plain]=6001 [tcpcrypt]=6002 [stunnel]=7001 [wireguard]=6001)
+# Ports that stay plain TCP for the agents: plain's servers (which stunnel and
+# the tunnel reach too), stunnel's own ports (A's local ones, B's TLS ones),
+# the plain idle and burst servers.
+OFF_PORTS="5201 6001 7201 7001 $((7201 + BP_TLS_OFF)) $((7001 + BP_TLS_OFF)) 6004 6005"
 
-median() { python3 -c "import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))" "$@"; }
+# ---------------------------------------------------------------- helpers
 
-iperf() { # PORT -> Gbit/s
-	tb_exec A iperf3 -c "$TB_B4" -p "$1" -t "$SECS" -J |
-		python3 -c "import json,sys; print(round(json.load(sys.stdin)['end']['sum_received']['bits_per_second'] / 1e9, 3))"
-}
-
-conns() { # PORT FIELD...
-	# a failed connection is counted in the JSON, not fatal here
-	tb_exec A python3 "$TB_ROOT/tests/lib/connbench.py" client "$TB_B4" "$1" "$CONNS" 16 || true
-}
-
-start_servers() {
-	for p in 5201 5202; do
-		tb_bg B "$TB_DIR/iperf-$p.log" iperf3 -s -p "$p" >/dev/null
-	done
-	for p in 6001 6002; do
-		tb_bg B "$TB_DIR/cb-$p.log" python3 "$TB_ROOT/tests/lib/connbench.py" server 0.0.0.0 "$p" >/dev/null
-	done
-	tb_wait_port B 5202
-	tb_wait_port B 6002
-}
-
-start_servers
-declare -a detached=() attached=() plain=() enc=() cr_plain=() cr_enc=() p50_plain=() p50_enc=() p99_plain=() p99_enc=()
-sessions=0
-# Each run: plain TCP without agents, then with them (detached and attached
-# alternate, so that the machine's drift does not fall on one side).
-for i in $(seq "$RUNS"); do
-	detached+=("$(iperf 5201)")
-	tb_agent_start A
-	tb_agent_start B
+agents_up() {
+	local h p
+	# shellcheck disable=SC2086 # AGENT_ARGS is a word list
+	tb_agent_start A ${AGENT_ARGS:-}
+	# shellcheck disable=SC2086
+	tb_agent_start B ${AGENT_ARGS:-}
 	for h in A B; do
-		tb_ctl "$h" port 5201 off
-		tb_ctl "$h" port 6001 off
+		for p in $OFF_PORTS; do
+			tb_ctl "$h" port "$p" off >/dev/null
+		done
 	done
-	attached+=("$(iperf 5201)")
-	plain+=("${attached[-1]}")
-	enc+=("$(iperf 5202)")
-	r=$(conns 6001)
-	cr_plain+=("$(tt_py 'd["rate"]' <<<"$r")"); p50_plain+=("$(tt_py 'd["p50_ms"]' <<<"$r")")
-	p99_plain+=("$(tt_py 'd["p99_ms"]' <<<"$r")")
-	r=$(conns 6002)
-	cr_enc+=("$(tt_py 'd["rate"]' <<<"$r")"); p50_enc+=("$(tt_py 'd["p50_ms"]' <<<"$r")")
-	p99_enc+=("$(tt_py 'd["p99_ms"]' <<<"$r")")
-	sessions=$((sessions + $(tt_stat A dp_sessions)))
+}
+
+agents_down() {
 	tb_agent_stop A
 	tb_agent_stop B
+}
+
+# One snapshot, as words: machine CPU jiffies (user+nice+system+irq+softirq),
+# A's and B's cgroup CPU microseconds (the bed's own processes: agents,
+# servers, clients, stunnel, wireguard-go, and the softirq work charged to
+# them), then per host A, B: TcpRetransSegs TCPTimeouts negotiated
+# dp_sessions dp_wire_retrans (the agent's counters 0 while it is not running).
+snap() {
+	local h
+	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
+	awk '$1 == "usage_usec" { print $2 }' "$TB_CG_A/cpu.stat" "$TB_CG_B/cpu.stat"
+	for h in A B; do
+		tb_exec "$h" nstat -asz TcpRetransSegs TcpExtTCPTimeouts |
+			awk '$1 == "TcpRetransSegs" { r = $2 } $1 == "TcpExtTCPTimeouts" { t = $2 }
+			     END { print r + 0, t + 0 }'
+		if [[ -n $(tb_agent_pid "$h") ]]; then
+			tb_ctl "$h" -j stats | tt_py '"%d %d %d" % (d["negotiated"], d["dp_sessions"], d["dp_wire_retrans"])'
+		else
+			echo 0 0 0
+		fi
+	done | tr '\n' ' '
+}
+
+# The deltas between two snapshots as JSON members.
+snapdelta() { # "BEFORE" "AFTER"
+	python3 - "$1" "$2" "$(getconf CLK_TCK)" <<'PY'
+import sys
+a, b = ([int(x) for x in s.split()] for s in sys.argv[1:3])
+d = [y - x for x, y in zip(a, b)]
+names = ["a_retrans", "a_timeouts", "a_negotiated", "a_sessions", "a_wire_retrans",
+         "b_retrans", "b_timeouts", "b_negotiated", "b_sessions", "b_wire_retrans"]
+out = ['"cpu_s": %.3f' % (d[0] / int(sys.argv[3])), '"bed_cpu_s": %.3f' % ((d[1] + d[2]) / 1e6)]
+out += ['"%s": %d' % (n, v) for n, v in zip(names, d[3:])]
+print(", ".join(out))
+PY
+}
+
+rec() { # JSON-MEMBERS: one record of the results
+	echo "{$1}" >>"$RES"
+}
+
+# iperf3 from A: one JSON record member list "gbps": .., "bytes": ..
+iperf() { # PEER FLOWS
+	local out
+	out=$(tb_exec A iperf3 -c "${HOST[$1]}" -p "${BULK[$1]}" -t "$SECS" -P "$2" -J 2>&1) || {
+		sleep 1 # a server still busy with the last test: once more
+		out=$(tb_exec A iperf3 -c "${HOST[$1]}" -p "${BULK[$1]}" -t "$SECS" -P "$2" -J 2>&1)
+	} || {
+		tb_log "iperf3 to $1 failed: $(tail -c 300 <<<"$out")"
+		echo '"gbps": null, "bytes": null'
+		return 0
+	}
+	tt_py '"\"gbps\": %.4f, \"bytes\": %d" % (d["end"]["sum_received"]["bits_per_second"] / 1e9, d["end"]["sum_received"]["bytes"])' <<<"$out"
+}
+
+conns() { # PEER CLIENTS -> connbench's JSON (failures counted in it)
+	tb_exec A python3 "$TB_ROOT/tests/lib/connbench.py" client "${HOST[$1]}" "${CONN[$1]}" \
+		10000000 "$2" --size "$SIZE" --seconds "$SHORT_SECS" 2>>"$TB_DIR/connbench.err" || true
+}
+
+# One measurement of PEER, recorded with the counters' deltas around it.
+measure() { # RUN PEER WHAT
+	local run=$1 p=$2 what=$3 s0 s1 r
+	s0=$(snap)
+	case $what in
+	bulk1 | attached) r=$(iperf "$p" 1) ;;
+	bulk4) r=$(iperf "$p" 4) ;;
+	short1 | short16)
+		r=$(conns "$p" "${what#short}")
+		[[ -n $r ]] || r='{"rate": null}'
+		r=${r#\{} r=${r%\}}
+		;;
+	esac
+	s1=$(snap)
+	rec "\"run\": $run, \"peer\": \"$p\", \"measure\": \"$what\", $r, $(snapdelta "$s0" "$s1")"
+}
+
+rss() { awk '/VmRSS/ {print $2}' "/proc/$(tb_agent_pid "$1")/status"; }
+
+# ---------------------------------------------------------------- servers, peers
+
+for p in 5201 5202; do
+	tb_bg B "$TB_DIR/iperf-$p.log" iperf3 -s -p "$p" >/dev/null
 done
-[[ $sessions -gt 0 ]] || tb_fail "no encrypted session was made: the tcpcrypt numbers would be plain"
+tb_bg B "$TB_DIR/cb.log" python3 "$TB_ROOT/tests/lib/connbench.py" server 0.0.0.0 6001,6002 \
+	--size "$SIZE" >/dev/null
+tb_wait_port B 5202
+tb_wait_port B 6002
+peers=()
+for p in ${PEERS//,/ }; do
+	case $p in
+	stunnel) bp_stunnel_up 7201:5201 7001:6001 || NA[stunnel]=$BP_WHY ;;
+	wireguard) bp_wg_up || NA[wireguard]=$BP_WHY ;;
+	esac
+	if [[ -n ${NA[$p]:-} ]]; then
+		tb_log "$p: n/a ($BP_WHY)"
+	elif [[ $p != plain ]]; then
+		peers+=("$p")
+	fi
+done
+peers=(plain "${peers[@]+"${peers[@]}"}")
+resume=0
+if [[ -f $TB_ROOT/tests/lib/bench_resume.sh ]]; then
+	source "$TB_ROOT/tests/lib/bench_resume.sh"
+	[[ $(type -t bench_resume) == function ]] && resume=1
+fi
+agents_up
+
+# ---------------------------------------------------------------- the wire, once
+
+# A few connections of each peer with a capture in M: stunnel's TCP and the
+# tunnel's must carry no TCP-ENO option (the agents leave them plain), the
+# tunnel must carry its TCP inside UDP only, and tcpcrypt must negotiate.
+wire_check() {
+	local pcap p s0 s1 out
+	tb_capture_start wire a0 tcp or udp
+	for p in "${peers[@]}"; do
+		s0=$(snap)
+		out=$(tb_exec A python3 "$TB_ROOT/tests/lib/connbench.py" client "${HOST[$p]}" \
+			"${CONN[$p]}" 20 1 --size "$SIZE") || tb_fail "wire check, $p: $out"
+		s1=$(snap)
+		echo "$p $(snapdelta "$s0" "$s1")" >>"$TB_DIR/wire-check.log"
+	done
+	pcap=$(tb_capture_stop wire)
+	python3 - "$pcap" "$TB_DIR/wire-check.log" "$TB_ROOT/tests/lib" "$BP_TLS_OFF" \
+		"$BP_WG_PORT" <<'PY' >"$TB_DIR/wire-check.json"
+import json, subprocess, sys
+pcap, log, lib, off, wgport = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+res = {}
+def resumed(opt):
+    # after kind and length, suboptions: 0x00-0x1f global, 0x80-0x9f a
+    # length byte (then a TEP byte and (b & 0x1f) + 1 bytes of data), else a
+    # TEP byte whose bit 7 is v: B's SYN-ACK TEP with v = 1 is a resumed
+    # session (docs/rfc-notes.md#eno-suboptions-and-length-bytes,
+    # docs/rfc-notes.md#tcpcrypt-negotiation-through-eno)
+    b, i = bytes.fromhex(opt)[2:], 0
+    while i < len(b):
+        c = b[i]
+        if 0x80 <= c < 0xa0:
+            if i + 1 < len(b) and b[i + 1] & 0x80:
+                return True
+            i += 2 + (c & 0x1f) + 1
+        elif c >= 0xa0:
+            return True
+        else:
+            i += 1
+    return False
+def eno(port):
+    out = subprocess.run([sys.executable, lib + "/enowire.py", pcap, "--port", str(port)],
+                         check=True, capture_output=True, text=True).stdout
+    c = [json.loads(l) for l in out.splitlines() if l.strip()]
+    return {"connections": len(c), "with_eno": sum(1 for x in c if any(x["syn"]) or any(x["synack"])),
+            "resumed": sum(1 for x in c if any(o and resumed(o) for o in x["synack"]))}
+for line in open(log):
+    peer, rest = line.split(" ", 1)
+    d = json.loads("{" + rest + "}")
+    r = {"negotiated": d["a_negotiated"] + d["b_negotiated"]}
+    if peer == "tcpcrypt":
+        r.update(eno(6002))
+    if peer == "stunnel":
+        r.update(eno(7001 + off))
+    if peer == "wireguard":
+        pk = subprocess.run([sys.executable, lib + "/pcap.py", "summary", pcap],
+                            check=True, capture_output=True, text=True).stdout
+        r["tunnel_tcp_outside"] = sum(1 for l in pk.splitlines() if "198.19." in l)
+        n = subprocess.run(["tcpdump", "-nr", pcap, "udp port %d" % wgport],
+                           capture_output=True, text=True).stdout
+        r["udp_packets"] = len(n.splitlines())
+    res[peer] = r
+print(json.dumps(res))
+PY
+	tb_log "wire check: $(cat "$TB_DIR/wire-check.json")"
+	python3 - "$TB_DIR/wire-check.json" <<'PY' || tb_fail "wire check failed (above)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+bad = []
+for p, d in r.items():
+    if p == "tcpcrypt":
+        if d["negotiated"] < 2 or d["with_eno"] < 20:
+            bad.append("tcpcrypt did not negotiate: %s" % d)
+    elif d["negotiated"]:
+        bad.append("%s negotiated TCP-ENO: %s" % (p, d))
+    if p == "stunnel" and (d["connections"] < 20 or d["with_eno"]):
+        bad.append("stunnel's TCP: %s" % d)
+    if p == "wireguard" and (d["tunnel_tcp_outside"] or d["udp_packets"] < 20):
+        bad.append("wireguard: %s" % d)
+for b in bad:
+    print("wire check:", b, file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+}
+wire_check
+# the tunnel's interface is not one the agents steer (tcpcryptctl status)
+if [[ " ${peers[*]} " == *" wireguard "* ]]; then
+	for h in A B; do
+		n=BP_WG_IF_$h
+		steered=$(tb_ctl "$h" -j status | tt_py '" ".join(sorted(set(x for i in d["interfaces"] for x in (i["name"], i["capture"]) if x)))')
+		[[ " $steered " != *" ${!n} "* ]] || tb_fail "host $h: the agent steers the tunnel ${!n}"
+		tb_log "host $h: steered interfaces: $steered (tunnel ${!n} not among them)"
+	done
+fi
+
+# ---------------------------------------------------------------- runs
+
+t_start=$SECONDS
+sessions=0
+for run in $(seq "$RUNS"); do
+	# the peers' order rotates: each is first once every len(peers) runs
+	k=$(((run - 1) % ${#peers[@]}))
+	order=("${peers[@]:k}" "${peers[@]:0:k}")
+	if want attach; then
+		# detached and attached alternate which goes first
+		if ((run % 2)); then
+			agents_down
+			rec "\"run\": $run, \"peer\": \"plain\", \"measure\": \"detached\", $(iperf plain 1)"
+			agents_up
+			measure "$run" plain attached
+		else
+			measure "$run" plain attached
+			agents_down
+			rec "\"run\": $run, \"peer\": \"plain\", \"measure\": \"detached\", $(iperf plain 1)"
+			agents_up
+		fi
+	fi
+	for what in bulk1 bulk4 short1 short16; do
+		case $what in bulk*) want bulk || continue ;; short*) want short || continue ;; esac
+		for p in "${order[@]}"; do
+			measure "$run" "$p" "$what"
+		done
+	done
+	if want short && ((resume)); then
+		r=$(bench_resume "$run" 2>>"$TB_DIR/resume.err" || true)
+		python3 -c 'import json,sys; d=json.loads(sys.argv[1]); float(d["p50_ms"]); float(d["rate16"])' \
+			"$r" 2>/dev/null || r='{"p50_ms": null, "rate16": null}'
+		r=${r#\{} r=${r%\}}
+		rec "\"run\": $run, \"peer\": \"tcpcrypt\", \"measure\": \"resumed\", $r"
+	fi
+	sessions=$((sessions + $(tt_stat A dp_sessions)))
+	tb_log "run $run of $RUNS done ($((SECONDS - t_start)) s)"
+done
+if want bulk || want short; then
+	[[ $sessions -gt 0 ]] || tb_fail "no encrypted session was made: the tcpcrypt numbers would be plain"
+fi
+
+# ---------------------------------------------------------------- idle flows
 
 # agent memory per idle flow: IDLE connections that each sent a line, held
-IDLE=${IDLE:-1000}
-tb_bg B "$TB_DIR/idle.log" python3 "$TB_ROOT/tests/lib/idleconns.py" serve 6003 >/dev/null
-tb_bg B "$TB_DIR/idle-off.log" python3 "$TB_ROOT/tests/lib/idleconns.py" serve 6004 >/dev/null
-tb_wait_port B 6003
-tb_wait_port B 6004
-tb_agent_start A
-tb_agent_start B
-for h in A B; do
-	tb_ctl "$h" port 6004 off
-done
-rss() { awk '/VmRSS/ {print $2}' "/proc/$(tb_agent_pid "$1")/status"; }
-idle_kb=()
-for port in 6004 6003; do
-	a0=$(rss A) b0=$(rss B)
-	tb_bg A "$TB_DIR/hold-$port.log" python3 "$TB_ROOT/tests/lib/idleconns.py" hold "$TB_B4" \
-		"$port" "$IDLE" 5 >/dev/null
-	tb_wait 60 grep -q "^held $IDLE" "$TB_DIR/hold-$port.log" ||
-		tb_fail "idle connections on $port: $(cat "$TB_DIR/hold-$port.log")"
-	sleep 3.5 # past the agents' idle trim (1 s) and their return of memory (once a second)
-	idle_kb+=("$(( ($(rss A) - a0) * 1000 / IDLE ))/$(( ($(rss B) - b0) * 1000 / IDLE ))")
-	sleep 4
-done
-tb_agent_stop A
-tb_agent_stop B
-python3 - "$RUNS" "${detached[*]}" "${attached[*]}" "${plain[*]}" "${enc[*]}" "${cr_plain[*]}" \
-	"${cr_enc[*]}" "${p50_plain[*]}" "${p50_enc[*]}" "${p99_plain[*]}" "${p99_enc[*]}" <<'PY'
-import statistics, sys
-runs = sys.argv[1]
-v = [[float(x) for x in a.split()] for a in sys.argv[2:]]
-m = [statistics.median(x) for x in v]
-det, att, pl, en, crp, cre, p50p, p50e, p99p, p99e = m
-print(f"\nmake bench: medians of {runs} runs, test bed A -- M -- B (veth), one run side by side\n")
-print(f"{'':38}{'plain TCP':>14}{'tcpcrypt':>14}{'ratio':>9}")
-print(f"{'bulk throughput, iperf3 (Gbit/s)':38}{pl:14.3f}{en:14.3f}{en / pl:9.2f}")
-print(f"{'short connections per second':38}{crp:14.1f}{cre:14.1f}{cre / crp:9.2f}")
-print(f"{'connect + first byte p50 (ms)':38}{p50p:14.3f}{p50e:14.3f}{p50e / p50p:9.2f}")
-print(f"{'connect + first byte p99 (ms)':38}{p99p:14.3f}{p99e:14.3f}{p99e / p99p:9.2f}")
-print(f"\n{'':38}{'detached':>14}{'attached':>14}{'ratio':>9}")
-print(f"{'plain bulk throughput (Gbit/s)':38}{det:14.3f}{att:14.3f}{att / det:9.2f}")
-print("\nall runs:", " | ".join(" ".join(f"{x:g}" for x in a) for a in v))
-PY
-echo "agent RSS per 1000 idle flows (KB, host A/B): plain ${idle_kb[0]}, tcpcrypt ${idle_kb[1]} ($IDLE flows held)"
+if want idle; then
+	tb_bg B "$TB_DIR/idle.log" python3 "$TB_ROOT/tests/lib/idleconns.py" serve 6003 >/dev/null
+	tb_bg B "$TB_DIR/idle-off.log" python3 "$TB_ROOT/tests/lib/idleconns.py" serve 6004 >/dev/null
+	tb_wait_port B 6003
+	tb_wait_port B 6004
+	# fresh agents: no memory left over from the runs, which they would
+	# return during the measurement
+	agents_down
+	agents_up
+	for port in 6004 6003; do
+		a0=$(rss A) b0=$(rss B)
+		tb_bg A "$TB_DIR/hold-$port.log" python3 "$TB_ROOT/tests/lib/idleconns.py" hold "$TB_B4" \
+			"$port" "$IDLE" 5 >/dev/null
+		tb_wait 60 grep -q "^held $IDLE " "$TB_DIR/hold-$port.log" ||
+			tb_fail "idle connections on $port: $(cat "$TB_DIR/hold-$port.log")"
+		sleep 3.5 # past the agents' idle trim (1 s) and their return of memory (once a second)
+		[[ $port == 6004 ]] && p=plain || p=tcpcrypt
+		rec "\"peer\": \"$p\", \"measure\": \"idle\", \"flows\": $IDLE, \"a_kb_per_1000\": $((($(rss A) - a0) * 1000 / IDLE)), \"b_kb_per_1000\": $((($(rss B) - b0) * 1000 / IDLE))"
+		sleep 4
+	done
+fi
+
+# ---------------------------------------------------------------- the burst
+
+# BURST connections opened at once, each sends a line, reads the answer and
+# waits; plain TCP (port off) first, then tcpcrypt.  A capture in M counts
+# the TCP payload bytes each host sends (what the agents send, on a
+# negotiated flow); the agents' dp_wire_retrans the bytes they resent.
+if want burst; then
+	tb_exec A sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
+	tb_bg B "$TB_DIR/burst-off.log" python3 "$TB_ROOT/tests/lib/idleconns.py" serve 6005 >/dev/null
+	tb_bg B "$TB_DIR/burst-on.log" python3 "$TB_ROOT/tests/lib/idleconns.py" serve 6006 >/dev/null
+	tb_wait_port B 6005
+	tb_wait_port B 6006
+	for port in 6005 6006; do
+		[[ $port == 6005 ]] && p=plain || p=tcpcrypt
+		# fresh agents: the RSS is that of this burst only
+		agents_down
+		agents_up
+		a0=$(rss A) b0=$(rss B)
+		# headers only (the payload length comes from the IP header), and a
+		# large buffer: the burst is ~50,000 packets in a few seconds
+		TB_CAPTURE_SNAPLEN=128 TB_CAPTURE_BUF_KIB=131072 \
+			tb_capture_start "burst-$port" a0 tcp port "$port"
+		s0=$(snap)
+		tb_bg A "$TB_DIR/hold-$port.log" python3 "$TB_ROOT/tests/lib/idleconns.py" hold "$TB_B4" \
+			"$port" "$BURST" 8 >/dev/null
+		tb_wait 90 grep -q "^held " "$TB_DIR/hold-$port.log" ||
+			tb_fail "burst on $port: $(cat "$TB_DIR/hold-$port.log")"
+		sleep 3.5
+		a1=$(rss A) b1=$(rss B)
+		tb_wait 30 eval "[[ -z \$(tb_exec A ss -Htn state established dport = :$port) ]]" ||
+			tb_log "burst on $port: connections still open after 30 s"
+		sleep 1
+		s1=$(snap)
+		pcap=$(tb_capture_stop "burst-$port")
+		# TCP payload bytes sent by A and by B, from the IP and TCP headers
+		sent=$(tcpdump -qnn -r "$pcap" 2>/dev/null | awk -v a="$TB_A4." -v b="$TB_B4." '
+			$NF ~ /^[0-9]+$/ && $(NF - 1) == "tcp" {
+				if (index($3, a) == 1) sa += $NF; else if (index($3, b) == 1) sb += $NF }
+			END { printf "%d %d", sa, sb }')
+		dropped=$(awk '/packets dropped by kernel/ { print $1 }' "$TB_DIR/burst-$port.tcpdump.log")
+		read -r _ held _ secs _ failed <"$TB_DIR/hold-$port.log"
+		rec "\"peer\": \"$p\", \"measure\": \"burst\", \"n\": $BURST, \"held\": $held, \"open_s\": $secs, \"failed\": $failed, \"a_sent\": ${sent% *}, \"b_sent\": ${sent#* }, \"capture_dropped\": ${dropped:-0}, \"a_rss_kb\": $a1, \"b_rss_kb\": $b1, \"a_rss0_kb\": $a0, \"b_rss0_kb\": $b0, $(snapdelta "$s0" "$s1")"
+	done
+fi
+agents_down
+
+# ---------------------------------------------------------------- report
+
+mkdir -p "$(dirname "$BENCH_JSON")"
+na_json=$(for p in "${!NA[@]}"; do printf '%s\t%s\n' "$p" "${NA[$p]}"; done |
+	python3 -c 'import json,sys; print(json.dumps(dict(l.rstrip("\n").split("\t", 1) for l in sys.stdin if l.strip())))')
+python3 "$TB_ROOT/tests/lib/benchreport.py" --results "$RES" --json "$BENCH_JSON" \
+	--na "$na_json" --wire "$(cat "$TB_DIR/wire-check.json")" --runs "$RUNS" --bench "$BENCH" \
+	--meta "$(
+		printf '{"nproc": %d, "kernel": "%s", "date": "%s", "git": "%s", "secs": %s, "short_secs": %s, "size": %s, "peers": "%s", "agent_args": "%s"}' \
+			"$(nproc)" "$(uname -r)" "$(date -u +%FT%TZ)" \
+			"$(git -C "$TB_ROOT" describe --always --dirty 2>/dev/null || echo unknown)" \
+			"$SECS" "$SHORT_SECS" "$SIZE" "${peers[*]}" "${AGENT_ARGS:-}"
+	)"

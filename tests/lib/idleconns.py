@@ -7,13 +7,15 @@
       closes it.  Prints "listening".
   idleconns.py hold ADDR PORT N SECONDS
       open N connections at once, send one line on each and read the answer;
-      print "held N" (the number that got their answer) once all are done,
+      print "held K seconds T failed F" once all are done (K got their
+      answer, T seconds from the first open to the last answer, F failed),
       keep them open for SECONDS, then close them all.  Bounded: connecting
       gives up after 60 s.
 """
 import asyncio
 import resource
 import sys
+import time
 
 
 async def serve(port):
@@ -39,10 +41,12 @@ async def hold(addr, port, n, seconds):
         await r.readline()
         return w
 
+    t0 = time.perf_counter()
     res = await asyncio.wait_for(asyncio.gather(*(one() for _ in range(n)),
                                                 return_exceptions=True), 60)
+    secs = time.perf_counter() - t0
     held = [w for w in res if not isinstance(w, BaseException)]
-    print("held %d" % len(held), flush=True)
+    print("held %d seconds %.3f failed %d" % (len(held), secs, n - len(held)), flush=True)
     await asyncio.sleep(seconds)
     for w in held:
         w.close()

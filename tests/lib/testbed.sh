@@ -404,6 +404,8 @@ tb_ctl() { # HOST ARGS...
 # ---------------------------------------------------------------- captures
 
 # Capture in M into $TB_DIR/NAME.pcap; returns once tcpdump is listening.
+# TB_CAPTURE_SNAPLEN (default 0: whole packets) keeps only that many bytes
+# of each, for captures that count many packets rather than read them.
 tb_capture_start() { # NAME [IFACE] [FILTER...]
 	local name=$1 ifc=${2:-a0} pid
 	shift $(($# < 2 ? $# : 2))
@@ -413,7 +415,7 @@ tb_capture_start() { # NAME [IFACE] [FILTER...]
 	# A large buffer: at veth speed with 64 KB GSO packets the default 2 MiB
 	# ring overflows within a few MiB of transfer. Raise it for bigger captures.
 	"${TB__ARGV[@]}" tcpdump -Z root -U --immediate-mode -B "${TB_CAPTURE_BUF_KIB:-32768}" \
-		-s 0 -n -i "$ifc" \
+		-s "${TB_CAPTURE_SNAPLEN:-0}" -n -i "$ifc" \
 		-w "$TB_DIR/$name.pcap" "$@" 2>"$err" >/dev/null </dev/null &
 	pid=$!
 	tb__track "$pid"
