@@ -116,8 +116,9 @@
 /*
  * tcpcrypt's own.  TCP_CRYPT_AEAD, int, get/set: the AEAD this socket prefers
  * (RFC 8548 §7 ids, TCP_CRYPT_AEAD_*), 0: the agent's order.  As A it is
- * offered first in Init1; as B it is chosen when A offered it (§3.3).  Other
- * ids: EINVAL; set before the SYN, else EISCONN.
+ * offered first in Init1, but B picks (§3.3: a B without a preference of
+ * its own picks by its agent's order); as B it is chosen when A offered it.
+ * Other ids: EINVAL; set before the SYN, else EISCONN.
  */
 #define TCP_CRYPT_AEAD			 0x454E0010
 #define TCP_CRYPT_AEAD_AES_128_GCM	 0x0001

@@ -5,8 +5,12 @@ test_37 and the demo.  Each end reads its session ID (retrying while it is
 ENOTCONN, at most 5 s), sends it in hex to the other end, and prints one
 JSON line: its ID, the peer's, its role, and what the other calls returned.
 
-  sessid.py server PORT COUNT [--enabled N] [--specs HEX]
-  sessid.py client ADDR PORT [--enabled N] [--specs HEX] [--probe] [--hold S]
+  sessid.py server PORT COUNT [OPTIONS]
+  sessid.py client ADDR PORT [OPTIONS] [--probe] [--flush] [--hold S]
+
+OPTIONS set TCP_ENO_ENABLED (--enabled), _SPECS (--specs HEX), _SELF_GOPT
+(--gopt), _AA_MANDATORY (--aa), TCP_CRYPT_AEAD (--aead), _CACHE (--cache) on
+the socket before connect() or listen().
 
 --probe (client): also the errors right after connect() (before the key
 exchange can have completed), for a 32-byte buffer, for a pre-SYN option on
@@ -25,9 +29,15 @@ TCP_ENO_ENABLED = 0x454E0001
 TCP_ENO_SESSID = 0x454E0002
 TCP_ENO_NEGSPEC = 0x454E0003
 TCP_ENO_SPECS = 0x454E0004
+TCP_ENO_SELF_GOPT = 0x454E0005
+TCP_ENO_PEER_GOPT = 0x454E0006
+TCP_ENO_AA_MANDATORY = 0x454E0007
 TCP_ENO_ROLE = 0x454E0008
 TCP_ENO_TRANSCRIPT = 0x454E0009
+TCP_CRYPT_AEAD = 0x454E0010
 TCP_CRYPT_NEGAEAD = 0x454E0011
+TCP_CRYPT_CACHE = 0x454E0012
+TCP_CRYPT_CACHE_FLUSH = 0x454E0013
 SESSID_LEN = 33
 TCP = socket.IPPROTO_TCP
 
@@ -65,6 +75,10 @@ def configure(s, args):
         s.setsockopt(TCP, TCP_ENO_ENABLED, args.enabled)
     if args.specs:
         s.setsockopt(TCP, TCP_ENO_SPECS, bytes.fromhex(args.specs))
+    for opt, v in ((TCP_ENO_SELF_GOPT, args.gopt), (TCP_ENO_AA_MANDATORY, args.aa),
+                   (TCP_CRYPT_AEAD, args.aead), (TCP_CRYPT_CACHE, args.cache)):
+        if v is not None:
+            s.setsockopt(TCP, opt, v)
 
 
 def exchange(s, side, extra):
@@ -76,6 +90,8 @@ def exchange(s, side, extra):
     out = {"side": side, "sessid": own, "peer_sessid": peer,
            "role": try_get(s, TCP_ENO_ROLE), "negspec": try_get(s, TCP_ENO_NEGSPEC),
            "aead": try_get(s, TCP_CRYPT_NEGAEAD),
+           "self_gopt": try_get(s, TCP_ENO_SELF_GOPT),
+           "peer_gopt": try_get(s, TCP_ENO_PEER_GOPT),
            "transcript": try_get(s, TCP_ENO_TRANSCRIPT, 80)}
     out.update(extra)
     print(json.dumps(out), flush=True)
@@ -111,6 +127,11 @@ def main():
     ap.add_argument("b")
     ap.add_argument("--enabled", type=int)
     ap.add_argument("--specs")
+    ap.add_argument("--gopt", type=int, help="TCP_ENO_SELF_GOPT")
+    ap.add_argument("--aa", type=int, help="TCP_ENO_AA_MANDATORY")
+    ap.add_argument("--aead", type=int, help="TCP_CRYPT_AEAD")
+    ap.add_argument("--cache", type=int, help="TCP_CRYPT_CACHE")
+    ap.add_argument("--flush", action="store_true", help="TCP_CRYPT_CACHE_FLUSH once connected")
     ap.add_argument("--probe", action="store_true")
     ap.add_argument("--hold", type=float, default=0, help="seconds to keep the connection open")
     args = ap.parse_args()
@@ -133,6 +154,8 @@ def main():
     extra = probe_before(s) if args.probe else {}
     with s:
         exchange(s, "client", extra)
+        if args.flush:
+            s.setsockopt(TCP, TCP_CRYPT_CACHE_FLUSH, 1)
         if args.probe:
             extra = probe_others(s)
             print(json.dumps(dict(side="client-others", **extra)), flush=True)
