@@ -63,6 +63,7 @@ LIBS       := -lbpf -lxdp -lelf -lz -lcrypto
 VERSION    ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 .PHONY: all deps check unit unit-asan bpf-test integration demo fuzz fuzz-replay bench bench-crypto \
+	bench-sockopt \
 	clean format format-check \
 	install FORCE
 .DEFAULT_GOAL := all
@@ -201,6 +202,14 @@ bench: deps all
 
 bench-crypto: deps $(BUILD)/bench_crypto
 	@tests/bench-crypto.sh $(BUILD)/bench_crypto
+
+# as root: what the application API's sockopt programs cost other options (docs/machine-facts.md)
+bench-sockopt: $(BUILD)/bench_sockopt
+	@$(BUILD)/bench_sockopt
+
+$(BUILD)/bench_sockopt: tests/bench/bench_sockopt.c $(BUILD)/sockopt.skel.h $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz
 
 $(BUILD)/bench_crypto: tests/bench/bench_crypto.c $(BUILD)/libtccore.a $(HDRS)
 	@mkdir -p $(@D)
