@@ -33,10 +33,16 @@ int tcpcrypt_wait_sessid(int fd, unsigned char *id, size_t len, int timeout_ms)
 	int64_t deadline = timeout_ms < 0 ? INT64_MAX : now_us() + (int64_t)timeout_ms * 1000;
 	int step = WAIT_FIRST_US;
 
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+
 	if (!id || len < TCP_ENO_SESSID_LEN) {
 		errno = EINVAL;
 		return -1;
 	}
+	/* a socket that is not connected would wait for nothing */
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen))
+		return -1;
 	for (;;) {
 		socklen_t n = len;
 		struct pollfd p = {.fd = fd, .events = POLLRDHUP};

@@ -170,8 +170,8 @@ extern "C" {
  * timeout_ms milliseconds (< 0: no limit), without spinning, and copy it into
  * id (len >= TCP_ENO_SESSID_LEN, else EINVAL).  Returns the ID's length;
  * -1 with errno ETIMEDOUT, EOPNOTSUPP (plain: it never will exist),
- * ENOPROTOOPT (no tcpcryptd), ENOTCONN (not connected), ECONNRESET (the
- * connection ended first), or another getsockopt(2) error.
+ * ENOPROTOOPT (no tcpcryptd), ENOTCONN (fd is not connected: getpeername(2)),
+ * ECONNRESET (the connection ended first), or another getsockopt(2) error.
  */
 int tcpcrypt_wait_sessid(int fd, unsigned char *id, size_t len, int timeout_ms);
 

@@ -127,6 +127,17 @@ T(wait_stops_at_a_final_error)
 	CHECK_EQ(tcpcrypt_wait_sessid(fd, NULL, 64, 5000), -1);
 	CHECK_EQ(errno, EINVAL);
 	CHECK_EQ(fake_calls, 0);
+	/* a socket that is not connected: ENOTCONN at once, not a wait */
+	{
+		int u = socket(AF_INET, SOCK_STREAM, 0);
+
+		fake_enotconn = 1 << 30;
+		CHECK_EQ(tcpcrypt_wait_sessid(u, id, sizeof(id), 5000), -1);
+		CHECK_EQ(errno, ENOTCONN);
+		CHECK_EQ(fake_calls, 0);
+		fake_enotconn = 0;
+		close(u);
+	}
 	close(fd);
 	close(other);
 }
