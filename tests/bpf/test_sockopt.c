@@ -32,7 +32,7 @@
 
 static struct sockopt_bpf *skel;
 static struct bpf_link *links[2];
-static char cg_dir[PATH_MAX + 64], cg_orig[PATH_MAX];
+static char cg_dir[PATH_MAX + 64], cg_orig[PATH_MAX], cg_root[PATH_MAX / 2];
 
 static void cg_write_pid(const char *dir)
 {
@@ -57,14 +57,17 @@ static void teardown(void)
 }
 
 /*
- * This process's cgroup v2 directory: the first cgroup2 mount (Debian:
- * /sys/fs/cgroup; hybrid hosts: .../unified) and "0::/path" of /proc/self/cgroup.
+ * The first cgroup2 mount (Debian: /sys/fs/cgroup; hybrid hosts:
+ * .../unified) into cg_root, where the test's cgroup goes (the root takes
+ * children whatever controllers are enabled), and this process's cgroup
+ * ("0::/path" of /proc/self/cgroup), where it returns at exit.
  */
 static void cg_self(char *out, size_t len)
 {
-	char line[PATH_MAX / 2] = "", mnt[PATH_MAX / 2] = "", dev[64], type[64];
+	char line[PATH_MAX / 2] = "", *mnt = cg_root, dev[64], type[64];
 	FILE *f = fopen("/proc/mounts", "r");
 
+	type[0] = 0;
 	while (f && fscanf(f, "%63s %2047s %63s %*[^\n]", dev, mnt, type) == 3)
 		if (!strcmp(type, "cgroup2"))
 			break;
@@ -120,7 +123,7 @@ static void setup(void)
 		exit(1);
 	}
 	cg_self(cg_orig, sizeof(cg_orig));
-	snprintf(cg_dir, sizeof(cg_dir), "%s/tcpcrypt-bpftest-%d", cg_orig, getpid());
+	snprintf(cg_dir, sizeof(cg_dir), "%s/tcpcrypt-bpftest-%d", cg_root, getpid());
 	if (mkdir(cg_dir, 0755) || (cg = open(cg_dir, O_RDONLY | O_DIRECTORY)) < 0) {
 		perror(cg_dir);
 		exit(1);
