@@ -46,10 +46,17 @@ BPFT_SRCS  := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS  := $(BPFT_SRCS:tests/bpf/%.c=$(BUILD)/tests/bpf/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-TOOL_BINS  := $(BUILD)/tests/nfq_netem
-HDRS       := $(wildcard include/*.h agent/*.h agent/*/*.h tools/lib/*.h)
+TOOL_BINS  := $(BUILD)/tests/nfq_netem $(BUILD)/tests/sessid_peer
+# libtcpcrypt (lib/): the application library, static and shared (PIC objects apart)
+LIBTC_SRCS := $(wildcard lib/*.c)
+LIBTC_OBJS := $(LIBTC_SRCS:%.c=$(BUILD)/%.o)
+LIBTC_PICS := $(LIBTC_SRCS:%.c=$(BUILD)/pic/%.o)
+LIBTC_SONAME := libtcpcrypt.so.0
+LIBTC      := $(BUILD)/libtcpcrypt.a $(BUILD)/$(LIBTC_SONAME) $(BUILD)/libtcpcrypt.pc
+PREFIX     ?= /usr/local
+HDRS       := $(wildcard include/*.h include/tcpcrypt/*.h agent/*.h agent/*/*.h tools/lib/*.h)
 DEPS       := $(patsubst %.o,%.d,$(CORE_OBJS) $(CORE_SOBJS) $(ULIB_OBJS) $(AGENT_OBJS) \
-	$(CTL_OBJS) $(BPF_OBJS))
+	$(CTL_OBJS) $(BPF_OBJS) $(LIBTC_OBJS) $(LIBTC_PICS))
 
 LIBS       := -lbpf -lxdp -lelf -lz -lcrypto
 
@@ -57,6 +64,7 @@ LIBS       := -lbpf -lxdp -lelf -lz -lcrypto
 VERSION    ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 .PHONY: all deps check unit unit-asan bpf-test integration demo fuzz fuzz-replay bench bench-crypto \
+	bench-sockopt \
 	clean format format-check \
 	install FORCE
 .DEFAULT_GOAL := all
@@ -65,7 +73,7 @@ VERSION    ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 # a recipe that fails leaves no half-written target behind
 .DELETE_ON_ERROR:
 
-all: $(BUILD)/tcpcryptd $(BUILD)/tcpcryptctl $(BUILD)/libtccore.a $(TOOL_BINS)
+all: $(BUILD)/tcpcryptd $(BUILD)/tcpcryptctl $(BUILD)/libtccore.a $(LIBTC) $(TOOL_BINS)
 
 deps:
 	@tools/install-deps.sh
@@ -105,6 +113,22 @@ $(BUILD)/libtccore.a: $(CORE_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+$(BUILD)/libtcpcrypt.a: $(LIBTC_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fPIC -fvisibility=default $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/$(LIBTC_SONAME): $(LIBTC_PICS)
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(LIBTC_SONAME) -o $@ $^
+	ln -sf $(LIBTC_SONAME) $(BUILD)/libtcpcrypt.so
+
+$(BUILD)/libtcpcrypt.pc: lib/libtcpcrypt.pc.in FORCE
+	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
 $(BUILD)/asan/libtccore.a: $(CORE_SOBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
@@ -115,9 +139,11 @@ $(BUILD)/tcpcryptd: $(AGENT_OBJS) $(ULIB_OBJS) $(BUILD)/libtccore.a
 $(BUILD)/tcpcryptctl: $(CTL_OBJS) $(ULIB_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf -lz
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/t_main.c $(UNIT_HDRS) $(BUILD)/libtccore.a $(HDRS)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/t_main.c $(UNIT_HDRS) $(BUILD)/libtccore.a \
+		$(BUILD)/libtcpcrypt.a $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< tests/unit/t_main.c $(BUILD)/libtccore.a -lcrypto
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< tests/unit/t_main.c $(BUILD)/libtccore.a \
+		$(BUILD)/libtcpcrypt.a -lcrypto
 
 # the key pool is agent code, built into its test
 $(BUILD)/tests/test_keypool $(BUILD)/asan/tests/test_keypool: agent/keypool.c
@@ -129,14 +155,20 @@ $(BUILD)/tests/bpf/%: tests/bpf/%.c tests/bpf/bpf_test.c tests/bpf/bpf_test.h te
 	$(CC) $(CFLAGS) -Itests/unit -Itests/bpf -o $@ $< tests/bpf/bpf_test.c tests/unit/t_main.c \
 		-lbpf -lelf -lz
 
+# an unmodified-but-for-getsockopt C client and server, linked with libtcpcrypt (test_37)
+$(BUILD)/tests/sessid_peer: tests/tools/sessid_peer.c $(BUILD)/libtcpcrypt.a include/tcpcrypt/tcpcrypt.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtcpcrypt.a
+
 # delay, reorder and tamper for the test bed where sch_netem is missing (tests/lib/testbed.sh)
 $(BUILD)/tests/nfq_netem: tests/tools/nfq_netem.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lnetfilter_queue
 
-$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/t_main.c $(UNIT_HDRS) $(BUILD)/asan/libtccore.a $(HDRS)
+$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/t_main.c $(UNIT_HDRS) $(BUILD)/asan/libtccore.a \
+		$(LIBTC_SRCS) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN) -Itests/unit -o $@ $< tests/unit/t_main.c \
+	$(CC) $(CFLAGS) $(SAN) -Itests/unit -o $@ $< tests/unit/t_main.c $(LIBTC_SRCS) \
 		$(BUILD)/asan/libtccore.a -lcrypto
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) $(HDRS)
@@ -177,6 +209,14 @@ bench: deps all
 bench-crypto: deps $(BUILD)/bench_crypto
 	@tests/bench-crypto.sh $(BUILD)/bench_crypto
 
+# as root: what the application API's sockopt programs cost other options (docs/machine-facts.md)
+bench-sockopt: $(BUILD)/bench_sockopt
+	@$(BUILD)/bench_sockopt
+
+$(BUILD)/bench_sockopt: tests/bench/bench_sockopt.c $(BUILD)/sockopt.skel.h $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz
+
 $(BUILD)/bench_crypto: tests/bench/bench_crypto.c $(BUILD)/libtccore.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtccore.a -lcrypto
@@ -192,6 +232,13 @@ fuzz-replay: $(FUZZ_BINS)
 	@tests/fuzz/replay-corpus.sh $(FUZZ_BINS)
 
 install: all
+	install -D -m 0644 include/tcpcrypt/tcpcrypt.h $(DESTDIR)$(PREFIX)/include/tcpcrypt/tcpcrypt.h
+	install -D -m 0644 $(BUILD)/libtcpcrypt.a $(DESTDIR)$(PREFIX)/lib/libtcpcrypt.a
+	install -D -m 0755 $(BUILD)/$(LIBTC_SONAME) $(DESTDIR)$(PREFIX)/lib/$(LIBTC_SONAME)
+	ln -sf $(LIBTC_SONAME) $(DESTDIR)$(PREFIX)/lib/libtcpcrypt.so
+	install -D -m 0644 $(BUILD)/libtcpcrypt.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libtcpcrypt.pc
+	install -D -m 0644 tools/man/tcpcrypt.7 $(DESTDIR)$(PREFIX)/share/man/man7/tcpcrypt.7
+	install -D -m 0644 tools/man/libtcpcrypt.3 $(DESTDIR)$(PREFIX)/share/man/man3/libtcpcrypt.3
 	install -D -m 0755 $(BUILD)/tcpcryptd $(DESTDIR)/usr/local/sbin/tcpcryptd
 	install -D -m 0755 $(BUILD)/tcpcryptctl $(DESTDIR)/usr/local/sbin/tcpcryptctl
 	install -D -m 0644 tools/man/tcpcryptd.8 $(DESTDIR)/usr/local/share/man/man8/tcpcryptd.8

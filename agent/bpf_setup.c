@@ -18,6 +18,7 @@
 #include "netlink.h"
 #include "portmap.h"
 #include "sockops.skel.h"
+#include "sockopt.skel.h"
 #include "tc.skel.h"
 #include "capture.skel.h"
 #include "iter.skel.h"
@@ -41,13 +42,20 @@ struct steered {
 	char capture_pin[128];
 };
 
+/* A program attached to the cgroup, through a pinned link. */
+struct cg_link {
+	struct bpf_link *link;
+	char pin[128]; /* empty: not pinned by us */
+};
+
 struct bpf_state {
 	struct sockops_bpf *sockops;
+	struct sockopt_bpf *sockopt;
 	struct tc_bpf *tc;
 	struct capture_bpf *capture;
 	struct steered ifs[TCPCRYPT_MAX_IFACES];
-	struct bpf_link *cg_link;
-	char cg_pin[128];
+	/* sock_ops, and the application API's cgroup/getsockopt and setsockopt */
+	struct cg_link cg_sockops, cg_getsockopt, cg_setsockopt;
 	int cg_fd;
 };
 
@@ -396,6 +404,11 @@ int bpf_detach_pinned(const char *pin_dir, bool force, __u64 netns_cookie)
 
 		link_pin_path(path, sizeof(path), pin_dir, "sockops", NULL);
 		unlink(path);
+		/* the application API: its options answer ENOPROTOOPT again */
+		link_pin_path(path, sizeof(path), pin_dir, "getsockopt", NULL);
+		unlink(path);
+		link_pin_path(path, sizeof(path), pin_dir, "setsockopt", NULL);
+		unlink(path);
 	}
 	/* TC filters on the wire interfaces, and the capture veths */
 	fd = pinned_map(pin_dir, MAP_IFACES);
@@ -440,6 +453,48 @@ int bpf_detach_pinned(const char *pin_dir, bool force, __u64 netns_cookie)
 	return 0;
 }
 
+/*
+ * Attach prog to the cgroup through a link pinned as link-<what>, pinned like
+ * the XDP links and taken over the same way (a restarted agent replaces the
+ * program of the link a previous one left).
+ */
+static int cg_attach(struct cg_link *l, struct bpf_program *prog, int cg_fd,
+		     const struct agent_opts *o, const char *what, const char *desc)
+{
+	link_pin_path(l->pin, sizeof(l->pin), o->pin_dir, what, NULL);
+	l->link = access(l->pin, F_OK) ? NULL : bpf_link__open(l->pin);
+	if (l->link && bpf_link__update_program(l->link, prog)) {
+		bpf_link__destroy(l->link);
+		l->link = NULL;
+	}
+	if (l->link)
+		return 0;
+	unlink(l->pin);
+	l->link = bpf_program__attach_cgroup(prog, cg_fd);
+	if (!l->link) {
+		fprintf(stderr, "tcpcryptd: attaching %s to cgroup %s failed: %s\n", desc,
+			o->cgroup, strerror(errno));
+		l->pin[0] = 0;
+		return -1;
+	}
+	if (bpf_link__pin(l->link, l->pin)) {
+		fprintf(stderr, "tcpcryptd: pinning the %s link failed: %s\n", desc,
+			strerror(errno));
+		l->pin[0] = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* Detach: remove the pin, drop our reference. */
+static void cg_detach(struct cg_link *l)
+{
+	if (l->pin[0])
+		unlink(l->pin);
+	bpf_link__destroy(l->link);
+	l->link = NULL;
+}
+
 struct bpf_state *bpf_setup(const struct agent_opts *o)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = o->pin_dir);
@@ -453,14 +508,19 @@ struct bpf_state *bpf_setup(const struct agent_opts *o)
 	for (int i = 0; i < TCPCRYPT_MAX_IFACES; i++)
 		st->ifs[i].capture_link = -1;
 	st->sockops = sockops_bpf__open_opts(&open_opts);
+	st->sockopt = sockopt_bpf__open_opts(&open_opts);
 	st->tc = tc_bpf__open_opts(&open_opts);
 	st->capture = capture_bpf__open_opts(&open_opts);
-	if (!st->sockops || !st->tc || !st->capture) {
+	if (!st->sockops || !st->sockopt || !st->tc || !st->capture) {
 		fprintf(stderr, "tcpcryptd: opening the BPF objects failed: %s\n", strerror(errno));
 		goto fail;
 	}
 	if ((err = sockops_bpf__load(st->sockops))) {
 		explain_load_error("sock_ops", err);
+		goto fail;
+	}
+	if ((err = sockopt_bpf__load(st->sockopt))) {
+		explain_load_error("socket options", err);
 		goto fail;
 	}
 	if ((err = tc_bpf__load(st->tc))) {
@@ -508,31 +568,13 @@ struct bpf_state *bpf_setup(const struct agent_opts *o)
 			strerror(errno));
 		goto fail;
 	}
-	/* pinned like the XDP links, and taken over the same way */
-	link_pin_path(st->cg_pin, sizeof(st->cg_pin), o->pin_dir, "sockops", NULL);
-	st->cg_link = access(st->cg_pin, F_OK) ? NULL : bpf_link__open(st->cg_pin);
-	if (st->cg_link &&
-	    bpf_link__update_program(st->cg_link, st->sockops->progs.tcpcrypt_sockops)) {
-		bpf_link__destroy(st->cg_link);
-		st->cg_link = NULL;
-	}
-	if (!st->cg_link) {
-		unlink(st->cg_pin);
-		st->cg_link =
-		    bpf_program__attach_cgroup(st->sockops->progs.tcpcrypt_sockops, st->cg_fd);
-		if (!st->cg_link) {
-			fprintf(stderr, "tcpcryptd: attaching sock_ops to cgroup %s failed: %s\n",
-				o->cgroup, strerror(errno));
-			st->cg_pin[0] = 0;
-			goto fail;
-		}
-		if (bpf_link__pin(st->cg_link, st->cg_pin)) {
-			fprintf(stderr, "tcpcryptd: pinning the sock_ops link failed: %s\n",
-				strerror(errno));
-			st->cg_pin[0] = 0;
-			goto fail;
-		}
-	}
+	if (cg_attach(&st->cg_sockops, st->sockops->progs.tcpcrypt_sockops, st->cg_fd, o, "sockops",
+		      "sock_ops") ||
+	    cg_attach(&st->cg_getsockopt, st->sockopt->progs.tcpcrypt_getsockopt, st->cg_fd, o,
+		      "getsockopt", "cgroup/getsockopt") ||
+	    cg_attach(&st->cg_setsockopt, st->sockopt->progs.tcpcrypt_setsockopt, st->cg_fd, o,
+		      "setsockopt", "cgroup/setsockopt"))
+		goto fail;
 	enrol_listeners(o);
 	return st;
 fail:
@@ -601,9 +643,9 @@ void bpf_teardown(struct bpf_state *st, const struct agent_opts *o)
 		off.enabled = 0;
 		config_write(st->sockops->maps.settings, &off);
 	}
-	if (st->cg_pin[0])
-		unlink(st->cg_pin);
-	bpf_link__destroy(st->cg_link);
+	cg_detach(&st->cg_sockops);
+	cg_detach(&st->cg_getsockopt);
+	cg_detach(&st->cg_setsockopt);
 	for (int i = 0; i < TCPCRYPT_MAX_IFACES; i++) {
 		struct steered *s = &st->ifs[i];
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = s->ingress.ifindex,
@@ -625,11 +667,14 @@ void bpf_teardown(struct bpf_state *st, const struct agent_opts *o)
 		close(st->cg_fd);
 	if (st->sockops)
 		unpin_all(st->sockops->obj);
+	if (st->sockopt)
+		unpin_all(st->sockopt->obj);
 	if (st->tc)
 		unpin_all(st->tc->obj);
 	if (st->capture)
 		unpin_all(st->capture->obj);
 	sockops_bpf__destroy(st->sockops);
+	sockopt_bpf__destroy(st->sockopt);
 	tc_bpf__destroy(st->tc);
 	capture_bpf__destroy(st->capture);
 	free(st);

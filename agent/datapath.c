@@ -18,6 +18,7 @@
 #include <malloc.h>
 #include <bpf/bpf.h>
 #include <openssl/crypto.h>
+#include "core/aead.h"
 #include "core/conn.h"
 #include "core/err.h"
 #include "datapath.h"
@@ -395,6 +396,7 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 {
 	struct flow_info fi;
 	struct dp_flow_params p = {};
+	uint16_t aeads[4]; /* tc_aead_default_pref_len, checked below */
 	struct agent_flow *f;
 	int err = 0;
 	unsigned h;
@@ -426,6 +428,14 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 	/* no session cache yet: sock_ops offers no resumption, so every session is fresh */
 	p.conn.keylog = dp->keylog != NULL;
 	p.conn.keysrc = keypool_src(dp->keys);
+	/*
+	 * The socket's TCP_CRYPT_AEAD first: A offers it first in Init1, B
+	 * picks it when A offered it (RFC 8548 §3.3).
+	 */
+	if (tc_aead_default_pref_len <= sizeof(aeads) / sizeof(aeads[0])) {
+		p.conn.aeads = aeads;
+		p.conn.naeads = tc_aead_pref_first(fi.aead_pref, aeads);
+	}
 	p.local_isn = fi.local_isn;
 	p.peer_isn = fi.peer_isn;
 	p.local_mss = fi.mss;

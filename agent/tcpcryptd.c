@@ -45,6 +45,9 @@ static const char usage_text[] =
     "tcpcrypt (RFC 8548).  Loads the BPF programs, attaches sock_ops to a cgroup\n"
     "and TC filters to each IFACE, pins its maps, and runs in the foreground.\n"
     "ENO is offered only on connections that leave through a steered interface.\n"
+    "Processes in the cgroup read their own session ID and steer their own\n"
+    "connections with the TCP_ENO_* socket options (getsockopt/setsockopt at\n"
+    "IPPROTO_TCP, tcpcrypt(7)), answered by the cgroup sockopt programs it attaches.\n"
     "\n"
     "Stopping (SIGINT, SIGTERM: Ctrl-C, systemctl stop or restart) resets every\n"
     "encrypted connection: both applications get an error at once, and no byte\n"
@@ -58,7 +61,8 @@ static const char usage_text[] =
     "Options:\n"
     "  -i, --iface IFACE          steer IFACE (repeatable, at least one)\n"
     "  -p, --pin-dir DIR          pin maps under DIR (default " TCPCRYPT_PIN_DIR ")\n"
-    "  -c, --cgroup DIR           attach sock_ops to this cgroup v2 directory\n"
+    "  -c, --cgroup DIR           attach sock_ops and the socket-option programs\n"
+    "                             to this cgroup v2 directory\n"
     "                             (default: the root of the cgroup v2 mount)\n"
     "  -t, --teps LIST            TEPs, comma-separated, in increasing priority\n"
     "                             (default p256,p521,x448,x25519)\n"
@@ -93,6 +97,7 @@ static const char usage_text[] =
     "  -h, --help                 show this help\n"
     "  -V, --version              print the version\n"
     "\n"
+    "Applications: tcpcrypt(7), libtcpcrypt(3).\n"
     "Inspect and control a running agent with tcpcryptctl(8), or with\n"
     "  bpftool map dump pinned DIR/flows\n";
 

@@ -102,7 +102,8 @@ static __always_inline int complete_offer(const struct flow_info *fi,
 {
 	__builtin_memset(&s->local_opt, 0, sizeof(s->local_opt));
 	copy_opt(s->local_opt.b, fi->transcript, 0, fi->a_opt_len);
-	return eno_complete(&s->local_opt, &s->local, &s->peer, c->need_peer_a, &s->res);
+	return eno_complete(&s->local_opt, &s->local, &s->peer,
+			    c->need_peer_a || (fi->flags & FLOWF_AA_MANDATORY), &s->res);
 }
 
 #endif

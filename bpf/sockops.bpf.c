@@ -20,6 +20,21 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
+/*
+ * The TCP_ENO_* settings of listening sockets (their sk_opts), keyed by
+ * bound address and port (family 0, no remote end; a wildcard address is
+ * zero): a SYN-ACK is built on a request socket, which has no storage and
+ * whose listener sock_ops cannot reach, so LISTEN_CB copies them here and
+ * the listener's close removes them (docs/architecture.md#the-application-api).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct flow_key);
+	__type(value, struct tcpcrypt_sk_opts);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} MAP_LISTENOPTS_NAME SEC(".maps");
+
 static __always_inline void key_from_skops(const struct bpf_sock_ops *skops, struct flow_key *k)
 {
 	__builtin_memset(k, 0, sizeof(*k));
@@ -45,6 +60,96 @@ static __always_inline void key_from_skops(const struct bpf_sock_ops *skops, str
 		k->raddr[2] = skops->remote_ip6[2];
 		k->raddr[3] = skops->remote_ip6[3];
 	}
+}
+
+/* A listener's key in listen_opts from its own address, or a connection's local end's. */
+static __always_inline void listen_key(const struct flow_key *k, struct flow_key *lk, int wildcard)
+{
+	__builtin_memset(lk, 0, sizeof(*lk));
+	lk->lport = k->lport;
+	if (!wildcard)
+		__builtin_memcpy(lk->laddr, k->laddr, sizeof(lk->laddr));
+}
+
+/*
+ * A listening socket's key in listen_opts: its bound address (zero for a
+ * wildcard) and port.  The address is read in each branch on its own: the
+ * compiler would otherwise load it from a ctx offset chosen at run time,
+ * which the verifier refuses.
+ */
+static __always_inline void listen_key_skops(const struct bpf_sock_ops *skops, struct flow_key *lk)
+{
+	const struct bpf_sock_ops *p = skops;
+
+	__builtin_memset(lk, 0, sizeof(*lk));
+	lk->lport = skops->local_port;
+	if (skops->family == AF_INET) {
+		asm volatile("" : "+r"(p));
+		lk->laddr[0] = p->local_ip4;
+		return;
+	}
+	asm volatile("" : "+r"(p));
+	lk->laddr[0] = p->local_ip6[0];
+	lk->laddr[1] = p->local_ip6[1];
+	lk->laddr[2] = p->local_ip6[2];
+	lk->laddr[3] = p->local_ip6[3];
+	/* an IPv6 socket bound to an IPv4-mapped address: keyed as the IPv4 flows are */
+	if (lk->laddr[0] == 0 && lk->laddr[1] == 0 && lk->laddr[2] == bpf_htonl(0xffff)) {
+		lk->laddr[0] = lk->laddr[3];
+		lk->laddr[2] = 0;
+		lk->laddr[3] = 0;
+	}
+}
+
+/* The full socket's TCP_ENO_* settings (sk_opts), or NULL. */
+static __always_inline struct tcpcrypt_sk_opts *sock_opts(const struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+
+	/* one load: the verifier checks the NULL test on this register, not on a reload */
+	asm volatile("" : "+r"(sk));
+	return sk ? bpf_sk_storage_get(&sk_opts, sk, 0, 0) : NULL;
+}
+
+/* The settings of the socket listening where connection k arrived, or NULL. */
+static __always_inline struct tcpcrypt_sk_opts *listener_opts(const struct flow_key *k)
+{
+	struct tcpcrypt_sk_opts *o;
+	struct flow_key lk;
+
+	listen_key(k, &lk, 0);
+	o = bpf_map_lookup_elem(&listen_opts, &lk);
+	if (o)
+		return o;
+	listen_key(k, &lk, 1);
+	return bpf_map_lookup_elem(&listen_opts, &lk);
+}
+
+/*
+ * The policy of a connection of a socket with settings o: its own choice
+ * of TCP_ENO_ENABLED overrides the port's `on` or `off`, never `require`
+ * (no plaintext there, ever).
+ */
+static __always_inline __u8 sock_policy(__u8 policy, const struct tcpcrypt_sk_opts *o)
+{
+	if (!o || !(o->set & SKO_SET_ENABLED) || policy == POLICY_REQUIRE)
+		return policy;
+	return o->enabled ? POLICY_ON : POLICY_OFF;
+}
+
+/* What a socket's settings o ask of its flow fi beyond the ENO option. */
+static __always_inline void sock_flow_opts(struct flow_info *fi, const struct tcpcrypt_sk_opts *o)
+{
+	if (!o)
+		return;
+	if ((o->set & SKO_SET_AA_MANDATORY) && o->aa_mandatory)
+		fi->flags |= FLOWF_AA_MANDATORY;
+	if (o->cache & SKO_NO_CACHE)
+		fi->flags |= FLOWF_NO_CACHE;
+	if (o->cache & SKO_FLUSH)
+		fi->flags |= FLOWF_FLUSH;
+	if (o->set & SKO_SET_AEAD)
+		fi->aead_pref = o->aead;
 }
 
 static __always_inline void set_cb_flags(struct bpf_sock_ops *skops, __u32 flags)
@@ -290,16 +395,22 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops, struct tcpcry
 {
 	struct flow_key k;
 	struct scratch *s = get_scratch();
+	struct tcpcrypt_sk_opts *o;
+	struct eno_prefs teps;
 	struct flow_info *fi;
 	__u32 mtu = 0;
-	__u8 policy;
+	__u8 policy, gopt, with_gopt;
 
 	if (!s)
 		return;
+	o = sock_opts(skops);
 	key_from_skops(skops, &k);
-	policy = port_policy(c, k.rport);
+	policy = sock_policy(port_policy(c, k.rport), o);
 	if (policy == POLICY_OFF) {
-		STAT_INC(port_off);
+		if (o && (o->set & SKO_SET_ENABLED))
+			STAT_INC(sock_off);
+		else
+			STAT_INC(port_off);
 		return;
 	}
 	if (!route_is_steered(skops, &mtu))
@@ -311,15 +422,23 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops, struct tcpcry
 	fi->flags = FLOWF_ACTIVE;
 	fi->cookie = bpf_get_socket_cookie(skops);
 	fi->start_ns = bpf_ktime_get_ns();
+	sock_flow_opts(fi, o);
 	if (policy != POLICY_REQUIRE && negcache_hit(&k)) {
 		fi->state = FLOW_PLAIN;
 		fi->reason = ENO_FAIL_NEGCACHE;
 		STAT_INC(negcache_plain);
 		set_cb_flags(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
 	} else {
-		/* A's b bit is 0; an explicit global suboption only to send a = 1 (§4.2) */
+		/*
+		 * A's b bit is 0; an explicit global suboption only to send a = 1
+		 * (§4.2), or the one the socket set (TCP_ENO_SELF_GOPT), with the
+		 * socket's TEPs (TCP_ENO_SPECS) if it set them.
+		 */
+		teps = o && (o->set & SKO_SET_SPECS) ? o->specs : c->teps;
+		with_gopt = o && (o->set & SKO_SET_GOPT) ? 1 : c->app_aware;
+		gopt = o && (o->set & SKO_SET_GOPT) ? o->gopt : ENO_GOPT_A;
 		fi->state = FLOW_NEGOTIATING;
-		fi->a_opt_len = eno_build_syn(&s->opt, c->app_aware, ENO_GOPT_A, &c->teps);
+		fi->a_opt_len = eno_build_syn(&s->opt, with_gopt, gopt, &teps);
 		if (fi->a_opt_len < 2 || fi->a_opt_len > ENO_OPT_MAX)
 			return;
 		copy_opt(fi->transcript, s->opt.b, 0, fi->a_opt_len);
@@ -335,16 +454,26 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops, struct tcpcry
 
 /* Passive open: read A's SYN, choose a TEP, remember the tuple; returns option length. */
 static __always_inline __u32 on_synack_first(struct bpf_sock_ops *skops, struct tcpcrypt_config *c,
-					     struct scratch *s, const struct flow_key *k)
+					     struct scratch *s, const struct flow_key *k,
+					     const struct tcpcrypt_sk_opts *lo, __u8 policy)
 {
 	struct flow_info *fi = &s->fi;
 	struct eno_prefs ours = {.n = 1};
-	int n, optlen, fail;
+	struct eno_prefs teps;
+	int n, optlen, fail, need_a;
+	__u8 gopt_a;
 	__u32 blen;
 
+	/* the listener's TCP_ENO_SPECS, _AA_MANDATORY and the a bit of _SELF_GOPT */
+	teps = lo && (lo->set & SKO_SET_SPECS) ? lo->specs : c->teps;
+	need_a = c->need_peer_a || (lo && (lo->set & SKO_SET_AA_MANDATORY) && lo->aa_mandatory);
+	if (lo && (lo->set & SKO_SET_GOPT))
+		gopt_a = lo->gopt & ENO_GOPT_A;
+	else
+		gopt_a = c->app_aware ? ENO_GOPT_A : 0;
 	__builtin_memset(fi, 0, sizeof(*fi));
 	fi->role = ENO_ROLE_B;
-	fi->policy = port_policy(c, k->lport);
+	fi->policy = policy;
 	fi->start_ns = bpf_ktime_get_ns();
 	__builtin_memset(&s->syn, 0, sizeof(s->syn));
 	n = bpf_getsockopt(skops, SOL_TCP, TCP_BPF_SYN, &s->syn, 60);
@@ -359,14 +488,13 @@ static __always_inline __u32 on_synack_first(struct bpf_sock_ops *skops, struct 
 	fail = eno_peer_syn(&s->syn.opts, optlen, &s->sc, &s->opt, &s->peer);
 	note_syn_tcpopts(fi, &s->sc, 0);
 	if (fail == ENO_OK)
-		fail = eno_answer_syn(&s->peer, &c->teps, c->need_peer_a, &ours.tep[0]);
+		fail = eno_answer_syn(&s->peer, &teps, need_a, &ours.tep[0]);
 	if (fail == ENO_OK) {
 		/* transcript = A's SYN option (where the scan in s->sc found it) | ours (§4.8) */
 		__u32 alen = s->sc.len, aoff = s->sc.off;
 
 		/* s->peer is parsed; s->opt now takes our SYN-ACK option */
-		blen =
-		    eno_build_syn(&s->opt, 1, ENO_GOPT_B | (c->app_aware ? ENO_GOPT_A : 0), &ours);
+		blen = eno_build_syn(&s->opt, 1, ENO_GOPT_B | gopt_a, &ours);
 		copy_opt(fi->transcript, s->syn.opts.b, aoff, alen);
 		for (__u32 i = 0; i < 8; i++) {
 			if (i >= blen)
@@ -430,14 +558,17 @@ static __always_inline void on_hdr_opt_len(struct bpf_sock_ops *skops, struct tc
 			len =
 			    fi->state == FLOW_NEGOTIATING ? fi->transcript_len - fi->a_opt_len : 0;
 		} else {
-			if (port_policy(c, k.lport) == POLICY_OFF)
+			struct tcpcrypt_sk_opts *lo = listener_opts(&k);
+			__u8 policy = sock_policy(port_policy(c, k.lport), lo);
+
+			if (policy == POLICY_OFF)
 				return;
 			if (!bpf_map_lookup_elem(&syn_seen, &k))
 				return; /* not from a steered interface, e.g. loopback */
 			s = get_scratch();
 			if (!s)
 				return;
-			len = on_synack_first(skops, c, s, &k);
+			len = on_synack_first(skops, c, s, &k, lo, policy);
 		}
 		if (len)
 			reserve_opt(skops, len & ENO_MASK);
@@ -618,6 +749,7 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 		}
 	}
 	fi->cookie = bpf_get_socket_cookie(skops);
+	sock_flow_opts(fi, listener_opts(&k));
 	record_tcp_params(skops, fi);
 	if (bpf_map_update_elem(&flows, &k, fi, BPF_ANY) == 0)
 		STAT_INC(flows_created);
@@ -648,6 +780,13 @@ static __always_inline void on_state(struct bpf_sock_ops *skops)
 
 	if (skops->args[1] != BPF_TCP_CLOSE)
 		return;
+	if (skops->args[0] == BPF_TCP_LISTEN) {
+		struct flow_key lk;
+
+		listen_key_skops(skops, &lk);
+		bpf_map_delete_elem(&listen_opts, &lk);
+		return;
+	}
 	key_from_skops(skops, &k);
 	fi = bpf_map_lookup_elem(&flows, &k);
 	if (!fi)
@@ -665,6 +804,25 @@ static __always_inline void on_state(struct bpf_sock_ops *skops)
 	}
 	if (bpf_map_delete_elem(&flows, &k) == 0)
 		STAT_INC(flows_deleted);
+}
+
+/*
+ * A socket starts listening: keep its TCP_ENO_* settings for the SYN-ACKs
+ * of its request sockets.  Returns whether it has any (its close must then
+ * remove them).
+ */
+static __always_inline int on_listen(struct bpf_sock_ops *skops)
+{
+	struct tcpcrypt_sk_opts *o;
+	struct flow_key lk;
+
+	listen_key_skops(skops, &lk);
+	o = sock_opts(skops);
+	if (!o || (!o->set && !o->cache)) {
+		bpf_map_delete_elem(&listen_opts, &lk);
+		return 0;
+	}
+	return bpf_map_update_elem(&listen_opts, &lk, o, BPF_ANY) == 0;
 }
 
 SEC("sockops")
@@ -713,7 +871,8 @@ int tcpcrypt_sockops(struct bpf_sock_ops *skops)
 	switch (skops->op) {
 	case BPF_SOCK_OPS_TCP_LISTEN_CB:
 		/* children inherit these; PASSIVE_ESTABLISHED trims them */
-		set_cb_flags(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+		set_cb_flags(skops, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
+					(on_listen(skops) ? BPF_SOCK_OPS_STATE_CB_FLAG : 0));
 		break;
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
 		on_connect(skops, c);

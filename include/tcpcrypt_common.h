@@ -41,39 +41,41 @@
 #define _textify(x) #x
 #define textify(x)  _textify(x)
 
-#define MAP_FLOWS_NAME	   flows
-#define MAP_PENDING_NAME   pending
-#define MAP_PORTS_NAME	   ports
-#define MAP_CONFIG_NAME	   settings
-#define MAP_PORTSTATE_NAME portstate
-#define MAP_STATS_NAME	   stats
-#define MAP_DROPS_NAME	   drops
-#define MAP_NEGCACHE_NAME  negcache
-#define MAP_ENO_PEERS_NAME eno_peers
-#define MAP_IFACES_NAME	   ifaces
-#define MAP_SESSIONS_NAME  sessions
-#define MAP_DPSTATS_NAME   dpstats
-#define MAP_AGENT_NAME	   agent
-#define MAP_XSKS_NAME	   xsks
-#define MAP_SYNSEEN_NAME   syn_seen
-#define MAP_SKOPTS_NAME	   sk_opts
+#define MAP_FLOWS_NAME	    flows
+#define MAP_PENDING_NAME    pending
+#define MAP_PORTS_NAME	    ports
+#define MAP_CONFIG_NAME	    settings
+#define MAP_PORTSTATE_NAME  portstate
+#define MAP_STATS_NAME	    stats
+#define MAP_DROPS_NAME	    drops
+#define MAP_NEGCACHE_NAME   negcache
+#define MAP_ENO_PEERS_NAME  eno_peers
+#define MAP_IFACES_NAME	    ifaces
+#define MAP_SESSIONS_NAME   sessions
+#define MAP_DPSTATS_NAME    dpstats
+#define MAP_AGENT_NAME	    agent
+#define MAP_XSKS_NAME	    xsks
+#define MAP_SYNSEEN_NAME    syn_seen
+#define MAP_SKOPTS_NAME	    sk_opts
+#define MAP_LISTENOPTS_NAME listen_opts
 
-#define MAP_FLOWS     textify(MAP_FLOWS_NAME)
-#define MAP_PENDING   textify(MAP_PENDING_NAME)
-#define MAP_PORTS     textify(MAP_PORTS_NAME)
-#define MAP_CONFIG    textify(MAP_CONFIG_NAME)
-#define MAP_PORTSTATE textify(MAP_PORTSTATE_NAME)
-#define MAP_STATS     textify(MAP_STATS_NAME)
-#define MAP_DROPS     textify(MAP_DROPS_NAME)
-#define MAP_NEGCACHE  textify(MAP_NEGCACHE_NAME)
-#define MAP_ENO_PEERS textify(MAP_ENO_PEERS_NAME)
-#define MAP_IFACES    textify(MAP_IFACES_NAME)
-#define MAP_SESSIONS  textify(MAP_SESSIONS_NAME)
-#define MAP_DPSTATS   textify(MAP_DPSTATS_NAME)
-#define MAP_AGENT     textify(MAP_AGENT_NAME)
-#define MAP_XSKS      textify(MAP_XSKS_NAME)
-#define MAP_SYNSEEN   textify(MAP_SYNSEEN_NAME)
-#define MAP_SKOPTS    textify(MAP_SKOPTS_NAME)
+#define MAP_FLOWS      textify(MAP_FLOWS_NAME)
+#define MAP_PENDING    textify(MAP_PENDING_NAME)
+#define MAP_PORTS      textify(MAP_PORTS_NAME)
+#define MAP_CONFIG     textify(MAP_CONFIG_NAME)
+#define MAP_PORTSTATE  textify(MAP_PORTSTATE_NAME)
+#define MAP_STATS      textify(MAP_STATS_NAME)
+#define MAP_DROPS      textify(MAP_DROPS_NAME)
+#define MAP_NEGCACHE   textify(MAP_NEGCACHE_NAME)
+#define MAP_ENO_PEERS  textify(MAP_ENO_PEERS_NAME)
+#define MAP_IFACES     textify(MAP_IFACES_NAME)
+#define MAP_SESSIONS   textify(MAP_SESSIONS_NAME)
+#define MAP_DPSTATS    textify(MAP_DPSTATS_NAME)
+#define MAP_AGENT      textify(MAP_AGENT_NAME)
+#define MAP_XSKS       textify(MAP_XSKS_NAME)
+#define MAP_SYNSEEN    textify(MAP_SYNSEEN_NAME)
+#define MAP_SKOPTS     textify(MAP_SKOPTS_NAME)
+#define MAP_LISTENOPTS textify(MAP_LISTENOPTS_NAME)
 
 /*
  * TCP header flags (RFC 9293 §3.1), byte 13 of the header, as the BPF
@@ -128,6 +130,11 @@ enum flow_flags {
 	FLOWF_NO_CACHE = 1 << 4,
 	/* the socket asked (SKO_FLUSH): the agent flushes what this session used or produced */
 	FLOWF_FLUSH = 1 << 5,
+	/*
+	 * the socket asked (TCP_ENO_AA_MANDATORY): fall back unless the peer
+	 * sends a = 1, as the system's need_peer_a does (RFC 8547 §4.2)
+	 */
+	FLOWF_AA_MANDATORY = 1 << 6,
 };
 
 enum flow_tcpopts {
@@ -409,6 +416,7 @@ struct agent_iface {
 	X(foreign_netns, "sockets of another network namespace: never offered ENO")                \
 	X(forwarded_syn, "SYNs forwarded or NATed out of a steered interface: plain")              \
 	X(stripped_init1, "B fell back, A sent an Init1 anyway: reset before the application")     \
+	X(sock_off, "connections a socket's TCP_ENO_ENABLED = 0 kept plain")                       \
 	X(tfo_plain, "TFO SYNs with data or a cookie to servers without ENO: plain TFO")           \
 	X(tfo_held, "... to tcpcrypt servers or require ports: held, the data goes encrypted")     \
 	X(syn_data_refused, "SYN+ENO with data or a TFO cookie that negotiates: data refused")     \

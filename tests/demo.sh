@@ -83,6 +83,29 @@ if python3 "$TB_ROOT/tests/lib/pcap.py" grep "$pcap" "Hello from an unmodified H
 else
 	echo "The server's text ('Hello from an unmodified HTTP server ...') appears nowhere on the wire."
 fi
+say "An application reads its own session ID: python3, socket.getsockopt(IPPROTO_TCP, TCP_ENO_SESSID, 33)"
+echo "(tests/lib/sessid.py: a plain TCP client and server; each end prints its ID and the one the other sent)"
+tb_bg B "$TB_DIR/sid-srv.log" python3 "$TB_ROOT/tests/lib/sessid.py" server 7000 1 >/dev/null
+tb_wait_port B 7000
+tb_exec A python3 "$TB_ROOT/tests/lib/sessid.py" client "$TB_B4" 7000 --hold 1 >"$TB_DIR/sid-cli.out" &
+sid_pid=$!
+tb_wait 10 grep -q sessid "$TB_DIR/sid-cli.out" || tb_fail "the client printed no session ID"
+ctl_a=$(tb_ctl A -j sessions | tt_py '[s["session_id"] for s in d if s["remote"].endswith(":7000")][0]')
+wait "$sid_pid"
+tb_wait 5 grep -q sessid "$TB_DIR/sid-srv.log"
+app_a=$(tt_py 'd["sessid"]' <"$TB_DIR/sid-cli.out")
+app_b=$(tt_py 'd["sessid"]' <"$TB_DIR/sid-srv.log")
+printf 'client on A (role A) reads     %s
+' "$app_a"
+printf 'server on B (role B) reads     %s
+' "$app_b"
+printf 'tcpcryptctl sessions on A says %s
+' "$ctl_a"
+if [[ $app_a == "$app_b" && $app_a == "$ctl_a" && $app_a =~ ^23 ]]; then
+	echo "The application's session ID is the same at both ends and is the agent's."
+else
+	tb_fail "the session IDs differ"
+fi
 say "Counters"
 tb_ctl A stats >"$TB_DIR/stats.txt"
 grep -E "^negotiated|^dp_(sessions|established|plain_in|auth)" "$TB_DIR/stats.txt"

@@ -19,6 +19,19 @@ const uint16_t tc_aead_default_pref[] = {
 };
 const size_t tc_aead_default_pref_len = sizeof(tc_aead_default_pref) / sizeof(uint16_t);
 
+size_t tc_aead_pref_first(uint16_t first, uint16_t *out)
+{
+	bool known = first && tc_aead_find(first);
+	size_t n = 0;
+
+	if (known)
+		out[n++] = first;
+	for (size_t i = 0; i < tc_aead_default_pref_len; i++)
+		if (!known || tc_aead_default_pref[i] != first)
+			out[n++] = tc_aead_default_pref[i];
+	return n;
+}
+
 const struct tc_aead_alg *tc_aead_find(uint16_t id)
 {
 	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)

@@ -35,6 +35,14 @@ const struct tc_aead_alg *tc_aead_find(uint16_t id);
 extern const uint16_t tc_aead_default_pref[];
 extern const size_t tc_aead_default_pref_len;
 
+/*
+ * Our default order with first moved to the front (a socket's preference,
+ * TCP_CRYPT_AEAD), into out (room for tc_aead_default_pref_len ids).
+ * An id we do not implement, or 0, leaves the default order.  Returns the
+ * number of ids written.
+ */
+size_t tc_aead_pref_first(uint16_t first, uint16_t *out);
+
 struct tc_aead {
 	const struct tc_aead_alg *alg;
 	EVP_CIPHER_CTX *ctx;

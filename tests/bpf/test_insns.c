@@ -19,6 +19,7 @@
 #include "capture.skel.h"
 #include "iter.skel.h"
 #include "sockops.skel.h"
+#include "sockopt.skel.h"
 #include "tc.skel.h"
 #include "t.h"
 
@@ -109,6 +110,7 @@ T(verifier_insn_counts)
 	CHECK_EQ(MEASURE(capture_bpf, c, &n), 0);
 	CHECK_EQ(MEASURE(sockops_bpf, c, &n), 0);
 	CHECK_EQ(MEASURE(iter_bpf, c, &n), 0);
+	CHECK_EQ(MEASURE(sockopt_bpf, c, &n), 0);
 	CHECK(n >= 5);
 	if (getenv("TC_INSN_COUNTS_WRITE")) {
 		CHECK_EQ(record(path, c, n), 0);

@@ -17,6 +17,28 @@ T(registry)
 	CHECK_EQ(tc_aead_default_pref[0], TC_AEAD_AES_128_GCM);
 }
 
+/* A socket's preferred AEAD first, the rest in the default order, each once. */
+T(pref_first)
+{
+	uint16_t out[8];
+
+	CHECK_EQ(tc_aead_pref_first(0x0010, out), 3);
+	CHECK_EQ(out[0], 0x0010);
+	CHECK_EQ(out[1], 0x0001);
+	CHECK_EQ(out[2], 0x0002);
+	CHECK_EQ(tc_aead_pref_first(0x0002, out), 3);
+	CHECK_EQ(out[0], 0x0002);
+	CHECK_EQ(out[1], 0x0001);
+	CHECK_EQ(out[2], 0x0010);
+	/* none, or one we do not implement: the default order */
+	CHECK_EQ(tc_aead_pref_first(0, out), 3);
+	CHECK_EQ(out[0], 0x0001);
+	CHECK_EQ(out[2], 0x0010);
+	CHECK_EQ(tc_aead_pref_first(0x0003, out), 3);
+	CHECK_EQ(out[0], 0x0001);
+	CHECK_EQ(out[1], 0x0002);
+}
+
 /* Known answers: GCM spec test cases 2 and 14, RFC 8439 §2.8.2. */
 T(known_answers)
 {

@@ -27,11 +27,15 @@ static void print_flow(const struct flow_key *k, const struct flow_info *f, bool
 		printf(",\"state\":\"%s\",\"role\":\"%s\",\"tep\":%u,\"tep_name\":\"%s\",\"v\":%u,"
 		       "\"peer_a\":%u,\"policy\":\"%s\",\"reason\":\"%s\",\"active\":%s,"
 		       "\"syn_eno_sent\":%u,\"cookie\":%llu,\"transcript\":\"%s\","
-		       "\"a_opt_len\":%u}",
+		       "\"a_opt_len\":%u,\"no_cache\":%s,\"flush\":%s,\"aa_mandatory\":%s,"
+		       "\"aead_pref\":%u}",
 		       flow_state_name(f->state), role_name(f->role), f->tep,
 		       f->tep ? tep_name(f->tep) : "-", f->v, f->peer_a, policy_name(f->policy),
 		       fail_reason_name(f->reason), f->flags & FLOWF_ACTIVE ? "true" : "false",
-		       f->syn_tx, (unsigned long long)f->cookie, tr, f->a_opt_len);
+		       f->syn_tx, (unsigned long long)f->cookie, tr, f->a_opt_len,
+		       f->flags & FLOWF_NO_CACHE ? "true" : "false",
+		       f->flags & FLOWF_FLUSH ? "true" : "false",
+		       f->flags & FLOWF_AA_MANDATORY ? "true" : "false", f->aead_pref);
 		return;
 	}
 	printf("%-28s %-28s %-11s %-4s %-11s %-19s %s\n", local, remote, flow_state_name(f->state),
