@@ -18,6 +18,7 @@ struct agent_opts {
 	int test_cut_segments; /* test mode: random wire segment boundaries */
 	uint64_t rekey_bytes;  /* --rekey-bytes: new keys after this much plaintext sent */
 	unsigned key_pool;     /* --key-pool: key pairs made ahead of time per TEP, 0: none */
+	unsigned key_reuse_ms; /* --key-reuse: host B's key pair lifetime, 0: one per connection */
 	int detach_only;       /* --detach-only: remove what a dead agent left, run nothing */
 	int force;	       /* --force: ... aborting its encrypted connections */
 	int verbose;

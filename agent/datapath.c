@@ -427,7 +427,7 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 	p.eno.transcript_len = fi.transcript_len;
 	/* no session cache yet: sock_ops offers no resumption, so every session is fresh */
 	p.conn.keylog = dp->keylog != NULL;
-	p.conn.keysrc = keypool_src(dp->keys);
+	p.conn.keysrc = fi.role == ENO_ROLE_B ? keypool_src_b(dp->keys) : keypool_src(dp->keys);
 	/*
 	 * The socket's TCP_CRYPT_AEAD first: A offers it first in Init1, B
 	 * picks it when A offered it (RFC 8548 §3.3).
@@ -518,6 +518,7 @@ static void counters_publish(struct datapath *dp, uint64_t now)
 		keypool_counts(dp->keys, &hits, &misses);
 		c.key_pool_hits = hits;
 		c.key_pool_misses = misses;
+		c.key_reused = keypool_reused(dp->keys);
 	}
 	bpf_map_update_elem(dp->dpstats_fd, &zero, &c, BPF_ANY);
 	dp->cnt_published = now;
@@ -1063,6 +1064,7 @@ struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 				strerror(errno));
 			goto fail;
 		}
+		keypool_set_reuse(dp->keys, o->key_reuse_ms);
 	}
 	if (o->test_cut_segments) {
 		dp->cut_rng = (uint64_t)now_ns() | 1;

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <openssl/evp.h>
 #include "core/err.h"
 
 #define KP_NTEPS 4 /* TC_TEP_P256 .. TC_TEP_X448 */
@@ -15,6 +17,9 @@ struct kp_tep {
 	struct tc_tep_key keys[KEYPOOL_DEPTH_MAX];
 	unsigned n;
 	bool wanted; /* asked for at least once, or prefilled: keep it full */
+	/* host B's reused key pair (reuse_ns != 0): until shared_until */
+	struct tc_tep_key shared;
+	uint64_t shared_until;
 };
 
 struct keypool {
@@ -24,9 +29,18 @@ struct keypool {
 	bool stop;
 	unsigned depth;
 	struct kp_tep tep[KP_NTEPS];
-	uint64_t hits, misses;
-	struct tc_keysrc src;
+	uint64_t hits, misses, reused;
+	uint64_t reuse_ns; /* B's reuse lifetime, 0: none */
+	struct tc_keysrc src, src_b;
 };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
 
 static int tep_idx(const struct tc_tep *tep)
 {
@@ -98,6 +112,43 @@ static int take(void *ctx, const struct tc_tep *tep, struct tc_tep_key *key)
 	return err;
 }
 
+/* Host B, reuse on: the TEP's current key pair, shared, or a new one that becomes it. */
+static int take_b(void *ctx, const struct tc_tep *tep, struct tc_tep_key *key)
+{
+	struct keypool *kp = ctx;
+	int i = tep_idx(tep), err;
+	uint64_t now;
+
+	if (i < 0)
+		return TC_E_UNSUPPORTED;
+	now = mono_ns();
+	pthread_mutex_lock(&kp->lock);
+	if (!kp->reuse_ns) {
+		pthread_mutex_unlock(&kp->lock);
+		return take(ctx, tep, key);
+	}
+	if (kp->tep[i].shared.pkey && now < kp->tep[i].shared_until &&
+	    EVP_PKEY_up_ref(kp->tep[i].shared.pkey)) {
+		*key = kp->tep[i].shared;
+		kp->reused++;
+		pthread_mutex_unlock(&kp->lock);
+		return TC_OK;
+	}
+	pthread_mutex_unlock(&kp->lock);
+	/* a new one (pooled, else made now) becomes the shared one */
+	err = tc_tep_key_take(&kp->src, tep, key);
+	if (err)
+		return err;
+	pthread_mutex_lock(&kp->lock);
+	tc_tep_key_free(&kp->tep[i].shared);
+	if (EVP_PKEY_up_ref(key->pkey)) {
+		kp->tep[i].shared = *key;
+		kp->tep[i].shared_until = now + kp->reuse_ns;
+	}
+	pthread_mutex_unlock(&kp->lock);
+	return TC_OK;
+}
+
 struct keypool *keypool_new(unsigned depth, const uint8_t *prefill, unsigned n)
 {
 	struct keypool *kp;
@@ -112,6 +163,7 @@ struct keypool *keypool_new(unsigned depth, const uint8_t *prefill, unsigned n)
 		return NULL;
 	kp->depth = depth;
 	kp->src = (struct tc_keysrc){.take = take, .ctx = kp};
+	kp->src_b = (struct tc_keysrc){.take = take_b, .ctx = kp};
 	for (unsigned j = 0; j < n; j++) {
 		int i = tep_idx(tc_tep_find(prefill[j]));
 
@@ -140,9 +192,11 @@ void keypool_free(struct keypool *kp)
 	pthread_cond_signal(&kp->cond);
 	pthread_mutex_unlock(&kp->lock);
 	pthread_join(kp->thread, NULL);
-	for (int i = 0; i < KP_NTEPS; i++)
+	for (int i = 0; i < KP_NTEPS; i++) {
 		while (kp->tep[i].n)
 			tc_tep_key_free(&kp->tep[i].keys[--kp->tep[i].n]);
+		tc_tep_key_free(&kp->tep[i].shared);
+	}
 	pthread_cond_destroy(&kp->cond);
 	pthread_mutex_destroy(&kp->lock);
 	free(kp);
@@ -151,6 +205,33 @@ void keypool_free(struct keypool *kp)
 const struct tc_keysrc *keypool_src(struct keypool *kp)
 {
 	return kp ? &kp->src : NULL;
+}
+
+const struct tc_keysrc *keypool_src_b(struct keypool *kp)
+{
+	return kp ? &kp->src_b : NULL;
+}
+
+int keypool_set_reuse(struct keypool *kp, unsigned ms)
+{
+	if (!kp || ms > KEYPOOL_REUSE_MAX_MS)
+		return -EINVAL;
+	pthread_mutex_lock(&kp->lock);
+	kp->reuse_ns = (uint64_t)ms * 1000000ull;
+	pthread_mutex_unlock(&kp->lock);
+	return 0;
+}
+
+uint64_t keypool_reused(struct keypool *kp)
+{
+	uint64_t n;
+
+	if (!kp)
+		return 0;
+	pthread_mutex_lock(&kp->lock);
+	n = kp->reused;
+	pthread_mutex_unlock(&kp->lock);
+	return n;
 }
 
 unsigned keypool_held(struct keypool *kp, uint8_t id)

@@ -8,8 +8,11 @@
  * runs when the CPU has nothing else to do, keeps a few unused key pairs of
  * each TEP that the agent has needed; the data path takes one per
  * connection (struct tc_keysrc) and generates one itself only when the pool
- * is empty.  Each key pair is used once (RFC 8548 §3.3 asks for fresh keys;
- * reuse is not offered), and freed, private key wiped, when the pool stops.
+ * is empty.  Each key pair is used once, and freed, private key wiped, when
+ * the pool stops.  Optionally (keypool_set_reuse, off by default) host B
+ * answers every Init1 within a short lifetime with the same key pair: RFC
+ * 8548 §3.3 and §8 allow it, "as short as practical", and it takes B's key
+ * generation off every connection even when the CPU is never idle.
  */
 #ifndef TCPCRYPT_KEYPOOL_H
 #define TCPCRYPT_KEYPOOL_H
@@ -17,8 +20,9 @@
 #include <stdint.h>
 #include "core/tep.h"
 
-#define KEYPOOL_DEPTH_DFLT 16 /* key pairs kept per TEP */
-#define KEYPOOL_DEPTH_MAX  256
+#define KEYPOOL_DEPTH_DFLT   16 /* key pairs kept per TEP */
+#define KEYPOOL_DEPTH_MAX    256
+#define KEYPOOL_REUSE_MAX_MS 1000 /* the longest lifetime of a reused key pair */
 
 struct keypool;
 
@@ -34,6 +38,17 @@ void keypool_free(struct keypool *kp);
 
 /* The pool as the protocol core's key source; NULL for a NULL pool. */
 const struct tc_keysrc *keypool_src(struct keypool *kp);
+
+/*
+ * Host B's key source: with a reuse lifetime set, one key pair per TEP
+ * serves every connection for ms milliseconds after its first use (a new
+ * one from the pool after that); without, the same as keypool_src.
+ */
+const struct tc_keysrc *keypool_src_b(struct keypool *kp);
+/* Set B's reuse lifetime, 0 (no reuse, the default) to KEYPOOL_REUSE_MAX_MS. */
+int keypool_set_reuse(struct keypool *kp, unsigned ms);
+/* Connections that got a key pair already used by another (keypool_src_b). */
+uint64_t keypool_reused(struct keypool *kp);
 
 /* Unused key pairs of TEP id held now. */
 unsigned keypool_held(struct keypool *kp, uint8_t id);

@@ -84,6 +84,9 @@ static const char usage_text[] =
     "      --key-pool N           keep N key pairs per TEP made ahead of time, in\n"
     "                             idle CPU time (default 16, 0: generate each when\n"
     "                             needed); each is used for one connection only\n"
+    "      --key-reuse MS         as host B, answer every Init1 within MS ms (at most\n"
+    "                             1000) with the same key pair (RFC 8548 3.3, 8: as\n"
+    "                             short as practical; default 0: a fresh one each)\n"
     "      --keylog FILE          append '<session-id> <ss> <es>' per session to FILE\n"
     "                             (mode 0600; for debugging: it defeats tcpcrypt)\n"
     "      --test-cut-segments    test mode: cut wire segments at random points\n"
@@ -211,6 +214,7 @@ enum {
 	OPT_FORCE,
 	OPT_LOG_LEVEL,
 	OPT_KEY_POOL,
+	OPT_KEY_REUSE,
 };
 
 static int parse_args(int argc, char **argv, struct agent_opts *o)
@@ -234,6 +238,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	    {"force", no_argument, NULL, OPT_FORCE},
 	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	    {"key-pool", required_argument, NULL, OPT_KEY_POOL},
+	    {"key-reuse", required_argument, NULL, OPT_KEY_REUSE},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -314,6 +319,12 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 				return die_usage("bad --key-pool '%s' (0 to 256)", optarg);
 			o->key_pool = n;
 			break;
+		case OPT_KEY_REUSE:
+			if (parse_uint(optarg, KEYPOOL_REUSE_MAX_MS, &n))
+				return die_usage("bad --key-reuse '%s' (milliseconds, 0 to 1000)",
+						 optarg);
+			o->key_reuse_ms = n;
+			break;
 		case OPT_TEST_CUT:
 			o->test_cut_segments = 1;
 			break;
@@ -350,6 +361,10 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		return die_usage("unexpected argument '%s'", argv[optind]);
 	if (o->force && !o->detach_only)
 		return die_usage("--force goes with --detach-only%s", "");
+	if (o->key_reuse_ms && !o->key_pool)
+		return die_usage("--key-reuse takes its key pairs from the pool: not with "
+				 "--key-pool 0%s",
+				 "");
 	if (o->detach_only && o->nifaces)
 		return die_usage("--detach-only takes no -i: it removes what the pin dir names%s",
 				 "");

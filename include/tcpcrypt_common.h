@@ -379,7 +379,8 @@ struct session_info {
 	X(work_slow, "... 1 ms or more")                                                           \
 	X(work_ns, "... their sum, ns")                                                            \
 	X(key_pool_hits, "fresh key exchanges whose key pair was made ahead of time")              \
-	X(key_pool_misses, "... that found the pool empty and made one on the spot")
+	X(key_pool_misses, "... that found the pool empty and made one on the spot")               \
+	X(key_reused, "... as host B, with the key pair of an earlier one (--key-reuse)")
 
 #define TCPCRYPT_COUNTER_FIELD_(name, desc) __u64 name;
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <time.h>
+#include <openssl/evp.h>
 #include "core/err.h"
 #include "core/handshake.h"
 #include "core/tep.h"
@@ -148,4 +149,60 @@ T(handshake_with_a_pooled_key_completes)
 	tc_hs_free(&a);
 	tc_hs_free(&b);
 	keypool_free(kp);
+}
+
+T(reuse_off_by_default_and_bounded)
+{
+	const uint8_t x = TC_TEP_X25519;
+	const struct tc_tep *tep = tc_tep_find(x);
+	struct keypool *kp = keypool_new(2, &x, 1);
+	const struct tc_keysrc *b = keypool_src_b(kp);
+	struct tc_tep_key k1 = {0}, k2 = {0};
+
+	CHECK_EQ(keypool_set_reuse(kp, KEYPOOL_REUSE_MAX_MS + 1), -EINVAL);
+	CHECK_EQ(keypool_set_reuse(NULL, 10), -EINVAL);
+	CHECK_EQ(wait_held(kp, x, 2), 2);
+	/* no lifetime set: host B too gets a fresh key pair each time */
+	CHECK_EQ(b->take(b->ctx, tep, &k1), TC_OK);
+	CHECK_EQ(b->take(b->ctx, tep, &k2), TC_OK);
+	CHECK(k1.pkey != k2.pkey);
+	CHECK(EVP_PKEY_eq(k1.pkey, k2.pkey) != 1);
+	CHECK_EQ(keypool_reused(kp), 0);
+	tc_tep_key_free(&k1);
+	tc_tep_key_free(&k2);
+	keypool_free(kp);
+}
+
+T(reuse_within_the_lifetime_then_a_new_key)
+{
+	const uint8_t x = TC_TEP_X25519;
+	const struct tc_tep *tep = tc_tep_find(x);
+	struct keypool *kp = keypool_new(4, &x, 1);
+	const struct tc_keysrc *b = keypool_src_b(kp);
+	struct tc_tep_key k[3] = {0};
+	struct timespec pause = {0, 60 * 1000 * 1000};
+
+	CHECK_EQ(keypool_set_reuse(kp, 50), 0);
+	CHECK_EQ(b->take(b->ctx, tep, &k[0]), TC_OK);
+	CHECK_EQ(b->take(b->ctx, tep, &k[1]), TC_OK);
+	/* the same key pair, each connection holding its own reference */
+	CHECK(k[0].pkey == k[1].pkey);
+	CHECK_EQ(keypool_reused(kp), 1);
+	tc_tep_key_free(&k[0]);
+	nanosleep(&pause, NULL); /* past the 50 ms lifetime */
+	CHECK_EQ(b->take(b->ctx, tep, &k[2]), TC_OK);
+	CHECK(k[2].pkey != k[1].pkey);
+	CHECK(EVP_PKEY_eq(k[2].pkey, k[1].pkey) != 1);
+	CHECK_EQ(keypool_reused(kp), 1);
+	/* host A's source never reuses */
+	{
+		struct tc_tep_key a = {0};
+
+		CHECK_EQ(keypool_src(kp)->take(keypool_src(kp)->ctx, tep, &a), TC_OK);
+		CHECK(a.pkey != k[2].pkey);
+		tc_tep_key_free(&a);
+	}
+	tc_tep_key_free(&k[1]); /* still usable after the pool replaced it */
+	tc_tep_key_free(&k[2]);
+	keypool_free(kp); /* drops the pool's own reference (ASan: no leak) */
 }
