@@ -294,6 +294,7 @@ fi
 # ---------------------------------------------------------------- runs
 
 t_start=$SECONDS
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 sessions=0
 for run in $(seq "$RUNS"); do
 	# the peers' order rotates: each is first once every len(peers) runs
@@ -329,7 +330,7 @@ for run in $(seq "$RUNS"); do
 	sessions=$((sessions + $(tt_stat A dp_sessions)))
 	tb_log "run $run of $RUNS done ($((SECONDS - t_start)) s)"
 done
-if want bulk || want short; then
+if [[ " ${peers[*]} " == *" tcpcrypt "* ]] && { want bulk || want short; }; then
 	[[ $sessions -gt 0 ]] || tb_fail "no encrypted session was made: the tcpcrypt numbers would be plain"
 fi
 
@@ -412,8 +413,9 @@ na_json=$(for p in "${!NA[@]}"; do printf '%s\t%s\n' "$p" "${NA[$p]}"; done |
 python3 "$TB_ROOT/tests/lib/benchreport.py" --results "$RES" --json "$BENCH_JSON" \
 	--na "$na_json" --wire "$(cat "$TB_DIR/wire-check.json")" --runs "$RUNS" --bench "$BENCH" \
 	--meta "$(
-		printf '{"nproc": %d, "kernel": "%s", "date": "%s", "git": "%s", "secs": %s, "short_secs": %s, "size": %s, "peers": "%s", "agent_args": "%s"}' \
+		printf '{"nproc": %d, "kernel": "%s", "date": "%s", "git": "%s", "secs": %s, "short_secs": %s, "size": %s, "peers": "%s", "agent_args": "%s", "load_start": "%s", "load_end": "%s"}' \
 			"$(nproc)" "$(uname -r)" "$(date -u +%FT%TZ)" \
 			"$(git -C "$TB_ROOT" describe --always --dirty 2>/dev/null || echo unknown)" \
-			"$SECS" "$SHORT_SECS" "$SIZE" "${peers[*]}" "${AGENT_ARGS:-}"
+			"$SECS" "$SHORT_SECS" "$SIZE" "${peers[*]}" "${AGENT_ARGS:-}" "$load_start" \
+			"$(cut -d' ' -f1-3 /proc/loadavg)"
 	)"

@@ -73,6 +73,23 @@ def medians(recs):
     return med, kern
 
 
+def paired_ratios(recs):
+    """{peer: {measure: median over runs of (peer / plain in the same run)}}: a
+    machine whose speed drifts between runs moves both sides of each ratio."""
+    by = {}
+    for r in recs:
+        if r.get("measure") in MEASURES and "run" in r:
+            k = "rate" if r["measure"].startswith("short") else "gbps"
+            by.setdefault((r["run"], r["measure"]), {})[r["peer"]] = r.get(k)
+    out = {}
+    for (run, m), vs in by.items():
+        base = vs.get("plain")
+        for p, v in vs.items():
+            if p != "plain" and v is not None and base:
+                out.setdefault(p, {}).setdefault(m, []).append(v / base)
+    return {p: {m: median(xs) for m, xs in ms.items()} for p, ms in out.items()}
+
+
 def negotiation_check(recs):
     """Peers other than tcpcrypt must negotiate nothing; tcpcrypt must."""
     bad, neg = [], {}
@@ -220,6 +237,9 @@ def main():
     print(f"\nmake bench: medians of {a.runs} runs, test bed A -- M -- B (veth), one run side by side")
     print(f"machine: {meta.get('nproc')} CPUs, kernel {meta.get('kernel')}, {meta.get('date')}, "
           f"git {meta.get('git')}; ratios are to plain TCP of the same runs")
+    if meta.get("load_start"):
+        print(f"load average (1, 5, 15 min) at the start: {meta['load_start']}, "
+              f"at the end: {meta.get('load_end')} (other work on the machine shows here)")
     if meta.get("agent_args"):
         print(f"agents started with: {meta['agent_args']}")
     print()
@@ -263,6 +283,16 @@ def main():
             sp = [x for x in sp if x]
             line += f"{(col(p) or (f'up to {max(sp):.2f}x' if sp else 'n/a'))[:w - 1]:>{w}}"
         print(line)
+        pr = paired_ratios(recs)
+        if pr:
+            print(f"{'ratio to plain, paired within each run:':{w0}}")
+            for label, m in (("  bulk, one flow", "bulk1"), ("  bulk, 4 flows", "bulk4"),
+                             ("  short conns/s, 1 client", "short1"),
+                             ("  short conns/s, 16 clients", "short16")):
+                if any(m in pr.get(p, {}) for p in peers):
+                    print(f"{label:{w0}}{'':>{w}}" + "".join(
+                        f"{(col(p) or fmt(pr.get(p, {}).get(m), 3) + 'x')[:w - 1]:>{w}}"
+                        for p in peers if p != "plain"))
         fails = {p: sum((r.get("failed") or 0) for r in recs if r.get("peer") == p and r.get("measure", "").startswith("short")) for p in peers}
         if any(fails.values()):
             print(f"{'short connections failed (all runs)':{w0}}" + "".join(f"{fails[p]:>{w}}" for p in peers))
@@ -315,7 +345,7 @@ def main():
     if wire:
         print(f"\nwire check (capture in M, 20 connections each): {json.dumps(wire)}")
     out = {"machine": meta, "runs": a.runs, "bench": a.bench, "na": na, "wire_check": wire,
-           "negotiated": neg, "medians": med, "kernel_per_run": kern, "idle": idle,
+           "negotiated": neg, "medians": med, "paired_ratios": paired_ratios(recs), "kernel_per_run": kern, "idle": idle,
            "burst": burst, "resumed": resumed, "targets": tg, "warnings": bad, "raw": recs}
     with open(a.json, "w") as f:
         json.dump(out, f, indent=1)

@@ -65,6 +65,14 @@ class T(unittest.TestCase):
         # kernel: run 1 of plain 5 + 3 = 8, runs 2 and 3 0 -> median 0
         self.assertEqual(kern["plain"]["a_retrans"], 0)
 
+    def test_paired_ratios(self):
+        pr = br.paired_ratios(RECS)
+        # tcpcrypt / plain per run: 2/10, 4/12, 3/11 -> median 3/11; stunnel run 1 only: 2/10
+        self.assertAlmostEqual(pr["tcpcrypt"]["bulk1"], 3 / 11)
+        self.assertAlmostEqual(pr["stunnel"]["bulk1"], 0.2)
+        self.assertAlmostEqual(pr["stunnel"]["short16"], 0.05)
+        self.assertNotIn("plain", pr)
+
     def test_negotiation_check(self):
         bad, neg = br.negotiation_check(RECS)
         self.assertEqual(bad, [])
