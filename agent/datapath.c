@@ -29,11 +29,12 @@
 #include "log.h"
 #include "names.h"
 
-#define FLOW_BUCKETS 4096
-#define RX_BUDGET    64
-#define PARK_MAX     64
-#define PARK_NS	     100000000ull /* how long a segment waits for its flow */
-#define NS_PER_SEC   1000000000ull
+#define FLOW_BUCKETS   4096
+#define RX_BUDGET      64
+#define PARK_MAX       64
+#define PARK_NS	       100000000ull /* how long a segment waits for its flow */
+#define PEER_RTT_SLOTS 1024	    /* peers whose Init round trips are remembered */
+#define NS_PER_SEC     1000000000ull
 /*
  * A finished flow is kept this long to answer a retransmitted FIN, should
  * the final ACK be lost (a few RTOs), before it and its entries go.
@@ -124,7 +125,19 @@ struct datapath {
 	struct agent_flow **heap;
 	unsigned heap_n, heap_cap;
 	FILE *keylog;
-	struct keypool *keys;  /* key pairs made ahead of time, or NULL */
+	struct keypool *keys; /* key pairs made ahead of time, or NULL */
+	/*
+	 * Round trips of the agents' own units per peer (struct dp_rtt), shared
+	 * by the flows to it: a direct-mapped table; a peer that lands on
+	 * another's slot takes it over (the flows of the old one then feed the
+	 * new one's estimate until they end: an estimate, never a correctness
+	 * matter).
+	 */
+	struct peer_rtt {
+		uint8_t family;
+		uint32_t addr[4];
+		struct dp_rtt rtt;
+	} peer_rtt[PEER_RTT_SLOTS];
 	uint64_t batch_t0;     /* when the loop began taking the current receive batch */
 	unsigned batch_frames; /* ... and how many packets it took */
 };
@@ -161,6 +174,23 @@ static unsigned key_hash(const struct flow_key *k)
 	for (size_t i = 0; i < sizeof(*k); i++)
 		h = (h ^ p[i]) * 16777619u;
 	return h % FLOW_BUCKETS;
+}
+
+/* The shared round-trip estimate of the flow's peer. */
+static struct dp_rtt *peer_rtt_of(struct datapath *dp, const struct flow_key *k)
+{
+	uint32_t h = 2166136261u;
+	struct peer_rtt *e;
+
+	for (size_t i = 0; i < sizeof(k->raddr); i++)
+		h = (h ^ ((const uint8_t *)k->raddr)[i]) * 16777619u;
+	e = &dp->peer_rtt[(h ^ k->family) % PEER_RTT_SLOTS];
+	if (e->family != k->family || memcmp(e->addr, k->raddr, sizeof(e->addr))) {
+		memset(e, 0, sizeof(*e));
+		e->family = k->family;
+		memcpy(e->addr, k->raddr, sizeof(e->addr));
+	}
+	return &e->rtt;
 }
 
 static struct agent_flow *flow_find(struct datapath *dp, const struct flow_key *k)
@@ -427,6 +457,7 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 	p.eno.transcript_len = fi.transcript_len;
 	/* no session cache yet: sock_ops offers no resumption, so every session is fresh */
 	p.conn.keylog = dp->keylog != NULL;
+	p.peer_rtt = peer_rtt_of(dp, k);
 	p.conn.keysrc = fi.role == ENO_ROLE_B ? keypool_src_b(dp->keys) : keypool_src(dp->keys);
 	/*
 	 * The socket's TCP_CRYPT_AEAD first: A offers it first in Init1, B

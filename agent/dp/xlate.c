@@ -90,6 +90,7 @@ struct dp_out {
 	/* RTT of the wire path, agents included (RFC 6298 §2); 0: no sample yet */
 	uint64_t srtt, rttvar;
 	uint64_t rtt_seq, rtt_sent; /* one timed unit: its end offset and when it left */
+	uint64_t rto_armed;	    /* when the retransmission timer was last set */
 	bool rtt_timing;	    /* ... and no resend touched it since (Karn) */
 	unsigned dupacks;	    /* duplicate ACKs at una in a row (see wire_recover) */
 	/*
@@ -684,32 +685,71 @@ static void take_events(struct dp_flow *f)
 	}
 }
 
-/* RFC 6298 §2.2-§2.4: a new RTT sample r; the RTO from it. */
-static void rtt_sample(struct dp_out *o, uint64_t r)
+/* RFC 6298 §2.2-§2.3: a new RTT sample r into the estimator srtt/rttvar. */
+static void rtt_update(uint64_t *srtt, uint64_t *rttvar, uint64_t r)
 {
-	if (!o->srtt) {
-		o->srtt = r;
-		o->rttvar = r / 2;
+	if (!*srtt) {
+		*srtt = r ? r : 1;
+		*rttvar = r / 2;
 	} else {
-		uint64_t d = o->srtt > r ? o->srtt - r : r - o->srtt;
+		uint64_t d = *srtt > r ? *srtt - r : r - *srtt;
 
-		o->rttvar = (3 * o->rttvar + d) / 4;
-		o->srtt = (7 * o->srtt + r) / 8;
+		*rttvar = (3 * *rttvar + d) / 4;
+		*srtt = (7 * *srtt + r) / 8;
 	}
 }
 
-/* The RTO when nothing is backed off: 1 s before any sample, else srtt + 4 rttvar, floored. */
-static uint64_t rto_base(const struct dp_out *o)
+static void rtt_sample(struct dp_flow *f, uint64_t r)
 {
-	if (!o->srtt)
-		return RTO_INIT_NS;
-	return min64(max64(o->srtt + 4 * o->rttvar, RTO_MIN_NS), RTO_MAX_NS);
+	rtt_update(&f->out.srtt, &f->out.rttvar, r);
+	if (f->p.peer_rtt) {
+		rtt_update(&f->p.peer_rtt->srtt, &f->p.peer_rtt->rttvar, r);
+		f->p.peer_rtt->at = f->now;
+	}
+}
+
+/* RFC 6298 §2.4: srtt + 4 rttvar, between the floor and RTO_MAX_NS. */
+static uint64_t rto_of(uint64_t srtt, uint64_t rttvar)
+{
+	return min64(max64(srtt + 4 * rttvar, RTO_MIN_NS), RTO_MAX_NS);
+}
+
+/* How long a shared estimate stays good for a flow without samples of its own. */
+#define PEER_RTT_TTL_NS (10000 * NS_PER_MS)
+
+/* The peer's shared RTO, 0 if there is none (or it is stale). */
+static uint64_t rto_peer(const struct dp_flow *f)
+{
+	const struct dp_rtt *r = f->p.peer_rtt;
+
+	if (!r || !r->srtt || f->now - r->at > PEER_RTT_TTL_NS)
+		return 0;
+	return rto_of(r->srtt, r->rttvar);
+}
+
+/*
+ * The RTO when nothing is backed off: from the flow's own samples; before
+ * the first, RFC 6298 §2.1's 1 s, or longer when the peer's shared estimate
+ * says so (a burst of opens: the Init round trips of the flows before took
+ * longer).  Never shorter: early samples of a burst are short, and a start
+ * from them made the later flows resend their Init messages.
+ */
+static uint64_t rto_base(const struct dp_flow *f)
+{
+	const struct dp_out *o = &f->out;
+
+	if (o->srtt)
+		return rto_of(o->srtt, o->rttvar);
+	return max64(rto_peer(f), RTO_INIT_NS);
 }
 
 static void rto_arm(struct dp_flow *f)
 {
 	struct dp_out *o = &f->out;
 
+	if (!o->tries && !o->srtt)
+		o->rto = rto_base(f); /* the peer's shared estimate, or 1 s */
+	o->rto_armed = f->now;
 	o->rto_at = o->own_end > o->una ? f->now + o->rto : UINT64_MAX;
 }
 
@@ -1088,7 +1128,7 @@ static void wire_recover(struct dp_flow *f, const struct dp_seg *s, uint64_t wa,
 	}
 	if (++o->dupacks == 3) {
 		resend_una(f);
-		o->rec_rto = rto_base(o);
+		o->rec_rto = rto_base(f);
 		o->rec_at = f->now + o->rec_rto;
 	}
 }
@@ -1110,7 +1150,7 @@ static bool wire_ack_in(struct dp_flow *f, const struct dp_seg *s)
 	o->peer_win = s->win;
 	if ((uint64_t)wa > o->una) {
 		if (o->rtt_timing && (uint64_t)wa >= o->rtt_seq) {
-			rtt_sample(o, f->now - o->rtt_sent);
+			rtt_sample(f, f->now - o->rtt_sent);
 			o->rtt_timing = false;
 		}
 		o->una = wa;
@@ -1121,7 +1161,7 @@ static bool wire_ack_in(struct dp_flow *f, const struct dp_seg *s)
 			o->answer_by = f->now + INIT2_WAIT_NS;
 		sq_trim(&o->store, SQ_WIRE, wa);
 		o->tries = 0;
-		o->rto = rto_base(o);
+		o->rto = rto_base(f);
 		o->rec_at = UINT64_MAX; /* the repair arrived */
 		rto_arm(f);
 	}
@@ -1340,6 +1380,14 @@ uint64_t dp_timer(struct dp_flow *f, uint64_t now_ns)
 	if (dead(f))
 		return UINT64_MAX;
 	/* The agent's own units (Init, empty frames): nobody else resends them. */
+	/*
+	 * Not backed off yet, and the peer's estimate has grown since the timer
+	 * was set (other flows' Init exchanges took longer: a burst of opens
+	 * queues in both agents): the unit is late, not lost; wait as long as
+	 * the estimate says, and resend only then.
+	 */
+	if (now_ns >= o->rto_at && !o->tries && !o->srtt && o->rto_armed + rto_base(f) > now_ns)
+		o->rto_at = o->rto_armed + rto_base(f);
 	if (now_ns >= o->rto_at) {
 		if (++o->tries > RTO_TRIES) {
 			flow_abort(f, DP_E_TIMEOUT);

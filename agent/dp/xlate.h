@@ -83,6 +83,20 @@ enum dp_dir {
  */
 typedef void (*dp_emit_fn)(void *ctx, enum dp_dir dir, const struct dp_seg *seg);
 
+/*
+ * What the flows to one peer have learnt of the round trip of the agents'
+ * own units (Init messages, empty frames), the peer's agent included: an
+ * RFC 6298 estimator shared by those flows, as Linux shares RTT estimates
+ * per destination (tcp_metrics).  A new flow's first RTO is RFC 6298's
+ * 1 s or this estimate's RTO if that is longer, and a first timer that runs
+ * out before the estimate (grown since) says it should waits that long
+ * instead of resending.  srtt 0: no sample.
+ */
+struct dp_rtt {
+	uint64_t srtt, rttvar; /* ns */
+	uint64_t at;	       /* when the last sample came */
+};
+
 struct dp_flow_params {
 	struct tc_eno_result eno;     /* role, TEP byte, transcript, peer suboption (see conn.h) */
 	struct tc_conn_config conn;   /* AEADs, cache, keylog ... */
@@ -99,8 +113,9 @@ struct dp_flow_params {
 	 */
 	bool sack_ok, timestamps;
 	/* Bounds per flow; 0 picks DP_BUF_DFLT. */
-	uint32_t max_reasm;   /* the peer's out-of-order ciphertext held */
-	uint32_t max_unacked; /* wire bytes sent and plaintext injected, each, awaiting ACK */
+	uint32_t max_reasm;	 /* the peer's out-of-order ciphertext held */
+	uint32_t max_unacked;	 /* wire bytes sent and plaintext injected, each, awaiting ACK */
+	struct dp_rtt *peer_rtt; /* shared with the other flows to the peer; NULL: none */
 };
 
 #define DP_BUF_DFLT (4u << 20)

@@ -747,6 +747,7 @@ struct setup {
 	const uint64_t *urg[2]; /* urgent bytes each kernel sends (struct kern) */
 	size_t nurg[2];
 	bool urg_cut, urg_ahead;
+	struct dp_rtt *peer_rtt[2]; /* each host's shared estimate of its peer, or NULL */
 };
 
 static uint8_t *make_data(uint64_t *rng, size_t len)
@@ -789,6 +790,7 @@ static void sim_init(struct sim *sim, const struct setup *su, uint64_t seed)
 		h->p.local_mss = su->local_mss[i] ? su->local_mss[i] : WIRE_MSS - TC_FRAME_OVERHEAD;
 		h->p.local_wscale = su->wscale[i];
 		h->p.peer_wscale = su->wscale[!i];
+		h->p.peer_rtt = su->peer_rtt[i];
 		h->p.timestamps = su->timestamps && !su->ts_unrecorded;
 		h->p.sack_ok = su->sack;
 		h->f = dp_flow_new(&h->p, emit_cb, h, &err);
@@ -1201,6 +1203,39 @@ T(xlate_init_retransmit)
 		/* RFC 8547 §4.6: host A's marks them all, nothing came from B yet. */
 		CHECK_EQ(sim.init_eno[0], !host);
 		CHECK_EQ(sim.init_eno[1], !host);
+		sim_free(&sim);
+	}
+}
+
+/*
+ * Host A's lost Init1 with a shared estimate of the peer's round trip
+ * (struct dp_rtt): resent after that estimate's RTO when it is longer than
+ * RFC 6298's 1 s (a burst), never sooner than 1 s (a short estimate).
+ */
+T(xlate_init_rto_from_the_peer_estimate)
+{
+	static const struct {
+		uint64_t srtt, rttvar, want;
+	} rows[] = {
+	    {2000 * MS, 250 * MS, 3000 * MS}, /* srtt + 4 rttvar */
+	    {1 * MS, 0, 1000 * MS},	      /* 200 ms from it, but never below 1 s */
+	    {0, 0, 1000 * MS},		      /* no sample yet */
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct dp_rtt est = {rows[i].srtt, rows[i].rttvar, 0};
+		struct setup su = clean_1mib;
+		struct sim sim;
+
+		su.len[0] = su.len[1] = 10000;
+		su.peer_rtt[0] = &est;
+		sim_init(&sim, &su, seed_base() ^ 61 ^ i);
+		sim.tap = tap_lose_init;
+		sim.init_host = 0;
+		sim_run(&sim, true, 60000 * MS);
+		check_transfer(&sim);
+		CHECK_EQ(sim.ninit, 2);
+		CHECK_EQ(sim.init_at[1] - sim.init_at[0], rows[i].want);
 		sim_free(&sim);
 	}
 }
