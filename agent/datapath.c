@@ -415,7 +415,7 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 	f->tep_byte = fi.tep | (fi.v ? 0x80 : 0);
 	f->local_isn = fi.local_isn;
 	f->peer_isn = fi.peer_isn;
-	p.eno.role = fi.role == ENO_ROLE_A ? TC_ROLE_A : TC_ROLE_B;
+	p.eno.role = fi.role;
 	p.eno.tep_byte = fi.tep | (fi.v ? 0x80 : 0);
 	p.eno.transcript = fi.transcript;
 	p.eno.transcript_len = fi.transcript_len;

@@ -13,6 +13,8 @@
 #ifndef TCPCRYPT_ENO_H
 #define TCPCRYPT_ENO_H
 
+#include "eno_role.h"
+
 #ifndef __bpf__
 #include <linux/types.h>
 #ifndef __always_inline
@@ -393,9 +395,6 @@ struct eno_result {
 	__u8 a_index; /* index of the negotiated TEP's suboption in A's option */
 	__u8 b_index; /* index of the negotiated TEP's suboption in B's option */
 };
-
-#define ENO_ROLE_A 1
-#define ENO_ROLE_B 2
 
 /*
  * For each TEP we implement: how often an option lists it and where the

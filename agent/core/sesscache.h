@@ -63,8 +63,9 @@ struct tc_sc_ref {
 
 /*
  * One secret taken out of the cache for one connection: ss[i] and what is
- * needed to turn it into session keys.  nonce[TC_ROLE_A] is nonce_a (sent by
- * the host that was A in the original session), nonce[TC_ROLE_B] nonce_b.
+ * needed to turn it into session keys.  nonce[tc_role_idx(ENO_ROLE_A)] is nonce_a (sent by
+ * the host that was A in the original session), nonce[tc_role_idx(ENO_ROLE_B)]
+ * nonce_b.
  * Wipe with tc_sc_ticket_wipe.
  */
 struct tc_sc_ticket {

@@ -1156,7 +1156,7 @@ struct dp_flow *dp_flow_new(const struct dp_flow_params *p, dp_emit_fn emit, voi
 	f->ctx = ctx;
 	tc_conn_info(f->conn, &info);
 	f->resumed = info.resumed;
-	f->role_a = p->eno.role == TC_ROLE_A;
+	f->role_a = p->eno.role == ENO_ROLE_A;
 	f->eno_opt = f->role_a;
 	reasm_init(&f->out.plain, 0, f->p.max_unacked);
 	reasm_init(&f->in.wire, 0, f->p.max_reasm);

@@ -80,8 +80,8 @@ static void run(struct input *in)
 		goto out;
 	/* X was A and Y was B in one fresh session. */
 	memset(ss, next(in), sizeof(ss));
-	require(!tc_sc_insert(c[0], &peer[1], TC_ROLE_A, 0x23, 1, ss, 1, 0, NULL));
-	require(!tc_sc_insert(c[1], &peer[0], TC_ROLE_B, 0x23, 1, ss, 1, 0, NULL));
+	require(!tc_sc_insert(c[0], &peer[1], ENO_ROLE_A, 0x23, 1, ss, 1, 0, NULL));
+	require(!tc_sc_insert(c[1], &peer[0], ENO_ROLE_B, 0x23, 1, ss, 1, 0, NULL));
 	while (in->n) {
 		uint8_t op = next(in), arg = next(in);
 		struct slot *s = &slot[arg % NSLOTS];
@@ -95,8 +95,8 @@ static void run(struct input *in)
 		case 0: /* a fresh session with some peer */
 			memset(ss, next(in), sizeof(ss));
 			peer[!h].id[3] = 1 + !h + (next(in) & 4);
-			r = tc_sc_insert(c[h], &peer[!h], (arg >> 1) & 1, 0x21 + (arg >> 2) % 4, 1,
-					 ss, 1, (arg >> 4) & 3, NULL);
+			r = tc_sc_insert(c[h], &peer[!h], ENO_ROLE_A + ((arg >> 1) & 1),
+					 0x21 + (arg >> 2) % 4, 1, ss, 1, (arg >> 4) & 3, NULL);
 			require(r == TC_OK);
 			peer[!h].id[3] = 1 + !h;
 			break;
