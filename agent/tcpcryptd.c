@@ -77,7 +77,12 @@ static const char usage_text[] =
     "                             connection sends; suffixes K, M, G (default 1G,\n"
     "                             0: never)\n"
     "      --keylog FILE          append '<session-id> <ss> <es>' per session to FILE\n"
-    "                             (mode 0600; for debugging: it defeats tcpcrypt)\n"
+    "                             ('-' for <es> of a resumed one; mode 0600; for\n"
+    "                             debugging: it defeats tcpcrypt)\n"
+    "      --cache-size N         session cache: at most N peers' secret chains kept\n"
+    "                             for resumption (RFC 8548 3.5; default 1024, 0: none)\n"
+    "      --cache-ttl SEC        a chain is forgotten SEC seconds after the full key\n"
+    "                             exchange that made it (default 3600)\n"
     "      --test-cut-segments    test mode: cut wire segments at random points\n"
     "      --detach-only          run no agent: remove the programs, capture veths\n"
     "                             and pins a killed agent left under the pin dir;\n"
@@ -201,6 +206,8 @@ enum {
 	OPT_DETACH_ONLY,
 	OPT_FORCE,
 	OPT_LOG_LEVEL,
+	OPT_CACHE_SIZE,
+	OPT_CACHE_TTL,
 };
 
 static int parse_args(int argc, char **argv, struct agent_opts *o)
@@ -223,6 +230,8 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	    {"detach-only", no_argument, NULL, OPT_DETACH_ONLY},
 	    {"force", no_argument, NULL, OPT_FORCE},
 	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	    {"cache-size", required_argument, NULL, OPT_CACHE_SIZE},
+	    {"cache-ttl", required_argument, NULL, OPT_CACHE_TTL},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -238,6 +247,8 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	o->cfg.enabled = 1;
 	o->cfg.datapath = 1;
 	o->rekey_bytes = 1ull << 30;
+	o->cache_size = 1024;
+	o->cache_ttl_s = 3600;
 	while ((c = getopt_long(argc, argv, "i:p:c:t:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
@@ -291,6 +302,17 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 			break;
 		case OPT_KEYLOG:
 			o->keylog = optarg;
+			break;
+		case OPT_CACHE_SIZE:
+			if (parse_uint(optarg, 4096, &n))
+				return die_usage("bad --cache-size '%s' (0 to 4096)", optarg);
+			o->cache_size = n;
+			break;
+		case OPT_CACHE_TTL:
+			if (parse_uint(optarg, 86400 * 7, &n) || !n)
+				return die_usage("bad --cache-ttl '%s' (seconds, 1 to a week)",
+						 optarg);
+			o->cache_ttl_s = n;
 			break;
 		case OPT_REKEY:
 			if (parse_size(optarg, &o->rekey_bytes))

@@ -324,6 +324,60 @@ int tc_sc_offer(struct tc_sesscache *sc, const struct tc_peer *peer, uint8_t tep
 	return err ? err : TC_SC_RESUME;
 }
 
+int tc_sc_take(struct tc_sesscache *sc, const struct tc_sc_ref *ref,
+	       uint8_t subopt[TC_SC_SUBOPT_MAX], size_t *subopt_len, struct tc_sc_ticket *t)
+{
+	struct sc_entry *e;
+	int err;
+
+	*subopt_len = 0;
+	memset(t, 0, sizeof(*t));
+	if (!ref->chain || ref->peer.len > TC_SC_PEER_ID_MAX || !tc_role_valid(ref->orig_role))
+		return TC_SC_NONE;
+	e = find_key(sc, &ref->peer, ref->orig_role, ref->tep);
+	if (!e || e->ref.chain != ref->chain)
+		return TC_SC_NONE;
+	err = take(sc, e, 0, subopt, subopt_len, t);
+	return err ? err : TC_SC_RESUME;
+}
+
+bool tc_sc_chain_index(const struct tc_sesscache *sc, const struct tc_sc_ref *ref, uint64_t *index)
+{
+	struct sc_entry *e;
+
+	if (!ref->chain || ref->peer.len > TC_SC_PEER_ID_MAX || !tc_role_valid(ref->orig_role))
+		return false;
+	e = find_key((struct tc_sesscache *)sc, &ref->peer, ref->orig_role, ref->tep);
+	if (!e || e->ref.chain != ref->chain)
+		return false;
+	*index = e->index;
+	return true;
+}
+
+int tc_sc_ticket_sent(struct tc_sc_ticket *t, const uint8_t *own, size_t len)
+{
+	unsigned me = tc_role_idx(t->ref.orig_role);
+	uint8_t resume[TC_RESUME_LEN];
+	size_t nonce_len;
+	int bad;
+
+	if (!t->ref.chain || len < 1 + TC_SC_DATA_MIN || len > 1 + TC_SC_DATA_MAX ||
+	    own[0] != (t->ref.tep | TC_TEP_V_BIT))
+		return TC_E_INVAL;
+	nonce_len = len - 1 - TC_RESUME_HALF_LEN;
+	if (nonce_len > t->nonce_len[me] || tc_resume(t->ss, resume))
+		return TC_E_INVAL;
+	bad =
+	    CRYPTO_memcmp(own + 1, tc_resume_half(resume, t->ref.orig_role), TC_RESUME_HALF_LEN) ||
+	    memcmp(own + 1 + TC_RESUME_HALF_LEN, t->nonce[me], nonce_len);
+	OPENSSL_cleanse(resume, sizeof(resume));
+	if (bad)
+		return TC_E_INVAL;
+	OPENSSL_cleanse(t->nonce[me] + nonce_len, TC_SC_NONCE_MAX - nonce_len);
+	t->nonce_len[me] = nonce_len;
+	return TC_OK;
+}
+
 /* Split a resumption suboption; false unless v = 1 and 9..17 data bytes (§3.5). */
 static bool subopt_parse(const uint8_t *subopt, size_t len, const uint8_t **half,
 			 const uint8_t **nonce, size_t *nonce_len)

@@ -1371,6 +1371,20 @@ int dp_flow_keylog(const struct dp_flow *f, struct tc_keylog *kl)
 	return f->conn ? tc_conn_keylog(f->conn, kl) : TC_E_STATE;
 }
 
+bool dp_flow_conn_info(const struct dp_flow *f, struct tc_conn_info *info)
+{
+	if (!f->conn)
+		return false;
+	tc_conn_info(f->conn, info);
+	return true;
+}
+
+void dp_flow_flush_cache(struct dp_flow *f)
+{
+	if (f->conn)
+		tc_conn_flush_cache(f->conn);
+}
+
 bool dp_flow_done(const struct dp_flow *f)
 {
 	return f->st.state >= DP_ST_CLOSED;

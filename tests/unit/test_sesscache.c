@@ -506,3 +506,68 @@ T(insert_rejects_bad_arguments)
 	tc_sc_free(sc);
 	tc_sc_free(NULL);
 }
+
+/*
+ * The agent's path (tc_sc_take): X (orig A) takes offers in advance, Y (orig
+ * B) takes acceptances; each side's ticket is completed by the other's
+ * suboption as it went on the wire, also with Y's nonce shortened to 7 bytes
+ * by sock_ops.  Both derive the same ss[i], index and sn[i].
+ */
+T(take_in_advance_and_complete)
+{
+	uint8_t ox[3][TC_SC_SUBOPT_MAX], oy[3][TC_SC_SUBOPT_MAX], sn1[TC_SN_MAX], sn2[TC_SN_MAX];
+	struct tc_sc_ticket tx[3], ty[3];
+	size_t lx[3], ly[3];
+	struct tc_sc_ref rx, ry;
+	uint64_t idx;
+	struct pair p;
+
+	pair_init(&p, 8);
+	tc_sc_flush_all(p.x);
+	tc_sc_flush_all(p.y);
+	CHECK_EQ(tc_sc_insert(p.x, &p.py, ENO_ROLE_A, TEP, TC_AEAD_AES_256_GCM, p.ss, 1, 0, &rx),
+		 TC_OK);
+	CHECK_EQ(tc_sc_insert(p.y, &p.px, ENO_ROLE_B, TEP, TC_AEAD_AES_256_GCM, p.ss, 1, 0, &ry),
+		 TC_OK);
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ(tc_sc_take(p.x, &rx, ox[i], &lx[i], &tx[i]), TC_SC_RESUME);
+		CHECK_EQ(tc_sc_take(p.y, &ry, oy[i], &ly[i], &ty[i]), TC_SC_RESUME);
+		CHECK_EQ(tx[i].index, (uint64_t)i + 1); /* lowest unused i first */
+		CHECK_MEM(tx[i].peer_half, oy[i] + 1, TC_RESUME_HALF_LEN);
+		CHECK_MEM(ty[i].peer_half, ox[i] + 1, TC_RESUME_HALF_LEN);
+	}
+	CHECK(tc_sc_chain_index(p.x, &rx, &idx));
+	CHECK_EQ(idx, 4);
+	/* connection 2 first, Y's nonce cut to 7 bytes */
+	CHECK_EQ(tc_sc_ticket_sent(&ty[1], oy[1], ly[1] - 1), TC_OK);
+	CHECK_EQ(tc_sc_ticket_sent(&tx[1], ox[1], lx[1]), TC_OK);
+	CHECK_EQ(tc_sc_answer(&tx[1], oy[1], ly[1] - 1), TC_SC_RESUME);
+	CHECK_EQ(tc_sc_answer(&ty[1], ox[1], lx[1]), TC_SC_RESUME);
+	CHECK_MEM(tx[1].ss, ty[1].ss, TC_K_LEN);
+	CHECK_EQ(tc_sc_ticket_sn(&tx[1], sn1), 15);
+	CHECK_EQ(tc_sc_ticket_sn(&ty[1], sn2), 15);
+	CHECK_MEM(sn1, sn2, 15);
+	/* another index's half does not complete a ticket */
+	CHECK_EQ(tc_sc_answer(&tx[0], oy[2], ly[2]), TC_SC_NONE);
+	/* what was sent must be this ticket's: TEP, half, nonce prefix, lengths */
+	CHECK_EQ(tc_sc_ticket_sent(&tx[0], ox[2], lx[2]), TC_E_INVAL);
+	ox[0][0] ^= TC_TEP_V_BIT;
+	CHECK_EQ(tc_sc_ticket_sent(&tx[0], ox[0], lx[0]), TC_E_INVAL);
+	ox[0][0] ^= TC_TEP_V_BIT;
+	ox[0][lx[0] - 1] ^= 1;
+	CHECK_EQ(tc_sc_ticket_sent(&tx[0], ox[0], lx[0]), TC_E_INVAL);
+	CHECK_EQ(tc_sc_ticket_sent(&tx[0], ox[0], 9), TC_E_INVAL);
+	CHECK_EQ(tc_sc_ticket_sent(&tx[0], ox[0], TC_SC_SUBOPT_MAX + 1), TC_E_INVAL);
+	/* a chain replaced by a newer session, or flushed, gives nothing more */
+	CHECK_EQ(tc_sc_insert(p.x, &p.py, ENO_ROLE_A, TEP, TC_AEAD_AES_256_GCM, p.ss, 1, 0, NULL),
+		 TC_OK);
+	CHECK_EQ(tc_sc_take(p.x, &rx, ox[0], &lx[0], &tx[0]), TC_SC_NONE);
+	CHECK(!tc_sc_chain_index(p.x, &rx, &idx));
+	tc_sc_flush(p.y, &ry);
+	CHECK_EQ(tc_sc_take(p.y, &ry, oy[0], &ly[0], &ty[0]), TC_SC_NONE);
+	for (int i = 0; i < 3; i++) {
+		tc_sc_ticket_wipe(&tx[i]);
+		tc_sc_ticket_wipe(&ty[i]);
+	}
+	pair_free(&p);
+}
