@@ -10,6 +10,8 @@
   echo.py par ADDR PORT N SIZE OUT
       the same with N connections opened at the same instant (a barrier
       releases N threads together).
+  ECHO_HOLD=SEC in the environment keeps each connection open SEC seconds
+  after its echo came back (to read the session maps meanwhile).
   OUT gets JSON: {"n", "ok", "errors": {reason: count}, "ports": [local
   port of each connection that was intact], "ms": [connect + first echoed
   byte, per intact connection]}.
@@ -69,6 +71,7 @@ def one(addr, port, size, res, lock, barrier=None):
             got += b
         if got != data:
             why = "corrupt" if len(got) == size else "short"
+        time.sleep(float(os.environ.get("ECHO_HOLD", "0")))
     except OSError as e:
         why = type(e).__name__ if not e.errno else os.strerror(e.errno)
     finally:
