@@ -45,7 +45,7 @@ BPFT_SRCS  := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS  := $(BPFT_SRCS:tests/bpf/%.c=$(BUILD)/tests/bpf/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-TOOL_BINS  := $(BUILD)/tests/nfq_netem
+TOOL_BINS  := $(BUILD)/tests/nfq_netem $(BUILD)/tests/sko_echo
 HDRS       := $(wildcard include/*.h agent/*.h agent/*/*.h tools/lib/*.h)
 DEPS       := $(patsubst %.o,%.d,$(CORE_OBJS) $(CORE_SOBJS) $(ULIB_OBJS) $(AGENT_OBJS) \
 	$(CTL_OBJS) $(BPF_OBJS))
@@ -129,6 +129,11 @@ $(BUILD)/tests/bpf/%: tests/bpf/%.c tests/bpf/bpf_test.c tests/bpf/bpf_test.h te
 $(BUILD)/tests/nfq_netem: tests/tools/nfq_netem.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lnetfilter_queue
+
+# one echo connection from a socket with SKO_NO_RESUME in sk_opts (test_38)
+$(BUILD)/tests/sko_echo: tests/tools/sko_echo.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -lbpf
 
 $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/t_main.c $(UNIT_HDRS) $(BUILD)/asan/libtccore.a $(HDRS)
 	@mkdir -p $(@D)

@@ -310,7 +310,7 @@ struct negcache_val {
  * inserted twice in one agent's lifetime (offer keys carry an increasing
  * generation, acceptance keys are identifier halves of distinct secrets).
  */
-#define RS_OFFERS_PER_PEER 8 /* offers sock_ops looks at per peer (gen lo..lo+7) */
+#define RS_OFFERS_PER_PEER 32 /* offers sock_ops looks at per peer (gen lo..lo+31) */
 
 /* rs_peers: destination -> the generations of its published offers. */
 struct rs_peer {

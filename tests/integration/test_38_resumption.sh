@@ -9,7 +9,8 @@
 # tests/lib/tcdecrypt.py, which checks halves, session ID and frames on its
 # own.  200 sequential reconnections: all resumed, no identifier half twice.
 # 100 at the same instant: none broken, each resumed or fresh, no half and no
-# session ID twice.  A flushed cache on B, and a restarted agent on A: a fresh
+# session ID twice.  A socket with SKO_NO_RESUME in its sk_opts: a full
+# exchange.  A flushed cache on B, and a restarted agent on A: a fresh
 # exchange, then resumption again.
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
@@ -77,6 +78,18 @@ tb_assert_eq "$(tt_py 'd["plain_sha256"][0]' <<<"$d")" "$(tt_py 'd["plain_sha256
 grep -q "^$id2a [0-9a-f]\{64\} -$" "$TB_DIR/keylog-B" || tb_fail "B's key log lacks '$id2a <ss> -'"
 [[ $(grep "^$id2a " "$TB_DIR/keylog-A") == $(grep "^$id2a " "$TB_DIR/keylog-B") ]] ||
 	tb_fail "A and B log different secrets for $id2a"
+
+# 2b. a socket that says SKO_NO_RESUME (its sk_opts entry, as the socket-option
+# hooks write it) proposes nothing: a full exchange, while offers are there
+offered0=$(tt_stat A rs_offered)
+tb_capture_start nores a0 tcp
+pn=$(tb_exec A "$TB_ROOT/build/tests/sko_echo" "$TB_PIN_A" "$TB_B4" $PORT) ||
+	tb_fail "SKO_NO_RESUME connection broken"
+pcap=$(tb_capture_stop nores)
+w=$(wire "$pcap" | grep "\"cport\": $pn,")
+tb_assert_eq "False False 15101a0e" "$(tt_py '"%s %s %s" % (d["syn_resume"], d["synack_resume"], d["a_start"])' <<<"$w")" \
+	"SKO_NO_RESUME: no resumption suboption, A sends Init1"
+tb_assert_eq "$offered0" "$(tt_stat A rs_offered)" "SKO_NO_RESUME: no offer claimed"
 
 # 3. 200 sequential reconnections: every one resumed, no identifier half twice
 tb_capture_start seq a0 tcp
