@@ -10,8 +10,8 @@
 # own.  200 sequential reconnections: all resumed, no identifier half twice.
 # 100 at the same instant: none broken, each resumed or fresh, no half and no
 # session ID twice.  A socket with SKO_NO_RESUME in its sk_opts: a full
-# exchange.  A flushed cache on B, and a restarted agent on A: a fresh
-# exchange, then resumption again.
+# exchange.  A flushed cache on B, a restarted agent on A, and a chain past
+# its --cache-ttl: a fresh exchange, then (but for the last) resumption again.
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
 tt_bed
@@ -35,21 +35,26 @@ cache_ready() {
 }
 wire() { python3 "$DEC" wire "$1" $PORT; }
 ports_of() { tt_py '" ".join(map(str, d["ports"]))' <"$1"; }
+# a session of HOST with B's port whose ID starts with PREFIX exists (keys ready)
+has_session() { # HOST PREFIX
+	tb_ctl "$1" -j sessions | tt_py "any(s['session_id'].startswith('$2') and ':$PORT' in s['remote'] + s['local'] for s in d)" | grep -q true
+}
 
 tb_capture_start wire a0 tcp
 # 1. a fresh session
-ECHO_HOLD=1 echo_run seq 1 3000 "$TB_DIR/r1.json" &
+ECHO_HOLD=2 echo_run seq 1 3000 "$TB_DIR/r1.json" &
 holder=$!
-sleep 0.4
-id1a=$(tb_ctl A -j sessions | tt_py "[s['session_id'] for s in d if s['remote'].endswith(':$PORT')][0]")
+tb_wait 10 has_session A 23 || tb_fail "no session on A for the first connection"
+id1a=$(tb_ctl A -j sessions | tt_py "[s['session_id'] for s in d if s['remote'].endswith(':$PORT') and s['session_id'].startswith('23')][0]")
 wait "$holder"
 tb_assert_match '^23[0-9a-f]{64}$' "$id1a" "first connection: a fresh session (TEP byte 0x23)"
 tb_wait 5 cache_ready || tb_fail "no chain published after the first session: $(tb_ctl A cache; tb_ctl B cache)"
 
 # 2. the second connection resumes
-ECHO_HOLD=1 echo_run seq 1 3000 "$TB_DIR/r2.json" &
+ECHO_HOLD=2 echo_run seq 1 3000 "$TB_DIR/r2.json" &
 holder=$!
-sleep 0.4
+tb_wait 10 has_session A a3 || tb_fail "no resumed session on A"
+tb_wait 10 has_session B a3 || tb_fail "no resumed session on B"
 sa=$(tb_ctl A -j sessions)
 sb=$(tb_ctl B -j sessions)
 wait "$holder"
@@ -152,7 +157,7 @@ echo_run seq 1 1000 "$TB_DIR/rf2.json"
 
 # 6. A restarts: it forgets everything, the next connection is fresh, then resumes again
 tb_agent_stop A
-tb_agent_start A --keylog "$TB_DIR/keylog-A"
+tb_agent_start A --keylog "$TB_DIR/keylog-A" --cache-ttl 3
 tb_assert_eq 0 "$(tb_ctl A -j cache | tt_py 'len(d)')" "a restarted agent's cache is empty"
 tb_capture_start restart a0 tcp
 echo_run seq 1 1000 "$TB_DIR/rr.json"
@@ -166,4 +171,14 @@ w=$(wire "$pcap" | grep "\"cport\": $(ports_of "$TB_DIR/rr2.json"),")
 tb_assert_eq "True True" "$(tt_py '"%s %s" % (d["syn_resume"], d["synack_resume"])' <<<"$w")" \
 	"and the connection after it resumes"
 tb_assert_eq 0 "$(tt_stat A rs_mismatch)" "no resumption answer with a wrong half"
+
+# 7. expiry (--cache-ttl 3 on A): the chain goes, the next SYN proposes nothing
+tb_wait 6 bash -c "[[ \$('$TB_ROOT/build/tcpcryptctl' -p '$TB_PIN_A' -j cache) == '[]' ]]" ||
+	tb_fail "A's chain still cached after its --cache-ttl: $(tb_ctl A cache)"
+tb_capture_start expiry a0 tcp
+echo_run seq 1 1000 "$TB_DIR/re.json"
+pcap=$(tb_capture_stop expiry)
+w=$(wire "$pcap" | grep "\"cport\": $(ports_of "$TB_DIR/re.json"),")
+tb_assert_eq "False 15101a0e" "$(tt_py '"%s %s" % (d["syn_resume"], d["a_start"])' <<<"$w")" \
+	"after the chain expired: a fresh SYN and a full exchange"
 tb_pass "resumption: offered, accepted, resumed at offset 0, each secret once, flushed, forgotten"
