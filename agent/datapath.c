@@ -433,7 +433,7 @@ static bool flow_ticket(struct datapath *dp, const struct flow_info *fi, struct 
 {
 	const uint8_t *own, *peer;
 	size_t own_len, peer_len;
-	bool have = fi->rs_id && resume_claim(dp->rs, fi->rs_id, t, now_ns());
+	bool have = fi->rs_id && resume_claim(dp->rs, fi->rs_id, fi->v, t, now_ns());
 
 	if (!fi->v) {
 		tc_sc_ticket_wipe(t);

@@ -17,13 +17,16 @@
 #define CLAIM_TTL_NS (30 * NS_PER_SEC)
 #define TICK_NS	     (20 * 1000000ull)	 /* flush requests, refills */
 #define SWEEP_NS     (1000 * 1000000ull) /* claims never taken, expiry, rs_cache */
+#define ID_BUCKETS   4096		 /* slots by id, for the data path's claims */
 
 struct rs_chain_rec;
 
 /* One offer or acceptance: published (claimed_at 0) or claimed by sock_ops. */
 struct rs_slot {
-	struct rs_slot *next;
-	struct rs_chain_rec *chain; /* NULL once the chain is forgotten */
+	struct rs_slot *next, *prev;   /* every slot (the sweep) */
+	struct rs_slot *cnext, *cprev; /* its chain's (while chain is set) */
+	struct rs_slot *hnext;	       /* bucket of byid */
+	struct rs_chain_rec *chain;    /* NULL once the chain is forgotten */
 	uint32_t id;
 	bool offer;
 	uint64_t gen; /* offers: the generation in the key */
@@ -35,6 +38,7 @@ struct rs_slot {
 
 struct rs_chain_rec {
 	struct rs_chain_rec *next;
+	struct rs_slot *slots; /* published and claimed, cnext */
 	struct tc_sc_ref ref;
 	struct negcache_key nk;
 	uint64_t expires;
@@ -48,6 +52,7 @@ struct resume {
 	struct resume_cfg cfg;
 	struct tc_sesscache *sc;
 	struct rs_slot *slots;
+	struct rs_slot *byid[ID_BUCKETS];
 	struct rs_chain_rec *chains;
 	uint32_t next_id;
 	uint64_t next_seq;
@@ -137,8 +142,9 @@ static uint64_t offers_lo(const struct resume *r, const struct rs_chain_rec *c)
 {
 	uint64_t lo = c->seq << 32 | c->next_off;
 
-	for (struct rs_slot *s = r->slots; s; s = s->next)
-		if (s->chain == c && s->offer && !s->claimed_at && s->gen < lo)
+	(void)r;
+	for (struct rs_slot *s = c->slots; s; s = s->cnext)
+		if (s->offer && !s->claimed_at && s->gen < lo)
 			lo = s->gen;
 	return lo;
 }
@@ -192,7 +198,15 @@ static bool slot_publish(struct resume *r, struct rs_chain_rec *c)
 	if (err)
 		goto fail;
 	s->next = r->slots;
+	if (s->next)
+		s->next->prev = s;
 	r->slots = s;
+	s->cnext = c->slots;
+	if (s->cnext)
+		s->cnext->cprev = s;
+	c->slots = s;
+	s->hnext = r->byid[s->id % ID_BUCKETS];
+	r->byid[s->id % ID_BUCKETS] = s;
 	c->published++;
 	c->dirty = true;
 	return true;
@@ -202,14 +216,36 @@ fail:
 	return false;
 }
 
+/* Take s off its chain's list: the chain goes, a connection still comes for s. */
+static void slot_detach(struct rs_slot *s)
+{
+	if (!s->chain)
+		return;
+	if (s->cprev)
+		s->cprev->cnext = s->cnext;
+	else
+		s->chain->slots = s->cnext;
+	if (s->cnext)
+		s->cnext->cprev = s->cprev;
+	s->cnext = s->cprev = NULL;
+	s->chain = NULL;
+}
+
 static void slot_free(struct resume *r, struct rs_slot *s)
 {
-	struct rs_slot **pp = &r->slots;
+	struct rs_slot **pp = &r->byid[s->id % ID_BUCKETS];
 
+	slot_detach(s);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		r->slots = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
 	while (*pp && *pp != s)
-		pp = &(*pp)->next;
+		pp = &(*pp)->hnext;
 	if (*pp)
-		*pp = s->next;
+		*pp = s->hnext;
 	tc_sc_ticket_wipe(&s->t);
 	free(s);
 }
@@ -231,6 +267,8 @@ static bool slot_unpublish(struct resume *r, struct rs_slot *s)
 		s->chain->published--;
 		s->chain->dirty = true;
 	}
+	if (err) /* a connection has it: counted once, kept for its flow (CLAIM_TTL_NS) */
+		s->claimed_at = r->ticked ? r->ticked : 1;
 	return !err;
 }
 
@@ -258,14 +296,12 @@ static void chain_forget(struct resume *r, struct rs_chain_rec *c, bool erase)
 	struct rs_chain_rec **pp = &r->chains;
 	struct rs_chain_key k;
 
-	for (struct rs_slot *s = r->slots, *n; s; s = n) {
-		n = s->next;
-		if (s->chain != c)
-			continue;
+	for (struct rs_slot *s = c->slots, *n; s; s = n) {
+		n = s->cnext;
 		if (slot_unpublish(r, s))
 			slot_free(r, s);
 		else
-			s->chain = NULL; /* claimed: its flow still comes for it */
+			slot_detach(s); /* claimed: its flow still comes for it */
 	}
 	if (c->ref.orig_role == ENO_ROLE_A) {
 		struct rs_peer *cur = NULL, p;
@@ -318,12 +354,12 @@ void resume_chain_added(struct resume *r, const struct tc_sc_ref *ref,
 	chain_refill(r, c);
 }
 
-bool resume_claim(struct resume *r, uint32_t id, struct tc_sc_ticket *t, uint64_t now)
+bool resume_claim(struct resume *r, uint32_t id, bool resumed, struct tc_sc_ticket *t, uint64_t now)
 {
-	struct rs_slot *s = r->slots;
+	struct rs_slot *s = r->byid[id % ID_BUCKETS];
 
 	while (s && s->id != id)
-		s = s->next;
+		s = s->hnext;
 	if (!id || !s)
 		return false;
 	*t = s->t;
@@ -331,16 +367,16 @@ bool resume_claim(struct resume *r, uint32_t id, struct tc_sc_ticket *t, uint64_
 		if (!s->claimed_at && s->chain->published) {
 			s->chain->published--;
 		}
-		s->chain->resumed++;
+		s->chain->resumed += resumed;
 		s->chain->dirty = true;
 		if (s->chain->ref.orig_role == ENO_ROLE_B)
 			/*
 			 * A proposes its lowest unused i: acceptances far below
 			 * this one will never be asked for.
 			 */
-			for (struct rs_slot *o = r->slots, *n; o; o = n) {
-				n = o->next;
-				if (o != s && o->chain == s->chain && !o->claimed_at &&
+			for (struct rs_slot *o = s->chain->slots, *n; o; o = n) {
+				n = o->cnext;
+				if (o != s && !o->claimed_at &&
 				    o->t.index + RS_OFFERS_PER_PEER < s->t.index &&
 				    slot_unpublish(r, o))
 					slot_free(r, o);

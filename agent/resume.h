@@ -57,10 +57,12 @@ void resume_chain_added(struct resume *r, const struct tc_sc_ref *ref,
 
 /*
  * A flow entry names id (flow_info.rs_id): hand its ticket over (*t, to be
- * completed and wiped by the connection).  False if there is none (never
+ * completed and wiped by the connection); resumed: the peer agreed (the
+ * chain's count of resumed connections).  False if there is none (never
  * published, expired, or this agent is not the one that published it).
  */
-bool resume_claim(struct resume *r, uint32_t id, struct tc_sc_ticket *t, uint64_t now);
+bool resume_claim(struct resume *r, uint32_t id, bool resumed, struct tc_sc_ticket *t,
+		  uint64_t now);
 
 /* Forget the chain ref names: unpublish what is not claimed, erase it from the cache. */
 void resume_flush_chain(struct resume *r, const struct tc_sc_ref *ref);
