@@ -96,6 +96,25 @@ tb_assert_eq "False False 15101a0e" "$(tt_py '"%s %s %s" % (d["syn_resume"], d["
 	"SKO_NO_RESUME: no resumption suboption, A sends Init1"
 tb_assert_eq "$offered0" "$(tt_stat A rs_offered)" "SKO_NO_RESUME: no offer claimed"
 
+# 2c. IPv6: its own chain (the cache keys the peer by address); the second resumes
+v6_ready() {
+	[[ $(tb_ctl A -j cache | tt_py "sum(1 for c in d if c['peer'] == '$TB_B6' and c['published'] > 0)") -ge 1 ]]
+}
+tb_capture_start v6 a0 tcp
+tb_exec A python3 "$ECHO" seq "$TB_B6" $PORT 1 2000 "$TB_DIR/r6a.json"
+tb_wait 5 v6_ready || tb_fail "no IPv6 chain: $(tb_ctl A cache)"
+tb_exec A python3 "$ECHO" seq "$TB_B6" $PORT 1 2000 "$TB_DIR/r6b.json"
+pcap=$(tb_capture_stop v6)
+for f in r6a r6b; do
+	tb_assert_eq 1 "$(tt_py 'd["ok"]' <"$TB_DIR/$f.json")" "IPv6 connection $f intact"
+done
+w=$(wire "$pcap" | grep "\"cport\": $(ports_of "$TB_DIR/r6a.json"),")
+tb_assert_eq "False 15101a0e" "$(tt_py '"%s %s" % (d["syn_resume"], d["a_start"])' <<<"$w")" \
+	"IPv6, first connection: fresh"
+w=$(wire "$pcap" | grep "\"cport\": $(ports_of "$TB_DIR/r6b.json"),")
+tb_assert_eq "True True" "$(tt_py '"%s %s" % (d["syn_resume"], d["synack_resume"])' <<<"$w")" \
+	"IPv6, second connection: resumed"
+
 # 3. 200 sequential reconnections: every one resumed, no identifier half twice
 tb_capture_start seq a0 tcp
 echo_run seq 200 1000 "$TB_DIR/r200.json"
