@@ -45,7 +45,7 @@ BPFT_SRCS  := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS  := $(BPFT_SRCS:tests/bpf/%.c=$(BUILD)/tests/bpf/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-TOOL_BINS  := $(BUILD)/tests/nfq_netem $(BUILD)/tests/sko_echo
+TOOL_BINS  := $(BUILD)/tests/nfq_netem $(BUILD)/tests/sko_echo $(BUILD)/tests/flow_flag
 HDRS       := $(wildcard include/*.h agent/*.h agent/*/*.h tools/lib/*.h)
 DEPS       := $(patsubst %.o,%.d,$(CORE_OBJS) $(CORE_SOBJS) $(ULIB_OBJS) $(AGENT_OBJS) \
 	$(CTL_OBJS) $(BPF_OBJS))
@@ -132,6 +132,11 @@ $(BUILD)/tests/nfq_netem: tests/tools/nfq_netem.c
 
 # one echo connection from a socket with SKO_NO_RESUME in sk_opts (test_38)
 $(BUILD)/tests/sko_echo: tests/tools/sko_echo.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -lbpf
+
+# set a flow_flags bit in the flow entries of a local port, as the socket-option hooks do (test_38)
+$(BUILD)/tests/flow_flag: tests/tools/flow_flag.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lbpf
 

@@ -9,8 +9,8 @@
 # tests/lib/tcdecrypt.py, which checks halves, session ID and frames on its
 # own.  200 sequential reconnections: all resumed, no identifier half twice.
 # 100 at the same instant: none broken, each resumed or fresh, no half and no
-# session ID twice.  A socket with SKO_NO_RESUME in its sk_opts: a full
-# exchange.  A flushed cache on B, a restarted agent on A, and a chain past
+# session ID twice.  IPv6 alike.  A socket with SKO_NO_RESUME in its
+# sk_opts: a full exchange; FLOWF_FLUSH on a connection: A forgets its chain.  A flushed cache on B, a restarted agent on A, and a chain past
 # its --cache-ttl: a fresh exchange, then (but for the last) resumption again.
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
@@ -159,8 +159,25 @@ tb_wait 5 bash -c "(( \$(wc -l <'$TB_DIR/keylog-A') >= $n0 + 100 ))" || true
 new=$(tail -n +$((n0 + 1)) "$TB_DIR/keylog-A" | awk '{print $1}')
 tb_assert_eq 100 "$(sort -u <<<"$new" | wc -l)" "100 simultaneous: 100 distinct session IDs in A's key log"
 
-# 5. B flushes its cache: A still offers, B answers fresh, nothing breaks
+# 4b. FLOWF_FLUSH (set here by tests/tools/flow_flag where the socket-option
+# hook sets it for a connected socket): A forgets the chain the connection used
 tb_wait 5 cache_ready || tb_fail "no chain published after the simultaneous connections"
+v4_chain() { tb_ctl A -j cache | tt_py "sum(1 for c in d if c['peer'] == '$TB_B4' and c['orig_role'] == 'A')"; }
+tb_assert_eq 1 "$(v4_chain)" "A holds one chain with B's IPv4 address"
+echo_run seq 1 1000 "$TB_DIR/rfl.json"
+tb_exec A "$TB_ROOT/build/tests/flow_flag" "$TB_PIN_A" "$(ports_of "$TB_DIR/rfl.json")" 0x20 >/dev/null ||
+	tb_fail "no flow entry left to flag"
+tb_wait 8 bash -c "[[ \$('$TB_ROOT/build/tcpcryptctl' -p '$TB_PIN_A' -j cache | grep -c '\"$TB_B4\",\"orig_role\":\"A\"') == 0 ]]" ||
+	tb_fail "FLOWF_FLUSH: A still caches the chain: $(tb_ctl A cache)"
+tb_capture_start fl a0 tcp
+echo_run seq 1 1000 "$TB_DIR/rfl2.json"
+pcap=$(tb_capture_stop fl)
+w=$(wire "$pcap" | grep "\"cport\": $(ports_of "$TB_DIR/rfl2.json"),")
+tb_assert_eq "False 15101a0e" "$(tt_py '"%s %s" % (d["syn_resume"], d["a_start"])' <<<"$w")" \
+	"after FLOWF_FLUSH: A proposes nothing, a full exchange"
+
+# 5. B flushes its cache: A still offers, B answers fresh, nothing breaks
+tb_wait 5 cache_ready || tb_fail "no chain published after the flushed one"
 tb_ctl B cache flush
 tb_assert_eq 0 "$(tb_ctl B -j cache | tt_py 'len(d)')" "B's cache empty after tcpcryptctl cache flush"
 fresh0=$(tt_stat A rs_fresh)
