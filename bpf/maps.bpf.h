@@ -174,9 +174,13 @@ struct {
  * published by the agent, each claimed by one connection at most with
  * bpf_map_delete_elem.  rs_cache and rs_ctl are the agent's and
  * tcpcryptctl's only (the public view of the cache, flush requests).
+ * Not preallocated: up to 4096 peers' offers and acceptances would pin
+ * some 25 MB of kernel memory, and a deleted element is freed only after
+ * an RCU grace period, never reused under a reader's copy.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 4096);
 	__type(key, struct negcache_key);
 	__type(value, struct rs_peer);
@@ -185,6 +189,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 4096 * RS_OFFERS_PER_PEER);
 	__type(key, struct rs_offer_key);
 	__type(value, struct rs_offer);
@@ -193,6 +198,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 4096 * 2 * RS_OFFERS_PER_PEER);
 	__type(key, struct eno_rshalf);
 	__type(value, struct rs_accept);
@@ -201,6 +207,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 4096);
 	__type(key, struct rs_chain_key);
 	__type(value, struct rs_chain);
