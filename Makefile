@@ -46,7 +46,8 @@ BPFT_SRCS  := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS  := $(BPFT_SRCS:tests/bpf/%.c=$(BUILD)/tests/bpf/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-TOOL_BINS  := $(BUILD)/tests/nfq_netem $(BUILD)/tests/sessid_peer
+TOOL_BINS  := $(BUILD)/tests/nfq_netem $(BUILD)/tests/sessid_peer $(BUILD)/tests/sko_echo \
+	$(BUILD)/tests/flow_flag
 # libtcpcrypt (lib/): the application library, static and shared (PIC objects apart)
 LIBTC_SRCS := $(wildcard lib/*.c)
 LIBTC_OBJS := $(LIBTC_SRCS:%.c=$(BUILD)/%.o)
@@ -164,6 +165,16 @@ $(BUILD)/tests/sessid_peer: tests/tools/sessid_peer.c $(BUILD)/libtcpcrypt.a inc
 $(BUILD)/tests/nfq_netem: tests/tools/nfq_netem.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lnetfilter_queue
+
+# one echo connection from a socket with SKO_NO_RESUME in sk_opts (test_38)
+$(BUILD)/tests/sko_echo: tests/tools/sko_echo.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -lbpf
+
+# set a flow_flags bit in the flow entries of a local port, as the socket-option hooks do (test_38)
+$(BUILD)/tests/flow_flag: tests/tools/flow_flag.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -lbpf
 
 $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/t_main.c $(UNIT_HDRS) $(BUILD)/asan/libtccore.a \
 		$(LIBTC_SRCS) $(HDRS)

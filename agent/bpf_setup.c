@@ -613,6 +613,11 @@ void bpf_dp_maps(struct bpf_state *st, struct dp_maps *m)
 	    .xsks = bpf_map__fd(st->capture->maps.xsks),
 	    .dpstats = bpf_map__fd(s->dpstats),
 	    .agent = bpf_map__fd(s->agent),
+	    .rs_peers = bpf_map__fd(s->rs_peers),
+	    .rs_offers = bpf_map__fd(s->rs_offers),
+	    .rs_accepts = bpf_map__fd(s->rs_accepts),
+	    .rs_cache = bpf_map__fd(s->rs_cache),
+	    .rs_ctl = bpf_map__fd(s->rs_ctl),
 	};
 }
 

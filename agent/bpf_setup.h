@@ -19,6 +19,8 @@ struct agent_opts {
 	uint64_t rekey_bytes;  /* --rekey-bytes: new keys after this much plaintext sent */
 	unsigned key_pool;     /* --key-pool: key pairs made ahead of time per TEP, 0: none */
 	unsigned key_reuse_ms; /* --key-reuse: host B's key pair lifetime, 0: one per connection */
+	size_t cache_size;     /* --cache-size: session cache chains (resumption) */
+	uint32_t cache_ttl_s;  /* --cache-ttl: how long a chain is kept */
 	int detach_only;       /* --detach-only: remove what a dead agent left, run nothing */
 	int force;	       /* --force: ... aborting its encrypted connections */
 	int verbose;
@@ -35,6 +37,7 @@ struct bpf_state *bpf_setup(const struct agent_opts *o);
 /* The maps the data path uses, from the skeletons (fds owned by st). */
 struct dp_maps {
 	int flows, pending, sessions, negcache, xsks, dpstats, agent;
+	int rs_peers, rs_offers, rs_accepts, rs_cache, rs_ctl; /* resumption */
 };
 void bpf_dp_maps(struct bpf_state *st, struct dp_maps *m);
 /* The agent's end of the capture veth of steered interface number slot. */

@@ -19,14 +19,6 @@
 #include "core/tep.h"
 #include "dp/xlate.h"
 
-/*
- * Roles: the maps number them from 1 (0 is "none yet" in a flow entry), the
- * core from 0 (the key schedule's orig_role, the fuzz corpora's layouts);
- * agent/datapath.c converts where it takes over a flow.
- */
-_Static_assert(TC_ROLE_A == ENO_ROLE_A - 1 && TC_ROLE_B == ENO_ROLE_B - 1,
-	       "roles: the core's TC_ROLE_* are the maps' ENO_ROLE_* less one");
-
 /* TEP identifiers, RFC 8548 §7 */
 _Static_assert(TC_TEP_P256 == TEP_P256, "TEP id P-256");
 _Static_assert(TC_TEP_P521 == TEP_P521, "TEP id P-521");

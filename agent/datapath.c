@@ -28,6 +28,7 @@
 #include "xsk.h"
 #include "log.h"
 #include "names.h"
+#include "resume.h"
 
 #define FLOW_BUCKETS   4096
 #define RX_BUDGET      64
@@ -80,6 +81,9 @@ struct agent_flow {
 	bool keylogged;
 	bool trimmed; /* idle: its drained buffers given back (dp_flow_trim) */
 	__u8 role, tep_byte;
+	/* resumption: the cache chain this connection used or produced, once known */
+	bool chain_known, flushed, no_cache;
+	struct tc_sc_ref chain;
 };
 
 /*
@@ -140,6 +144,8 @@ struct datapath {
 	} peer_rtt[PEER_RTT_SLOTS];
 	uint64_t batch_t0;     /* when the loop began taking the current receive batch */
 	unsigned batch_frames; /* ... and how many packets it took */
+	struct resume *rs;     /* the session cache and its offers (agent/resume.h) */
+	uint64_t rs_missing;   /* resumed flows whose ticket was gone: reset */
 };
 
 static uint64_t now_ns(void)
@@ -413,6 +419,70 @@ static void heap_remove(struct datapath *dp, struct agent_flow *f)
 	heap_down(dp, last->heap_idx);
 }
 
+static void dest_of(const struct flow_key *k, struct negcache_key *nk)
+{
+	memset(nk, 0, sizeof(*nk));
+	nk->family = k->family;
+	memcpy(nk->addr, k->raddr, sizeof(nk->addr));
+}
+
+/*
+ * This host's and the peer's suboption for the negotiated TEP, TEP byte
+ * first, as they went on the wire (fi's transcript: A's option, then B's).
+ */
+static bool transcript_subopts(const struct flow_info *fi, const uint8_t **own, size_t *own_len,
+			       const uint8_t **peer, size_t *peer_len)
+{
+	bool a = fi->role == ENO_ROLE_A;
+	uint32_t off = a ? 0 : fi->a_opt_len;
+	uint32_t len = a ? fi->a_opt_len : (uint32_t)fi->transcript_len - fi->a_opt_len;
+	struct eno_optbuf ob = {0};
+	struct eno_syn syn;
+
+	if (fi->transcript_len > sizeof(fi->transcript) || fi->a_opt_len > fi->transcript_len ||
+	    len < 2 || len > ENO_OPT_MAX || fi->peer_data_off < 1 ||
+	    fi->peer_data_off + fi->peer_data_len > fi->transcript_len)
+		return false;
+	memcpy(ob.b, fi->transcript + off, len);
+	if (eno_parse_syn(&ob, &syn) != ENO_OK)
+		return false;
+	*own = NULL;
+	for (unsigned k = 0; k < syn.ntep; k++)
+		if (syn.tep[k].id == fi->tep && syn.tep[k].v && syn.tep[k].off >= 1) {
+			*own = fi->transcript + off + syn.tep[k].off - 1;
+			*own_len = syn.tep[k].len + 1;
+		}
+	*peer = fi->transcript + fi->peer_data_off - 1;
+	*peer_len = fi->peer_data_len + 1;
+	return *own != NULL;
+}
+
+/*
+ * The secret of a resumed flow (fi.v, an offer or acceptance claimed as
+ * fi.rs_id), into *t and p->eno, completed by what this host sent; a claimed
+ * offer that B answered with a fresh exchange is spent (RFC 8548 §3.5: used,
+ * successfully or not).  False if the flow resumed and no secret is here.
+ */
+static bool flow_ticket(struct datapath *dp, const struct flow_info *fi, struct dp_flow_params *p,
+			struct tc_sc_ticket *t)
+{
+	const uint8_t *own, *peer;
+	size_t own_len, peer_len;
+	bool have = fi->rs_id && resume_claim(dp->rs, fi->rs_id, fi->v, t, now_ns());
+
+	if (!fi->v) {
+		tc_sc_ticket_wipe(t);
+		return true;
+	}
+	if (!have || !transcript_subopts(fi, &own, &own_len, &peer, &peer_len) ||
+	    tc_sc_ticket_sent(t, own, own_len) != TC_OK)
+		return false;
+	p->eno.peer_subopt = peer;
+	p->eno.peer_subopt_len = peer_len;
+	p->eno.ticket = t;
+	return true;
+}
+
 /*
  * A segment of a flow we do not know yet: set it up from what sock_ops
  * recorded.  NULL if it is not (yet) negotiated or closed (*keyless false:
@@ -427,6 +497,8 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 	struct flow_info fi;
 	struct dp_flow_params p = {};
 	uint16_t aeads[4]; /* tc_aead_default_pref_len, checked below */
+	struct tc_sc_ticket t = {};
+	struct negcache_key nk;
 	struct agent_flow *f;
 	int err = 0;
 	unsigned h;
@@ -451,11 +523,14 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 	f->tep_byte = fi.tep | (fi.v ? 0x80 : 0);
 	f->local_isn = fi.local_isn;
 	f->peer_isn = fi.peer_isn;
-	p.eno.role = fi.role == ENO_ROLE_A ? TC_ROLE_A : TC_ROLE_B;
+	p.eno.role = fi.role;
 	p.eno.tep_byte = fi.tep | (fi.v ? 0x80 : 0);
 	p.eno.transcript = fi.transcript;
 	p.eno.transcript_len = fi.transcript_len;
-	/* no session cache yet: sock_ops offers no resumption, so every session is fresh */
+	dest_of(k, &nk);
+	resume_peer(&nk, &p.eno.peer);
+	p.conn.cache = resume_cache(dp->rs);
+	p.conn.policy = fi.flags & FLOWF_NO_CACHE ? TC_SC_NO_CACHE : 0;
 	p.conn.keylog = dp->keylog != NULL;
 	p.peer_rtt = peer_rtt_of(dp, k);
 	p.conn.keysrc = fi.role == ENO_ROLE_B ? keypool_src_b(dp->keys) : keypool_src(dp->keys);
@@ -467,6 +542,23 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 		p.conn.aeads = aeads;
 		p.conn.naeads = tc_aead_pref_first(fi.aead_pref, aeads);
 	}
+	if (!flow_ticket(dp, &fi, &p, &t)) {
+		/* resumed on the wire, but this agent holds no secret for it: reset */
+		dp->rs_missing++;
+		log_flow_aborted(k, "resumed without a cached secret");
+		tc_sc_ticket_wipe(&t);
+		free(f);
+		*keyless = true;
+		return NULL;
+	}
+	if (p.eno.ticket) {
+		f->chain = t.ref;
+		f->chain_known = true;
+		/* SKO_NO_CACHE: nothing of this connection's chain stays cached */
+		if (fi.flags & FLOWF_NO_CACHE)
+			resume_flush_chain(dp->rs, &t.ref);
+	}
+	f->no_cache = fi.flags & FLOWF_NO_CACHE;
 	p.local_isn = fi.local_isn;
 	p.peer_isn = fi.peer_isn;
 	p.local_mss = fi.mss;
@@ -476,6 +568,7 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 	p.sack_ok = fi.tcpopts & FLOW_OPT_SACK;
 	p.timestamps = fi.tcpopts & FLOW_OPT_TS;
 	f->x = dp_flow_new(&p, emit, f, &err);
+	tc_sc_ticket_wipe(&t);
 	if (!f->x) {
 		fprintf(stderr,
 			"tcpcryptd: cannot start tcpcrypt on a connection (role %u, TEP 0x%02x, "
@@ -578,7 +671,10 @@ enum sock_state {
 	SOCK_REPLACED, /* the entry is a newer connection's on the same 4-tuple */
 };
 
-static enum sock_state sock_state(struct datapath *dp, const struct agent_flow *f)
+static void flow_flush(struct datapath *dp, struct agent_flow *f, __u8 flags);
+
+/* (and the socket's FLOWF_FLUSH request, acted on at this look) */
+static enum sock_state sock_state(struct datapath *dp, struct agent_flow *f)
 {
 	struct flow_info fi;
 
@@ -586,6 +682,7 @@ static enum sock_state sock_state(struct datapath *dp, const struct agent_flow *
 		return SOCK_GONE;
 	if (fi.local_isn != f->local_isn || fi.peer_isn != f->peer_isn)
 		return SOCK_REPLACED;
+	flow_flush(dp, f, fi.flags);
 	return fi.flags & FLOWF_CLOSED ? SOCK_CLOSED : SOCK_OPEN;
 }
 
@@ -692,12 +789,48 @@ static void tell_kernel_pmtu(struct agent_flow *f, uint32_t room)
 		f->dp->cnt.tx_drops++;
 }
 
+/*
+ * A fresh session's chain, once its connection cached it (the first frame
+ * of the peer authenticated): offers or acceptances for it
+ * (docs/architecture.md#session-resumption-on-the-wire).
+ */
+static void flow_chain(struct datapath *dp, struct agent_flow *f, uint64_t now)
+{
+	struct tc_conn_info info;
+	struct negcache_key nk;
+
+	if (f->no_cache || f->flushed || !dp_flow_conn_info(f->x, &info)) {
+		f->chain_known = true;
+		return;
+	}
+	if (!info.cache_ref.chain)
+		return; /* not yet */
+	f->chain = info.cache_ref;
+	f->chain_known = true;
+	dest_of(&f->key, &nk);
+	if (!info.resumed)
+		resume_chain_added(dp->rs, &f->chain, &nk, now);
+}
+
+/* SKO_FLUSH (FLOWF_FLUSH in the flow entry): forget what this connection used or produced. */
+static void flow_flush(struct datapath *dp, struct agent_flow *f, __u8 flags)
+{
+	if (!(flags & FLOWF_FLUSH) || f->flushed)
+		return;
+	f->flushed = true;
+	dp_flow_flush_cache(f->x);
+	if (f->chain.chain)
+		resume_flush_chain(dp->rs, &f->chain);
+}
+
 /* After a segment or timer of f: its timers, rekeying, publishing, its end.  True if f is gone. */
 static bool after_event(struct datapath *dp, struct agent_flow *f, uint64_t now)
 {
 	const struct dp_flow_stats *st = dp_flow_peek(f->x); /* per packet: no copy */
 
 	f->deadline = dp_timer(f->x, now);
+	if (!f->chain_known && st->have_session_id)
+		flow_chain(dp, f, now);
 	if (st->wire_room < f->told_room) {
 		f->told_room = st->wire_room;
 		tell_kernel_pmtu(f, st->wire_room);
@@ -970,6 +1103,7 @@ static void run_timers(struct datapath *dp, uint64_t now)
 		unpark(dp, now);
 	if (now - dp->cnt_published > 200000000ull)
 		counters_publish(dp, now);
+	resume_tick(dp->rs, now);
 	/* what is due, earliest first; each flow once per run at most */
 	for (unsigned n = dp->heap_n; n && dp->heap_n && dp->heap[0]->wake_at <= now; n--) {
 		struct agent_flow *f = dp->heap[0];
@@ -985,6 +1119,11 @@ static void run_timers(struct datapath *dp, uint64_t now)
 		 * connections per second, with 3000 flows lingering).
 		 */
 		if (now >= f->deadline || now - f->periodic_at >= NS_PER_SEC) {
+			/* once a second, a flow with a cached chain: has its socket asked for a
+			 * flush? */
+			if (now - f->periodic_at >= NS_PER_SEC && f->chain.chain && !f->flushed &&
+			    !f->done_at)
+				sock_state(dp, f);
 			f->periodic_at = now;
 			if (after_event(dp, f, now))
 				continue;
@@ -1062,6 +1201,17 @@ struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 	dp->negcache_fd = m.negcache;
 	dp->pending_fd = m.pending;
 	dp->negcache_ttl_s = o->cfg.negcache_ttl_s;
+	dp->rs = resume_new(&(struct resume_cfg){.capacity = o->cache_size,
+						 .ttl_s = o->cache_ttl_s,
+						 .peers_fd = m.rs_peers,
+						 .offers_fd = m.rs_offers,
+						 .accepts_fd = m.rs_accepts,
+						 .cache_fd = m.rs_cache,
+						 .ctl_fd = m.rs_ctl});
+	if (!dp->rs) {
+		free(dp);
+		return NULL;
+	}
 	/*
 	 * Encrypted connections of an agent that died: their keys died with it,
 	 * and their sockets would wait for ever.  Aborted now (the peer is
@@ -1233,7 +1383,8 @@ int datapath_run(struct datapath *dp, const sigset_t *sigs)
 		 */
 		struct signalfd_siginfo si;
 
-		if (!loop_once(dp, &l, dp->nflows || dp->nparked ? 5 : 1000))
+		/* idle: 50 ms, for the session cache's flush requests and refills */
+		if (!loop_once(dp, &l, dp->nflows || dp->nparked ? 5 : 50))
 			continue;
 		if (read(sfd, &si, sizeof(si)) == sizeof(si) &&
 		    (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM)) {
@@ -1363,6 +1514,7 @@ void datapath_close(struct datapath *dp)
 	if (dp->keylog)
 		fclose(dp->keylog);
 	keypool_free(dp->keys);
+	resume_free(dp->rs);
 	free(dp->heap);
 	free(dp);
 }

@@ -88,7 +88,12 @@ static const char usage_text[] =
     "                             1000) with the same key pair (RFC 8548 3.3, 8: as\n"
     "                             short as practical; default 0: a fresh one each)\n"
     "      --keylog FILE          append '<session-id> <ss> <es>' per session to FILE\n"
-    "                             (mode 0600; for debugging: it defeats tcpcrypt)\n"
+    "                             ('-' for <es> of a resumed one; mode 0600; for\n"
+    "                             debugging: it defeats tcpcrypt)\n"
+    "      --cache-size N         session cache: at most N peers' secret chains kept\n"
+    "                             for resumption (RFC 8548 3.5; default 1024, 0: none)\n"
+    "      --cache-ttl SEC        a chain is forgotten SEC seconds after the full key\n"
+    "                             exchange that made it (default 3600)\n"
     "      --test-cut-segments    test mode: cut wire segments at random points\n"
     "      --detach-only          run no agent: remove the programs, capture veths\n"
     "                             and pins a killed agent left under the pin dir;\n"
@@ -215,6 +220,8 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_KEY_POOL,
 	OPT_KEY_REUSE,
+	OPT_CACHE_SIZE,
+	OPT_CACHE_TTL,
 };
 
 static int parse_args(int argc, char **argv, struct agent_opts *o)
@@ -239,6 +246,8 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	    {"key-pool", required_argument, NULL, OPT_KEY_POOL},
 	    {"key-reuse", required_argument, NULL, OPT_KEY_REUSE},
+	    {"cache-size", required_argument, NULL, OPT_CACHE_SIZE},
+	    {"cache-ttl", required_argument, NULL, OPT_CACHE_TTL},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -255,6 +264,8 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	o->cfg.datapath = 1;
 	o->rekey_bytes = 1ull << 30;
 	o->key_pool = KEYPOOL_DEPTH_DFLT;
+	o->cache_size = 1024;
+	o->cache_ttl_s = 3600;
 	while ((c = getopt_long(argc, argv, "i:p:c:t:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
@@ -308,6 +319,17 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 			break;
 		case OPT_KEYLOG:
 			o->keylog = optarg;
+			break;
+		case OPT_CACHE_SIZE:
+			if (parse_uint(optarg, 4096, &n))
+				return die_usage("bad --cache-size '%s' (0 to 4096)", optarg);
+			o->cache_size = n;
+			break;
+		case OPT_CACHE_TTL:
+			if (parse_uint(optarg, 86400 * 7, &n) || !n)
+				return die_usage("bad --cache-ttl '%s' (seconds, 1 to a week)",
+						 optarg);
+			o->cache_ttl_s = n;
 			break;
 		case OPT_REKEY:
 			if (parse_size(optarg, &o->rekey_bytes))

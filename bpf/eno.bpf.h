@@ -27,6 +27,11 @@ struct scratch {
 		__u8 th[20];
 		struct eno_optbuf opts;
 	} syn; /* TCP header of A's SYN, from TCP_BPF_SYN (sock_ops) */
+	/* resumption: the offer or acceptance being claimed, its key */
+	struct rs_offer rs_offer;
+	struct rs_accept rs_accept;
+	struct rs_offer_key rs_okey;
+	struct eno_rshalf rs_half;
 };
 
 struct {
@@ -94,16 +99,28 @@ static __always_inline void copy_opt(__u8 *dst, const __u8 *src, __u32 off, __u3
 }
 
 /*
- * Host A: does the SYN-ACK option in s->peer complete the offer of flow fi
- * (A's option, the start of its transcript)?  The outcome is in s->res.
+ * Host A: does the SYN-ACK option in s->peer (s->opt) complete the offer of
+ * flow fi (A's option, the start of its transcript), resumption included
+ * (eno_resume_check: a v = 1 answer must carry the half fi expects)?  The
+ * outcome is in s->res.
  */
 static __always_inline int complete_offer(const struct flow_info *fi,
 					  const struct tcpcrypt_config *c, struct scratch *s)
 {
+	int fail;
+
 	__builtin_memset(&s->local_opt, 0, sizeof(s->local_opt));
 	copy_opt(s->local_opt.b, fi->transcript, 0, fi->a_opt_len);
-	return eno_complete(&s->local_opt, &s->local, &s->peer,
+	fail = eno_complete(&s->local_opt, &s->local, &s->peer,
 			    c->need_peer_a || (fi->flags & FLOWF_AA_MANDATORY), &s->res);
+	if (fail != ENO_OK)
+		return fail;
+	s->rs_half = fi->rs_expect;
+	fail =
+	    eno_resume_check(&s->opt, &s->peer, &s->res, fi->rs_id ? fi->rs_tep : 0, &s->rs_half);
+	if (fail != ENO_OK)
+		s->res.fail = fail;
+	return fail;
 }
 
 #endif

@@ -168,6 +168,60 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } MAP_SKOPTS_NAME SEC(".maps");
 
+/*
+ * Session resumption (docs/architecture.md#session-resumption-on-the-wire):
+ * offers to peers (host A) and acceptances of peers' offers (host B),
+ * published by the agent, each claimed by one connection at most with
+ * bpf_map_delete_elem.  rs_cache and rs_ctl are the agent's and
+ * tcpcryptctl's only (the public view of the cache, flush requests).
+ * Not preallocated: up to 4096 peers' offers and acceptances would pin
+ * some 25 MB of kernel memory, and a deleted element is freed only after
+ * an RCU grace period, never reused under a reader's copy.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, struct negcache_key);
+	__type(value, struct rs_peer);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} MAP_RS_PEERS_NAME SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096 * RS_OFFERS_PER_PEER);
+	__type(key, struct rs_offer_key);
+	__type(value, struct rs_offer);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} MAP_RS_OFFERS_NAME SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096 * 2 * RS_OFFERS_PER_PEER);
+	__type(key, struct eno_rshalf);
+	__type(value, struct rs_accept);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} MAP_RS_ACCEPTS_NAME SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, struct rs_chain_key);
+	__type(value, struct rs_chain);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} MAP_RS_CACHE_NAME SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rs_ctl);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} MAP_RS_CTL_NAME SEC(".maps");
+
 /* The destination of a flow, as the negative cache and eno_peers key it. */
 static __always_inline void dest_key(const struct flow_key *k, struct negcache_key *nk)
 {

@@ -218,7 +218,100 @@ static __always_inline void count_fail(__u8 fail)
 	case ENO_FAIL_STRIPPED:
 		STAT_INC(stripped);
 		break;
+	case ENO_FAIL_RESUME:
+		STAT_INC(rs_mismatch);
+		break;
 	}
+}
+
+/*
+ * Host A: claim the lowest published resumption offer to this destination
+ * (RFC 8548 §3.5: the lowest i not yet used), unless the socket said
+ * SKO_NO_RESUME.  The agent publishes offers under increasing generations
+ * from rs_peers.lo on and never inserts a key twice, so the one connection
+ * whose bpf_map_delete_elem succeeds owns the offer it copied; a loser
+ * tries the next one, and with none left makes a fresh offer.
+ * docs/architecture.md#session-resumption-on-the-wire.
+ */
+static __always_inline int claim_offer(struct bpf_sock_ops *skops, const struct flow_key *k,
+				       struct scratch *s)
+{
+	struct tcpcrypt_sk_opts *so;
+	struct rs_offer *o;
+	struct rs_peer *rp;
+	struct bpf_sock *sk = skops->sk;
+	__u64 lo;
+
+	if (!sk)
+		return 0;
+	so = bpf_sk_storage_get(&sk_opts, sk, 0, 0);
+	if (so && (so->cache & SKO_NO_RESUME))
+		return 0;
+	dest_key(k, &s->rs_okey.peer);
+	s->rs_okey.pad = 0;
+	rp = bpf_map_lookup_elem(&rs_peers, &s->rs_okey.peer);
+	if (!rp)
+		return 0;
+	lo = rp->lo;
+	for (__u32 j = 0; j < RS_OFFERS_PER_PEER; j++) {
+		s->rs_okey.gen = lo + j;
+		o = bpf_map_lookup_elem(&rs_offers, &s->rs_okey);
+		if (!o)
+			continue;
+		s->rs_offer = *o;
+		if (bpf_map_delete_elem(&rs_offers, &s->rs_okey) == 0)
+			return s->rs_offer.id != 0;
+	}
+	return 0;
+}
+
+/*
+ * Host B: agree to the resumption A proposed for TEP tep (A's option in
+ * s->opt, parsed in s->peer) if an acceptance for that identifier half,
+ * this peer (nk) and this TEP is published: claimed like an offer.  A
+ * global function, verified once on its own.
+ */
+__noinline int claim_accept(struct scratch *s, const struct negcache_key *k, __u32 tep)
+{
+	const struct negcache_key *pk;
+	struct rs_accept *a;
+
+	if (!s || !k)
+		return 0;
+	__builtin_memset(&s->rs_half, 0, sizeof(s->rs_half));
+	if (!eno_resume_half(&s->opt, &s->peer, tep, &s->rs_half))
+		return 0;
+	a = bpf_map_lookup_elem(&rs_accepts, &s->rs_half);
+	if (!a)
+		return 0;
+	s->rs_accept = *a;
+	pk = &s->rs_accept.peer;
+	if (s->rs_accept.own.tep != tep || pk->family != k->family || pk->addr[0] != k->addr[0] ||
+	    pk->addr[1] != k->addr[1] || pk->addr[2] != k->addr[2] || pk->addr[3] != k->addr[3])
+		return 0; /* names a secret, but not one shared with this peer */
+	return bpf_map_delete_elem(&rs_accepts, &s->rs_half) == 0 && s->rs_accept.id != 0;
+}
+
+/*
+ * The resumption suboption ends the option (eno_build_resume), its nonce
+ * last: when the SYN or SYN-ACK has no room for the option, send a nonce one
+ * byte shorter (RFC 8548 §3.5 allows 0..8 bytes; a full SYN-ACK of Linux has
+ * 20 bytes left, and B's answer with its global suboption and an 8-byte
+ * nonce takes 21: docs/machine-facts.md#resumption-option-space).  off is
+ * where the option starts in fi's transcript.  Returns 1 if shortened.
+ */
+static __always_inline int rs_shorten(struct flow_info *fi, __u32 off)
+{
+	__u32 len = fi->transcript[(off + 1) & ENO_MASK];
+
+	/* only from a whole 8-byte nonce to 7 bytes (docs/machine-facts.md) */
+	if (!fi->rs_id || len < 2 + 1 + TEP_RESUME_HALF + TEP_RESUME_NONCE)
+		return 0;
+	fi->transcript[(off + 1) & ENO_MASK] = len - 1;
+	fi->transcript_len--;
+	if (!off)
+		fi->a_opt_len--;
+	return 1;
 }
 
 /* The options of a SYN, ours (local) or the peer's, as the data path needs them. */
@@ -438,7 +531,16 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops, struct tcpcry
 		with_gopt = o && (o->set & SKO_SET_GOPT) ? 1 : c->app_aware;
 		gopt = o && (o->set & SKO_SET_GOPT) ? o->gopt : ENO_GOPT_A;
 		fi->state = FLOW_NEGOTIATING;
-		fi->a_opt_len = eno_build_syn(&s->opt, with_gopt, gopt, &teps);
+		if (claim_offer(skops, &k, s)) {
+			STAT_INC(rs_offered);
+			fi->rs_id = s->rs_offer.id;
+			fi->rs_tep = s->rs_offer.own.tep;
+			fi->rs_expect = s->rs_offer.expect;
+			fi->a_opt_len =
+			    eno_build_resume(&s->opt, with_gopt, gopt, &s->rs_offer.own);
+		} else {
+			fi->a_opt_len = eno_build_syn(&s->opt, with_gopt, gopt, &teps);
+		}
 		if (fi->a_opt_len < 2 || fi->a_opt_len > ENO_OPT_MAX)
 			return;
 		copy_opt(fi->transcript, s->opt.b, 0, fi->a_opt_len);
@@ -453,6 +555,7 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops, struct tcpcry
 }
 
 /* Passive open: read A's SYN, choose a TEP, remember the tuple; returns option length. */
+/* (resumption: claim_accept; B's option then carries its half and nonce) */
 static __always_inline __u32 on_synack_first(struct bpf_sock_ops *skops, struct tcpcrypt_config *c,
 					     struct scratch *s, const struct flow_key *k,
 					     const struct tcpcrypt_sk_opts *lo, __u8 policy)
@@ -493,10 +596,29 @@ static __always_inline __u32 on_synack_first(struct bpf_sock_ops *skops, struct 
 		/* transcript = A's SYN option (where the scan in s->sc found it) | ours (§4.8) */
 		__u32 alen = s->sc.len, aoff = s->sc.off;
 
+		__u8 gopt = ENO_GOPT_B | gopt_a;
+
+		struct negcache_key nk;
+
+		/*
+		 * fi->v, the outcome, is read back from memory (volatile), so
+		 * that the verifier sees one state, not two, for what follows.
+		 */
+		dest_key(k, &nk);
+		/* a listener with TCP_ENO no-resume (SKO_NO_RESUME) agrees to none */
+		fi->v = lo && (lo->cache & SKO_NO_RESUME) ? 0 : claim_accept(s, &nk, ours.tep[0]);
+		if (*(volatile __u8 *)&fi->v) {
+			STAT_INC(rs_accepted);
+			fi->rs_id = s->rs_accept.id;
+			fi->rs_tep = ours.tep[0];
+		} else {
+			s->rs_accept.own.tep = ours.tep[0];
+		}
 		/* s->peer is parsed; s->opt now takes our SYN-ACK option */
-		blen = eno_build_syn(&s->opt, 1, ENO_GOPT_B | gopt_a, &ours);
+		blen = eno_build_answer(&s->opt, gopt, &s->rs_accept.own, *(volatile __u8 *)&fi->v);
 		copy_opt(fi->transcript, s->syn.opts.b, aoff, alen);
-		for (__u32 i = 0; i < 8; i++) {
+		/* B's option: at most 21 bytes (eno_build_answer) */
+		for (__u32 i = 0; i < 24; i++) {
 			if (i >= blen)
 				break;
 			fi->transcript[(alen + i) & ENO_MASK] = s->opt.b[i];
@@ -510,7 +632,8 @@ static __always_inline __u32 on_synack_first(struct bpf_sock_ops *skops, struct 
 			if (k >= s->peer.ntep)
 				break;
 			if (s->peer.tep[k].id == fi->tep) {
-				fi->peer_data_off = aoff + s->peer.tep[k].off;
+				fi->peer_data_off =
+				    s->peer.tep[k].off; /* A's option opens the transcript */
 				fi->peer_data_len = s->peer.tep[k].len;
 			}
 		}
@@ -531,10 +654,25 @@ static __always_inline __u32 on_synack_first(struct bpf_sock_ops *skops, struct 
  * cannot happen within the 40 bytes of option space we count on, but is
  * recorded, drop_opt_reserve_failed / drop_opt_store_failed, if it does).
  */
-static __always_inline void reserve_opt(struct bpf_sock_ops *skops, __u32 len)
+static __always_inline int reserve_opt(struct bpf_sock_ops *skops, __u32 len)
 {
-	if (bpf_reserve_hdr_opt(skops, len, 0))
-		DROP_INC(DROP_OPT_RESERVE);
+	if (!bpf_reserve_hdr_opt(skops, len, 0))
+		return 0;
+	DROP_INC(DROP_OPT_RESERVE);
+	return -1;
+}
+
+/* Reserve room for the option at off in fi's transcript, a resumption nonce shortened to fit. */
+static __always_inline int reserve_syn_opt(struct bpf_sock_ops *skops, struct flow_info *fi,
+					   __u32 off)
+{
+	__u32 len = fi->transcript[(off + 1) & ENO_MASK];
+
+	if (!bpf_reserve_hdr_opt(skops, len & ENO_MASK, 0))
+		return 0;
+	if (!rs_shorten(fi, off))
+		return -1;
+	return bpf_reserve_hdr_opt(skops, (len - 1) & ENO_MASK, 0) ? -1 : 0;
 }
 
 static __always_inline void store_opt(struct bpf_sock_ops *skops, const void *opt, __u32 len)
@@ -554,10 +692,7 @@ static __always_inline void on_hdr_opt_len(struct bpf_sock_ops *skops, struct tc
 	key_from_skops(skops, &k);
 	if ((tcp_flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) && !skops->is_fullsock) {
 		fi = bpf_map_lookup_elem(&pending, &k);
-		if (fi) {
-			len =
-			    fi->state == FLOW_NEGOTIATING ? fi->transcript_len - fi->a_opt_len : 0;
-		} else {
+		if (!fi) {
 			struct tcpcrypt_sk_opts *lo = listener_opts(&k);
 			__u8 policy = sock_policy(port_policy(c, k.lport), lo);
 
@@ -568,10 +703,14 @@ static __always_inline void on_hdr_opt_len(struct bpf_sock_ops *skops, struct tc
 			s = get_scratch();
 			if (!s)
 				return;
-			len = on_synack_first(skops, c, s, &k, lo, policy);
+			if (!on_synack_first(skops, c, s, &k, lo, policy))
+				return;
+			fi = bpf_map_lookup_elem(&pending, &k);
+			if (!fi)
+				return;
 		}
-		if (len)
-			reserve_opt(skops, len & ENO_MASK);
+		if (fi->state == FLOW_NEGOTIATING && reserve_syn_opt(skops, fi, fi->a_opt_len))
+			DROP_INC(DROP_OPT_RESERVE);
 		return;
 	}
 	fi = bpf_map_lookup_elem(&flows, &k);
@@ -597,7 +736,22 @@ static __always_inline void on_hdr_opt_len(struct bpf_sock_ops *skops, struct tc
 			negcache_add(&k, c);
 			return;
 		}
-		reserve_opt(skops, fi->a_opt_len & ENO_MASK);
+		if (!reserve_syn_opt(skops, fi, 0))
+			return;
+		if (!fi->rs_id || !(s = get_scratch())) {
+			DROP_INC(DROP_OPT_RESERVE);
+			return;
+		}
+		/* no room even with a shorter nonce: a fresh offer (the offer is spent) */
+		STAT_INC(rs_unoffered);
+		fi->rs_id = 0;
+		len = eno_build_syn(&s->opt, c->app_aware, ENO_GOPT_A, &c->teps);
+		if (len < 2 || len > ENO_OPT_MAX)
+			return;
+		copy_opt(fi->transcript, s->opt.b, 0, len);
+		fi->a_opt_len = len;
+		fi->transcript_len = len;
+		reserve_opt(skops, len & ENO_MASK);
 		return;
 	}
 	if (fi->flags & FLOWF_SEND_ACK_OPT)
@@ -704,6 +858,10 @@ static __always_inline void on_active_established(struct bpf_sock_ops *skops,
 	fi->transcript_len = fi->a_opt_len + s->opt.b[1];
 	fi->flags |= FLOWF_SEND_ACK_OPT;
 	STAT_INC(negotiated);
+	if (fi->rs_id && fi->v)
+		STAT_INC(rs_resumed);
+	else if (fi->rs_id)
+		STAT_INC(rs_fresh);
 	set_cb_flags(skops, BPF_SOCK_OPS_STATE_CB_FLAG | BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG |
 				BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG);
 }

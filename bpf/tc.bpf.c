@@ -179,6 +179,10 @@ static __always_inline int pending_encrypted(struct pkt *p, void *end,
  * into a RST at the sequence number the socket expects, which resets the
  * connection before a byte is queued.  A's agent, its Init1 answered by a
  * RST, aborts and remembers the destination (negative cache).
+ * When B had agreed to resume (fi->v), A starts with a frame instead
+ * (RFC 8548 §3.5): any first payload is then reset the same way.  (A sends
+ * no ENO in its ACK only after a resumption answer it had to refuse, which
+ * takes a tampered SYN-ACK: that connection fails closed.)
  */
 static __always_inline int stripped_init1(struct __sk_buff *skb, struct pkt *p,
 					  struct flow_info *fi)
@@ -195,6 +199,8 @@ static __always_inline int stripped_init1(struct __sk_buff *skb, struct pkt *p,
 	if (!len || bpf_ntohl(p->th->seq) != fi->peer_isn + 1)
 		return 0;
 	fi->flags |= FLOWF_FIRST_SEEN;
+	if (fi->v && fi->rs_id)
+		return 1;
 	if (len < sizeof(h) || bpf_skb_load_bytes(skb, off, h, sizeof(h)))
 		return 0;
 	len = (__u32)h[4] << 24 | (__u32)h[5] << 16 | (__u32)h[6] << 8 | h[7];

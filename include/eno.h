@@ -13,6 +13,8 @@
 #ifndef TCPCRYPT_ENO_H
 #define TCPCRYPT_ENO_H
 
+#include "eno_role.h"
+
 #ifndef __bpf__
 #include <linux/types.h>
 #ifndef __always_inline
@@ -76,12 +78,15 @@
 #define ENO_GOPT_A 0x02 /* application-aware bit */
 
 /* tcpcrypt TEP identifiers, RFC 8548 §7 */
-#define TEP_P256       0x21
-#define TEP_P521       0x22
-#define TEP_X25519     0x23
-#define TEP_X448       0x24
-#define TEP_RESUME_MIN 9  /* RFC 8548 §3.5: fewer data bytes means a fresh offer */
-#define TEP_RESUME_MAX 17 /* 9-byte identifier half + nonce of at most 8 bytes */
+#define TEP_P256	 0x21
+#define TEP_P521	 0x22
+#define TEP_X25519	 0x23
+#define TEP_X448	 0x24
+#define TEP_RESUME_MIN	 9  /* RFC 8548 §3.5: fewer data bytes means a fresh offer */
+#define TEP_RESUME_MAX	 17 /* 9-byte identifier half + nonce of at most 8 bytes */
+#define TEP_RESUME_HALF	 9  /* identifier half: resume[i]{0..8} or {9..17} */
+#define TEP_RESUME_NONCE 8  /* nonce length we send (RFC 8548 §3.5: MUST default to 8) */
+#define TEP_V_BIT	 0x80
 
 /* Why a negotiation did not produce an encrypted connection. */
 enum eno_fail {
@@ -107,6 +112,13 @@ enum eno_fail {
 	 * ENO must not (RFC 8547 §4.7): sent without ENO, plain TCP.
 	 */
 	ENO_FAIL_TFO,
+	/*
+	 * RFC 8548 §3.5: host A's SYN proposed resumption and the SYN-ACK
+	 * answered v = 1 with an identifier half that is not the one A's
+	 * secret names (or answered v = 1 to no proposal): TCP-ENO and
+	 * tcpcrypt are disabled, plain TCP.
+	 */
+	ENO_FAIL_RESUME,
 	ENO_FAIL__MAX,
 };
 
@@ -394,9 +406,6 @@ struct eno_result {
 	__u8 b_index; /* index of the negotiated TEP's suboption in B's option */
 };
 
-#define ENO_ROLE_A 1
-#define ENO_ROLE_B 2
-
 /*
  * For each TEP we implement: how often an option lists it and where the
  * last listing is.  Only known TEPs can be valid (RFC 8547 §4.5), so the
@@ -602,6 +611,135 @@ ENO_API int eno_complete(const struct eno_optbuf *local_opt, struct eno_syn *loc
 		return r->fail;
 	}
 	return eno_negotiate(local, peer, need_peer_a, r);
+}
+
+/*
+ * A resumption suboption (RFC 8548 §3.5): TEP byte with v = 1, the
+ * identifier half of the sender's original role, the sender's nonce.
+ * docs/architecture.md#session-resumption-on-the-wire.
+ */
+struct eno_rsopt {
+	__u8 tep;	/* TEP id, v bit clear */
+	__u8 nonce_len; /* 0..TEP_RESUME_NONCE */
+	__u8 half[TEP_RESUME_HALF];
+	__u8 nonce[TEP_RESUME_NONCE];
+	__u8 pad;
+};
+
+/* The identifier half a flow expects back in the peer's resumption suboption. */
+struct eno_rshalf {
+	__u8 b[TEP_RESUME_HALF];
+	__u8 pad[3];
+};
+
+/*
+ * Build a SYN-form option whose only TEP suboption is the resumption
+ * suboption rs, last and so without a length byte (RFC 8547 §4.1): an
+ * optional global suboption, then TEP byte | half | nonce.  At most 21
+ * bytes.  Returns the option length, 0 for a bad rs.
+ */
+ENO_API int eno_build_resume(struct eno_optbuf *out, int with_global, __u8 global,
+			     const struct eno_rsopt *rs)
+{
+	__u32 i = 2;
+
+	if (!out || !rs || rs->nonce_len > TEP_RESUME_NONCE || !eno_tep_known(rs->tep))
+		return 0;
+	out->b[0] = ENO_KIND;
+	if (with_global)
+		out->b[i++] = global & 0x1f;
+	out->b[ENO_IDX(i)] = rs->tep | TEP_V_BIT;
+	i++;
+	for (__u32 k = 0; k < TEP_RESUME_HALF; k++)
+		out->b[ENO_IDX(i + k)] = rs->half[k];
+	i += TEP_RESUME_HALF;
+	for (__u32 k = 0; k < TEP_RESUME_NONCE; k++) {
+		if (k >= rs->nonce_len)
+			break;
+		out->b[ENO_IDX(i + k)] = rs->nonce[k];
+	}
+	i += rs->nonce_len;
+	out->b[1] = i;
+	return i;
+}
+
+/*
+ * Host B's SYN-ACK option: the global suboption, then either the one TEP
+ * rs->tep without data (resume 0) or the resumption suboption rs (resume 1,
+ * eno_build_resume).  Returns the option length, 0 for a bad rs.
+ */
+ENO_API int eno_build_answer(struct eno_optbuf *out, __u8 global, const struct eno_rsopt *rs,
+			     int resume)
+{
+	if (!out || !rs)
+		return 0;
+	if (resume)
+		return eno_build_resume(out, 1, global, rs);
+	out->b[0] = ENO_KIND;
+	out->b[1] = 4;
+	out->b[2] = global & 0x1f;
+	out->b[3] = rs->tep & 0x7f;
+	return 4;
+}
+
+/*
+ * Host B, on A's parsed SYN option (opt, kind byte first; peer its parse)
+ * and the TEP it chose: the identifier half of A's resumption suboption for
+ * that TEP into *half.  Returns 1 when there is one (v = 1, 9 to 17 data
+ * bytes), 0 when the suboption is a fresh offer (RFC 8548 §3.5: fewer than
+ * 9 bytes count as v = 0) or invalid.
+ */
+ENO_API int eno_resume_half(const struct eno_optbuf *opt, const struct eno_syn *peer, __u8 tep,
+			    struct eno_rshalf *half)
+{
+	const struct eno_subopt *s;
+	struct eno_tepinfo t;
+	__u32 j, idx;
+
+	if (!opt || !peer || !half || !eno_tep_known(tep))
+		return 0;
+	eno_tepinfo_fill(peer, &t);
+	j = (tep - TEP_P256) & (ENO_NKNOWN - 1);
+	idx = ENO_AT(t.idx, j);
+	/* listed once, as eno_answer_syn requires of the TEP it chose */
+	if (ENO_AT(t.cnt, j) != 1 || idx >= ENO_MAX_TEPS)
+		return 0;
+	s = &peer->tep[idx];
+	if (!eno_tep_v(s) || !eno_tep_data_ok(s))
+		return 0;
+	for (__u32 k = 0; k < TEP_RESUME_HALF; k++)
+		half->b[k] = opt->b[ENO_IDX(s->off + k)];
+	return 1;
+}
+
+/*
+ * Host A, once eno_complete succeeded (r): does B's answer (peer_opt, the
+ * SYN-ACK's option, kind byte first; peer its parse) agree with what A
+ * proposed?  expect is the half B must send back for the resumption
+ * suboption A sent for TEP rs_tep, NULL (or rs_tep 0) when A proposed
+ * none.  RFC 8548 §3.5: B answering v = 0 is a fresh exchange (ENO_OK);
+ * v = 1 with the expected half resumes (ENO_OK); v = 1 with another half,
+ * for another TEP, or to no proposal at all must be ignored, and it being
+ * the only suboption, TCP-ENO is disabled: ENO_FAIL_RESUME.
+ */
+ENO_API int eno_resume_check(const struct eno_optbuf *peer_opt, const struct eno_syn *peer,
+			     const struct eno_result *r, __u8 rs_tep,
+			     const struct eno_rshalf *expect)
+{
+	const struct eno_subopt *s;
+
+	if (!peer_opt || !peer || !r)
+		return ENO_FAIL_MALFORMED;
+	if (!r->v)
+		return ENO_OK;
+	if (!expect || !rs_tep || r->tep != rs_tep || r->b_index >= ENO_MAX_TEPS ||
+	    r->b_index >= peer->ntep)
+		return ENO_FAIL_RESUME;
+	s = &peer->tep[r->b_index];
+	for (__u32 k = 0; k < TEP_RESUME_HALF; k++)
+		if (peer_opt->b[ENO_IDX(s->off + k)] != expect->b[k])
+			return ENO_FAIL_RESUME;
+	return ENO_OK;
 }
 
 /*

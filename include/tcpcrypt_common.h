@@ -58,6 +58,11 @@
 #define MAP_SYNSEEN_NAME    syn_seen
 #define MAP_SKOPTS_NAME	    sk_opts
 #define MAP_LISTENOPTS_NAME listen_opts
+#define MAP_RS_PEERS_NAME   rs_peers
+#define MAP_RS_OFFERS_NAME  rs_offers
+#define MAP_RS_ACCEPTS_NAME rs_accepts
+#define MAP_RS_CACHE_NAME   rs_cache
+#define MAP_RS_CTL_NAME	    rs_ctl
 
 #define MAP_FLOWS      textify(MAP_FLOWS_NAME)
 #define MAP_PENDING    textify(MAP_PENDING_NAME)
@@ -76,6 +81,11 @@
 #define MAP_SYNSEEN    textify(MAP_SYNSEEN_NAME)
 #define MAP_SKOPTS     textify(MAP_SKOPTS_NAME)
 #define MAP_LISTENOPTS textify(MAP_LISTENOPTS_NAME)
+#define MAP_RS_PEERS   textify(MAP_RS_PEERS_NAME)
+#define MAP_RS_OFFERS  textify(MAP_RS_OFFERS_NAME)
+#define MAP_RS_ACCEPTS textify(MAP_RS_ACCEPTS_NAME)
+#define MAP_RS_CACHE   textify(MAP_RS_CACHE_NAME)
+#define MAP_RS_CTL     textify(MAP_RS_CTL_NAME)
 
 /*
  * TCP header flags (RFC 9293 §3.1), byte 13 of the header, as the BPF
@@ -171,6 +181,16 @@ struct flow_info {
 	__u16 aead_pref; /* the socket's preferred AEAD (SKO_SET_AEAD), 0: the agent's order */
 	__u64 cookie;	 /* socket cookie */
 	__u64 start_ns;
+	/*
+	 * Resumption (docs/architecture.md#session-resumption-on-the-wire):
+	 * the id of the offer (A) or acceptance (B) this connection claimed in
+	 * rs_offers / rs_accepts, 0 if none; A: the TEP it proposed and the
+	 * identifier half B must answer with.
+	 */
+	__u32 rs_id;
+	__u8 rs_tep;
+	__u8 rs_pad[3];
+	struct eno_rshalf rs_expect;
 	__u8 transcript[TCPCRYPT_TRANSCRIPT_MAX];
 };
 
@@ -299,6 +319,67 @@ struct negcache_val {
 	__u8 pad[7];
 };
 
+/*
+ * Session resumption on the wire (RFC 8548 §3.5;
+ * docs/architecture.md#session-resumption-on-the-wire).  The secrets ss[i]
+ * stay in the agent; these maps hold only what goes on the wire anyway
+ * (identifier halves, nonces) and ids.  Every offer and acceptance is
+ * claimed by one connection at most: sock_ops takes it with
+ * bpf_map_delete_elem, whose success is exclusive, and no key is ever
+ * inserted twice in one agent's lifetime (offer keys carry an increasing
+ * generation, acceptance keys are identifier halves of distinct secrets).
+ */
+#define RS_OFFERS_PER_PEER 32 /* offers sock_ops looks at per peer (gen lo..lo+31) */
+
+/* rs_peers: destination -> the generations of its published offers. */
+struct rs_peer {
+	__u64 lo; /* lowest generation that may still be published */
+};
+
+/* rs_offers key: one published offer to a destination. */
+struct rs_offer_key {
+	struct negcache_key peer;
+	__u32 pad;
+	__u64 gen; /* the chain's number << 32 | the offer's number in it */
+};
+
+/* rs_offers value: what host A's SYN carries, and what B must answer. */
+struct rs_offer {
+	__u32 id; /* the agent's ticket; recorded in flow_info.rs_id */
+	__u32 pad;
+	struct eno_rsopt own;	  /* TEP, this host's half and nonce */
+	struct eno_rshalf expect; /* the half the peer answers with */
+};
+
+/* rs_accepts: keyed by the identifier half host A sends, one per secret. */
+struct rs_accept {
+	__u32 id;
+	__u32 pad;
+	struct negcache_key peer; /* only this peer may claim it */
+	struct eno_rsopt own;	  /* B's answer: TEP, half and nonce */
+};
+
+/* rs_cache: what the agent's session cache holds, public parts only (tcpcryptctl cache). */
+struct rs_chain_key {
+	struct negcache_key peer;
+	__u8 orig_role; /* this host's role in the session that produced ss[0] */
+	__u8 tep;
+	__u8 pad[2];
+};
+
+struct rs_chain {
+	__u64 next_index; /* i of the next secret of the chain not taken yet */
+	__u64 expires_ns; /* CLOCK_MONOTONIC */
+	__u32 published;  /* offers or acceptances in rs_offers / rs_accepts now */
+	__u32 resumed;	  /* connections resumed from it */
+};
+
+/* rs_ctl (one entry): requests from tcpcryptctl to the agent. */
+struct rs_ctl {
+	__u64 flush_req;  /* tcpcryptctl cache flush increments it */
+	__u64 flush_done; /* the agent sets it to flush_req once the cache is empty */
+};
+
 /* An encrypted connection, as the agent's data path sees it (keyed by flow_key). */
 enum session_state {
 	SESSION_HANDSHAKE = 1, /* Init1/Init2 under way */
@@ -423,6 +504,12 @@ struct agent_iface {
 	X(syn_data_refused, "SYN+ENO with data or a TFO cookie that negotiates: data refused")     \
 	X(window_closed,                                                                           \
 	  "SYN-ACKs and third ACKs that encrypt: window closed until the keys exist")              \
+	X(rs_offered, "SYNs that proposed resumption (RFC 8548 3.5): an offer claimed")            \
+	X(rs_accepted, "resumption proposals this host agreed to, as host B")                      \
+	X(rs_resumed, "... answered with the expected half, as host A: resumed")                   \
+	X(rs_fresh, "... answered with a fresh exchange, as host A")                               \
+	X(rs_mismatch, "... answered v = 1 with another half: plain TCP, as host A")               \
+	X(rs_unoffered, "resumption proposals not sent: no room for the option")                   \
 	X(flows_created, "flow entries made (connections taking part in ENO)")                     \
 	X(flows_deleted, "... whose socket closed (encrypted: the agent removes the entry)")
 

@@ -189,7 +189,7 @@ static int keylog_fresh(struct tc_conn *c, const uint8_t *init1, size_t init1_le
 	struct tc_init2 i2;
 	int err;
 
-	if (c->role == TC_ROLE_A) {
+	if (c->role == ENO_ROLE_A) {
 		err = tc_init2_decode(c->tep, init2, init2_len, &i2, NULL);
 		if (err < 0)
 			return err;
@@ -209,7 +209,7 @@ static int handshake(struct tc_conn *c)
 {
 	const uint8_t *peer = bq_data(&c->peer_init);
 	size_t peer_len = c->peer_init.len;
-	bool a = c->role == TC_ROLE_A;
+	bool a = c->role == ENO_ROLE_A;
 	struct tc_hs_result res;
 	int err;
 
@@ -249,8 +249,8 @@ static int init_decode(struct tc_conn *c, size_t *need)
 	struct tc_init1 i1;
 	struct tc_init2 i2;
 
-	return c->role == TC_ROLE_A ? tc_init2_decode(c->tep, in, len, &i2, need)
-				    : tc_init1_decode(c->tep, in, len, &i1, need);
+	return c->role == ENO_ROLE_A ? tc_init2_decode(c->tep, in, len, &i2, need)
+				     : tc_init1_decode(c->tep, in, len, &i1, need);
 }
 
 /* Collect the peer's Init message, exactly; returns the bytes taken or an error. */
@@ -596,7 +596,7 @@ static int start(struct tc_conn *c, const struct tc_eno_result *eno)
 	if (!(eno->tep_byte & TC_TEP_V_BIT)) {
 		c->orig_role = c->role;
 		/* Host A speaks first (§3.3); B waits for Init1. */
-		return c->role == TC_ROLE_A
+		return c->role == ENO_ROLE_A
 			   ? tc_hs_init1_from(&c->hs, c->keysrc, c->tep, c->aeads, c->naeads)
 			   : TC_OK;
 	}
@@ -615,9 +615,9 @@ int tc_conn_new(struct tc_conn **out, const struct tc_conn_config *cfg,
 	int err = TC_E_INVAL;
 
 	*out = NULL;
-	if ((eno->role != TC_ROLE_A && eno->role != TC_ROLE_B) ||
-	    eno->transcript_len > TC_CONN_TRANSCRIPT_MAX || cfg->naeads > TC_INIT_MAX_CIPHERS ||
-	    (cfg->aeads && !cfg->naeads) || cfg->max_frame_data > TC_FRAME_DATA_MAX)
+	if (!tc_role_valid(eno->role) || eno->transcript_len > TC_CONN_TRANSCRIPT_MAX ||
+	    cfg->naeads > TC_INIT_MAX_CIPHERS || (cfg->aeads && !cfg->naeads) ||
+	    cfg->max_frame_data > TC_FRAME_DATA_MAX)
 		goto out;
 	err = TC_E_NOMEM;
 	c = calloc(1, sizeof(*c));

@@ -51,7 +51,7 @@ struct tc_conn_config {
 
 /* What TCP-ENO decided (RFC 8547 §4), plus the resumption state of this host. */
 struct tc_eno_result {
-	int role;		   /* TC_ROLE_A or TC_ROLE_B in this connection */
+	int role;		   /* ENO_ROLE_A or ENO_ROLE_B in this connection */
 	uint8_t tep_byte;	   /* negotiated TEP as host B sent it, v bit included */
 	const uint8_t *transcript; /* RFC 8547 §4.8, exact bytes; used by fresh sessions */
 	size_t transcript_len;

@@ -21,7 +21,7 @@ int tc_hs_init1_with(struct tc_hs *hs, struct tc_tep_key *key, const uint8_t n_a
 	struct tc_init1 *i1 = &hs->init1;
 	int len;
 
-	adopt_key(hs, TC_ROLE_A, key);
+	adopt_key(hs, ENO_ROLE_A, key);
 	if (!n || n > TC_INIT_MAX_CIPHERS)
 		return TC_E_INVAL;
 	i1->nciphers = n;
@@ -94,7 +94,7 @@ int tc_hs_respond_b_with(struct tc_hs *hs, struct tc_tep_key *key, const uint8_t
 	struct tc_init2 i2 = {0};
 	int len;
 
-	adopt_key(hs, TC_ROLE_B, key);
+	adopt_key(hs, ENO_ROLE_B, key);
 	len = tc_init1_decode(hs->tep, init1, init1_len, &hs->init1, NULL);
 	if (len < 0)
 		return len == TC_E_NEED_MORE ? TC_E_INVAL : len;
@@ -152,7 +152,7 @@ int tc_hs_finish_a(struct tc_hs *hs, const uint8_t *transcript, size_t transcrip
 	struct tc_init2 i2;
 	int len;
 
-	if (hs->role != TC_ROLE_A || !hs->msg_len)
+	if (hs->role != ENO_ROLE_A || !hs->msg_len)
 		return TC_E_STATE;
 	len = tc_init2_decode(hs->tep, init2, init2_len, &i2, NULL);
 	if (len < 0)

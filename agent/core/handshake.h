@@ -20,7 +20,7 @@
 #include "core/tep.h"
 
 struct tc_hs {
-	int role; /* TC_ROLE_A or TC_ROLE_B */
+	int role; /* ENO_ROLE_A or ENO_ROLE_B */
 	const struct tc_tep *tep;
 	struct tc_tep_key key;
 	struct tc_init1 init1; /* A: what it sent; B: what it received */

@@ -10,8 +10,10 @@
 #ifndef TCPCRYPT_CORE_KDF_H
 #define TCPCRYPT_CORE_KDF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "eno_role.h"
 
 #define TC_K_LEN 32 /* K_LEN, §5 */
 
@@ -30,11 +32,26 @@
 #define TC_AE_KEY_MAX	   32		  /* largest ae_key_len (§6) */
 #define TC_AE_NONCE_MAX	   12		  /* largest ae_nonce_len (§6) */
 
-/* Role from TCP-ENO (RFC 8547 §4.3); fixes the traffic-key direction. */
-enum tc_role {
-	TC_ROLE_A = 0,
-	TC_ROLE_B = 1,
-};
+/*
+ * Roles are TCP-ENO's ENO_ROLE_A / ENO_ROLE_B (RFC 8547 §4.3; one encoding
+ * with the maps, include/eno_role.h); they fix the traffic-key direction.
+ * Per-role arrays of the core are indexed with tc_role_idx().
+ */
+static inline bool tc_role_valid(int role)
+{
+	return role == ENO_ROLE_A || role == ENO_ROLE_B;
+}
+
+/* 0 for A, 1 for B (role must be valid). */
+static inline unsigned tc_role_idx(int role)
+{
+	return role == ENO_ROLE_B;
+}
+
+static inline int tc_role_other(int role)
+{
+	return role == ENO_ROLE_A ? ENO_ROLE_B : ENO_ROLE_A;
+}
 
 /* HKDF-Extract-SHA256: prk = HMAC-SHA256(salt, ikm) (RFC 8548 §3.1). */
 int tc_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
@@ -81,7 +98,7 @@ int tc_resume(const uint8_t ss[TC_K_LEN], uint8_t resume[TC_RESUME_LEN]);
 
 static inline const uint8_t *tc_resume_half(const uint8_t resume[TC_RESUME_LEN], int orig_role)
 {
-	return resume + (orig_role == TC_ROLE_A ? 0 : TC_RESUME_HALF_LEN);
+	return resume + (tc_role_idx(orig_role) * TC_RESUME_HALF_LEN);
 }
 
 /* A traffic key k_ab[j] or k_ba[j] split into AEAD key K and nonce randomizer NR (§3.6). */
@@ -106,12 +123,12 @@ int tc_traffic_key(const uint8_t mk[TC_K_LEN], uint8_t key_const, size_t key_len
  */
 static inline uint8_t tc_send_const(int orig_role)
 {
-	return orig_role == TC_ROLE_A ? TC_CONST_KEY_A : TC_CONST_KEY_B;
+	return orig_role == ENO_ROLE_A ? TC_CONST_KEY_A : TC_CONST_KEY_B;
 }
 
 static inline uint8_t tc_recv_const(int orig_role)
 {
-	return orig_role == TC_ROLE_A ? TC_CONST_KEY_B : TC_CONST_KEY_A;
+	return orig_role == ENO_ROLE_A ? TC_CONST_KEY_B : TC_CONST_KEY_A;
 }
 
 /*

@@ -47,7 +47,7 @@ static bool peer_eq(const struct tc_peer *a, const struct tc_peer *b)
 /* The identifier half the peer sends for e: the one of the other original role. */
 static const uint8_t *peer_half(const struct sc_entry *e)
 {
-	return tc_resume_half(e->resume, 1 - e->ref.orig_role);
+	return tc_resume_half(e->resume, tc_role_other(e->ref.orig_role));
 }
 
 /*
@@ -228,7 +228,7 @@ int tc_sc_insert(struct tc_sesscache *sc, const struct tc_peer *peer, int orig_r
 
 	if (ref)
 		memset(ref, 0, sizeof(*ref));
-	if (peer->len > TC_SC_PEER_ID_MAX || (orig_role != TC_ROLE_A && orig_role != TC_ROLE_B))
+	if (peer->len > TC_SC_PEER_ID_MAX || !tc_role_valid(orig_role))
 		return TC_E_INVAL;
 	if (policy & TC_SC_NO_CACHE)
 		return TC_OK;
@@ -272,7 +272,7 @@ int tc_sc_insert(struct tc_sesscache *sc, const struct tc_peer *peer, int orig_r
 static int take(struct tc_sesscache *sc, struct sc_entry *e, unsigned policy, uint8_t *subopt,
 		size_t *subopt_len, struct tc_sc_ticket *t)
 {
-	int own = e->ref.orig_role;
+	unsigned own = tc_role_idx(e->ref.orig_role);
 	int err;
 
 	memset(t, 0, sizeof(*t));
@@ -286,7 +286,7 @@ static int take(struct tc_sesscache *sc, struct sc_entry *e, unsigned policy, ui
 	memcpy(t->ss, e->ss, TC_K_LEN);
 	memcpy(t->peer_half, peer_half(e), TC_RESUME_HALF_LEN);
 	subopt[0] = e->ref.tep | TC_TEP_V_BIT;
-	memcpy(subopt + 1, tc_resume_half(e->resume, own), TC_RESUME_HALF_LEN);
+	memcpy(subopt + 1, tc_resume_half(e->resume, e->ref.orig_role), TC_RESUME_HALF_LEN);
 	memcpy(subopt + 1 + TC_RESUME_HALF_LEN, t->nonce[own], sc->nonce_len);
 	*subopt_len = 1 + TC_RESUME_HALF_LEN + sc->nonce_len;
 	lru_unlink(sc, e);
@@ -312,7 +312,7 @@ int tc_sc_offer(struct tc_sesscache *sc, const struct tc_peer *peer, uint8_t tep
 	if (policy & TC_SC_NO_RESUME)
 		return TC_SC_NONE;
 	tep &= ~TC_TEP_V_BIT;
-	for (int role = TC_ROLE_A; role <= TC_ROLE_B; role++) {
+	for (int role = ENO_ROLE_A; role <= ENO_ROLE_B; role++) {
 		struct sc_entry *c = find_key(sc, peer, role, tep);
 
 		if (c && (!e || c->used > e->used))
@@ -322,6 +322,60 @@ int tc_sc_offer(struct tc_sesscache *sc, const struct tc_peer *peer, uint8_t tep
 		return TC_SC_NONE;
 	err = take(sc, e, policy, subopt, subopt_len, t);
 	return err ? err : TC_SC_RESUME;
+}
+
+int tc_sc_take(struct tc_sesscache *sc, const struct tc_sc_ref *ref,
+	       uint8_t subopt[TC_SC_SUBOPT_MAX], size_t *subopt_len, struct tc_sc_ticket *t)
+{
+	struct sc_entry *e;
+	int err;
+
+	*subopt_len = 0;
+	memset(t, 0, sizeof(*t));
+	if (!ref->chain || ref->peer.len > TC_SC_PEER_ID_MAX || !tc_role_valid(ref->orig_role))
+		return TC_SC_NONE;
+	e = find_key(sc, &ref->peer, ref->orig_role, ref->tep);
+	if (!e || e->ref.chain != ref->chain)
+		return TC_SC_NONE;
+	err = take(sc, e, 0, subopt, subopt_len, t);
+	return err ? err : TC_SC_RESUME;
+}
+
+bool tc_sc_chain_index(const struct tc_sesscache *sc, const struct tc_sc_ref *ref, uint64_t *index)
+{
+	struct sc_entry *e;
+
+	if (!ref->chain || ref->peer.len > TC_SC_PEER_ID_MAX || !tc_role_valid(ref->orig_role))
+		return false;
+	e = find_key((struct tc_sesscache *)sc, &ref->peer, ref->orig_role, ref->tep);
+	if (!e || e->ref.chain != ref->chain)
+		return false;
+	*index = e->index;
+	return true;
+}
+
+int tc_sc_ticket_sent(struct tc_sc_ticket *t, const uint8_t *own, size_t len)
+{
+	unsigned me = tc_role_idx(t->ref.orig_role);
+	uint8_t resume[TC_RESUME_LEN];
+	size_t nonce_len;
+	int bad;
+
+	if (!t->ref.chain || len < 1 + TC_SC_DATA_MIN || len > 1 + TC_SC_DATA_MAX ||
+	    own[0] != (t->ref.tep | TC_TEP_V_BIT))
+		return TC_E_INVAL;
+	nonce_len = len - 1 - TC_RESUME_HALF_LEN;
+	if (nonce_len > t->nonce_len[me] || tc_resume(t->ss, resume))
+		return TC_E_INVAL;
+	bad =
+	    CRYPTO_memcmp(own + 1, tc_resume_half(resume, t->ref.orig_role), TC_RESUME_HALF_LEN) ||
+	    memcmp(own + 1 + TC_RESUME_HALF_LEN, t->nonce[me], nonce_len);
+	OPENSSL_cleanse(resume, sizeof(resume));
+	if (bad)
+		return TC_E_INVAL;
+	OPENSSL_cleanse(t->nonce[me] + nonce_len, TC_SC_NONCE_MAX - nonce_len);
+	t->nonce_len[me] = nonce_len;
+	return TC_OK;
 }
 
 /* Split a resumption suboption; false unless v = 1 and 9..17 data bytes (§3.5). */
@@ -343,7 +397,8 @@ int tc_sc_accept(struct tc_sesscache *sc, const struct tc_peer *peer, const uint
 	const uint8_t *half, *nonce;
 	struct sc_entry *e;
 	size_t nonce_len;
-	int err, other;
+	unsigned other;
+	int err;
 
 	*answer_len = 0;
 	memset(t, 0, sizeof(*t));
@@ -357,7 +412,7 @@ int tc_sc_accept(struct tc_sesscache *sc, const struct tc_peer *peer, const uint
 		e = e->hnext[BY_HALF];
 	if (!e)
 		return TC_SC_NONE;
-	other = 1 - e->ref.orig_role;
+	other = tc_role_idx(tc_role_other(e->ref.orig_role));
 	err = take(sc, e, policy, answer, answer_len, t);
 	if (err)
 		return err;
@@ -371,7 +426,7 @@ int tc_sc_answer(struct tc_sc_ticket *t, const uint8_t *subopt, size_t len)
 {
 	const uint8_t *half, *nonce;
 	size_t nonce_len;
-	int other = 1 - t->ref.orig_role;
+	unsigned other = tc_role_idx(tc_role_other(t->ref.orig_role));
 
 	if (t->complete || !t->ref.chain)
 		return TC_E_STATE;
@@ -391,9 +446,11 @@ size_t tc_sc_ticket_sn(const struct tc_sc_ticket *t, uint8_t sn[TC_SN_MAX])
 	 * sn[i] = nonce_a | nonce_b, ordered by the original roles
 	 * (docs/rfc-notes.md#tcpcrypt-session-resumption).
 	 */
-	memcpy(sn, t->nonce[TC_ROLE_A], t->nonce_len[TC_ROLE_A]);
-	memcpy(sn + t->nonce_len[TC_ROLE_A], t->nonce[TC_ROLE_B], t->nonce_len[TC_ROLE_B]);
-	return t->nonce_len[TC_ROLE_A] + t->nonce_len[TC_ROLE_B];
+	unsigned a = tc_role_idx(ENO_ROLE_A), b = tc_role_idx(ENO_ROLE_B);
+
+	memcpy(sn, t->nonce[a], t->nonce_len[a]);
+	memcpy(sn + t->nonce_len[a], t->nonce[b], t->nonce_len[b]);
+	return t->nonce_len[a] + t->nonce_len[b];
 }
 
 void tc_sc_ticket_wipe(struct tc_sc_ticket *t)

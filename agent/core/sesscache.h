@@ -63,8 +63,9 @@ struct tc_sc_ref {
 
 /*
  * One secret taken out of the cache for one connection: ss[i] and what is
- * needed to turn it into session keys.  nonce[TC_ROLE_A] is nonce_a (sent by
- * the host that was A in the original session), nonce[TC_ROLE_B] nonce_b.
+ * needed to turn it into session keys.  nonce[tc_role_idx(ENO_ROLE_A)] is nonce_a (sent by
+ * the host that was A in the original session), nonce[tc_role_idx(ENO_ROLE_B)]
+ * nonce_b.
  * Wipe with tc_sc_ticket_wipe.
  */
 struct tc_sc_ticket {
@@ -142,6 +143,31 @@ int tc_sc_accept(struct tc_sesscache *sc, const struct tc_peer *peer, const uint
  * and tcpcrypt, §3.5).  TC_E_STATE if *t is already complete.
  */
 int tc_sc_answer(struct tc_sc_ticket *t, const uint8_t *subopt, size_t len);
+
+/*
+ * Take the next secret of the one chain ref names, if it is still cached
+ * (same chain id), as tc_sc_offer does: subopt gets this host's suboption
+ * (TEP byte with v = 1 | own half | own nonce), *t the secret, incomplete,
+ * and the entry moves on to ss[i+1].  The agent publishes what sock_ops
+ * needs of it in advance: an offer when this host was A in the chain's
+ * original session, an acceptance when it was B
+ * (docs/architecture.md#session-resumption-on-the-wire); the peer's
+ * suboption completes *t later (tc_sc_answer).  Returns TC_SC_RESUME,
+ * TC_SC_NONE (no such chain), TC_E_RNG or TC_E_CRYPTO.
+ */
+int tc_sc_take(struct tc_sesscache *sc, const struct tc_sc_ref *ref,
+	       uint8_t subopt[TC_SC_SUBOPT_MAX], size_t *subopt_len, struct tc_sc_ticket *t);
+
+/* The index i of the next secret of ref's chain; false if it is not cached. */
+bool tc_sc_chain_index(const struct tc_sesscache *sc, const struct tc_sc_ref *ref, uint64_t *index);
+
+/*
+ * This host's suboption for *t as it went on the wire (TEP byte first, len
+ * bytes), which may carry a prefix of the nonce t holds (sock_ops shortens
+ * it when the segment has no room): t then uses that prefix as its nonce.
+ * TC_OK, or TC_E_INVAL when own is not t's TEP, half and nonce prefix.
+ */
+int tc_sc_ticket_sent(struct tc_sc_ticket *t, const uint8_t *own, size_t len);
 
 /* sn[i] = nonce_a | nonce_b (§3.5); returns its length.  t must be complete. */
 size_t tc_sc_ticket_sn(const struct tc_sc_ticket *t, uint8_t sn[TC_SN_MAX]);

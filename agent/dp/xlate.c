@@ -1250,7 +1250,7 @@ struct dp_flow *dp_flow_new(const struct dp_flow_params *p, dp_emit_fn emit, voi
 	f->ctx = ctx;
 	tc_conn_info(f->conn, &info);
 	f->resumed = info.resumed;
-	f->role_a = p->eno.role == TC_ROLE_A;
+	f->role_a = p->eno.role == ENO_ROLE_A;
 	f->eno_opt = f->role_a;
 	reasm_init(&f->out.plain, 0, f->p.max_unacked);
 	reasm_init(&f->in.wire, 0, f->p.max_reasm);
@@ -1476,6 +1476,20 @@ const struct dp_flow_stats *dp_flow_peek(const struct dp_flow *f)
 int dp_flow_keylog(const struct dp_flow *f, struct tc_keylog *kl)
 {
 	return f->conn ? tc_conn_keylog(f->conn, kl) : TC_E_STATE;
+}
+
+bool dp_flow_conn_info(const struct dp_flow *f, struct tc_conn_info *info)
+{
+	if (!f->conn)
+		return false;
+	tc_conn_info(f->conn, info);
+	return true;
+}
+
+void dp_flow_flush_cache(struct dp_flow *f)
+{
+	if (f->conn)
+		tc_conn_flush_cache(f->conn);
 }
 
 bool dp_flow_done(const struct dp_flow *f)

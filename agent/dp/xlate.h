@@ -226,6 +226,15 @@ const struct dp_flow_stats *dp_flow_peek(const struct dp_flow *f);
 int dp_flow_keylog(const struct dp_flow *f, struct tc_keylog *kl);
 
 /*
+ * The connection's tc_conn_info (its resumption state, the cache chain it
+ * used or produced); false once the connection is gone (reset, aborted).
+ */
+bool dp_flow_conn_info(const struct dp_flow *f, struct tc_conn_info *info);
+
+/* tc_conn_flush_cache on the connection, if it is still there (RFC 8548 §3.5 flush). */
+void dp_flow_flush_cache(struct dp_flow *f);
+
+/*
  * Abort the flow now with err (e.g. DP_E_STOPPED): an RST to the peer at the
  * next wire sequence number and one to the kernel at its expected plaintext
  * one, keys and buffers dropped; later segments are answered as by a closed

@@ -208,7 +208,7 @@ static void open_stream(void *arg)
 	size_t off = 0;
 	int err;
 
-	err = tc_frame_dec_init(f->dec, f->alg, mk0, TC_ROLE_B, 0);
+	err = tc_frame_dec_init(f->dec, f->alg, mk0, ENO_ROLE_B, 0);
 	while (!err && off < f->stream_len) {
 		struct tc_frame_msg msg;
 		size_t used;
@@ -246,7 +246,7 @@ static void bench_aead(const struct tc_aead_alg *alg, double seconds)
 	f->dec = calloc(1, sizeof(*f->dec));
 	f->stream_len = STREAM_FRAMES * tc_frame_len(FRAME_DATA, false);
 	f->stream = malloc(f->stream_len);
-	if (!f->dec || !f->stream || tc_frame_enc_init(&f->enc, alg, mk0, TC_ROLE_A, 0))
+	if (!f->dec || !f->stream || tc_frame_enc_init(&f->enc, alg, mk0, ENO_ROLE_A, 0))
 		die("setup", TC_E_NOMEM);
 	for (size_t i = 0; i < STREAM_FRAMES; i++)
 		if (tc_frame_seal(&f->enc, f->data, FRAME_DATA, 0, 0,

@@ -875,3 +875,58 @@ T(tfo_syn_with_eno)
 	}
 	close(lfd);
 }
+
+/*
+ * RFC 8548 §3.5 with RFC 8547 §9: B fell back (ENO stripped from A's ACK)
+ * after it had agreed to resume (flow v = 1 and an rs_id): A then starts
+ * with a frame, not an Init1, so TC resets whatever first payload comes,
+ * and only the first one.
+ */
+T(stripped_resumed)
+{
+	static const struct {
+		const char *what;
+		__u32 seq_off;
+		const char *data;
+		int rst;
+	} rows[] = {
+	    {"a frame", 1, "\x00\x00\x16\x49\x36\x72\x61\xd4\x85\xad\xd9\x7a\xff\x29\x3d\xce", 1},
+	    {"any first payload", 1, "GET / HTTP/1.1\r\n", 1},
+	    {"not the first payload", 17, "GET / HTTP/1.1\r\n", 0},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		for (size_t f = 0; f < 2; f++) {
+			struct tcpcrypt_config c = config();
+			int fam = families[f], before = t_failed_checks, rc;
+			struct bt_seg sg =
+			    seg(fam, 1, 1000 + rows[i].seq_off, 7001, BT_ACK | BT_PSH, NULL, 0,
+				(const __u8 *)rows[i].data, 16);
+			struct flow_key k = bt_key(&sg, 1);
+			struct flow_info fi = {
+			    .state = FLOW_PLAIN,
+			    .role = ENO_ROLE_B,
+			    .policy = POLICY_ON,
+			    .reason = ENO_FAIL_STRIPPED,
+			    .v = 1,
+			    .rs_id = 7,
+			    .local_isn = 7000,
+			    .peer_isn = 1000,
+			};
+			struct bt_frame in, out;
+			struct tc_bpf *s;
+
+			s = setup(&c);
+			set_wire_iface(s);
+			set_flow(s->maps.flows, &k, &fi);
+			rc = run(s->progs.tcpcrypt_tc_ingress, &sg, &in, &out);
+			CHECK_EQ(rc, BT_TC_ACT_OK);
+			if (rows[i].rst)
+				check_flags_now(&in, &out, BT_RST);
+			else
+				check_unchanged(&in, &out);
+			CHECK_EQ(BT_STAT(s->maps.stats, stripped_init1), rows[i].rst);
+			row_done(before, rows[i].what, fam);
+		}
+	}
+}

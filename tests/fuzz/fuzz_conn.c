@@ -22,7 +22,7 @@ static int new_conn(struct tc_conn **c, uint8_t mode)
 {
 	static const uint8_t tr[] = {0x45, 0x03, 0x23, 0x45, 0x04, 0x01, 0x23};
 	struct tc_conn_config cfg = {.max_frame_data = 1 + mode % 64};
-	struct tc_eno_result eno = {.role = mode & 1,
+	struct tc_eno_result eno = {.role = ENO_ROLE_A + (mode & 1),
 				    .tep_byte = TC_TEP_X25519,
 				    .transcript = tr,
 				    .transcript_len = sizeof(tr)};
@@ -31,7 +31,7 @@ static int new_conn(struct tc_conn **c, uint8_t mode)
 
 	if (mode & 2) {
 		/* resumed: the ticket a cache would have produced (fixed secret) */
-		t.ref.orig_role = mode >> 2 & 1;
+		t.ref.orig_role = ENO_ROLE_A + (mode >> 2 & 1);
 		memset(t.ss, 0x5a, sizeof(t.ss));
 		eno.tep_byte |= TC_TEP_V_BIT;
 		eno.ticket = &t;

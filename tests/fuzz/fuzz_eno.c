@@ -237,6 +237,56 @@ static void check_rebuild(const struct eno_syn *p)
 		ASSERT(q.tep[k].id == p->tep[k].id && !q.tep[k].v);
 }
 
+/*
+ * Resumption (RFC 8548 §3.5): as host B, the identifier half of the
+ * peer's suboption for each TEP, against the reference; as host A, with
+ * the peer's option as a SYN-ACK to our resumption offer (own_b's TEP
+ * 0x23 and a half taken from the input), the answer is accepted exactly
+ * when v = 1 carries that half; and what eno_build_resume writes parses
+ * back to the suboption it was given.
+ */
+static void check_resume(const struct eno_optbuf *ob, const struct eno_syn *p)
+{
+	struct eno_rsopt rs = {.tep = 0x23, .nonce_len = ob->b[2] % 9};
+	struct eno_optbuf out, a_opt = {{0}};
+	struct eno_syn a, q;
+	struct eno_rshalf h, want;
+	struct eno_result r;
+
+	for (uint8_t t = 0x20; t <= 0x25; t++) {
+		int idx = -1, n = ref_count(p, t, &idx), exp;
+
+		exp = t >= TEP_P256 && t <= TEP_X448 && n == 1 && p->tep[idx].v &&
+		      p->tep[idx].len >= 9 && p->tep[idx].len <= 17;
+		memset(&h, 0, sizeof(h));
+		ASSERT(eno_resume_half(ob, p, t, &h) == exp);
+		if (exp)
+			ASSERT(!memcmp(h.b, ob->b + p->tep[idx].off, 9));
+	}
+	memcpy(rs.half, ob->b + 3, 9);
+	memcpy(rs.nonce, ob->b + 12, 8);
+	memset(out.b, 0xee, sizeof(out.b));
+	ASSERT(eno_build_resume(&out, 0, 0, &rs) == 12 + rs.nonce_len);
+	ASSERT(eno_parse_syn(&out, &q) == ENO_OK && q.ntep == 1 && q.tep[0].id == 0x23 &&
+	       q.tep[0].v && q.tep[0].len == 9 + rs.nonce_len &&
+	       !memcmp(out.b + q.tep[0].off, rs.half, 9) &&
+	       !memcmp(out.b + q.tep[0].off + 9, rs.nonce, rs.nonce_len));
+	/* the peer's option as B's answer to A's offer out (expected half: the input's) */
+	memcpy(a_opt.b, out.b, out.b[1]);
+	memcpy(want.b, ob->b + 3, 9);
+	if (eno_complete(&a_opt, &a, p, 0, &r) != ENO_OK)
+		return;
+	{
+		const struct eno_subopt *s = &p->tep[r.b_index];
+		int match = r.v && !memcmp(ob->b + s->off, want.b, 9);
+		int f = eno_resume_check(ob, p, &r, 0x23, &want);
+
+		ASSERT(r.tep == 0x23);
+		ASSERT(f == (!r.v || match ? ENO_OK : ENO_FAIL_RESUME));
+		ASSERT(eno_resume_check(ob, p, &r, 0, NULL) == (r.v ? ENO_FAIL_RESUME : ENO_OK));
+	}
+}
+
 /* The option at o, of which avail bytes are there: its length byte may claim more. */
 static void check_option(const uint8_t *o, size_t avail, const struct eno_syn *own_as_a,
 			 const struct eno_syn *own_as_b)
@@ -258,6 +308,7 @@ static void check_option(const uint8_t *o, size_t avail, const struct eno_syn *o
 	negotiate_both(own_as_b, &p);
 	check_choose(&p);
 	check_rebuild(&p);
+	check_resume(&ob, &p);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -32,7 +32,7 @@ static void decode(const struct tc_aead_alg *alg, const uint8_t *in, size_t len,
 	int err = TC_E_NEED_MORE;
 
 	o->len = o->frames = o->gens = 0;
-	if (tc_frame_dec_init(&dec, alg, FUZZ_MK0, TC_ROLE_B, 0))
+	if (tc_frame_dec_init(&dec, alg, FUZZ_MK0, ENO_ROLE_B, 0))
 		abort();
 	while (pos < len) {
 		size_t chunk = max_chunk ? 1 + fuzz_rand(&seed) % max_chunk : len - pos;
@@ -78,7 +78,7 @@ static void roundtrip(const struct tc_aead_alg *alg, const uint8_t *s, size_t n,
 	int frames = 0;
 	bool fin;
 
-	if (tc_frame_enc_init(&enc, alg, FUZZ_MK0, TC_ROLE_A, 0))
+	if (tc_frame_enc_init(&enc, alg, FUZZ_MK0, ENO_ROLE_A, 0))
 		abort();
 	while (i < n && frames < 64) {
 		uint8_t op = s[i++];

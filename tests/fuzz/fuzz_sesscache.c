@@ -80,8 +80,8 @@ static void run(struct input *in)
 		goto out;
 	/* X was A and Y was B in one fresh session. */
 	memset(ss, next(in), sizeof(ss));
-	require(!tc_sc_insert(c[0], &peer[1], TC_ROLE_A, 0x23, 1, ss, 1, 0, NULL));
-	require(!tc_sc_insert(c[1], &peer[0], TC_ROLE_B, 0x23, 1, ss, 1, 0, NULL));
+	require(!tc_sc_insert(c[0], &peer[1], ENO_ROLE_A, 0x23, 1, ss, 1, 0, NULL));
+	require(!tc_sc_insert(c[1], &peer[0], ENO_ROLE_B, 0x23, 1, ss, 1, 0, NULL));
 	while (in->n) {
 		uint8_t op = next(in), arg = next(in);
 		struct slot *s = &slot[arg % NSLOTS];
@@ -95,8 +95,8 @@ static void run(struct input *in)
 		case 0: /* a fresh session with some peer */
 			memset(ss, next(in), sizeof(ss));
 			peer[!h].id[3] = 1 + !h + (next(in) & 4);
-			r = tc_sc_insert(c[h], &peer[!h], (arg >> 1) & 1, 0x21 + (arg >> 2) % 4, 1,
-					 ss, 1, (arg >> 4) & 3, NULL);
+			r = tc_sc_insert(c[h], &peer[!h], ENO_ROLE_A + ((arg >> 1) & 1),
+					 0x21 + (arg >> 2) % 4, 1, ss, 1, (arg >> 4) & 3, NULL);
 			require(r == TC_OK);
 			peer[!h].id[3] = 1 + !h;
 			break;
@@ -156,8 +156,42 @@ static void run(struct input *in)
 			tc_sc_flush(c[h], h ? &s->accepted.ref : &s->offer.ref);
 			break;
 		case 7:
-			if (arg == 0xff)
+			if (arg == 0xff) {
 				tc_sc_flush_all(c[h]);
+			} else if (s->offered) {
+				/*
+				 * The agent's path: a secret of the chain taken in
+				 * advance (tc_sc_take), then its suboption as it
+				 * went on the wire, cut short or altered.
+				 */
+				uint8_t so2[TC_SC_SUBOPT_MAX];
+				size_t l2, cut, at = 0;
+				bool altered = false;
+				int e;
+
+				r = tc_sc_take(c[0], &s->offer.ref, so2, &l2, &t);
+				require(r == TC_SC_NONE || r == TC_SC_RESUME);
+				if (r != TC_SC_RESUME) {
+					tc_sc_ticket_wipe(&t);
+					break;
+				}
+				require(l2 == 1 + TC_RESUME_HALF_LEN + cfg.nonce_len &&
+					so2[0] == (s->offer.ref.tep | 0x80));
+				cut = next(in) % (l2 + 2);
+				memcpy(buf, so2, l2);
+				buf[l2] = next(in);
+				if (arg & 1) {
+					at = next(in) % l2;
+					buf[at] ^= 1 + next(in) % 255;
+					altered = at < cut;
+				}
+				e = tc_sc_ticket_sent(&t, buf, cut);
+				require((e == TC_OK) == (!altered && cut >= 10 && cut <= l2));
+				if (e == TC_OK)
+					require(t.nonce_len[tc_role_idx(t.ref.orig_role)] ==
+						cut - 10);
+				tc_sc_ticket_wipe(&t);
+			}
 			break;
 		}
 		require(tc_sc_count(c[0]) <= cfg.capacity && tc_sc_count(c[1]) <= cfg.capacity);

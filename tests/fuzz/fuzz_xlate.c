@@ -260,7 +260,7 @@ static int setup(struct fz *z, uint8_t cfg)
 		    h->transcript,
 		    (const uint8_t[]){0x45, 0x03, TC_TEP_X25519, 0x45, 0x04, 0x01, TC_TEP_X25519},
 		    sizeof(h->transcript));
-		h->p.eno.role = i ? TC_ROLE_B : TC_ROLE_A;
+		h->p.eno.role = i ? ENO_ROLE_B : ENO_ROLE_A;
 		h->p.eno.tep_byte = TC_TEP_X25519;
 		h->p.eno.transcript = h->transcript;
 		h->p.eno.transcript_len = sizeof(h->transcript);

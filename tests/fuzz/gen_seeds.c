@@ -4,8 +4,13 @@
  * fuzz_common.h): valid Init1/Init2 messages for every TEP and valid frame
  * streams for every AEAD.  Run once; the output is committed.
  *
- *   cc -std=gnu11 -Iagent -o build/gen_seeds tests/fuzz/gen_seeds.c build/libtccore.a -lcrypto
+ *   cc -std=gnu11 -Iinclude -Iagent -o build/gen_seeds tests/fuzz/gen_seeds.c \
+ *      build/libtccore.a -lcrypto
  *   build/gen_seeds tests/fuzz/corpus
+ *
+ * The frame streams depend on the key direction of ENO_ROLE_A and are
+ * byte-identical whatever the roles' numeric encoding; the Init messages
+ * carry fresh random keys on every run.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +79,7 @@ static void frame_seeds(const char *dir)
 		char name[64];
 		size_t n = 0;
 
-		if (tc_frame_enc_init(&enc, alg, FUZZ_MK0, TC_ROLE_A, 0))
+		if (tc_frame_enc_init(&enc, alg, FUZZ_MK0, ENO_ROLE_A, 0))
 			exit(1);
 		n += tc_frame_seal(&enc, (const uint8_t *)text, 8, 0, 0, stream + n, 4096 - n);
 		tc_frame_enc_rekey(&enc);

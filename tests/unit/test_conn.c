@@ -73,8 +73,8 @@ static void hosts_free(struct host *x, struct host *y)
 static void conn_fresh(struct tc_conn *c[2], struct host *a, struct host *b, uint8_t tep)
 {
 	uint8_t tr[] = {0x45, 0x03, tep, 0x45, 0x04, 0x01, tep};
-	struct tc_eno_result ea = {TC_ROLE_A, tep, tr, sizeof(tr), NULL, 0, NULL, b->addr};
-	struct tc_eno_result eb = {TC_ROLE_B, tep, tr, sizeof(tr), NULL, 0, NULL, a->addr};
+	struct tc_eno_result ea = {ENO_ROLE_A, tep, tr, sizeof(tr), NULL, 0, NULL, b->addr};
+	struct tc_eno_result eb = {ENO_ROLE_B, tep, tr, sizeof(tr), NULL, 0, NULL, a->addr};
 
 	CHECK_EQ(tc_conn_new(&c[0], &a->cfg, &ea), TC_OK);
 	CHECK_EQ(tc_conn_new(&c[1], &b->cfg, &eb), TC_OK);
@@ -103,10 +103,10 @@ static bool conn_resumed(struct tc_conn *c[2], int rc[2], struct host *a, struct
 		/* B sent its suboption for tep with v = 1 only if it agreed. */
 		uint8_t tep_byte = agreed == TC_SC_RESUME ? ans[0] : tep;
 		uint8_t tr[] = {0x45, 0x14, so[0], 0x45, 0x04, 0x01, tep_byte};
-		struct tc_eno_result ea = {TC_ROLE_A, tep_byte, tr,  sizeof(tr),
-					   ans,	      ans_len,	&ta, b->addr};
+		struct tc_eno_result ea = {ENO_ROLE_A, tep_byte, tr,  sizeof(tr),
+					   ans,	       ans_len,	 &ta, b->addr};
 		struct tc_eno_result eb = {
-		    TC_ROLE_B, tep_byte, tr, sizeof(tr), so, so_len, agreed ? &tb : NULL, a->addr};
+		    ENO_ROLE_B, tep_byte, tr, sizeof(tr), so, so_len, agreed ? &tb : NULL, a->addr};
 
 		rc[0] = tc_conn_new(&c[0], &a->cfg, &ea);
 		rc[1] = tc_conn_new(&c[1], &b->cfg, &eb);
@@ -458,8 +458,8 @@ static void matrix(uint8_t tep, uint16_t aead, uint64_t seed)
 	CHECK_EQ(res1.id[0], tep | TC_TEP_V_BIT);
 	CHECK(memcmp(res1.id, fresh.id, TC_SESSID_LEN) != 0);
 	CHECK(res1.info[0].resumed && res1.info[1].resumed);
-	CHECK_EQ(res1.info[0].orig_role, TC_ROLE_B);
-	CHECK_EQ(res1.info[1].orig_role, TC_ROLE_A);
+	CHECK_EQ(res1.info[0].orig_role, ENO_ROLE_B);
+	CHECK_EQ(res1.info[1].orig_role, ENO_ROLE_A);
 	CHECK_EQ(res1.info[0].aead, aead); /* the original session's AEAD */
 	CHECK_EQ(res1.info[0].ss_index, 1);
 
@@ -575,10 +575,10 @@ T(resume_unknown_half_passive_goes_fresh)
 			 TC_SC_NONE);
 		{
 			uint8_t tr[] = {0x45, 0x14, so[0], 0x45, 0x03, 0x01, tep};
-			struct tc_eno_result ea = {TC_ROLE_A, tep, tr,	sizeof(tr),
-						   NULL,      0,   &ta, y.addr};
-			struct tc_eno_result eb = {TC_ROLE_B, tep,    tr,   sizeof(tr),
-						   so,	      so_len, NULL, x.addr};
+			struct tc_eno_result ea = {ENO_ROLE_A, tep, tr,	 sizeof(tr),
+						   NULL,       0,   &ta, y.addr};
+			struct tc_eno_result eb = {ENO_ROLE_B, tep,    tr,   sizeof(tr),
+						   so,	       so_len, NULL, x.addr};
 
 			CHECK_EQ(tc_conn_new(&c[0], &x.cfg, &ea), TC_OK);
 			CHECK_EQ(tc_conn_new(&c[1], &y.cfg, &eb), TC_OK);
@@ -624,7 +624,7 @@ T(resume_same_offer_twice_goes_fresh)
 T(resume_v_bit_without_offer_disables)
 {
 	uint8_t tr[] = {0x45, 0x03, 0x23, 0x45, 0x04, 0x01, 0xa3};
-	struct tc_eno_result eno = {TC_ROLE_A, 0xa3, tr, sizeof(tr), NULL, 0, NULL, {0}};
+	struct tc_eno_result eno = {ENO_ROLE_A, 0xa3, tr, sizeof(tr), NULL, 0, NULL, {0}};
 	struct tc_conn_config cfg = {0};
 	struct tc_conn *c = (struct tc_conn *)&eno;
 
@@ -633,7 +633,7 @@ T(resume_v_bit_without_offer_disables)
 	eno.tep_byte = 0x30; /* not a tcpcrypt TEP */
 	CHECK_EQ(tc_conn_new(&c, &cfg, &eno), TC_E_UNSUPPORTED);
 	eno.tep_byte = 0x23;
-	eno.role = 2;
+	eno.role = 3; /* neither ENO_ROLE_A nor ENO_ROLE_B */
 	CHECK_EQ(tc_conn_new(&c, &cfg, &eno), TC_E_INVAL);
 }
 

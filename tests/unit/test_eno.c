@@ -1235,3 +1235,131 @@ T(scan_tfo_option)
 		CHECK_EQ(ENO_TFO_COOKIE(&sc), cases[i].cookie);
 	}
 }
+
+/* ---- Resumption suboptions on the wire: RFC 8548 §3.5 ---- */
+
+static const struct eno_rsopt RS = {
+    .tep = 0x23,
+    .nonce_len = 8,
+    .half = {0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19},
+    .nonce = {0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28},
+};
+
+/* A's SYN option: the resumption suboption last, no length byte; B's answer after 01. */
+T(build_resume)
+{
+	struct eno_optbuf ob, want;
+	struct eno_rsopt rs = RS;
+	struct eno_syn p;
+	uint32_t n;
+
+	memset(ob.b, 0xee, sizeof(ob.b));
+	CHECK_EQ(eno_build_resume(&ob, 0, 0, &rs), 20);
+	want = hx("45 14 a3 11 12 13 14 15 16 17 18 19 21 22 23 24 25 26 27 28", &n);
+	CHECK_MEM(ob.b, want.b, n);
+	CHECK_EQ(eno_parse_syn(&ob, &p), ENO_OK);
+	CHECK_EQ(p.ntep, 1);
+	CHECK_SUB(p.tep[0], 0x23, 1, 3, 17);
+	CHECK_EQ(eno_build_answer(&ob, ENO_GOPT_B, &rs, 1), 21);
+	want = hx("45 15 01 a3 11 12 13 14 15 16 17 18 19 21 22 23 24 25 26 27 28", &n);
+	CHECK_MEM(ob.b, want.b, n);
+	CHECK_EQ(eno_build_answer(&ob, ENO_GOPT_B | ENO_GOPT_A, &rs, 0), 4);
+	want = hx("45 04 03 23", &n);
+	CHECK_MEM(ob.b, want.b, n);
+	rs.nonce_len = 0; /* a 9-byte suboption is still resumption (§3.5) */
+	CHECK_EQ(eno_build_resume(&ob, 1, ENO_GOPT_A, &rs), 13);
+	CHECK_EQ(ob.b[2], ENO_GOPT_A);
+	CHECK_EQ(eno_parse_syn(&ob, &p), ENO_OK);
+	CHECK_SUB(p.tep[0], 0x23, 1, 4, 9);
+	/* malformed input: a nonce longer than 8, a TEP we do not know, NULL */
+	rs.nonce_len = 9;
+	CHECK_EQ(eno_build_resume(&ob, 0, 0, &rs), 0);
+	rs = RS;
+	rs.tep = 0x30;
+	CHECK_EQ(eno_build_resume(&ob, 0, 0, &rs), 0);
+	CHECK_EQ(eno_build_resume(NULL, 0, 0, &RS), 0);
+	CHECK_EQ(eno_build_resume(&ob, 0, 0, NULL), 0);
+	CHECK_EQ(eno_build_answer(&ob, 1, NULL, 1), 0);
+}
+
+/* Host B: the half of A's resumption suboption for the chosen TEP, and only then. */
+T(resume_half_from_syn)
+{
+	static const struct {
+		const char *syn;
+		uint8_t tep;
+		int want;
+	} rows[] = {
+	    {"45 14 a3 11 12 13 14 15 16 17 18 19 21 22 23 24 25 26 27 28", 0x23, 1},
+	    {"45 18 21 90 a3 11 12 13 14 15 16 17 18 19 21 22 23 24 25 26 27 28 22 24", 0x23, 1},
+	    {"45 0c a3 11 12 13 14 15 16 17 18 19", 0x23, 1}, /* no nonce */
+	    {"45 0b a3 11 12 13 14 15 16 17 18", 0x23, 0},    /* 8 bytes: a fresh offer */
+	    {"45 03 23", 0x23, 0},			      /* v = 0 */
+	    {"45 14 a3 11 12 13 14 15 16 17 18 19 21 22 23 24 25 26 27 28", 0x21, 0},
+	    {"45 16 a3 11*19", 0x23, 0},			 /* 19 bytes: not tcpcrypt data */
+	    {"45 0e 23 a3 11 12 13 14 15 16 17 18 19", 0x23, 0}, /* listed twice: invalid */
+	    {"45 14 a3 11 12 13 14 15 16 17 18 19 21 22 23 24 25 26 27 28", 0x30, 0},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct eno_optbuf ob = hx(rows[i].syn, NULL);
+		struct eno_rshalf h;
+		struct eno_syn p;
+
+		CHECK_EQ(eno_parse_syn(&ob, &p), ENO_OK);
+		memset(&h, 0, sizeof(h));
+		CHECK_EQ(eno_resume_half(&ob, &p, rows[i].tep, &h), rows[i].want);
+		if (rows[i].want)
+			CHECK_MEM(h.b, RS.half, 9);
+	}
+	CHECK_EQ(eno_resume_half(NULL, NULL, 0x23, NULL), 0);
+}
+
+/*
+ * Host A: B's answer must carry the half A expects (§3.5); v = 0 is a fresh
+ * exchange; v = 1 with another half, or with no proposal, disables ENO.
+ */
+T(resume_check_answer)
+{
+	static const struct {
+		const char *synack;
+		int proposed, want;
+	} rows[] = {
+	    {"45 15 01 a3 11 12 13 14 15 16 17 18 19 21 22 23 24 25 26 27 28", 1, ENO_OK},
+	    {"45 14 01 a3 11 12 13 14 15 16 17 18 19 21 22 23 24 25 26 27", 1, ENO_OK},
+	    {"45 04 01 23", 1, ENO_OK}, /* declined: fresh */
+	    {"45 0d 01 a3 11 12 13 14 15 16 17 18 19", 1, ENO_OK},
+	    {"45 15 01 a3 11 12 13 14 15 16 17 18 1a 21 22 23 24 25 26 27 28", 1, ENO_FAIL_RESUME},
+	    {"45 15 01 a3 91 12 13 14 15 16 17 18 19 21 22 23 24 25 26 27 28", 1, ENO_FAIL_RESUME},
+	    {"45 15 01 a3 11 12 13 14 15 16 17 18 19 21 22 23 24 25 26 27 28", 0, ENO_FAIL_RESUME},
+	    {"45 0c 01 a3 11 12 13 14 15 16 17 18", 1, ENO_OK}, /* 8 bytes: v = 0 */
+	};
+	struct eno_rshalf want;
+
+	memcpy(want.b, RS.half, 9);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct eno_optbuf a, b;
+		struct eno_syn la, pb;
+		struct eno_result r;
+
+		a = hx("45 14 a3 11 12 13 14 15 16 17 18 19 21 22 23 24 25 26 27 28", NULL);
+		b = hx(rows[i].synack, NULL);
+		CHECK_EQ(eno_parse_syn(&b, &pb), ENO_OK);
+		CHECK_EQ(eno_complete(&a, &la, &pb, 0, &r), ENO_OK);
+		CHECK_EQ(eno_resume_check(&b, &pb, &r, rows[i].proposed ? 0x23 : 0,
+					  rows[i].proposed ? &want : NULL),
+			 rows[i].want);
+	}
+	{
+		struct eno_result r = {.v = 1, .tep = 0x21, .b_index = 0};
+		struct eno_optbuf b = hx("45 15 01 a1 11 12 13 14 15 16 17 18 19 21*8", NULL);
+		struct eno_syn pb;
+
+		CHECK_EQ(eno_parse_syn(&b, &pb), ENO_OK);
+		/* an answer for another TEP than the one proposed */
+		CHECK_EQ(eno_resume_check(&b, &pb, &r, 0x23, &want), ENO_FAIL_RESUME);
+		r.b_index = 40;
+		CHECK_EQ(eno_resume_check(&b, &pb, &r, 0x21, &want), ENO_FAIL_RESUME);
+		CHECK_EQ(eno_resume_check(NULL, &pb, &r, 0x21, &want), ENO_FAIL_MALFORMED);
+	}
+}

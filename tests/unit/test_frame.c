@@ -19,8 +19,8 @@ static void pipe_init(struct pipe *p, uint16_t aead, uint64_t offset)
 	const struct tc_aead_alg *alg = tc_aead_find(aead);
 
 	p->dec = calloc(1, sizeof(*p->dec));
-	CHECK_EQ(tc_frame_enc_init(&p->enc, alg, MK0, TC_ROLE_A, offset), TC_OK);
-	CHECK_EQ(tc_frame_dec_init(p->dec, alg, MK0, TC_ROLE_B, offset), TC_OK);
+	CHECK_EQ(tc_frame_enc_init(&p->enc, alg, MK0, ENO_ROLE_A, offset), TC_OK);
+	CHECK_EQ(tc_frame_dec_init(p->dec, alg, MK0, ENO_ROLE_B, offset), TC_OK);
 }
 
 static void pipe_free(struct pipe *p)
@@ -264,11 +264,11 @@ T(offset_and_direction_matter)
 
 	pipe_init(&p, TC_AEAD_AES_128_GCM, 75);
 	n = tc_frame_seal(&p.enc, data, 5, 0, 0, stream, 100);
-	CHECK_EQ(tc_frame_dec_init(d, alg, MK0, TC_ROLE_B, 74), TC_OK);
+	CHECK_EQ(tc_frame_dec_init(d, alg, MK0, ENO_ROLE_B, 74), TC_OK);
 	CHECK_EQ(tc_frame_dec_feed(d, stream, n, &used, &msg), TC_E_AUTH);
 	tc_frame_dec_free(d);
 	/* A's own decoder uses k_ba: it cannot read A's frames. */
-	CHECK_EQ(tc_frame_dec_init(d, alg, MK0, TC_ROLE_A, 75), TC_OK);
+	CHECK_EQ(tc_frame_dec_init(d, alg, MK0, ENO_ROLE_A, 75), TC_OK);
 	CHECK_EQ(tc_frame_dec_feed(d, stream, n, &used, &msg), TC_E_AUTH);
 	tc_frame_dec_free(d);
 	CHECK_EQ(tc_frame_dec_feed(p.dec, stream, n, &used, &msg), TC_OK);
@@ -353,8 +353,9 @@ T(fin_without_finp)
 	for (size_t at = 0; at < len; at++) {
 		struct tc_frame_dec *d = calloc(1, sizeof(*d));
 
-		CHECK_EQ(tc_frame_dec_init(d, tc_aead_find(TC_AEAD_AES_128_GCM), MK0, TC_ROLE_B, 0),
-			 TC_OK);
+		CHECK_EQ(
+		    tc_frame_dec_init(d, tc_aead_find(TC_AEAD_AES_128_GCM), MK0, ENO_ROLE_B, 0),
+		    TC_OK);
 		run(d, stream, at, 0, 0, 0, &got);
 		CHECK_EQ(got.err, TC_E_FIN_NO_FINP);
 		tc_frame_dec_free(d);
@@ -471,8 +472,8 @@ T(rekey_both_directions)
 	struct host a, b;
 	uint32_t seed = 3;
 
-	host_init(&a, TC_ROLE_A);
-	host_init(&b, TC_ROLE_B);
+	host_init(&a, ENO_ROLE_A);
+	host_init(&b, ENO_ROLE_B);
 	/* A rekeys: its first frame under gen 1 has rekey = 1; B must answer at once. */
 	host_send(&a, 100);
 	CHECK_EQ(tc_frame_enc_rekey(&a.enc), TC_OK);

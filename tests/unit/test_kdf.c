@@ -133,8 +133,8 @@ T(t214_es_prk_and_chain)
 	CHECK_HEX(ss1, 32, T214_SS1);
 	CHECK_EQ(tc_resume(ss1, resume), TC_OK);
 	CHECK_HEX(resume, sizeof(resume), T214_RESUME1);
-	CHECK_HEX(tc_resume_half(resume, TC_ROLE_A), 9, "f2a323880755ab3467");
-	CHECK_HEX(tc_resume_half(resume, TC_ROLE_B), 9, "08d73b755ee8d18ec8");
+	CHECK_HEX(tc_resume_half(resume, ENO_ROLE_A), 9, "f2a323880755ab3467");
+	CHECK_HEX(tc_resume_half(resume, ENO_ROLE_B), 9, "08d73b755ee8d18ec8");
 	tc_tep_key_free(&ka);
 	tc_tep_key_free(&kb);
 }
@@ -150,12 +150,12 @@ T(t214_first_frame_of_a)
 	int n;
 
 	t214_run(&t);
-	CHECK_EQ(tc_frame_enc_init(&enc, t.ra.aead, t.ra.keys.mk0, TC_ROLE_A, t.a.msg_len), TC_OK);
+	CHECK_EQ(tc_frame_enc_init(&enc, t.ra.aead, t.ra.keys.mk0, ENO_ROLE_A, t.a.msg_len), TC_OK);
 	n = tc_frame_seal(&enc, (const uint8_t *)"hello", 5, 0, 0, frame, sizeof(frame));
 	CHECK_EQ(n, 25);
 	CHECK_HEX(frame, (size_t)n, T214_FRAME);
 	/* Host B reads it at offset len(Init1) = 75 with k_ab. */
-	CHECK_EQ(tc_frame_dec_init(dec, t.rb.aead, t.rb.keys.mk0, TC_ROLE_B, 75), TC_OK);
+	CHECK_EQ(tc_frame_dec_init(dec, t.rb.aead, t.rb.keys.mk0, ENO_ROLE_B, 75), TC_OK);
 	CHECK_EQ(tc_frame_dec_feed(dec, frame, n, &used, &msg), TC_OK);
 	CHECK_EQ(used, 25);
 	CHECK_EQ(msg.len, 5);

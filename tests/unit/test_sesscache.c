@@ -75,10 +75,12 @@ static void pair_init(struct pair *p, size_t nonce_len)
 	p->px = peer(1);
 	p->py = peer(2);
 	ss1(0x11, p->ss);
-	CHECK_EQ(tc_sc_insert(p->x, &p->py, TC_ROLE_A, TEP, TC_AEAD_AES_256_GCM, p->ss, 1, 0, NULL),
-		 TC_OK);
-	CHECK_EQ(tc_sc_insert(p->y, &p->px, TC_ROLE_B, TEP, TC_AEAD_AES_256_GCM, p->ss, 1, 0, NULL),
-		 TC_OK);
+	CHECK_EQ(
+	    tc_sc_insert(p->x, &p->py, ENO_ROLE_A, TEP, TC_AEAD_AES_256_GCM, p->ss, 1, 0, NULL),
+	    TC_OK);
+	CHECK_EQ(
+	    tc_sc_insert(p->y, &p->px, ENO_ROLE_B, TEP, TC_AEAD_AES_256_GCM, p->ss, 1, 0, NULL),
+	    TC_OK);
 }
 
 static void pair_free(struct pair *p)
@@ -309,18 +311,18 @@ T(offer_prefers_most_recent_chain)
 
 	ss1(0xaa, ss_a);
 	ss1(0xbb, ss_b);
-	CHECK_EQ(tc_sc_insert(sc, &q, TC_ROLE_A, TEP, 1, ss_a, 1, 0, NULL), TC_OK);
-	CHECK_EQ(tc_sc_insert(sc, &q, TC_ROLE_B, TEP, 1, ss_b, 1, 0, NULL), TC_OK);
+	CHECK_EQ(tc_sc_insert(sc, &q, ENO_ROLE_A, TEP, 1, ss_a, 1, 0, NULL), TC_OK);
+	CHECK_EQ(tc_sc_insert(sc, &q, ENO_ROLE_B, TEP, 1, ss_b, 1, 0, NULL), TC_OK);
 	CHECK_EQ(tc_sc_count(sc), 2);
 	CHECK_EQ(tc_sc_offer(sc, &q, TEP, 0, so, &so_len, &t), TC_SC_RESUME);
-	CHECK_EQ(t.ref.orig_role, TC_ROLE_B);
+	CHECK_EQ(t.ref.orig_role, ENO_ROLE_B);
 	CHECK_MEM(t.ss, ss_b, TC_K_LEN);
 	tc_sc_ticket_wipe(&t);
 	/* The other TEP has nothing; a v bit on the request is ignored. */
 	CHECK_EQ(tc_sc_offer(sc, &q, TC_TEP_X448, 0, so, &so_len, &t), TC_SC_NONE);
 	CHECK_EQ(so_len, 0);
 	CHECK_EQ(tc_sc_offer(sc, &q, 0xa3, 0, so, &so_len, &t), TC_SC_RESUME);
-	CHECK_EQ(t.ref.orig_role, TC_ROLE_B); /* just used, so still the most recent */
+	CHECK_EQ(t.ref.orig_role, ENO_ROLE_B); /* just used, so still the most recent */
 	tc_sc_ticket_wipe(&t);
 	tc_sc_free(sc);
 }
@@ -337,15 +339,15 @@ T(capacity_and_lru_eviction)
 		q[i] = peer(10 + i);
 	ss1(1, ss);
 	for (int i = 0; i < 3; i++)
-		CHECK_EQ(tc_sc_insert(sc, &q[i], TC_ROLE_A, TEP, 1, ss, 1, 0, NULL), TC_OK);
+		CHECK_EQ(tc_sc_insert(sc, &q[i], ENO_ROLE_A, TEP, 1, ss, 1, 0, NULL), TC_OK);
 	CHECK_EQ(tc_sc_count(sc), 3);
 	/* Using q[0] makes q[1] the least recently used. */
 	CHECK_EQ(tc_sc_offer(sc, &q[0], TEP, 0, so, &so_len, &t), TC_SC_RESUME);
 	tc_sc_ticket_wipe(&t);
-	CHECK_EQ(tc_sc_insert(sc, &q[3], TC_ROLE_A, TEP, 1, ss, 1, 0, NULL), TC_OK);
+	CHECK_EQ(tc_sc_insert(sc, &q[3], ENO_ROLE_A, TEP, 1, ss, 1, 0, NULL), TC_OK);
 	CHECK_EQ(tc_sc_count(sc), 3);
 	CHECK_EQ(tc_sc_offer(sc, &q[1], TEP, 0, so, &so_len, &t), TC_SC_NONE);
-	CHECK_EQ(tc_sc_insert(sc, &q[4], TC_ROLE_A, TEP, 1, ss, 1, 0, NULL), TC_OK);
+	CHECK_EQ(tc_sc_insert(sc, &q[4], ENO_ROLE_A, TEP, 1, ss, 1, 0, NULL), TC_OK);
 	CHECK_EQ(tc_sc_count(sc), 3);
 	CHECK_EQ(tc_sc_offer(sc, &q[2], TEP, 0, so, &so_len, &t), TC_SC_NONE);
 	for (int i = 0; i < 5; i += 4) {
@@ -357,7 +359,7 @@ T(capacity_and_lru_eviction)
 		struct tc_peer r = peer((uint8_t)i);
 
 		r.id[2] = 1;
-		CHECK_EQ(tc_sc_insert(sc, &r, i & 1, TEP, 1, ss, 1, 0, NULL), TC_OK);
+		CHECK_EQ(tc_sc_insert(sc, &r, ENO_ROLE_A + (i & 1), TEP, 1, ss, 1, 0, NULL), TC_OK);
 		CHECK(tc_sc_count(sc) <= 3);
 	}
 	tc_sc_free(sc);
@@ -374,8 +376,8 @@ T(new_session_replaces_chain)
 
 	ss1(0x01, ss_old);
 	ss1(0x02, ss_new);
-	CHECK_EQ(tc_sc_insert(sc, &q, TC_ROLE_A, TEP, 1, ss_old, 1, 0, &r1), TC_OK);
-	CHECK_EQ(tc_sc_insert(sc, &q, TC_ROLE_A, TEP, 2, ss_new, 1, 0, &r2), TC_OK);
+	CHECK_EQ(tc_sc_insert(sc, &q, ENO_ROLE_A, TEP, 1, ss_old, 1, 0, &r1), TC_OK);
+	CHECK_EQ(tc_sc_insert(sc, &q, ENO_ROLE_A, TEP, 2, ss_new, 1, 0, &r2), TC_OK);
 	CHECK(r1.chain != r2.chain);
 	CHECK_EQ(tc_sc_count(sc), 1);
 	/* A stale reference does not flush the newer chain. */
@@ -403,7 +405,8 @@ T(policies_no_resume_no_cache)
 	CHECK_EQ(tc_sc_offer(p.x, &p.py, TEP, TC_SC_NO_RESUME, so, &so_len, &t), TC_SC_NONE);
 	CHECK_EQ(so_len, 0);
 	/* Do-not-cache: nothing stored ... */
-	CHECK_EQ(tc_sc_insert(p.x, &p.px, TC_ROLE_B, TEP, 1, p.ss, 1, TC_SC_NO_CACHE, &ref), TC_OK);
+	CHECK_EQ(tc_sc_insert(p.x, &p.px, ENO_ROLE_B, TEP, 1, p.ss, 1, TC_SC_NO_CACHE, &ref),
+		 TC_OK);
 	CHECK_EQ(ref.chain, 0);
 	CHECK_EQ(tc_sc_count(p.x), 1);
 	/* ... and a resumed connection under it leaves no successor secret behind. */
@@ -454,8 +457,8 @@ T(erased_secrets_are_wiped)
 	}
 	tc_sc_storage(sc, &mem, &len);
 	CHECK(len >= 2 * TC_K_LEN);
-	CHECK_EQ(tc_sc_insert(sc, &q[0], TC_ROLE_A, TEP, 1, ss[0], 1, 0, &ref), TC_OK);
-	CHECK_EQ(tc_sc_insert(sc, &q[1], TC_ROLE_A, TEP, 1, ss[1], 1, 0, NULL), TC_OK);
+	CHECK_EQ(tc_sc_insert(sc, &q[0], ENO_ROLE_A, TEP, 1, ss[0], 1, 0, &ref), TC_OK);
+	CHECK_EQ(tc_sc_insert(sc, &q[1], ENO_ROLE_A, TEP, 1, ss[1], 1, 0, NULL), TC_OK);
 	CHECK(contains(mem, len, ss[0], TC_K_LEN));
 	CHECK(contains(mem, len, resume[0] + 9, 9));
 	/* flush */
@@ -470,13 +473,13 @@ T(erased_secrets_are_wiped)
 	tc_sc_ticket_wipe(&t);
 	CHECK_MEM(&t, zero, sizeof(t));
 	/* eviction */
-	CHECK_EQ(tc_sc_insert(sc, &q[0], TC_ROLE_A, TEP, 1, ss[2], 1, 0, NULL), TC_OK);
-	CHECK_EQ(tc_sc_insert(sc, &q[2], TC_ROLE_A, TEP, 1, ss[3], 1, 0, NULL), TC_OK);
+	CHECK_EQ(tc_sc_insert(sc, &q[0], ENO_ROLE_A, TEP, 1, ss[2], 1, 0, NULL), TC_OK);
+	CHECK_EQ(tc_sc_insert(sc, &q[2], ENO_ROLE_A, TEP, 1, ss[3], 1, 0, NULL), TC_OK);
 	CHECK_EQ(tc_sc_count(sc), 2);
 	CHECK(contains(mem, len, ss[2], TC_K_LEN));
 	CHECK(contains(mem, len, ss[3], TC_K_LEN));
 	/* replacement */
-	CHECK_EQ(tc_sc_insert(sc, &q[2], TC_ROLE_A, TEP, 1, ss[4], 1, 0, NULL), TC_OK);
+	CHECK_EQ(tc_sc_insert(sc, &q[2], ENO_ROLE_A, TEP, 1, ss[4], 1, 0, NULL), TC_OK);
 	CHECK(!contains(mem, len, ss[3], TC_K_LEN));
 	CHECK(!contains(mem, len, resume[3] + 9, 9));
 	/* flush-all: nothing but zeros and free-list links remain */
@@ -495,10 +498,76 @@ T(insert_rejects_bad_arguments)
 	struct tc_peer q = peer(1);
 	uint8_t ss[TC_K_LEN] = {0};
 
-	CHECK_EQ(tc_sc_insert(sc, &q, 2, TEP, 1, ss, 1, 0, NULL), TC_E_INVAL);
+	CHECK_EQ(tc_sc_insert(sc, &q, 0, TEP, 1, ss, 1, 0, NULL), TC_E_INVAL);
+	CHECK_EQ(tc_sc_insert(sc, &q, 3, TEP, 1, ss, 1, 0, NULL), TC_E_INVAL);
 	q.len = 17;
-	CHECK_EQ(tc_sc_insert(sc, &q, TC_ROLE_A, TEP, 1, ss, 1, 0, NULL), TC_E_INVAL);
+	CHECK_EQ(tc_sc_insert(sc, &q, ENO_ROLE_A, TEP, 1, ss, 1, 0, NULL), TC_E_INVAL);
 	CHECK_EQ(tc_sc_count(sc), 0);
 	tc_sc_free(sc);
 	tc_sc_free(NULL);
+}
+
+/*
+ * The agent's path (tc_sc_take): X (orig A) takes offers in advance, Y (orig
+ * B) takes acceptances; each side's ticket is completed by the other's
+ * suboption as it went on the wire, also with Y's nonce shortened to 7 bytes
+ * by sock_ops.  Both derive the same ss[i], index and sn[i].
+ */
+T(take_in_advance_and_complete)
+{
+	uint8_t ox[3][TC_SC_SUBOPT_MAX], oy[3][TC_SC_SUBOPT_MAX], sn1[TC_SN_MAX], sn2[TC_SN_MAX];
+	struct tc_sc_ticket tx[3], ty[3];
+	size_t lx[3], ly[3];
+	struct tc_sc_ref rx, ry;
+	uint64_t idx;
+	struct pair p;
+
+	pair_init(&p, 8);
+	tc_sc_flush_all(p.x);
+	tc_sc_flush_all(p.y);
+	CHECK_EQ(tc_sc_insert(p.x, &p.py, ENO_ROLE_A, TEP, TC_AEAD_AES_256_GCM, p.ss, 1, 0, &rx),
+		 TC_OK);
+	CHECK_EQ(tc_sc_insert(p.y, &p.px, ENO_ROLE_B, TEP, TC_AEAD_AES_256_GCM, p.ss, 1, 0, &ry),
+		 TC_OK);
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ(tc_sc_take(p.x, &rx, ox[i], &lx[i], &tx[i]), TC_SC_RESUME);
+		CHECK_EQ(tc_sc_take(p.y, &ry, oy[i], &ly[i], &ty[i]), TC_SC_RESUME);
+		CHECK_EQ(tx[i].index, (uint64_t)i + 1); /* lowest unused i first */
+		CHECK_MEM(tx[i].peer_half, oy[i] + 1, TC_RESUME_HALF_LEN);
+		CHECK_MEM(ty[i].peer_half, ox[i] + 1, TC_RESUME_HALF_LEN);
+	}
+	CHECK(tc_sc_chain_index(p.x, &rx, &idx));
+	CHECK_EQ(idx, 4);
+	/* connection 2 first, Y's nonce cut to 7 bytes */
+	CHECK_EQ(tc_sc_ticket_sent(&ty[1], oy[1], ly[1] - 1), TC_OK);
+	CHECK_EQ(tc_sc_ticket_sent(&tx[1], ox[1], lx[1]), TC_OK);
+	CHECK_EQ(tc_sc_answer(&tx[1], oy[1], ly[1] - 1), TC_SC_RESUME);
+	CHECK_EQ(tc_sc_answer(&ty[1], ox[1], lx[1]), TC_SC_RESUME);
+	CHECK_MEM(tx[1].ss, ty[1].ss, TC_K_LEN);
+	CHECK_EQ(tc_sc_ticket_sn(&tx[1], sn1), 15);
+	CHECK_EQ(tc_sc_ticket_sn(&ty[1], sn2), 15);
+	CHECK_MEM(sn1, sn2, 15);
+	/* another index's half does not complete a ticket */
+	CHECK_EQ(tc_sc_answer(&tx[0], oy[2], ly[2]), TC_SC_NONE);
+	/* what was sent must be this ticket's: TEP, half, nonce prefix, lengths */
+	CHECK_EQ(tc_sc_ticket_sent(&tx[0], ox[2], lx[2]), TC_E_INVAL);
+	ox[0][0] ^= TC_TEP_V_BIT;
+	CHECK_EQ(tc_sc_ticket_sent(&tx[0], ox[0], lx[0]), TC_E_INVAL);
+	ox[0][0] ^= TC_TEP_V_BIT;
+	ox[0][lx[0] - 1] ^= 1;
+	CHECK_EQ(tc_sc_ticket_sent(&tx[0], ox[0], lx[0]), TC_E_INVAL);
+	CHECK_EQ(tc_sc_ticket_sent(&tx[0], ox[0], 9), TC_E_INVAL);
+	CHECK_EQ(tc_sc_ticket_sent(&tx[0], ox[0], TC_SC_SUBOPT_MAX + 1), TC_E_INVAL);
+	/* a chain replaced by a newer session, or flushed, gives nothing more */
+	CHECK_EQ(tc_sc_insert(p.x, &p.py, ENO_ROLE_A, TEP, TC_AEAD_AES_256_GCM, p.ss, 1, 0, NULL),
+		 TC_OK);
+	CHECK_EQ(tc_sc_take(p.x, &rx, ox[0], &lx[0], &tx[0]), TC_SC_NONE);
+	CHECK(!tc_sc_chain_index(p.x, &rx, &idx));
+	tc_sc_flush(p.y, &ry);
+	CHECK_EQ(tc_sc_take(p.y, &ry, oy[0], &ly[0], &ty[0]), TC_SC_NONE);
+	for (int i = 0; i < 3; i++) {
+		tc_sc_ticket_wipe(&tx[i]);
+		tc_sc_ticket_wipe(&ty[i]);
+	}
+	pair_free(&p);
 }

@@ -780,7 +780,7 @@ static void sim_init(struct sim *sim, const struct setup *su, uint64_t seed)
 		h->sim = sim;
 		h->idx = i;
 		memcpy(h->transcript, (uint8_t[]){0x45, 0x03, tep, 0x45, 0x04, 0x01, tep}, 7);
-		h->p.eno.role = i ? TC_ROLE_B : TC_ROLE_A;
+		h->p.eno.role = i ? ENO_ROLE_B : ENO_ROLE_A;
 		h->p.eno.tep_byte = tep;
 		h->p.eno.transcript = h->transcript;
 		h->p.eno.transcript_len = sizeof(h->transcript);

@@ -20,6 +20,7 @@ int flows_main(int argc, char **argv);
 int stats_main(int argc, char **argv);
 int sessions_main(int argc, char **argv);
 int negcache_main(int argc, char **argv);
+int cache_main(int argc, char **argv);
 
 /* Print "usage: tcpcryptctl SUBCMD ARGS" to stderr and return 2. */
 int ctl_usage(const char *subcmd, const char *args);

@@ -30,6 +30,8 @@ static const struct {
     {"stats", stats_main, "", "Show negotiation counters"},
     {"negcache", negcache_main, "[flush]",
      "List (or flush) destinations that black-holed SYNs with ENO"},
+    {"cache", cache_main, "[flush]",
+     "List (or flush) the session cache for resumption: peers, next index, offers"},
 };
 
 #define NSUB (sizeof(subcommands) / sizeof(subcommands[0]))

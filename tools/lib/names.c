@@ -86,6 +86,7 @@ const char *fail_reason_name(unsigned int reason)
 	    [ENO_FAIL_NEGCACHE] = "negative-cache",
 	    [ENO_FAIL_INIT] = "init-failed",
 	    [ENO_FAIL_TFO] = "fast-open",
+	    [ENO_FAIL_RESUME] = "resume-mismatch",
 	};
 
 	return reason < ENO_FAIL__MAX ? names[reason] : "unknown";
