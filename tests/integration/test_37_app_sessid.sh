@@ -31,6 +31,7 @@ tb_capture_start wire a0 tcp
 tb_netem a0 "delay 150ms"
 tb_bg B "$TB_DIR/py-srv.log" $PY server 7001 1 >/dev/null
 tb_wait_port B 7001
+: >"$TB_DIR/py-cli.out"
 tb_exec A $PY client "$TB_B4" 7001 --probe --hold 2 >"$TB_DIR/py-cli.out" &
 cli=$!
 tb_wait 10 grep -q '"side": "client"' "$TB_DIR/py-cli.out" || tb_fail "python client printed nothing"
