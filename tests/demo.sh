@@ -87,6 +87,7 @@ say "An application reads its own session ID: python3, socket.getsockopt(IPPROTO
 echo "(tests/lib/sessid.py: a plain TCP client and server; each end prints its ID and the one the other sent)"
 tb_bg B "$TB_DIR/sid-srv.log" python3 "$TB_ROOT/tests/lib/sessid.py" server 7000 1 >/dev/null
 tb_wait_port B 7000
+: >"$TB_DIR/sid-cli.out"
 tb_exec A python3 "$TB_ROOT/tests/lib/sessid.py" client "$TB_B4" 7000 --hold 1 >"$TB_DIR/sid-cli.out" &
 sid_pid=$!
 tb_wait 10 grep -q sessid "$TB_DIR/sid-cli.out" || tb_fail "the client printed no session ID"

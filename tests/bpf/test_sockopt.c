@@ -408,6 +408,34 @@ static void connected_case(int family)
 	n = sizeof(tr) - 1;
 	CHECK_EQ(getb(c, TCP_ENO_TRANSCRIPT, id, &n), EINVAL);
 
+	/* options without a global suboption, and offsets at the transcript's end: 0 */
+	{
+		static const __u8 bare[] = {0x45, 0x03, 0x23, 0x45, 0x03, 0x23};
+		__u8 big[256];
+
+		memcpy(fi.transcript, bare, sizeof(bare));
+		fi.transcript_len = sizeof(bare);
+		fi.a_opt_len = 3;
+		put_flow(c, &fi);
+		CHECK_EQ(geti(c, TCP_ENO_PEER_GOPT, &v), 0);
+		CHECK_EQ(v, 0);
+		fi.a_opt_len = TCPCRYPT_TRANSCRIPT_MAX - 2;
+		put_flow(c, &fi);
+		CHECK_EQ(geti(c, TCP_ENO_PEER_GOPT, &v), 0);
+		CHECK_EQ(v, 0);
+		fi.a_opt_len = 0xff;
+		fi.transcript_len = 0xff; /* longer than the array: refused, not read past it */
+		put_flow(c, &fi);
+		CHECK_EQ(geti(c, TCP_ENO_PEER_GOPT, &v), 0);
+		CHECK_EQ(v, 0);
+		n = sizeof(big);
+		CHECK_EQ(getb(c, TCP_ENO_TRANSCRIPT, big, &n), EINVAL);
+		fi.transcript_len = sizeof(tr);
+		fi.a_opt_len = 4;
+		memcpy(fi.transcript, tr, sizeof(tr));
+		put_flow(c, &fi);
+	}
+
 	/* flush on a connection: the flow says so to the agent */
 	CHECK_EQ(seti(c, TCP_CRYPT_CACHE_FLUSH, 1), 0);
 	{

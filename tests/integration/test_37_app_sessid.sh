@@ -3,7 +3,8 @@
 # servers, but for getsockopt/setsockopt on the TCP_ENO_* options, read the
 # same session ID at both ends, equal to `tcpcryptctl sessions` and to the
 # key log, different for every connection.  Before the key exchange has
-# completed (a 150 ms delay in M holds Init2 back) the ID is ENOTCONN; a
+# completed (a 150 ms delay in M holds Init2 back; the capture shows Init2
+# leaving M later than the call) the ID is ENOTCONN; a
 # 32-byte buffer is EINVAL; a pre-SYN option on a connected socket is
 # EISCONN; other options (TCP_NODELAY, SO_RCVBUF, TCP_INFO) work as without
 # tcpcrypt.  Plain connections (port off; a peer without an agent) give
@@ -30,6 +31,7 @@ tb_capture_start wire a0 tcp
 tb_netem a0 "delay 150ms"
 tb_bg B "$TB_DIR/py-srv.log" $PY server 7001 1 >/dev/null
 tb_wait_port B 7001
+: >"$TB_DIR/py-cli.out"
 tb_exec A $PY client "$TB_B4" 7001 --probe --hold 2 >"$TB_DIR/py-cli.out" &
 cli=$!
 tb_wait 10 grep -q '"side": "client"' "$TB_DIR/py-cli.out" || tb_fail "python client printed nothing"
@@ -42,6 +44,7 @@ o=$(grep '"side": "client-others"' "$TB_DIR/py-cli.out")
 tb_wait 5 grep -q sessid "$TB_DIR/py-srv.log"
 s=$(grep '"side": "server"' "$TB_DIR/py-srv.log")
 tb_assert_eq ENOTCONN "$(j 'd["early"]' "$c")" "SESSID right after connect(), Init2 held in M"
+early_t=$(j 'd["early_time"]' "$c")
 tb_assert_eq EINVAL "$(j 'd["short"]' "$c")" "SESSID into 32 bytes (before the exchange)"
 tb_assert_eq EINVAL "$(j 'd["short_after"]' "$o")" "SESSID into 32 bytes (after it)"
 tb_assert_eq EISCONN "$(j 'd["eisconn"]' "$c")" "TCP_ENO_ENABLED on a connected socket"
@@ -123,6 +126,15 @@ po=$(tb_exec A $PY client "$TB_B4" 7003)
 tb_assert_eq EOPNOTSUPP "$(j 'd["sessid"]' "$po")" "port off: the fall-back error"
 tb_assert_eq EOPNOTSUPP "$(j 'd["role"]' "$po")" "port off: no role either"
 pcap=$(tb_capture_stop wire)
+# the ENOTCONN was honest: Init2 left M towards A (after the delay) later than that call
+init2_t=$(python3 "$TB_ROOT/tests/lib/pcap.py" packets "$pcap" --port 7001 |
+	python3 -c 'import json,sys
+t = [p["time"] for p in map(json.loads, sys.stdin) if p["payload"].startswith("097105e0")]
+print(t[0] if t else "none")')
+[[ $init2_t != none ]] || tb_fail "no Init2 to port 7001 in the capture"
+python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < float(sys.argv[2]) else 1)' \
+	"$early_t" "$init2_t" || tb_fail "the early SESSID call ($early_t) came after Init2 ($init2_t)"
+tb_log "early SESSID at $early_t, Init2 on the wire at $init2_t"
 
 w=$(tt_wire "$pcap")
 # the first SYN's ENO option of each connection to PORT, in capture order

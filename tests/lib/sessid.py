@@ -99,7 +99,7 @@ def exchange(s, side, extra):
 
 def probe_before(s):
     """Right after connect(): errors that need no key exchange to be done."""
-    r = {"early": try_get(s, TCP_ENO_SESSID, SESSID_LEN),
+    r = {"early": try_get(s, TCP_ENO_SESSID, SESSID_LEN), "early_time": time.time(),
          "short": try_get(s, TCP_ENO_SESSID, SESSID_LEN - 1)}
     try:
         s.setsockopt(TCP, TCP_ENO_ENABLED, 1)
