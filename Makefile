@@ -166,12 +166,12 @@ $(BUILD)/tests/nfq_netem: tests/tools/nfq_netem.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lnetfilter_queue
 
-# one echo connection from a socket with SKO_NO_RESUME in sk_opts (test_38)
+# one echo connection from a socket with SKO_NO_RESUME in sk_opts (test_41)
 $(BUILD)/tests/sko_echo: tests/tools/sko_echo.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lbpf
 
-# set a flow_flags bit in the flow entries of a local port, as the socket-option hooks do (test_38)
+# set a flow_flags bit in the flow entries of a local port, as the socket-option hooks do (test_41)
 $(BUILD)/tests/flow_flag: tests/tools/flow_flag.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lbpf
