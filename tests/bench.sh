@@ -23,11 +23,11 @@
 # Each measurement also records the kernel's TcpRetransSegs and TCPTimeouts
 # deltas in A's and B's network namespaces, and the agents' negotiation
 # counters: a peer other than tcpcrypt must negotiate nothing, tcpcrypt must.
-# Resumed connections: if tests/lib/bench_resume.sh defines bench_resume, it
-# is called once per run of `short` (test bed up, agents running, tcpcrypt
-# server on $TB_B4 port 6002) and prints one JSON object
-# {"p50_ms": connect + first byte p50, "rate16": connections/s, 16 clients};
-# until then the resumed figures read n/a.
+# The tcpcrypt column is fresh key exchanges (agents with --cache-size 0);
+# once per run of `short` the agents restart with their default session
+# cache and resumed connections are measured on the same port (one warm-up
+# connection first): connect + first byte p50 and the 16-client rate, and the
+# share of connections that resumed (RFC 8548 3.5).
 set -euo pipefail
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then
 	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
@@ -73,12 +73,17 @@ OFF_PORTS="5201 6001 7201 7001 $((7201 + BP_TLS_OFF)) $((7001 + BP_TLS_OFF)) 600
 
 # ---------------------------------------------------------------- helpers
 
-agents_up() {
+# The tcpcrypt column is fresh key exchanges: resumption off (--cache-size
+# 0) unless CACHE_ARGS says otherwise; resumed connections are measured apart
+# (resumed_measure), with the agents' default cache.
+agents_up() { # [CACHE ARGS...]
 	local h p
+	local -a cache=("$@")
+	((${#cache[@]})) || cache=(--cache-size 0)
 	# shellcheck disable=SC2086 # AGENT_ARGS is a word list
-	tb_agent_start A ${AGENT_ARGS:-}
+	tb_agent_start A "${cache[@]}" ${AGENT_ARGS:-}
 	# shellcheck disable=SC2086
-	tb_agent_start B ${AGENT_ARGS:-}
+	tb_agent_start B "${cache[@]}" ${AGENT_ARGS:-}
 	for h in A B; do
 		for p in $OFF_PORTS; do
 			tb_ctl "$h" port "$p" off >/dev/null
@@ -193,8 +198,32 @@ peers=(plain "${peers[@]+"${peers[@]}"}")
 resume=0
 if [[ -f $TB_ROOT/tests/lib/bench_resume.sh ]]; then
 	source "$TB_ROOT/tests/lib/bench_resume.sh"
-	[[ $(type -t bench_resume) == function ]] && resume=1
+	[[ $(type -t bench_resume__ready) == function ]] && resume=1
 fi
+
+# Resumed connections, one run: the agents restarted with their default
+# session cache, one warm-up connection (its chain published at both ends),
+# then connect + first byte p50 (1 client) and the 16-client rate on the
+# tcpcrypt port, as short1/short16 measure fresh ones; the share resumed
+# from A's rs_resumed.  Prints {"p50_ms", "rate16", "resumed_share"}.
+resumed_measure() { # RUN
+	local r1 r16 s0 n
+	agents_down
+	agents_up --cache-size 1024
+	conns tcpcrypt 1 >/dev/null # warm-up: a full exchange whose chain both publish
+	tb_wait 5 bench_resume__ready || tb_log "resumed: no chain published after the warm-up"
+	s0=$(tt_stat A rs_resumed)
+	r1=$(conns tcpcrypt 1)
+	r16=$(conns tcpcrypt 16)
+	n=$(($(tt_stat A rs_resumed) - s0))
+	agents_down
+	agents_up
+	python3 -c 'import json,sys
+a, b, n = json.loads(sys.argv[1]), json.loads(sys.argv[2]), int(sys.argv[3])
+tot = (a.get("ok") or 0) + (b.get("ok") or 0)
+print(json.dumps({"p50_ms": a["p50_ms"], "rate16": b["rate"], "resumed_share": round(n / tot, 3) if tot else None}))' \
+		"$r1" "$r16" "$n"
+}
 agents_up
 
 # ---------------------------------------------------------------- the wire, once
@@ -320,14 +349,14 @@ for run in $(seq "$RUNS"); do
 			measure "$run" "$p" "$what"
 		done
 	done
+	sessions=$((sessions + $(tt_stat A dp_sessions))) # before the resumed measure restarts the agents
 	if want short && ((resume)); then
-		r=$(bench_resume "$run" 2>>"$TB_DIR/resume.err" || true)
+		r=$(resumed_measure "$run" 2>>"$TB_DIR/resume.err" || true)
 		python3 -c 'import json,sys; d=json.loads(sys.argv[1]); float(d["p50_ms"]); float(d["rate16"])' \
 			"$r" 2>/dev/null || r='{"p50_ms": null, "rate16": null}'
 		r=${r#\{} r=${r%\}}
 		rec "\"run\": $run, \"peer\": \"tcpcrypt\", \"measure\": \"resumed\", $r"
 	fi
-	sessions=$((sessions + $(tt_stat A dp_sessions)))
 	tb_log "run $run of $RUNS done ($((SECONDS - t_start)) s)"
 done
 if [[ " ${peers[*]} " == *" tcpcrypt "* ]] && { want bulk || want short; }; then

@@ -16,8 +16,9 @@
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
 tt_bed
-tb_agent_start A --keylog "$TB_DIR/keylog-A"
-tb_agent_start B
+# fresh key exchanges (TEP byte 0x23, Init2 held in M): resumption off, see test_41
+tb_agent_start A --keylog "$TB_DIR/keylog-A" --cache-size 0
+tb_agent_start B --cache-size 0
 PY="python3 $TB_ROOT/tests/lib/sessid.py"
 PEER=$TB_ROOT/build/tests/sessid_peer
 [[ -x $PEER ]] || tb_fail "$PEER not built (make)"

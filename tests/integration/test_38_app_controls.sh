@@ -11,7 +11,8 @@
 # forgotten when it closes.
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
-tt_bed A B
+# fresh key exchanges throughout (Init1 on the wire): resumption off, see test_41
+tt_bed A B -- --cache-size 0
 PY="python3 $TB_ROOT/tests/lib/sessid.py"
 j() { tt_py "$1" <<<"$2"; }
 # the cipher ids of the first Init1 (RFC 8548 §4.1) in capture PCAP, in hex

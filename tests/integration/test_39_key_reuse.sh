@@ -44,8 +44,8 @@ three() { # NAME
 	done
 }
 
-tb_agent_start A
-tb_agent_start B --key-reuse 1000 --keylog "$TB_DIR/keylog-B"
+tb_agent_start A --cache-size 0 # fresh exchanges: no resumption
+tb_agent_start B --cache-size 0 --key-reuse 1000 --keylog "$TB_DIR/keylog-B"
 mapfile -t k < <(three reuse)
 [[ ${#k[@]} == 3 ]] || tb_fail "reuse: keys of ${#k[@]} connections found: ${k[*]}"
 read -r pa0 nb0 pb0 <<<"${k[0]}"
@@ -61,8 +61,8 @@ tt_expect_stats B dp_key_reused=2
 tb_agent_stop A
 tb_agent_stop B
 
-tb_agent_start A
-tb_agent_start B
+tb_agent_start A --cache-size 0 # fresh exchanges: no resumption
+tb_agent_start B --cache-size 0
 mapfile -t k < <(three fresh)
 read -r _ _ pb0 <<<"${k[0]}"
 read -r _ _ pb1 <<<"${k[1]}"

@@ -228,7 +228,7 @@ def main():
     res = [r for r in recs if r.get("measure") == "resumed"]
     resumed = {"p50_ms": median([r.get("p50_ms") for r in res]),
                "rate16": median([r.get("rate16") for r in res])}
-    resumed_na = "no resumed measurement yet (tests/lib/bench_resume.sh)" if not res else \
+    resumed_na = "no resumed measurement (BENCH without short)" if not res else \
         "the resumed measurement gave no figures"
     resumed["status"] = "measured" if resumed["p50_ms"] is not None else f"n/a ({resumed_na})"
     peers = [p for p in PEERS if p in med or p in na]
@@ -333,7 +333,7 @@ def main():
     if wire.get("tcpcrypt", {}).get("resumed"):
         bad.append(f"tcpcrypt: the wire check saw {wire['tcpcrypt']['resumed']} of "
                    f"{wire['tcpcrypt']['connections']} sessions resumed: the tcpcrypt column is "
-                   "meant to be fresh sessions (resumed ones belong to bench_resume)")
+                   "meant to be fresh sessions (resumed ones are measured apart)")
     for p, r in burst.items():
         if r.get("capture_dropped"):
             bad.append(f"burst, {p}: the capture in M lost {r['capture_dropped']} packets: "
