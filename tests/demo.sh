@@ -85,8 +85,10 @@ else
 fi
 say "An application reads its own session ID: python3, socket.getsockopt(IPPROTO_TCP, TCP_ENO_SESSID, 33)"
 echo "(tests/lib/sessid.py: a plain TCP client and server; each end prints its ID and the one the other sent)"
+echo "(the second connection from A to B: it resumes the curl connection's session, RFC 8548 3.5)"
 tb_bg B "$TB_DIR/sid-srv.log" python3 "$TB_ROOT/tests/lib/sessid.py" server 7000 1 >/dev/null
 tb_wait_port B 7000
+tb_capture_start resumed a0 tcp port 7000
 : >"$TB_DIR/sid-cli.out"
 tb_exec A python3 "$TB_ROOT/tests/lib/sessid.py" client "$TB_B4" 7000 --hold 1 >"$TB_DIR/sid-cli.out" &
 sid_pid=$!
@@ -102,10 +104,27 @@ printf 'server on B (role B) reads     %s
 ' "$app_b"
 printf 'tcpcryptctl sessions on A says %s
 ' "$ctl_a"
-if [[ $app_a == "$app_b" && $app_a == "$ctl_a" && $app_a =~ ^23 ]]; then
+if [[ $app_a == "$app_b" && $app_a == "$ctl_a" && $app_a =~ ^(23|a3) ]]; then
 	echo "The application's session ID is the same at both ends and is the agent's."
 else
 	tb_fail "the session IDs differ"
+fi
+tb_capture_stop resumed >/dev/null
+say "That connection was resumed: checked on the wire (capture in M)"
+PCAP=$TB_ROOT/tests/lib/pcap.py
+syn=$(python3 "$PCAP" summary "$TB_DIR/resumed.pcap" --port 7000 | awk '$5 == "S" { print; exit }')
+echo "A's SYN:     $syn"
+sport=$(awk '{ print $2 }' <<<"$syn")
+python3 "$PCAP" stream "$TB_DIR/resumed.pcap" --src "$TB_A4" --sport "$sport" >"$TB_DIR/resumed.a"
+python3 "$PCAP" stream "$TB_DIR/resumed.pcap" --src "$TB_B4" --sport 7000 >"$TB_DIR/resumed.b"
+head_a=$(head -c 4 "$TB_DIR/resumed.a" | od -An -tx1 | tr -d ' ')
+head_b=$(head -c 4 "$TB_DIR/resumed.b" | od -An -tx1 | tr -d ' ')
+printf 'first bytes of the streams: A %s, B %s (Init1 would be 15101a0e, Init2 097105e0)\n' "$head_a" "$head_b"
+if [[ $app_a == a3* && $syn == *69:*a3* && $head_a != 15101a0e && $head_b != 097105e0 ]]; then
+	echo "Resumed: the SYN's ENO option carries TEP 0xa3 (v = 1, the resumption suboption), the"
+	echo "session ID starts with 0xa3, and both streams start with frames: no key exchange."
+else
+	tb_fail "the second connection was not resumed (session ID $app_a)"
 fi
 say "Counters"
 tb_ctl A stats >"$TB_DIR/stats.txt"
