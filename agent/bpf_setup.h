@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include "tcpcrypt_common.h"
 
+/* How the agent takes the packets of its capture veth (bpf/capture.bpf.c). */
+enum { CAPTURE_PACKET = 0, CAPTURE_XDP = 1 };
+
 struct agent_opts {
 	const char *pin_dir;
 	const char *cgroup;
@@ -14,6 +17,8 @@ struct agent_opts {
 	int nifaces;
 	struct tcpcrypt_config cfg;
 	int xdp_flags;	       /* 0 (driver mode, falling back to generic), or XDP_FLAGS_SKB_MODE */
+	int multi_buffer;      /* inject in 64 KB units (XDP_USE_SG), default 1 */
+	int capture_mode;      /* CAPTURE_PACKET (default) or CAPTURE_XDP */
 	const char *keylog;    /* --keylog FILE, or NULL */
 	int test_cut_segments; /* test mode: random wire segment boundaries */
 	uint64_t rekey_bytes;  /* --rekey-bytes: new keys after this much plaintext sent */

@@ -346,7 +346,13 @@ struct session_info {
 	X(xsk_rx_ring_full, "AF_XDP: ... because the RX ring was full")                            \
 	X(xsk_fill_empty, "AF_XDP: ... because no frame was free to receive into")                 \
 	X(xsk_tx_invalid, "AF_XDP: TX descriptors the kernel refused")                             \
-	X(xsk_tx_ring_empty, "AF_XDP: times the kernel found the TX ring empty")
+	X(xsk_tx_ring_empty, "AF_XDP: times the kernel found the TX ring empty")                   \
+	X(rx_chains, "packets received as a multi-buffer descriptor chain (XDP_USE_SG)")           \
+	X(tx_chains, "packets sent as one (plaintext up to 64 KB into the capture veth)")          \
+	X(chain_drops, "AF_XDP: receive chains too long to gather, dropped")                       \
+	X(capture_drops, "packet capture: dropped by the kernel, no free frame in the ring")       \
+	X(capture_truncated, "packet capture: longer than a frame, dropped")                       \
+	X(capture_big, "packet capture: packets longer than a ring frame (GSO), read whole")
 
 #define TCPCRYPT_COUNTER_FIELD_(name, desc) __u64 name;
 
@@ -363,7 +369,7 @@ struct agent_iface {
 	__u8 xdp_mode;	       /* 1 driver, 2 generic */
 	__u8 zerocopy;	       /* AF_XDP mode of those: 0 copy, 1 zero-copy */
 	__u8 capture_zerocopy; /* ... of the RX socket on queue 0 of capture (its only queue) */
-	__u8 pad;
+	__u8 capture_sg;       /* bit 0: it is multi-buffer (XDP_USE_SG); bit 1: 64 KB injection */
 };
 
 /* Counters of the BPF programs: one per-CPU struct, summed by tcpcryptctl; X(name, description). */

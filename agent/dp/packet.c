@@ -142,7 +142,48 @@ static uint16_t csum_fold(uint64_t sum)
 	return ntohs((uint16_t)~sum);
 }
 
+static uint32_t build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const struct dp_seg *s,
+		      bool partial);
+
 uint32_t pkt_build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const struct dp_seg *s)
+{
+	return build(buf, cap, a, s, false);
+}
+
+static void put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = v & 0xff;
+	p[1] = v >> 8;
+}
+
+uint32_t pkt_build_offload(uint8_t *buf, uint32_t cap, const struct pkt_addr *a,
+			   const struct dp_seg *s, uint32_t gso_size)
+{
+	uint32_t l3 = a->family == AF_INET ? IP_HLEN : IPV6_HLEN;
+	uint32_t hdrs = ETH_HLEN_ + l3 + TCP_HLEN + ((s->optlen + 3u) & ~3u);
+	uint32_t n =
+	    cap > PKT_VNET_HLEN ? build(buf + PKT_VNET_HLEN, cap - PKT_VNET_HLEN, a, s, true) : 0;
+	uint8_t gso = 0;
+
+	if (!n)
+		return 0;
+	if (gso_size && s->len > gso_size) {
+		gso = a->family == AF_INET ? PKT_VNET_GSO_TCPV4 : PKT_VNET_GSO_TCPV6;
+		if (s->flags & DP_CWR)
+			gso |= PKT_VNET_GSO_ECN;
+	}
+	/* struct virtio_net_hdr, little-endian fields (PACKET_VNET_HDR) */
+	buf[0] = PKT_VNET_F_NEEDS_CSUM;
+	buf[1] = gso;
+	put_le16(buf + 2, gso ? hdrs : 0);
+	put_le16(buf + 4, gso ? gso_size : 0);
+	put_le16(buf + 6, ETH_HLEN_ + l3);
+	put_le16(buf + 8, 16);
+	return PKT_VNET_HLEN + n;
+}
+
+static uint32_t build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const struct dp_seg *s,
+		      bool partial)
 {
 	uint32_t l3 = a->family == AF_INET ? IP_HLEN : IPV6_HLEN;
 	uint32_t optlen = (s->optlen + 3u) & ~3u;
@@ -194,6 +235,13 @@ uint32_t pkt_build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const s
 	memset(th + TCP_HLEN + s->optlen, 1, optlen - s->optlen); /* NOP padding */
 	if (s->len)
 		memcpy(th + TCP_HLEN + optlen, s->data, s->len);
+	if (partial) {
+		/* the pseudo-header sum, folded, not complemented: the rest is summed later */
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		put_be16(th + 16, ntohs((uint16_t)sum));
+		return total;
+	}
 	put_be16(th + 16, csum_fold(csum_add(sum, th, tcplen)));
 	return total;
 }
