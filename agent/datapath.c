@@ -155,6 +155,8 @@ struct datapath {
 	FILE *keylog;
 	uint8_t *txbuf; /* DP_TXBUF bytes: a packet built to go out as a chain or with AF_PACKET */
 	struct gso_pend gso;
+	int gso_fd;		/* where the gathered packet goes */
+	uint64_t gso_off_until; /* a device refused a GSO packet: segments until then */
 	/* Flows holding plaintext back (defer_inject) until the end of the receive batch. */
 	struct agent_flow *pend[PEND_MAX];
 	unsigned npend;
@@ -254,23 +256,63 @@ static void emit(void *ctx, enum dp_dir dir, const struct dp_seg *seg)
 		emit_one(f, dir, seg);
 }
 
+/*
+ * Send seg with checksum offload, as one GSO packet of gso_size segments if
+ * longer.  A device without TSO (off, or none) makes the kernel drop a GSO
+ * packet sent past the qdisc (ENOBUFS: __dev_direct_xmit does not segment):
+ * then it goes as segments of gso_size, and GSO waits a second
+ * (docs/architecture.md#packet-capture).
+ */
+static void send_offload(struct datapath *dp, int fd, const struct pkt_addr *a,
+			 const struct dp_seg *seg, uint32_t gso_size)
+{
+	bool gso = seg->len > gso_size && dp->gso_off_until <= now_ns();
+	struct dp_seg piece = *seg;
+	uint32_t n;
+	int err;
+
+	if (gso) {
+		n = pkt_build_offload(dp->txbuf, DP_TXBUF, a, seg, gso_size);
+		err = n ? pkt_tx_send(fd, dp->txbuf, n) : -EMSGSIZE;
+		if (!err) {
+			dp->cnt.tx_frames++;
+			dp->cnt.tx_chains++;
+			return;
+		}
+		if (err != -ENOBUFS) {
+			dp->cnt.tx_drops++;
+			return;
+		}
+		dp->gso_off_until = now_ns() + NS_PER_SEC;
+		dp->cnt.gso_refused++;
+	}
+	/* one segment at a time: PSH and FIN on the last only */
+	for (uint32_t off = 0; off < seg->len || !off; off += piece.len) {
+		piece.seq = seg->seq + off;
+		piece.data = seg->data + off;
+		piece.len = seg->len - off < gso_size ? seg->len - off : gso_size;
+		piece.flags =
+		    off + piece.len < seg->len ? seg->flags & ~(DP_PSH | DP_FIN) : seg->flags;
+		n = pkt_build_offload(dp->txbuf, DP_TXBUF, a, &piece, 0);
+		if (n && !pkt_tx_send(fd, dp->txbuf, n))
+			dp->cnt.tx_frames++;
+		else
+			dp->cnt.tx_drops++; /* TCP recovers the segment */
+		if (!seg->len)
+			break;
+	}
+}
+
 /* Send the GSO packet gathered, if any. */
 static void gso_flush(struct datapath *dp)
 {
 	struct gso_pend *g = &dp->gso;
-	uint32_t n;
 
 	if (g->fd < 0)
 		return;
-	g->seg.data = g->buf;
-	n = pkt_build_offload(dp->txbuf, DP_TXBUF, &g->a, &g->seg, g->gso_size);
-	if (n && !pkt_tx_send(g->fd, dp->txbuf, n)) {
-		dp->cnt.tx_frames++;
-		dp->cnt.tx_chains += g->seg.len > g->gso_size;
-	} else {
-		dp->cnt.tx_drops++; /* TCP recovers the segments */
-	}
 	g->fd = -1;
+	g->seg.data = g->buf;
+	send_offload(dp, dp->gso_fd, &g->a, &g->seg, g->gso_size);
 }
 
 /* Can seg go at the end of the gathered packet: the next bytes, the same header? */
@@ -298,7 +340,6 @@ static void emit_packet(struct agent_flow *f, enum dp_dir dir, const struct pkt_
 	int fd = dir == DP_TO_WIRE ? f->ifc->wire_tx : f->ifc->capt_tx;
 	bool gather = dir == DP_TO_WIRE && seg->len && !dp->cut_rng &&
 		      !(seg->flags & (DP_SYN | DP_FIN | DP_RST | DP_URG));
-	uint32_t n;
 
 	if (gather && gso_fits(g, fd, a, seg)) {
 		memcpy(g->buf + g->seg.len, seg->data, seg->len);
@@ -308,22 +349,15 @@ static void emit_packet(struct agent_flow *f, enum dp_dir dir, const struct pkt_
 	}
 	gso_flush(dp);
 	if (gather) {
-		g->fd = fd;
+		g->fd = dp->gso_fd = fd;
 		g->a = *a;
 		g->seg = *seg;
 		g->gso_size = dp_flow_peek(f->x)->wire_mss;
 		memcpy(g->buf, seg->data, seg->len);
 		return;
 	}
-	n = pkt_build_offload(dp->txbuf, DP_TXBUF, a, seg,
-			      dir == DP_TO_WIRE ? dp_flow_peek(f->x)->wire_mss : f->local_gso);
-	if (n && !pkt_tx_send(fd, dp->txbuf, n)) {
-		dp->cnt.tx_frames++;
-		dp->cnt.tx_chains +=
-		    seg->len > (dir == DP_TO_WIRE ? dp_flow_peek(f->x)->wire_mss : f->local_gso);
-	} else {
-		dp->cnt.tx_drops++;
-	}
+	send_offload(dp, fd, a, seg,
+		     dir == DP_TO_WIRE ? dp_flow_peek(f->x)->wire_mss : f->local_gso);
 }
 
 static void emit_one(struct agent_flow *f, enum dp_dir dir, const struct dp_seg *seg)

@@ -352,7 +352,8 @@ struct session_info {
 	X(chain_drops, "AF_XDP: receive chains too long to gather, dropped")                       \
 	X(capture_drops, "packet capture: dropped by the kernel, no free frame in the ring")       \
 	X(capture_truncated, "packet capture: longer than a frame, dropped")                       \
-	X(capture_big, "packet capture: packets longer than a ring frame (GSO), read whole")
+	X(capture_big, "packet capture: packets longer than a ring frame (GSO), read whole")       \
+	X(gso_refused, "GSO packets a device without TSO refused, sent again as segments")
 
 #define TCPCRYPT_COUNTER_FIELD_(name, desc) __u64 name;
 

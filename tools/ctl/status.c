@@ -135,11 +135,18 @@ int status_main(int argc, char **argv)
 		agent_iface_find(ii.slot, &ai);
 		capt_if = ai.capture[0] ? if_nametoindex(ai.capture) : 0;
 		if (ctl.json) {
+			bool packet = ai.capture_sg & 4;
+
 			printf("%s{\"name\":\"%s\",\"ifindex\":%u,\"tc\":true,\"capture\":\"%s\","
-			       "\"capture_xdp\":\"%s\",\"xsk\":[",
+			       "\"capture_mode\":\"%s\",\"capture_xdp\":\"%s\",\"inject_64k\":%s,"
+			       "\"xsk\":[",
 			       first ? "" : ",", name, ifkey, ai.capture,
-			       capt_if ? xdp_mode(capt_if) : "-");
-			if (ai.capture[0])
+			       !ai.capture[0] ? "-"
+			       : packet	      ? "packet"
+					      : "xdp",
+			       capt_if ? xdp_mode(capt_if) : "-",
+			       ai.capture_sg & 2 ? "true" : "false");
+			if (ai.capture[0] && !packet)
 				printf("{\"ifname\":\"%s\",\"queue\":0,\"dir\":\"rx\",\"mode\":\"%"
 				       "s\",\"multi_buffer\":%s,\"inject_64k\":%s}",
 				       ai.capture, xsk_mode(ai.capture_zerocopy),
