@@ -66,6 +66,19 @@ iperf() { # ADDR PORT -> Gbit/s
 		python3 -c "import json,sys; print(round(json.load(sys.stdin)['end']['sum_received']['bits_per_second'] / 1e9, 3))"
 }
 
+agent_ticks() { # CPU clock ticks the two agents used so far (utime + stime)
+	local t=0 h f
+	for h in A B; do
+		f=($(sed 's/.*) //' "/proc/$(tb_agent_pid "$h")/stat"))
+		t=$((t + f[11] + f[12]))
+	done
+	echo "$t"
+}
+
+us_per_mb() { # TICKS0 TICKS1 GBITS: the agents' CPU time per MB moved, in us
+	python3 -c "print(round(($2 - $1) * 1e6 / $(getconf CLK_TCK) / ($3 * 1e3 / 8 * $SECS), 1))"
+}
+
 agents() { # ARGS...
 	tb_agent_stop A
 	tb_agent_stop B
@@ -78,7 +91,7 @@ agents() { # ARGS...
 	done
 }
 
-declare -a plain=() enc=() stun=() alt=()
+declare -a plain=() enc=() stun=() alt=() cpu=() cpu_alt=()
 for i in $(seq "$RUNS"); do
 	plain+=("$(iperf "$TB_B4" 5201)")
 	if [[ ${PERF:-0} == 1 && $i == 1 ]]; then
@@ -87,32 +100,39 @@ for i in $(seq "$RUNS"); do
 			-G "${TB_CG_B#"$TB_CGROUP_ROOT"/}" -o "$TB_DIR/perf.data" -- sleep 3 >/dev/null 2>&1 &
 		perfpid=$!
 	fi
+	t0=$(agent_ticks)
 	enc+=("$(iperf "$TB_B4" 5202)")
+	cpu+=("$(us_per_mb "$t0" "$(agent_ticks)" "${enc[-1]}")")
 	[[ $(tt_stat A dp_sessions) -gt 0 ]] || tb_fail "no encrypted session: tcpcrypt figures would be plain"
 	[[ -z ${perfpid:-} ]] || { wait "$perfpid" || true; unset perfpid; }
 	[[ -z $STUNNEL ]] || stun+=("$(iperf 127.0.0.1 5204)")
 	if [[ -n ${ALT_ARGS:-} ]]; then
 		# shellcheck disable=SC2086
 		agents $ALT_ARGS
+		t0=$(agent_ticks)
 		alt+=("$(iperf "$TB_B4" 5202)")
+		cpu_alt+=("$(us_per_mb "$t0" "$(agent_ticks)" "${alt[-1]}")")
 		# shellcheck disable=SC2086
 		agents ${AGENT_ARGS:-}
 	fi
-	echo "run $i: plain ${plain[-1]} tcpcrypt ${enc[-1]} stunnel ${stun[-1]:--} alt ${alt[-1]:--}" >&2
+	echo "run $i: plain ${plain[-1]} tcpcrypt ${enc[-1]} (agents ${cpu[-1]} us/MB)" \
+		"stunnel ${stun[-1]:--} alt ${alt[-1]:--} (${cpu_alt[-1]:--} us/MB)" >&2
 done
 for h in A B; do
 	echo "host $h: $(tb_ctl "$h" stats | grep -E 'dp_(rx_frames|tx_frames|tx_chains|capture_big|capture_drops|wire_retrans|tx_drops|xsk_rx_dropped) ' | tr -s ' ' | tr '\n' ' ')" >&2
 done
-python3 - "${BULK_JSON:-}" "${plain[*]}" "${enc[*]}" "${stun[*]:-}" "${alt[*]:-}" <<'EOF'
+python3 - "${BULK_JSON:-}" "${plain[*]}" "${enc[*]}" "${stun[*]:-}" "${alt[*]:-}" \
+	"${cpu[*]}" "${cpu_alt[*]:-}" <<'EOF'
 import json, statistics, sys
 out = sys.argv[1]
-runs = dict(zip(("plain", "tcpcrypt", "stunnel", "tcpcrypt-alt"),
+runs = dict(zip(("plain", "tcpcrypt", "stunnel", "tcpcrypt-alt", "agent_us_per_MB",
+                 "agent_us_per_MB-alt"),
                 ([float(x) for x in a.split()] for a in sys.argv[2:])))
 runs = {k: v for k, v in runs.items() if v}
 m = {k: statistics.median(v) for k, v in runs.items()}
 print(f"bulk one flow, iperf3 Gbit/s, medians of {len(runs['plain'])} alternated runs")
 for k, v in m.items():
-    print(f"  {k:13} {v:8.3f}   runs: {' '.join(str(x) for x in runs[k])}")
+    print(f"  {k:19} {v:8.3f}   runs: {' '.join(str(x) for x in runs[k])}")
 for k in ("tcpcrypt", "tcpcrypt-alt"):
     if k in m:
         print(f"  {k}/plain {m[k] / m['plain']:.3f}" +
