@@ -591,6 +591,7 @@ void bpf_dp_maps(struct bpf_state *st, struct dp_maps *m)
 	    .xsks = bpf_map__fd(st->capture->maps.xsks),
 	    .dpstats = bpf_map__fd(s->dpstats),
 	    .agent = bpf_map__fd(s->agent),
+	    .capture_seen = bpf_map__fd(st->capture->maps.capture_seen),
 	};
 }
 

@@ -37,7 +37,7 @@ struct bpf_state *bpf_setup(const struct agent_opts *o);
 /* A pinned map's fd (owned by st), or -1. */
 /* The maps the data path uses, from the skeletons (fds owned by st). */
 struct dp_maps {
-	int flows, pending, sessions, negcache, xsks, dpstats, agent;
+	int flows, pending, sessions, negcache, xsks, dpstats, agent, capture_seen;
 };
 void bpf_dp_maps(struct bpf_state *st, struct dp_maps *m);
 /* The agent's end of the capture veth of steered interface number slot. */

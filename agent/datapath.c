@@ -135,7 +135,8 @@ struct datapath {
 	uint64_t timers_run;	 /* when run_timers last ran */
 	uint64_t malloc_trimmed; /* when memory idle flows gave back was last returned */
 	bool trim_pending;	 /* ... and some was given back since */
-	int dpstats_fd, agent_fd;
+	int dpstats_fd, agent_fd, capture_seen_fd;
+	uint64_t beat_at;     /* when capture_seen was last written */
 	uint64_t cut_rng;     /* --test-cut-segments: xorshift state, 0 when off */
 	uint64_t rekey_bytes; /* --rekey-bytes, 0: never */
 	struct iface ifaces[TCPCRYPT_MAX_IFACES];
@@ -272,8 +273,8 @@ static void send_offload(struct datapath *dp, int fd, const struct pkt_addr *a,
 	int err;
 
 	if (gso) {
-		n = pkt_build_offload(dp->txbuf, DP_TXBUF, a, seg, gso_size);
-		err = n ? pkt_tx_send(fd, dp->txbuf, n) : -EMSGSIZE;
+		n = pkt_build_offload_hdr(dp->txbuf, DP_TXBUF, a, seg, gso_size);
+		err = n ? pkt_tx_send2(fd, dp->txbuf, n, seg->data, seg->len) : -EMSGSIZE;
 		if (!err) {
 			dp->cnt.tx_frames++;
 			dp->cnt.tx_chains++;
@@ -293,8 +294,8 @@ static void send_offload(struct datapath *dp, int fd, const struct pkt_addr *a,
 		piece.len = seg->len - off < gso_size ? seg->len - off : gso_size;
 		piece.flags =
 		    off + piece.len < seg->len ? seg->flags & ~(DP_PSH | DP_FIN) : seg->flags;
-		n = pkt_build_offload(dp->txbuf, DP_TXBUF, a, &piece, 0);
-		if (n && !pkt_tx_send(fd, dp->txbuf, n))
+		n = pkt_build_offload_hdr(dp->txbuf, DP_TXBUF, a, &piece, 0);
+		if (n && !pkt_tx_send2(fd, dp->txbuf, n, piece.data, piece.len))
 			dp->cnt.tx_frames++;
 		else
 			dp->cnt.tx_drops++; /* TCP recovers the segment */
@@ -1067,6 +1068,15 @@ static void unpark(struct datapath *dp, uint64_t now)
 	}
 }
 
+/* Packet capture: tell TC ingress on each capture veth that the agent runs. */
+static void heartbeat(struct datapath *dp, uint64_t now)
+{
+	for (__u32 i = 0; i < (__u32)dp->nifaces; i++)
+		if (dp->ifaces[i].ring.fd >= 0)
+			bpf_map_update_elem(dp->capture_seen_fd, &i, &now, BPF_ANY);
+	dp->beat_at = now;
+}
+
 /*
  * Every flow's timers and periodic work.  At most once a millisecond: under
  * traffic the loop comes here after every receive batch, and a walk over
@@ -1080,6 +1090,8 @@ static void run_timers(struct datapath *dp, uint64_t now)
 	if (now - dp->timers_run < 1000000ull)
 		return;
 	dp->timers_run = now;
+	if (now - dp->beat_at >= TCPCRYPT_CAPTURE_BEAT_NS)
+		heartbeat(dp, now);
 	if (dp->nparked)
 		unpark(dp, now);
 	if (now - dp->cnt_published > 200000000ull)
@@ -1217,6 +1229,7 @@ struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 	xsks_fd = m.xsks;
 	dp->dpstats_fd = m.dpstats;
 	dp->agent_fd = m.agent;
+	dp->capture_seen_fd = m.capture_seen;
 	dp->negcache_fd = m.negcache;
 	dp->pending_fd = m.pending;
 	dp->negcache_ttl_s = o->cfg.negcache_ttl_s;
@@ -1309,6 +1322,7 @@ struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 		agent_iface_publish(dp, i, capt);
 		dp->nifaces++;
 	}
+	heartbeat(dp, now_ns());
 	counters_publish(dp, now_ns()); /* this agent's, from its start */
 	return dp;
 fail:

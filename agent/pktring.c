@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include "pktring.h"
 
@@ -146,4 +147,12 @@ int pkt_tx_open(const char *ifname)
 int pkt_tx_send(int fd, const uint8_t *buf, uint32_t len)
 {
 	return send(fd, buf, len, MSG_DONTWAIT) == (ssize_t)len ? 0 : -errno;
+}
+
+int pkt_tx_send2(int fd, const uint8_t *hdr, uint32_t hlen, const uint8_t *data, uint32_t len)
+{
+	struct iovec iov[2] = {{(void *)hdr, hlen}, {(void *)data, len}};
+	struct msghdr m = {.msg_iov = iov, .msg_iovlen = len ? 2 : 1};
+
+	return sendmsg(fd, &m, MSG_DONTWAIT) == (ssize_t)(hlen + len) ? 0 : -errno;
 }

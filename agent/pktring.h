@@ -54,5 +54,7 @@ uint64_t pkt_ring_drops(struct pkt_ring *r);
 int pkt_tx_open(const char *ifname);
 /* Send one packet (virtio_net_hdr and frame); 0 or -errno (-EAGAIN, -ENOBUFS: no room now). */
 int pkt_tx_send(int fd, const uint8_t *buf, uint32_t len);
+/* ... its headers and its payload from where they are. */
+int pkt_tx_send2(int fd, const uint8_t *hdr, uint32_t hlen, const uint8_t *data, uint32_t len);
 
 #endif

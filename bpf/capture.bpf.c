@@ -38,10 +38,35 @@ int tcpcrypt_capture(struct xdp_md *ctx)
 	return rc;
 }
 
-/* Packet capture: the taps (the agent's ring) saw the packet; nothing goes up this stack. */
+/* Packet capture: when the agent last said it runs, per slot (TCPCRYPT_CAPTURE_BEAT_NS). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TCPCRYPT_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} MAP_CAPSEEN_NAME SEC(".maps");
+
+/*
+ * Packet capture: the taps (the agent's ring) saw the packet; nothing goes up
+ * this stack.  Without a recent heartbeat of the agent the drop is the
+ * fail-closed one, counted.
+ */
 SEC("tc")
 int tcpcrypt_capture_tc(struct __sk_buff *skb)
 {
-	(void)skb;
+	__u32 ifindex = skb->ifindex;
+	struct iface_info *ii = bpf_map_lookup_elem(&ifaces, &ifindex);
+	__u64 *seen;
+	__u32 slot;
+
+	if (!ii || ii->kind != IFACE_CAPTURE) {
+		DROP_INC(DROP_CAPTURE_NO_IFACE);
+		return TC_ACT_SHOT;
+	}
+	slot = ii->slot;
+	seen = bpf_map_lookup_elem(&MAP_CAPSEEN_NAME, &slot);
+	if (!seen || bpf_ktime_get_ns() - *seen > TCPCRYPT_CAPTURE_ALIVE_NS)
+		DROP_INC(DROP_CAPTURE_NO_SOCKET);
 	return TC_ACT_SHOT;
 }

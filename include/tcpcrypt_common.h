@@ -57,6 +57,7 @@
 #define MAP_XSKS_NAME	   xsks
 #define MAP_SYNSEEN_NAME   syn_seen
 #define MAP_SKOPTS_NAME	   sk_opts
+#define MAP_CAPSEEN_NAME   capture_seen
 
 #define MAP_FLOWS     textify(MAP_FLOWS_NAME)
 #define MAP_PENDING   textify(MAP_PENDING_NAME)
@@ -74,6 +75,16 @@
 #define MAP_XSKS      textify(MAP_XSKS_NAME)
 #define MAP_SYNSEEN   textify(MAP_SYNSEEN_NAME)
 #define MAP_SKOPTS    textify(MAP_SKOPTS_NAME)
+#define MAP_CAPSEEN   textify(MAP_CAPSEEN_NAME)
+
+/*
+ * Packet capture: the agent writes bpf_ktime_get_ns()'s clock (CLOCK_MONOTONIC)
+ * into capture_seen[slot] at least this often; TC ingress on the capture veth
+ * counts what it drops as drop_capture_no_socket once the entry is older than
+ * TCPCRYPT_CAPTURE_ALIVE_NS (the agent is gone: fail closed).
+ */
+#define TCPCRYPT_CAPTURE_BEAT_NS  (100 * 1000000ull)
+#define TCPCRYPT_CAPTURE_ALIVE_NS (1200 * 1000000ull)
 
 /*
  * TCP header flags (RFC 9293 §3.1), byte 13 of the header, as the BPF

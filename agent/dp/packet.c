@@ -142,12 +142,15 @@ static uint16_t csum_fold(uint64_t sum)
 	return ntohs((uint16_t)~sum);
 }
 
+/* How build() treats the TCP checksum and the payload. */
+enum { FULL, PARTIAL, HEADERS };
+
 static uint32_t build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const struct dp_seg *s,
-		      bool partial);
+		      int mode);
 
 uint32_t pkt_build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const struct dp_seg *s)
 {
-	return build(buf, cap, a, s, false);
+	return build(buf, cap, a, s, FULL);
 }
 
 static void put_le16(uint8_t *p, uint16_t v)
@@ -156,13 +159,13 @@ static void put_le16(uint8_t *p, uint16_t v)
 	p[1] = v >> 8;
 }
 
-uint32_t pkt_build_offload(uint8_t *buf, uint32_t cap, const struct pkt_addr *a,
-			   const struct dp_seg *s, uint32_t gso_size)
+static uint32_t build_offload(uint8_t *buf, uint32_t cap, const struct pkt_addr *a,
+			      const struct dp_seg *s, uint32_t gso_size, int mode)
 {
 	uint32_t l3 = a->family == AF_INET ? IP_HLEN : IPV6_HLEN;
 	uint32_t hdrs = ETH_HLEN_ + l3 + TCP_HLEN + ((s->optlen + 3u) & ~3u);
 	uint32_t n =
-	    cap > PKT_VNET_HLEN ? build(buf + PKT_VNET_HLEN, cap - PKT_VNET_HLEN, a, s, true) : 0;
+	    cap > PKT_VNET_HLEN ? build(buf + PKT_VNET_HLEN, cap - PKT_VNET_HLEN, a, s, mode) : 0;
 	uint8_t gso = 0;
 
 	if (!n)
@@ -182,8 +185,20 @@ uint32_t pkt_build_offload(uint8_t *buf, uint32_t cap, const struct pkt_addr *a,
 	return PKT_VNET_HLEN + n;
 }
 
+uint32_t pkt_build_offload(uint8_t *buf, uint32_t cap, const struct pkt_addr *a,
+			   const struct dp_seg *s, uint32_t gso_size)
+{
+	return build_offload(buf, cap, a, s, gso_size, PARTIAL);
+}
+
+uint32_t pkt_build_offload_hdr(uint8_t *buf, uint32_t cap, const struct pkt_addr *a,
+			       const struct dp_seg *s, uint32_t gso_size)
+{
+	return build_offload(buf, cap, a, s, gso_size, HEADERS);
+}
+
 static uint32_t build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const struct dp_seg *s,
-		      bool partial)
+		      int mode)
 {
 	uint32_t l3 = a->family == AF_INET ? IP_HLEN : IPV6_HLEN;
 	uint32_t optlen = (s->optlen + 3u) & ~3u;
@@ -192,7 +207,7 @@ static uint32_t build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, cons
 	uint8_t *ip = buf + ETH_HLEN_, *th = ip + l3;
 	uint64_t sum;
 
-	if (total > cap || optlen > 40)
+	if (total - (mode == HEADERS ? s->len : 0) > cap || optlen > 40)
 		return 0;
 	memcpy(buf, a->dst_mac, 6);
 	memcpy(buf + 6, a->src_mac, 6);
@@ -233,14 +248,14 @@ static uint32_t build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, cons
 	put_be16(th + 18, s->flags & DP_URG ? s->urg_ptr : 0);
 	memcpy(th + TCP_HLEN, s->opts, s->optlen);
 	memset(th + TCP_HLEN + s->optlen, 1, optlen - s->optlen); /* NOP padding */
-	if (s->len)
+	if (s->len && mode != HEADERS)
 		memcpy(th + TCP_HLEN + optlen, s->data, s->len);
-	if (partial) {
+	if (mode != FULL) {
 		/* the pseudo-header sum, folded, not complemented: the rest is summed later */
 		while (sum >> 16)
 			sum = (sum & 0xffff) + (sum >> 16);
 		put_be16(th + 16, ntohs((uint16_t)sum));
-		return total;
+		return mode == HEADERS ? total - s->len : total;
 	}
 	put_be16(th + 16, csum_fold(csum_add(sum, th, tcplen)));
 	return total;

@@ -46,6 +46,9 @@ uint32_t pkt_build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const s
 #define PKT_VNET_GSO_ECN      0x80
 uint32_t pkt_build_offload(uint8_t *buf, uint32_t cap, const struct pkt_addr *a,
 			   const struct dp_seg *seg, uint32_t gso_size);
+/* ... the same without the payload (sent from where it is): returns the header bytes. */
+uint32_t pkt_build_offload_hdr(uint8_t *buf, uint32_t cap, const struct pkt_addr *a,
+			       const struct dp_seg *seg, uint32_t gso_size);
 
 /*
  * An ICMP "fragmentation needed" (type 3 code 4, RFC 1191) or ICMPv6 "packet

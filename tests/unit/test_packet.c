@@ -370,6 +370,17 @@ T(packet_offload_header)
 		CHECK_EQ(pkt_parse(f, n - PKT_VNET_HLEN, &b, &t), 0);
 		CHECK_EQ(t.len, s.len);
 		CHECK(!memcmp(t.data, data, s.len));
+		/* headers only: the same bytes up to the payload, and a smaller buffer does */
+		{
+			static uint8_t hdr[256];
+			uint32_t h = pkt_build_offload_hdr(hdr, sizeof(hdr), &a, &s, gso);
+
+			CHECK_EQ(h, n - s.len);
+			if (!v6) /* a new IPv4 ID, and so header checksum, per packet */
+				memcpy(hdr + PKT_VNET_HLEN + ETH + 4, buf + PKT_VNET_HLEN + ETH + 4,
+				       8);
+			CHECK_MEM(hdr, buf, h);
+		}
 	}
 	/* too small a buffer: nothing */
 	{
