@@ -376,10 +376,22 @@ static void build_opts(struct dp_flow *f, enum dp_dir dir, const struct dp_seg *
 	uint8_t *o = s->opts;
 	const uint8_t *sack = NULL;
 	size_t n = 0, i, k, sack_len = 0, room;
-	bool eno = false, ts = false;
+	bool eno = false, ts = false, strip = false;
 
+	/*
+	 * The kernel writes ENO until it sees a non-SYN segment (RFC 8547
+	 * §4.6); once the peer's came, the wire needs it no more, and with its
+	 * padding it would take 4 bytes of the path's room: dropped, NOPs too
+	 * (the area is padded again below).
+	 */
+	for (i = 0;
+	     trig && dir == DP_TO_WIRE && !f->eno_opt && (k = opt_len(trig->opts, optlen(trig), i));
+	     i += k)
+		strip |= trig->opts[i] == TCPOPT_ENO;
 	if (trig) {
 		for (i = 0; (k = opt_len(trig->opts, optlen(trig), i)); i += k) {
+			if (strip && (trig->opts[i] == TCPOPT_ENO || trig->opts[i] == TCPOPT_NOP))
+				continue;
 			if (trig->opts[i] == TCPOPT_SACK) {
 				sack = trig->opts + i;
 				sack_len = k;
