@@ -103,6 +103,11 @@ for i in $(seq "$RUNS"); do
 	t0=$(agent_ticks)
 	enc+=("$(iperf "$TB_B4" 5202)")
 	cpu+=("$(us_per_mb "$t0" "$(agent_ticks)" "${enc[-1]}")")
+	if ((i == RUNS)); then # the counters of the last tcpcrypt run (ALT_ARGS restarts the agents)
+		for h in A B; do
+			echo "host $h: $(tb_ctl "$h" stats | grep -E 'dp_(rx_frames|tx_frames|tx_chains|capture_big|capture_drops|wire_retrans|tx_drops|gso_refused) ' | tr -s ' ' | tr '\n' ' ')"
+		done >"$TB_DIR/counters"
+	fi
 	[[ $(tt_stat A dp_sessions) -gt 0 ]] || tb_fail "no encrypted session: tcpcrypt figures would be plain"
 	[[ -z ${perfpid:-} ]] || { wait "$perfpid" || true; unset perfpid; }
 	[[ -z $STUNNEL ]] || stun+=("$(iperf 127.0.0.1 5204)")
@@ -116,11 +121,9 @@ for i in $(seq "$RUNS"); do
 		agents ${AGENT_ARGS:-}
 	fi
 	echo "run $i: plain ${plain[-1]} tcpcrypt ${enc[-1]} (agents ${cpu[-1]} us/MB)" \
-		"stunnel ${stun[-1]:--} alt ${alt[-1]:--} (${cpu_alt[-1]:--} us/MB)" >&2
+		"stunnel ${stun[*]: -1} alt ${alt[*]: -1} (${cpu_alt[*]: -1} us/MB)" >&2
 done
-for h in A B; do
-	echo "host $h: $(tb_ctl "$h" stats | grep -E 'dp_(rx_frames|tx_frames|tx_chains|capture_big|capture_drops|wire_retrans|tx_drops|xsk_rx_dropped) ' | tr -s ' ' | tr '\n' ' ')" >&2
-done
+cat "$TB_DIR/counters" >&2
 python3 - "${BULK_JSON:-}" "${plain[*]}" "${enc[*]}" "${stun[*]:-}" "${alt[*]:-}" \
 	"${cpu[*]}" "${cpu_alt[*]:-}" <<'EOF'
 import json, statistics, sys
