@@ -200,6 +200,27 @@ static int xdp_attach(struct steered *s, struct bpf_program *prog, int flags, co
 	return 0;
 }
 
+static int tc_attach(struct steered *s, struct tc_filter *f, enum bpf_tc_attach_point point,
+		     struct bpf_program *prog, const char *ifname);
+
+/*
+ * The agent's end of the capture veth: with packet capture, a TC ingress
+ * filter that drops every packet once the taps (the agent's AF_PACKET ring)
+ * have seen it; it stays when the agent dies (fail closed) and goes with
+ * the veth.  Else the XDP program and its pinned link.
+ */
+static int capture_attach(struct bpf_state *st, struct steered *s, const struct agent_opts *o)
+{
+	struct steered veth = {};
+	struct tc_filter f;
+
+	if (o->capture_mode == CAPTURE_XDP)
+		return xdp_attach(s, st->capture->progs.tcpcrypt_capture, o->xdp_flags, o->pin_dir);
+	/* the veth is ours and goes whole: its clsact is not recorded for removal */
+	return tc_attach(&veth, &f, BPF_TC_INGRESS, st->capture->progs.tcpcrypt_capture_tc,
+			 s->capture);
+}
+
 static void explain_load_error(const char *what, int err)
 {
 	fprintf(stderr, "tcpcryptd: loading the %s BPF program failed: %s\n", what, strerror(-err));
@@ -551,8 +572,7 @@ struct bpf_state *bpf_setup(const struct agent_opts *o)
 			ci.peer_ifindex = wire_ifindex;
 			if (iface_record(st->sockops->maps.ifaces, if_nametoindex(s->capture), &ci,
 					 s->capture) ||
-			    xdp_attach(s, st->capture->progs.tcpcrypt_capture, o->xdp_flags,
-				       o->pin_dir) ||
+			    capture_attach(st, s, o) ||
 			    tc_attach(s, &s->egress, BPF_TC_EGRESS,
 				      st->tc->progs.tcpcrypt_tc_egress, wire))
 				goto fail;
@@ -618,6 +638,7 @@ void bpf_dp_maps(struct bpf_state *st, struct dp_maps *m)
 	    .rs_accepts = bpf_map__fd(s->rs_accepts),
 	    .rs_cache = bpf_map__fd(s->rs_cache),
 	    .rs_ctl = bpf_map__fd(s->rs_ctl),
+	    .capture_seen = bpf_map__fd(st->capture->maps.capture_seen),
 	};
 }
 

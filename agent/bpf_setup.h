@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include "tcpcrypt_common.h"
 
+/* How the agent takes the packets of its capture veth (bpf/capture.bpf.c). */
+enum { CAPTURE_PACKET = 0, CAPTURE_XDP = 1 };
+
 struct agent_opts {
 	const char *pin_dir;
 	const char *cgroup;
@@ -14,6 +17,8 @@ struct agent_opts {
 	int nifaces;
 	struct tcpcrypt_config cfg;
 	int xdp_flags;	       /* 0 (driver mode, falling back to generic), or XDP_FLAGS_SKB_MODE */
+	int multi_buffer;      /* inject in 64 KB units (XDP_USE_SG), default 1 */
+	int capture_mode;      /* CAPTURE_PACKET (default) or CAPTURE_XDP */
 	const char *keylog;    /* --keylog FILE, or NULL */
 	int test_cut_segments; /* test mode: random wire segment boundaries */
 	uint64_t rekey_bytes;  /* --rekey-bytes: new keys after this much plaintext sent */
@@ -36,7 +41,7 @@ struct bpf_state *bpf_setup(const struct agent_opts *o);
 /* A pinned map's fd (owned by st), or -1. */
 /* The maps the data path uses, from the skeletons (fds owned by st). */
 struct dp_maps {
-	int flows, pending, sessions, negcache, xsks, dpstats, agent;
+	int flows, pending, sessions, negcache, xsks, dpstats, agent, capture_seen;
 	int rs_peers, rs_offers, rs_accepts, rs_cache, rs_ctl; /* resumption */
 };
 void bpf_dp_maps(struct bpf_state *st, struct dp_maps *m);

@@ -26,6 +26,7 @@
 #include "dp/xlate.h"
 #include "dp/packet.h"
 #include "xsk.h"
+#include "pktring.h"
 #include "log.h"
 #include "names.h"
 #include "resume.h"
@@ -33,6 +34,7 @@
 #define FLOW_BUCKETS   4096
 #define RX_BUDGET      64
 #define PARK_MAX       64
+#define PEND_MAX       RX_BUDGET
 #define PARK_NS	       100000000ull /* how long a segment waits for its flow */
 #define PEER_RTT_SLOTS 1024	    /* peers whose Init round trips are remembered */
 #define NS_PER_SEC     1000000000ull
@@ -56,6 +58,33 @@ struct iface {
 	struct xsk_port wire[XSK_QUEUES_MAX];
 	unsigned nqueues;
 	struct xsk_port capture;
+	struct pkt_ring ring; /* packet capture (fd -1 with XDP capture): what capture receives */
+	int wire_tx, capt_tx; /* ... and its AF_PACKET sockets that transmit on name and capture */
+	/*
+	 * The capture socket is multi-buffer and the kernel's end takes packets
+	 * of up to XSK_CHAIN_TX_MAX: the peer's plaintext goes up in segments
+	 * of up to DP_INJECT_MSS (docs/architecture.md#multi-buffer-capture).
+	 */
+	bool inject_big;
+};
+
+/* Plaintext per injected segment with inject_big: 16 frames less the largest headers. */
+#define DP_INJECT_MSS 64000
+/* Payload of one GSO packet the agent sends with packet capture (IPv4's 64 KB, with room). */
+#define DP_GSO_MAX 64000
+#define DP_TXBUF   (PKT_VNET_HLEN + 14 + 40 + 60 + DP_GSO_MAX + 4096)
+
+/*
+ * Packet capture: the agent's consecutive wire segments of a flow, gathered
+ * into one GSO packet (the kernel cuts it into segments of gso_size where a
+ * device needs it), sent when something else is to go.
+ */
+struct gso_pend {
+	int fd; /* -1: nothing gathered */
+	struct pkt_addr a;
+	struct dp_seg seg; /* its header; payload in buf */
+	uint32_t gso_size;
+	uint8_t *buf; /* DP_GSO_MAX bytes */
 };
 
 struct agent_flow {
@@ -79,7 +108,9 @@ struct agent_flow {
 	enum dp_state last_state;
 	bool had_id;
 	bool keylogged;
-	bool trimmed; /* idle: its drained buffers given back (dp_flow_trim) */
+	bool trimmed;	    /* idle: its drained buffers given back (dp_flow_trim) */
+	bool pend_listed;   /* in the datapath's pend list */
+	uint32_t local_gso; /* the local kernel's MSS: GSO size of the plaintext it is given */
 	__u8 role, tep_byte;
 	/* resumption: the cache chain this connection used or produced, once known */
 	bool chain_known, flushed, no_cache;
@@ -96,7 +127,7 @@ struct parked {
 	struct iface *ifc;
 	bool from_wire;
 	uint32_t len;
-	uint8_t frame[XSK_FRAME_SIZE];
+	uint8_t frame[]; /* len bytes: a multi-buffer packet may be longer than a frame */
 };
 
 struct datapath {
@@ -111,7 +142,8 @@ struct datapath {
 	uint64_t timers_run;	 /* when run_timers last ran */
 	uint64_t malloc_trimmed; /* when memory idle flows gave back was last returned */
 	bool trim_pending;	 /* ... and some was given back since */
-	int dpstats_fd, agent_fd;
+	int dpstats_fd, agent_fd, capture_seen_fd;
+	uint64_t beat_at;     /* when capture_seen was last written */
 	uint64_t cut_rng;     /* --test-cut-segments: xorshift state, 0 when off */
 	uint64_t rekey_bytes; /* --rekey-bytes, 0: never */
 	struct iface ifaces[TCPCRYPT_MAX_IFACES];
@@ -143,9 +175,17 @@ struct datapath {
 		struct dp_rtt rtt;
 	} peer_rtt[PEER_RTT_SLOTS];
 	uint64_t batch_t0;     /* when the loop began taking the current receive batch */
+	uint64_t batch_rt_off; /* ... and CLOCK_REALTIME - CLOCK_MONOTONIC then */
 	unsigned batch_frames; /* ... and how many packets it took */
 	struct resume *rs;     /* the session cache and its offers (agent/resume.h) */
 	uint64_t rs_missing;   /* resumed flows whose ticket was gone: reset */
+	uint8_t *txbuf; /* DP_TXBUF bytes: a packet built to go out as a chain or with AF_PACKET */
+	struct gso_pend gso;
+	int gso_fd;		/* where the gathered packet goes */
+	uint64_t gso_off_until; /* a device refused a GSO packet: segments until then */
+	/* Flows holding plaintext back (defer_inject) until the end of the receive batch. */
+	struct agent_flow *pend[PEND_MAX];
+	unsigned npend;
 };
 
 static uint64_t now_ns(void)
@@ -259,6 +299,110 @@ static void emit(void *ctx, enum dp_dir dir, const struct dp_seg *seg)
 		emit_one(f, dir, seg);
 }
 
+/*
+ * Send seg with checksum offload, as one GSO packet of gso_size segments if
+ * longer.  A device without TSO (off, or none) makes the kernel drop a GSO
+ * packet sent past the qdisc (ENOBUFS: __dev_direct_xmit does not segment):
+ * then it goes as segments of gso_size, and GSO waits a second
+ * (docs/architecture.md#packet-capture).
+ */
+static void send_offload(struct datapath *dp, int fd, const struct pkt_addr *a,
+			 const struct dp_seg *seg, uint32_t gso_size)
+{
+	bool gso = seg->len > gso_size && dp->gso_off_until <= now_ns();
+	struct dp_seg piece = *seg;
+	uint32_t n;
+	int err;
+
+	if (gso) {
+		n = pkt_build_offload_hdr(dp->txbuf, DP_TXBUF, a, seg, gso_size);
+		err = n ? pkt_tx_send2(fd, dp->txbuf, n, seg->data, seg->len) : -EMSGSIZE;
+		if (!err) {
+			dp->cnt.tx_frames++;
+			dp->cnt.tx_chains++;
+			return;
+		}
+		if (err != -ENOBUFS) {
+			dp->cnt.tx_drops++;
+			return;
+		}
+		dp->gso_off_until = now_ns() + NS_PER_SEC;
+		dp->cnt.gso_refused++;
+	}
+	/* one segment at a time: PSH and FIN on the last only */
+	for (uint32_t off = 0; off < seg->len || !off; off += piece.len) {
+		piece.seq = seg->seq + off;
+		piece.data = seg->data + off;
+		piece.len = seg->len - off < gso_size ? seg->len - off : gso_size;
+		piece.flags =
+		    off + piece.len < seg->len ? seg->flags & ~(DP_PSH | DP_FIN) : seg->flags;
+		n = pkt_build_offload_hdr(dp->txbuf, DP_TXBUF, a, &piece, 0);
+		if (n && !pkt_tx_send2(fd, dp->txbuf, n, piece.data, piece.len))
+			dp->cnt.tx_frames++;
+		else
+			dp->cnt.tx_drops++; /* TCP recovers the segment */
+		if (!seg->len)
+			break;
+	}
+}
+
+/* Send the GSO packet gathered, if any. */
+static void gso_flush(struct datapath *dp)
+{
+	struct gso_pend *g = &dp->gso;
+
+	if (g->fd < 0)
+		return;
+	g->fd = -1;
+	g->seg.data = g->buf;
+	send_offload(dp, dp->gso_fd, &g->a, &g->seg, g->gso_size);
+}
+
+/* Can seg go at the end of the gathered packet: the next bytes, the same header? */
+static bool gso_fits(const struct gso_pend *g, int fd, const struct pkt_addr *a,
+		     const struct dp_seg *s)
+{
+	const struct dp_seg *p = &g->seg;
+
+	return g->fd == fd && !memcmp(&g->a, a, sizeof(*a)) && s->seq == p->seq + p->len &&
+	       s->ack == p->ack && s->win == p->win &&
+	       (s->flags & ~DP_PSH) == (p->flags & ~DP_PSH) && s->optlen == p->optlen &&
+	       !memcmp(s->opts, p->opts, s->optlen) && p->len + s->len <= DP_GSO_MAX;
+}
+
+/*
+ * Packet capture: a wire segment with payload joins or starts a GSO packet;
+ * anything else (SYN, FIN, RST, urgent, pure ACKs, plaintext for the kernel)
+ * goes at once, after what was gathered, with checksum offload.
+ */
+static void emit_packet(struct agent_flow *f, enum dp_dir dir, const struct pkt_addr *a,
+			const struct dp_seg *seg)
+{
+	struct datapath *dp = f->dp;
+	struct gso_pend *g = &dp->gso;
+	int fd = dir == DP_TO_WIRE ? f->ifc->wire_tx : f->ifc->capt_tx;
+	bool gather = dir == DP_TO_WIRE && seg->len && !dp->cut_rng &&
+		      !(seg->flags & (DP_SYN | DP_FIN | DP_RST | DP_URG));
+
+	if (gather && gso_fits(g, fd, a, seg)) {
+		memcpy(g->buf + g->seg.len, seg->data, seg->len);
+		g->seg.len += seg->len;
+		g->seg.flags |= seg->flags;
+		return;
+	}
+	gso_flush(dp);
+	if (gather) {
+		g->fd = dp->gso_fd = fd;
+		g->a = *a;
+		g->seg = *seg;
+		g->gso_size = dp_flow_peek(f->x)->wire_mss;
+		memcpy(g->buf, seg->data, seg->len);
+		return;
+	}
+	send_offload(dp, fd, a, seg,
+		     dir == DP_TO_WIRE ? dp_flow_peek(f->x)->wire_mss : f->local_gso);
+}
+
 static void emit_one(struct agent_flow *f, enum dp_dir dir, const struct dp_seg *seg)
 {
 	struct pkt_addr a = f->out;
@@ -278,6 +422,21 @@ static void emit_one(struct agent_flow *f, enum dp_dir dir, const struct dp_seg 
 		memcpy(a.src_mac, f->out.dst_mac, 6);
 		memcpy(a.dst_mac, f->ifc->kernel_mac, 6);
 		port = &f->ifc->capture;
+	}
+	if (f->ifc->wire_tx >= 0) {
+		emit_packet(f, dir, &a, seg);
+		return;
+	}
+	/* headers: Ethernet, IPv6, TCP with options at most */
+	if (port->sg && seg->len > XSK_FRAME_SIZE - 14 - 40 - 60) {
+		len = pkt_build(f->dp->txbuf, XSK_CHAIN_TX_MAX, &a, seg);
+		if (len && !xsk_port_tx_copy(port, f->dp->txbuf, len)) {
+			f->dp->cnt.tx_frames++;
+			f->dp->cnt.tx_chains++;
+		} else {
+			f->dp->cnt.tx_drops++;
+		}
+		return;
 	}
 	frame = xsk_port_tx_frame(port);
 	len = frame ? pkt_build(frame, XSK_FRAME_SIZE, &a, seg) : 0;
@@ -523,6 +682,7 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 	f->tep_byte = fi.tep | (fi.v ? 0x80 : 0);
 	f->local_isn = fi.local_isn;
 	f->peer_isn = fi.peer_isn;
+	f->local_gso = fi.mss;
 	p.eno.role = fi.role;
 	p.eno.tep_byte = fi.tep | (fi.v ? 0x80 : 0);
 	p.eno.transcript = fi.transcript;
@@ -561,7 +721,8 @@ static struct agent_flow *flow_create(struct datapath *dp, struct iface *ifc,
 	f->no_cache = fi.flags & FLOWF_NO_CACHE;
 	p.local_isn = fi.local_isn;
 	p.peer_isn = fi.peer_isn;
-	p.local_mss = fi.mss;
+	p.local_mss = ifc->inject_big ? DP_INJECT_MSS : fi.mss;
+	p.defer_inject = ifc->inject_big;
 	p.wire_mss = fi.mss + TCPCRYPT_FRAME_OVERHEAD;
 	p.local_wscale = fi.rcv_wscale;
 	p.peer_wscale = fi.snd_wscale;
@@ -635,6 +796,11 @@ static void counters_publish(struct datapath *dp, uint64_t now)
 		for (unsigned q = 0; q < dp->ifaces[i].nqueues; q++)
 			xsk_port_stats_add(&dp->ifaces[i].wire[q], &c);
 		xsk_port_stats_add(&dp->ifaces[i].capture, &c);
+		if (dp->ifaces[i].ring.fd >= 0) {
+			c.capture_drops += pkt_ring_drops(&dp->ifaces[i].ring);
+			c.capture_truncated += dp->ifaces[i].ring.truncated;
+			c.capture_big += dp->ifaces[i].ring.big;
+		}
 	}
 	{
 		uint64_t hits, misses;
@@ -651,6 +817,10 @@ static void counters_publish(struct datapath *dp, uint64_t now)
 static void flow_destroy(struct datapath *dp, struct agent_flow *f)
 {
 	struct agent_flow **pp = &dp->buckets[key_hash(&f->key)];
+
+	for (unsigned i = 0; f->pend_listed && i < dp->npend; i++)
+		if (dp->pend[i] == f)
+			dp->pend[i] = dp->pend[--dp->npend];
 
 	while (*pp && *pp != f)
 		pp = &(*pp)->next;
@@ -781,6 +951,17 @@ static void tell_kernel_pmtu(struct agent_flow *f, uint32_t room)
 	e.inner = f->out;
 	e.seq = st.local_una;
 	e.mtu = room + 20 + iph - TCPCRYPT_FRAME_OVERHEAD;
+	if (f->ifc->capt_tx >= 0) {
+		/* no offload: a struct virtio_net_hdr of zeros */
+		gso_flush(f->dp);
+		memset(f->dp->txbuf, 0, PKT_VNET_HLEN);
+		len = pkt_build_too_big(f->dp->txbuf + PKT_VNET_HLEN, DP_TXBUF - PKT_VNET_HLEN, &e);
+		if (len && !pkt_tx_send(f->ifc->capt_tx, f->dp->txbuf, PKT_VNET_HLEN + len))
+			f->dp->cnt.tx_frames++;
+		else
+			f->dp->cnt.tx_drops++;
+		return;
+	}
 	frame = xsk_port_tx_frame(&f->ifc->capture);
 	len = frame ? pkt_build_too_big(frame, XSK_FRAME_SIZE, &e) : 0;
 	if (len && !xsk_port_tx_submit(&f->ifc->capture, frame, len))
@@ -883,11 +1064,11 @@ static void park(struct datapath *dp, struct iface *ifc, bool from_wire, const u
 {
 	struct parked *p;
 
-	if (dp->nparked == PARK_MAX || len > XSK_FRAME_SIZE) {
+	if (dp->nparked == PARK_MAX) {
 		dp->cnt.unknown_drops++; /* the peer retransmits */
 		return;
 	}
-	p = malloc(sizeof(*p));
+	p = malloc(sizeof(*p) + len);
 	if (!p)
 		return;
 	p->since = now;
@@ -957,20 +1138,28 @@ static unsigned lat_bucket(uint64_t ns)
 }
 
 /* How long the packet waited between the capture XDP program and this pickup. */
+/* A packet the kernel handed over at rx_ns (CLOCK_MONOTONIC) was picked up at batch_t0. */
+static void note_wait(struct datapath *dp, uint64_t rx_ns)
+{
+	__u64 *h = &dp->cnt.wake_16us;
+
+	if (rx_ns > dp->batch_t0 || dp->batch_t0 - rx_ns > 10 * NS_PER_SEC)
+		return;
+	h[lat_bucket(dp->batch_t0 - rx_ns)]++;
+	dp->cnt.wake_ns += dp->batch_t0 - rx_ns;
+}
+
+/* AF_XDP: the capture XDP program's stamp in the packet's metadata. */
 static void note_wake(struct datapath *dp, struct xsk_port *port, uint8_t *frame)
 {
 	struct capture_meta m;
-	__u64 *h = &dp->cnt.wake_16us;
 
 	dp->batch_frames++;
 	if (!port || !xsk_port_rx_meta(port, frame, &m, sizeof(m)) || m.magic != CAPTURE_META_MAGIC)
 		return;
 	/* a frame is reused: the stamp counts once */
 	memset(frame - sizeof(m), 0, sizeof(m));
-	if (m.rx_ns > dp->batch_t0 || dp->batch_t0 - m.rx_ns > 10 * NS_PER_SEC)
-		return;
-	h[lat_bucket(dp->batch_t0 - m.rx_ns)]++;
-	dp->cnt.wake_ns += dp->batch_t0 - m.rx_ns;
+	note_wait(dp, m.rx_ns);
 }
 
 /* The batch's packets took until now to be handled and their output sent. */
@@ -1050,7 +1239,44 @@ static void on_frame(void *arg, struct xsk_port *port, uint8_t *frame, uint32_t 
 		dp_from_wire(f->x, &seg, now);
 	else
 		dp_from_local(f->x, &seg, now);
-	after_event(rc->dp, f, now);
+	if (after_event(rc->dp, f, now) || f->pend_listed || !dp_flow_pending(f->x))
+		return;
+	if (rc->dp->npend == PEND_MAX) {
+		dp_flow_flush(f->x, now);
+		after_event(rc->dp, f, now);
+		return;
+	}
+	f->pend_listed = true;
+	rc->dp->pend[rc->dp->npend++] = f;
+}
+
+/*
+ * The end of a receive batch: what the peer's segments of each flow carried
+ * goes up to the kernel as one segment (defer_inject), so that it handles
+ * and acknowledges up to 64 KB at a time
+ * (docs/architecture.md#multi-buffer-injection).
+ */
+static void flush_pending(struct datapath *dp)
+{
+	uint64_t now = dp->npend ? now_ns() : 0;
+
+	while (dp->npend) {
+		struct agent_flow *f = dp->pend[--dp->npend];
+
+		f->pend_listed = false;
+		dp_flow_flush(f->x, now);
+		after_event(dp, f, now);
+	}
+}
+
+static void on_packet(void *arg, uint8_t *pkt, uint32_t len)
+{
+	struct rx_ctx *rc = arg;
+
+	/* packet capture: the ring's own time stamp, moved to CLOCK_MONOTONIC */
+	if (rc->ifc->ring.stamp_ns > rc->dp->batch_rt_off)
+		note_wait(rc->dp, rc->ifc->ring.stamp_ns - rc->dp->batch_rt_off);
+	on_frame(arg, NULL, pkt, len);
 }
 
 /* Replay parked segments whose flow has appeared; drop those that waited too long. */
@@ -1086,6 +1312,15 @@ static void unpark(struct datapath *dp, uint64_t now)
 	}
 }
 
+/* Packet capture: tell TC ingress on each capture veth that the agent runs. */
+static void heartbeat(struct datapath *dp, uint64_t now)
+{
+	for (__u32 i = 0; i < (__u32)dp->nifaces; i++)
+		if (dp->ifaces[i].ring.fd >= 0)
+			bpf_map_update_elem(dp->capture_seen_fd, &i, &now, BPF_ANY);
+	dp->beat_at = now;
+}
+
 /*
  * Every flow's timers and periodic work.  At most once a millisecond: under
  * traffic the loop comes here after every receive batch, and a walk over
@@ -1099,6 +1334,8 @@ static void run_timers(struct datapath *dp, uint64_t now)
 	if (now - dp->timers_run < 1000000ull)
 		return;
 	dp->timers_run = now;
+	if (now - dp->beat_at >= TCPCRYPT_CAPTURE_BEAT_NS)
+		heartbeat(dp, now);
 	if (dp->nparked)
 		unpark(dp, now);
 	if (now - dp->cnt_published > 200000000ull)
@@ -1150,6 +1387,7 @@ static void agent_iface_publish(struct datapath *dp, int slot, const char *capt)
 	snprintf(ai.capture, sizeof(ai.capture), "%s", capt);
 	ai.zerocopy = ifc->wire[0].zerocopy;
 	ai.capture_zerocopy = ifc->capture.zerocopy;
+	ai.capture_sg = ifc->capture.sg | (ifc->inject_big ? 2 : 0) | (ifc->ring.fd >= 0 ? 4 : 0);
 	bpf_map_update_elem(dp->agent_fd, &key, &ai, BPF_ANY);
 }
 
@@ -1184,6 +1422,44 @@ static void sweep_closed(struct datapath *dp)
 	free(keys);
 }
 
+static int ifreq_ioctl(const char *name, unsigned long req, struct ifreq *ifr)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err;
+
+	if (fd < 0)
+		return -1;
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", name);
+	err = ioctl(fd, req, ifr);
+	close(fd);
+	return err;
+}
+
+/*
+ * With a multi-buffer capture socket, the peer's plaintext goes up in
+ * segments of up to DP_INJECT_MSS once the kernel's end (kend) takes them:
+ * veth drops a packet longer than the receiver's MTU, so it is raised (the
+ * xdp.frags capture program allows it; docs/machine-facts.md#multi-buffer-injection).
+ */
+static int capture_units(struct datapath *dp, struct iface *ifc, const char *kend)
+{
+	struct ifreq ifr = {};
+
+	if (ifc->capture.sg) {
+		ifr.ifr_mtu = XSK_CHAIN_TX_MAX - 14;
+		if (ifreq_ioctl(kend, SIOCSIFMTU, &ifr)) {
+			fprintf(stderr,
+				"tcpcryptd: %s: cannot raise the MTU to %d (%s): plaintext goes up "
+				"in segments of the wire's size\n",
+				kend, ifr.ifr_mtu, strerror(errno));
+			return 0;
+		}
+		if (!dp->txbuf && !(dp->txbuf = malloc(XSK_CHAIN_TX_MAX)))
+			return -1;
+		ifc->inject_big = true;
+	}
+	return 0;
+}
+
 struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 {
 	struct datapath *dp = calloc(1, sizeof(*dp));
@@ -1192,12 +1468,18 @@ struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 
 	if (!dp)
 		return NULL;
+	for (int i = 0; i < TCPCRYPT_MAX_IFACES; i++) {
+		dp->ifaces[i].ring.fd = -1;
+		dp->ifaces[i].wire_tx = dp->ifaces[i].capt_tx = -1;
+	}
+	dp->gso.fd = -1;
 	bpf_dp_maps(st, &m);
 	dp->flows_fd = m.flows;
 	dp->sessions_fd = m.sessions;
 	xsks_fd = m.xsks;
 	dp->dpstats_fd = m.dpstats;
 	dp->agent_fd = m.agent;
+	dp->capture_seen_fd = m.capture_seen;
 	dp->negcache_fd = m.negcache;
 	dp->pending_fd = m.pending;
 	dp->negcache_ttl_s = o->cfg.negcache_ttl_s;
@@ -1277,20 +1559,43 @@ struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 				ifc->name, kend);
 			goto fail;
 		}
+		if (o->capture_mode == CAPTURE_PACKET) {
+			/*
+			 * The kernel's GSO skbs and the peer's segments come in
+			 * through the ring; everything goes out with AF_PACKET,
+			 * in GSO packets where it can (docs/architecture.md#packet-capture).
+			 */
+			ifc->nqueues = 0;
+			if (pkt_ring_open(&ifc->ring, capt) ||
+			    (ifc->wire_tx = pkt_tx_open(ifc->name)) < 0 ||
+			    (ifc->capt_tx = pkt_tx_open(capt)) < 0)
+				goto fail;
+			if (!dp->txbuf && !(dp->txbuf = malloc(DP_TXBUF)))
+				goto fail;
+			if (!dp->gso.buf && !(dp->gso.buf = malloc(DP_GSO_MAX)))
+				goto fail;
+			ifc->inject_big = o->multi_buffer;
+			agent_iface_publish(dp, i, capt);
+			dp->nifaces++;
+			continue;
+		}
 		/*
 		 * The wire socket only transmits: the peer's segments reach the
 		 * agent through the capture veth (TC steers them there).
 		 */
 		ifc->nqueues = 1;
 		if (xsk_port_open(&ifc->wire[0], ifc->name, 0, xsks_fd, xsk_key(i, IFACE_WIRE, 0),
-				  XSK_RX_FRAMES_MIN))
+				  XSK_RX_FRAMES_MIN, false))
 			goto fail;
 		if (xsk_port_open(&ifc->capture, capt, 0, xsks_fd, xsk_key(i, IFACE_CAPTURE, 0),
-				  XSK_RX_FRAMES_BULK))
+				  XSK_RX_FRAMES_BULK, o->multi_buffer))
+			goto fail;
+		if (capture_units(dp, ifc, kend))
 			goto fail;
 		agent_iface_publish(dp, i, capt);
 		dp->nifaces++;
 	}
+	heartbeat(dp, now_ns());
 	counters_publish(dp, now_ns()); /* this agent's, from its start */
 	return dp;
 fail:
@@ -1303,10 +1608,12 @@ static bool kick_all(struct datapath *dp)
 {
 	bool left = false;
 
+	gso_flush(dp);
 	for (int i = 0; i < dp->nifaces; i++) {
 		for (unsigned q = 0; q < dp->ifaces[i].nqueues; q++)
 			left |= xsk_port_kick(&dp->ifaces[i].wire[q]);
-		left |= xsk_port_kick(&dp->ifaces[i].capture);
+		if (dp->ifaces[i].capture.xsk) /* none with packet capture */
+			left |= xsk_port_kick(&dp->ifaces[i].capture);
 	}
 	return left;
 }
@@ -1329,8 +1636,9 @@ static void loop_init(struct datapath *dp, struct loop *l, int extra_fd)
 
 		l->ports[l->n] = &ifc->capture;
 		l->ctxs[l->n] = (struct rx_ctx){.dp = dp, .ifc = ifc};
-		l->pfds[l->n] =
-		    (struct pollfd){.fd = xsk_port_fd(l->ports[l->n]), .events = POLLIN};
+		l->pfds[l->n] = (struct pollfd){
+		    .fd = ifc->ring.fd >= 0 ? ifc->ring.fd : xsk_port_fd(l->ports[l->n]),
+		    .events = POLLIN};
 		l->n++;
 	}
 	l->extra = extra_fd >= 0;
@@ -1352,14 +1660,29 @@ static bool loop_once(struct datapath *dp, struct loop *l, int timeout)
 	do {
 		busy = false;
 		dp->batch_t0 = now_ns();
-		for (int i = 0; i < l->n; i++)
-			if (xsk_port_rx(l->ports[i], on_frame, &l->ctxs[i], RX_BUDGET))
+		{
+			struct timespec rt;
+
+			clock_gettime(CLOCK_REALTIME, &rt);
+			dp->batch_rt_off =
+			    (uint64_t)rt.tv_sec * 1000000000ull + rt.tv_nsec - dp->batch_t0;
+		}
+		for (int i = 0; i < l->n; i++) {
+			struct pkt_ring *r = &l->ctxs[i].ifc->ring;
+
+			if (r->fd >= 0 ? pkt_ring_rx(r, on_packet, &l->ctxs[i], RX_BUDGET)
+				       : xsk_port_rx(l->ports[i], on_frame, &l->ctxs[i], RX_BUDGET))
 				busy = true;
+		}
+		flush_pending(dp);
+		gso_flush(dp);
 		kick_all(dp);
 		if (dp->batch_frames)
 			note_work(dp, now_ns());
 	} while (busy);
 	run_timers(dp, now_ns());
+	flush_pending(dp);
+	gso_flush(dp);
 	/* what the timers emitted (Init resends, parked segments) goes now */
 	l->tx_backlog = kick_all(dp);
 	return l->extra && (l->pfds[l->n].revents & POLLIN);
@@ -1508,6 +1831,12 @@ void datapath_close(struct datapath *dp)
 				xsk_port_close(&dp->ifaces[i].wire[q]);
 		if (dp->ifaces[i].capture.xsk)
 			xsk_port_close(&dp->ifaces[i].capture);
+		if (dp->ifaces[i].ring.fd >= 0)
+			pkt_ring_close(&dp->ifaces[i].ring);
+		if (dp->ifaces[i].wire_tx >= 0)
+			close(dp->ifaces[i].wire_tx);
+		if (dp->ifaces[i].capt_tx >= 0)
+			close(dp->ifaces[i].capt_tx);
 	}
 	for (unsigned i = 0; i < dp->nparked; i++)
 		free(dp->park[i]);
@@ -1516,5 +1845,7 @@ void datapath_close(struct datapath *dp)
 	keypool_free(dp->keys);
 	resume_free(dp->rs);
 	free(dp->heap);
+	free(dp->txbuf);
+	free(dp->gso.buf);
 	free(dp);
 }

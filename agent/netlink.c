@@ -82,8 +82,17 @@ out:
 
 static void put_link_attrs(struct nlmsghdr *nh, const char *name, unsigned mtu)
 {
+	unsigned one = 1;
+
 	attr_put(nh, IFLA_IFNAME, name, strlen(name) + 1);
 	attr_put(nh, IFLA_MTU, &mtu, sizeof(mtu));
+	/*
+	 * One queue: the agent's AF_XDP socket sits on queue 0.  A veth has a
+	 * queue per CPU by default, and generic XDP sees the queue the sender
+	 * picked (docs/machine-facts.md#multi-buffer-capture).
+	 */
+	attr_put(nh, IFLA_NUM_TX_QUEUES, &one, sizeof(one));
+	attr_put(nh, IFLA_NUM_RX_QUEUES, &one, sizeof(one));
 }
 
 int nl_veth_create(const char *name, const char *peer, unsigned mtu)

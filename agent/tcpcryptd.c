@@ -73,8 +73,17 @@ static const char usage_text[] =
     "      --app-aware            send the application-aware bit (a = 1)\n"
     "      --require-app-aware    mandatory application-aware mode: no encryption\n"
     "                             unless the peer sends a = 1\n"
-    "      --xdp-mode MODE        XDP mode of the capture veths: native (default:\n"
-    "                             driver mode when available) or generic\n"
+    "      --capture MODE         how the agent takes the packets of its capture veths:\n"
+    "                             packet (default: an AF_PACKET ring, the kernel's\n"
+    "                             64 KB GSO segments whole) or xdp (XDP and AF_XDP,\n"
+    "                             segments cut to the MTU)\n"
+    "      --xdp-mode MODE        with --capture xdp, XDP mode of the capture veths:\n"
+    "                             native (default: driver mode when available) or\n"
+    "                             generic\n"
+    "      --multi-buffer on|off  inject the peer's plaintext into the local stack in\n"
+    "                             segments of up to 64 KB (AF_XDP multi-buffer,\n"
+    "                             XDP_USE_SG; default on, off by itself on a kernel\n"
+    "                             without it)\n"
     "      --negotiate-only       diagnostics: negotiate TCP-ENO but run no data path;\n"
     "                             negotiated connections then carry PLAINTEXT, which\n"
     "                             a peer running tcpcryptd resets.  Never in production\n"
@@ -211,6 +220,8 @@ enum {
 	OPT_APP_AWARE,
 	OPT_NEED_A,
 	OPT_XDP_MODE,
+	OPT_MULTI_BUFFER,
+	OPT_CAPTURE,
 	OPT_NEGOTIATE_ONLY,
 	OPT_KEYLOG,
 	OPT_REKEY,
@@ -237,6 +248,8 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	    {"app-aware", no_argument, NULL, OPT_APP_AWARE},
 	    {"require-app-aware", no_argument, NULL, OPT_NEED_A},
 	    {"xdp-mode", required_argument, NULL, OPT_XDP_MODE},
+	    {"multi-buffer", required_argument, NULL, OPT_MULTI_BUFFER},
+	    {"capture", required_argument, NULL, OPT_CAPTURE},
 	    {"negotiate-only", no_argument, NULL, OPT_NEGOTIATE_ONLY},
 	    {"keylog", required_argument, NULL, OPT_KEYLOG},
 	    {"rekey-bytes", required_argument, NULL, OPT_REKEY},
@@ -257,6 +270,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	int c, p;
 
 	o->pin_dir = TCPCRYPT_PIN_DIR;
+	o->multi_buffer = 1;
 	parse_teps("p256,p521,x448,x25519", &o->cfg);
 	o->cfg.syn_eno_tries = 2;
 	o->cfg.negcache_ttl_s = 600;
@@ -313,6 +327,22 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 				o->xdp_flags = 0;
 			else
 				return die_usage("bad --xdp-mode '%s' (native or generic)", optarg);
+			break;
+		case OPT_CAPTURE:
+			if (!strcmp(optarg, "packet"))
+				o->capture_mode = CAPTURE_PACKET;
+			else if (!strcmp(optarg, "xdp"))
+				o->capture_mode = CAPTURE_XDP;
+			else
+				return die_usage("bad --capture '%s' (packet or xdp)", optarg);
+			break;
+		case OPT_MULTI_BUFFER:
+			if (!strcmp(optarg, "on"))
+				o->multi_buffer = 1;
+			else if (!strcmp(optarg, "off"))
+				o->multi_buffer = 0;
+			else
+				return die_usage("bad --multi-buffer '%s' (on or off)", optarg);
 			break;
 		case OPT_NEGOTIATE_ONLY:
 			o->cfg.datapath = 0;
@@ -381,6 +411,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	}
 	if (optind < argc)
 		return die_usage("unexpected argument '%s'", argv[optind]);
+
 	if (o->force && !o->detach_only)
 		return die_usage("--force goes with --detach-only%s", "");
 	if (o->key_reuse_ms && !o->key_pool)

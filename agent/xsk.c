@@ -11,6 +11,14 @@
 #include "tcpcrypt_common.h"
 #include "xsk.h"
 
+/* Linux 6.6 uapi (if_xdp.h); Debian 12's headers are older than the kernels that have it. */
+#ifndef XDP_USE_SG
+#define XDP_USE_SG (1 << 4)
+#endif
+#ifndef XDP_PKT_CONTD
+#define XDP_PKT_CONTD (1 << 0)
+#endif
+
 static void recycle_completed(struct xsk_port *p)
 {
 	uint32_t idx;
@@ -22,7 +30,7 @@ static void recycle_completed(struct xsk_port *p)
 }
 
 int xsk_port_open(struct xsk_port *p, const char *ifname, unsigned queue, int xsks_fd, uint32_t key,
-		  unsigned rx_frames)
+		  unsigned rx_frames, bool sg)
 {
 	struct xsk_umem_config ucfg = {
 	    .fill_size = rx_frames,
@@ -34,7 +42,7 @@ int xsk_port_open(struct xsk_port *p, const char *ifname, unsigned queue, int xs
 	    .rx_size = rx_frames,
 	    .tx_size = XSK_TX_FRAMES,
 	    .libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-	    .bind_flags = XDP_COPY,
+	    .bind_flags = XDP_COPY | (sg ? XDP_USE_SG : 0),
 	};
 	size_t size = (size_t)(rx_frames + XSK_TX_FRAMES) * XSK_FRAME_SIZE;
 	uint32_t idx;
@@ -56,6 +64,22 @@ int xsk_port_open(struct xsk_port *p, const char *ifname, unsigned queue, int xs
 	err = xsk_umem__create(&p->umem, p->area, size, &p->fq, &p->cq, &ucfg);
 	if (!err)
 		err = xsk_socket__create(&p->xsk, ifname, queue, p->umem, &p->rx, &p->tx, &scfg);
+	if (sg && (err == -EINVAL || err == -EOPNOTSUPP)) {
+		/* a kernel without multi-buffer AF_XDP (before 6.6) refuses the flag */
+		fprintf(stderr,
+			"tcpcryptd: %s queue %u: no multi-buffer AF_XDP (%s), one frame per "
+			"packet\n",
+			ifname, queue, strerror(-err));
+		scfg.bind_flags = XDP_COPY;
+		sg = false;
+		err = xsk_socket__create(&p->xsk, ifname, queue, p->umem, &p->rx, &p->tx, &scfg);
+	}
+	if (!err && sg) {
+		p->chain.buf = malloc(XSK_CHAIN_RX_MAX);
+		p->chain.cap = p->chain.buf ? XSK_CHAIN_RX_MAX : 0;
+		err = p->chain.buf ? 0 : -ENOMEM;
+		p->sg = true;
+	}
 	if (err) {
 		fprintf(stderr, "tcpcryptd: AF_XDP socket on %s queue %u: %s%s\n", ifname, queue,
 			strerror(-err),
@@ -106,6 +130,8 @@ void xsk_port_stats_add(const struct xsk_port *p, struct agent_counters *c)
 	c->xsk_fill_empty += xs.rx_fill_ring_empty_descs;
 	c->xsk_tx_invalid += xs.tx_invalid_descs;
 	c->xsk_tx_ring_empty += xs.tx_ring_empty_descs;
+	c->rx_chains += p->chain.chains;
+	c->chain_drops += p->chain.dropped;
 }
 
 void xsk_port_close(struct xsk_port *p)
@@ -116,6 +142,7 @@ void xsk_port_close(struct xsk_port *p)
 		xsk_umem__delete(p->umem);
 	if (p->area)
 		munmap(p->area, p->area_size);
+	free(p->chain.buf);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -133,8 +160,18 @@ unsigned xsk_port_rx(struct xsk_port *p, xsk_rx_fn fn, void *ctx, unsigned budge
 		return 0;
 	for (unsigned i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&p->rx, idx_rx + i);
+		uint8_t *data = xsk_umem__get_data(p->area, d->addr);
+		const uint8_t *pkt;
+		uint32_t len;
 
-		fn(ctx, p, xsk_umem__get_data(p->area, d->addr), d->len);
+		if (!p->sg) {
+			fn(ctx, p, data, d->len);
+			continue;
+		}
+		/* a chain may go on in the next batch: its bytes are copied out already */
+		if (dp_chain_add(&p->chain, data, d->len, d->options & XDP_PKT_CONTD, &pkt, &len) ==
+		    DP_CHAIN_DONE)
+			fn(ctx, p, (uint8_t *)pkt, len);
 	}
 	/* the fill ring has room for every RX frame, so this cannot fail for long */
 	while (xsk_ring_prod__reserve(&p->fq, n, &idx_fq) != n)
@@ -185,9 +222,45 @@ int xsk_port_tx_submit(struct xsk_port *p, uint8_t *frame, uint32_t len)
 	d = xsk_ring_prod__tx_desc(&p->tx, idx);
 	d->addr = (uint64_t)(frame - (uint8_t *)p->area);
 	d->len = len;
+	d->options = 0; /* the slot may hold a chain's XDP_PKT_CONTD from before */
 	p->tx_nfree--;
 	xsk_ring_prod__submit(&p->tx, 1);
 	/* start on a burst early, so the ring does not fill up before the kick */
+	if (xsk_port_tx_queued(p) >= XSK_TX_BATCH)
+		xsk_port_kick(p);
+	return 0;
+}
+
+int xsk_port_tx_copy(struct xsk_port *p, const uint8_t *pkt, uint32_t len)
+{
+	uint32_t nf = dp_chain_frames(len, XSK_FRAME_SIZE), idx;
+
+	if (len > XSK_CHAIN_TX_MAX || (nf > 1 && !p->sg))
+		return -EMSGSIZE;
+	if (p->tx_nfree < nf)
+		recycle_completed(p);
+	if (p->tx_nfree < nf) {
+		xsk_port_kick(p);
+		if (p->tx_nfree < nf)
+			return -ENOSPC;
+	}
+	if (xsk_ring_prod__reserve(&p->tx, nf, &idx) != nf) {
+		xsk_port_kick(p);
+		if (xsk_ring_prod__reserve(&p->tx, nf, &idx) != nf)
+			return -ENOSPC;
+	}
+	for (uint32_t i = 0; i < nf; i++) {
+		struct xdp_desc *d = xsk_ring_prod__tx_desc(&p->tx, idx + i);
+		uint32_t n = len - i * XSK_FRAME_SIZE;
+
+		if (n > XSK_FRAME_SIZE)
+			n = XSK_FRAME_SIZE;
+		d->addr = p->tx_free[--p->tx_nfree];
+		d->len = n;
+		d->options = i + 1 < nf ? XDP_PKT_CONTD : 0;
+		memcpy(xsk_umem__get_data(p->area, d->addr), pkt + i * XSK_FRAME_SIZE, n);
+	}
+	xsk_ring_prod__submit(&p->tx, nf);
 	if (xsk_port_tx_queued(p) >= XSK_TX_BATCH)
 		xsk_port_kick(p);
 	return 0;

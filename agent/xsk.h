@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <net/if.h>
 #include <xdp/xsk.h>
+#include "dp/chain.h"
 
 #define XSK_FRAME_SIZE XSK_UMEM__DEFAULT_FRAME_SIZE
 #define XSK_TX_FRAMES  2048
@@ -23,6 +24,14 @@
 #define XSK_RX_FRAMES_BULK 16384
 #define XSK_RX_FRAMES_MIN  64 /* a socket that only transmits */
 #define XSK_TX_BATCH	   32 /* descriptors copy mode sends per kick (TX_BATCH_SIZE) */
+/*
+ * Multi-buffer (XDP_USE_SG): the longest packet a receive chain may carry
+ * (a GSO skb of the local kernel, 64 KB of payload and its headers, with
+ * room), and the longest one transmitted as a chain of TX frames: 16 frames,
+ * an IPv4 packet within its 65535-byte limit.
+ */
+#define XSK_CHAIN_RX_MAX (128u << 10)
+#define XSK_CHAIN_TX_MAX (16u * XSK_FRAME_SIZE)
 
 struct xsk_port {
 	struct xsk_socket *xsk;
@@ -37,16 +46,19 @@ struct xsk_port {
 	char ifname[IF_NAMESIZE];
 	unsigned queue;
 	bool zerocopy;
+	bool sg;	       /* bound with XDP_USE_SG: packets may span frames */
+	struct dp_chain chain; /* RX: the descriptor chain under way (sg) */
 };
 
 /*
  * Create the socket on ifname/queue, with rx_frames (a power of 2) for
  * RX and XSK_TX_FRAMES for TX, without loading libxdp's own XDP program
  * (ours redirects into the xsks map), and insert it in xsks_fd at key.
- * Prints a precise error; returns 0 or -errno.
+ * sg: ask for multi-buffer (XDP_USE_SG); a kernel that refuses it gets a
+ * socket without (p->sg false).  Prints a precise error; returns 0 or -errno.
  */
 int xsk_port_open(struct xsk_port *p, const char *ifname, unsigned queue, int xsks_fd, uint32_t key,
-		  unsigned rx_frames);
+		  unsigned rx_frames, bool sg);
 void xsk_port_close(struct xsk_port *p);
 int xsk_port_fd(const struct xsk_port *p);
 
@@ -54,7 +66,10 @@ struct agent_counters;
 /* Add the socket's XDP_STATISTICS (kernel drops and ring events) to c. */
 void xsk_port_stats_add(const struct xsk_port *p, struct agent_counters *c);
 
-/* Up to budget received frames, each handed to fn, then returned to the fill ring. */
+/*
+ * Up to budget received descriptors, each packet handed to fn (one gathered
+ * from a chain with sg), then returned to the fill ring.
+ */
 typedef void (*xsk_rx_fn)(void *ctx, struct xsk_port *p, uint8_t *frame, uint32_t len);
 unsigned xsk_port_rx(struct xsk_port *p, xsk_rx_fn fn, void *ctx, unsigned budget);
 
@@ -68,6 +83,12 @@ bool xsk_port_rx_meta(const struct xsk_port *p, uint8_t *frame, void *meta, size
 uint8_t *xsk_port_tx_frame(struct xsk_port *p);
 /* Queue the frame returned by xsk_port_tx_frame with len bytes; returns 0 or -ENOSPC. */
 int xsk_port_tx_submit(struct xsk_port *p, uint8_t *frame, uint32_t len);
+/*
+ * Queue a packet of len bytes (at most XSK_CHAIN_TX_MAX, needs p->sg beyond
+ * one frame) copied into as many TX frames as it takes, one descriptor
+ * chain; returns 0, -ENOSPC (no frames or ring room now) or -EMSGSIZE.
+ */
+int xsk_port_tx_copy(struct xsk_port *p, const uint8_t *pkt, uint32_t len);
 /* Descriptors in the TX ring that the kernel has not taken yet. */
 unsigned xsk_port_tx_queued(const struct xsk_port *p);
 /*

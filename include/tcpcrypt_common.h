@@ -63,6 +63,7 @@
 #define MAP_RS_ACCEPTS_NAME rs_accepts
 #define MAP_RS_CACHE_NAME   rs_cache
 #define MAP_RS_CTL_NAME	    rs_ctl
+#define MAP_CAPSEEN_NAME    capture_seen
 
 #define MAP_FLOWS      textify(MAP_FLOWS_NAME)
 #define MAP_PENDING    textify(MAP_PENDING_NAME)
@@ -86,6 +87,16 @@
 #define MAP_RS_ACCEPTS textify(MAP_RS_ACCEPTS_NAME)
 #define MAP_RS_CACHE   textify(MAP_RS_CACHE_NAME)
 #define MAP_RS_CTL     textify(MAP_RS_CTL_NAME)
+#define MAP_CAPSEEN    textify(MAP_CAPSEEN_NAME)
+
+/*
+ * Packet capture: the agent writes bpf_ktime_get_ns()'s clock (CLOCK_MONOTONIC)
+ * into capture_seen[slot] at least this often; TC ingress on the capture veth
+ * counts what it drops as drop_capture_no_socket once the entry is older than
+ * TCPCRYPT_CAPTURE_ALIVE_NS (the agent is gone: fail closed).
+ */
+#define TCPCRYPT_CAPTURE_BEAT_NS  (100 * 1000000ull)
+#define TCPCRYPT_CAPTURE_ALIVE_NS (1200 * 1000000ull)
 
 /*
  * TCP header flags (RFC 9293 §3.1), byte 13 of the header, as the BPF
@@ -447,7 +458,8 @@ struct session_info {
 	X(xsk_fill_empty, "AF_XDP: ... because no frame was free to receive into")                 \
 	X(xsk_tx_invalid, "AF_XDP: TX descriptors the kernel refused")                             \
 	X(xsk_tx_ring_empty, "AF_XDP: times the kernel found the TX ring empty")                   \
-	X(wake_16us, "packets from capture XDP to the agent's pickup in < 16 us")                  \
+	X(wake_16us,                                                                               \
+	  "packets from the capture (XDP stamp or ring time) to the agent's pickup < 16 us")       \
 	X(wake_64us, "... 16-64 us")                                                               \
 	X(wake_256us, "... 64-256 us")                                                             \
 	X(wake_1ms, "... 256 us - 1 ms")                                                           \
@@ -461,7 +473,14 @@ struct session_info {
 	X(work_ns, "... their sum, ns")                                                            \
 	X(key_pool_hits, "fresh key exchanges whose key pair was made ahead of time")              \
 	X(key_pool_misses, "... that found the pool empty and made one on the spot")               \
-	X(key_reused, "... as host B, with the key pair of an earlier one (--key-reuse)")
+	X(key_reused, "... as host B, with the key pair of an earlier one (--key-reuse)")          \
+	X(rx_chains, "packets received as a multi-buffer descriptor chain (XDP_USE_SG)")           \
+	X(tx_chains, "packets sent as one (plaintext up to 64 KB into the capture veth)")          \
+	X(chain_drops, "AF_XDP: receive chains too long to gather, dropped")                       \
+	X(capture_drops, "packet capture: dropped by the kernel, no free frame in the ring")       \
+	X(capture_truncated, "packet capture: longer than a frame, dropped")                       \
+	X(capture_big, "packet capture: packets longer than a ring frame (GSO), read whole")       \
+	X(gso_refused, "GSO packets a device without TSO refused, sent again as segments")
 
 #define TCPCRYPT_COUNTER_FIELD_(name, desc) __u64 name;
 
@@ -478,7 +497,7 @@ struct agent_iface {
 	__u8 xdp_mode;	       /* 1 driver, 2 generic */
 	__u8 zerocopy;	       /* AF_XDP mode of those: 0 copy, 1 zero-copy */
 	__u8 capture_zerocopy; /* ... of the RX socket on queue 0 of capture (its only queue) */
-	__u8 pad;
+	__u8 capture_sg;       /* bit 0: it is multi-buffer (XDP_USE_SG); bit 1: 64 KB injection */
 };
 
 /* Counters of the BPF programs: one per-CPU struct, summed by tcpcryptctl; X(name, description). */

@@ -102,6 +102,26 @@ int tc_aead_seal(struct tc_aead *a, const uint8_t *nonce, const uint8_t *ad, siz
 	return TC_OK;
 }
 
+int tc_aead_seal2(struct tc_aead *a, const uint8_t *nonce, const uint8_t *ad, size_t ad_len,
+		  const uint8_t *in1, size_t len1, const uint8_t *in2, size_t len2, uint8_t *out)
+{
+	int n, fin;
+
+	if (!a->ctx || !a->seal || len1 > INT32_MAX || len2 > INT32_MAX - len1)
+		return TC_E_INVAL;
+	if (begin(a, nonce, ad, ad_len))
+		return TC_E_CRYPTO;
+	if (len1 && !EVP_CipherUpdate(a->ctx, out, &n, in1, (int)len1))
+		return TC_E_CRYPTO;
+	if (len2 && !EVP_CipherUpdate(a->ctx, out + len1, &n, in2, (int)len2))
+		return TC_E_CRYPTO;
+	if (!EVP_CipherFinal_ex(a->ctx, out + len1 + len2, &fin))
+		return TC_E_CRYPTO;
+	if (!EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_GET_TAG, TC_AEAD_TAG_LEN, out + len1 + len2))
+		return TC_E_CRYPTO;
+	return TC_OK;
+}
+
 int tc_aead_open(struct tc_aead *a, const uint8_t *nonce, const uint8_t *ad, size_t ad_len,
 		 const uint8_t *in, size_t ct_len, uint8_t *out)
 {

@@ -66,6 +66,13 @@ void tc_aead_free(struct tc_aead *a);
  */
 int tc_aead_seal(struct tc_aead *a, const uint8_t *nonce, const uint8_t *ad, size_t ad_len,
 		 const uint8_t *in, size_t len, uint8_t *out);
+/*
+ * The same for the message in1 followed by in2 (neither overlapping out
+ * unless in place), ciphertext and tag to out: the caller's data need not be
+ * copied behind a header first.
+ */
+int tc_aead_seal2(struct tc_aead *a, const uint8_t *nonce, const uint8_t *ad, size_t ad_len,
+		  const uint8_t *in1, size_t len1, const uint8_t *in2, size_t len2, uint8_t *out);
 
 /*
  * Verify and decrypt ct_len bytes of in (ciphertext followed by the 16-byte

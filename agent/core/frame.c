@@ -81,7 +81,7 @@ int tc_frame_seal(struct tc_frame_enc *e, const uint8_t *data, size_t len, uint8
 	size_t clen = pt_hdr + len + TC_AEAD_TAG_LEN;
 	size_t flen = TC_FRAME_HDR_LEN + clen;
 	uint8_t nonce[TC_AE_NONCE_MAX];
-	bool rekey;
+	bool rekey, staged;
 	int err;
 
 	if (flags & ~(TC_FRAME_FINP | TC_FRAME_URGP))
@@ -103,9 +103,16 @@ int tc_frame_seal(struct tc_frame_enc *e, const uint8_t *data, size_t len, uint8
 		if (err)
 			return err;
 	}
-	/* A caller may stage the data in place, at its final position, to save a copy. */
-	if (out + TC_FRAME_HDR_LEN + pt_hdr != data)
+	/*
+	 * A caller may stage the data in place, at its final position; data
+	 * elsewhere is encrypted from where it is (no copy), unless it overlaps
+	 * the frame.
+	 */
+	staged = !len || out + TC_FRAME_HDR_LEN + pt_hdr == data;
+	if (!staged && data < out + flen && data + len > out) {
 		memmove(out + TC_FRAME_HDR_LEN + pt_hdr, data, len);
+		staged = true;
+	}
 	out[0] = rekey ? TC_FRAME_CTL_REKEY : 0;
 	out[1] = clen >> 8;
 	out[2] = clen & 0xff;
@@ -115,8 +122,13 @@ int tc_frame_seal(struct tc_frame_enc *e, const uint8_t *data, size_t len, uint8
 		out[5] = urgent & 0xff;
 	}
 	frame_nonce(&e->keys, e->offset, nonce);
-	err = tc_aead_seal(&e->keys.aead, nonce, out, TC_FRAME_HDR_LEN, out + TC_FRAME_HDR_LEN,
-			   pt_hdr + len, out + TC_FRAME_HDR_LEN);
+	if (staged)
+		err = tc_aead_seal(&e->keys.aead, nonce, out, TC_FRAME_HDR_LEN,
+				   out + TC_FRAME_HDR_LEN, pt_hdr + len, out + TC_FRAME_HDR_LEN);
+	else
+		err = tc_aead_seal2(&e->keys.aead, nonce, out, TC_FRAME_HDR_LEN,
+				    out + TC_FRAME_HDR_LEN, pt_hdr, data, len,
+				    out + TC_FRAME_HDR_LEN);
 	if (err)
 		return err;
 	e->offset += flen;

@@ -142,7 +142,63 @@ static uint16_t csum_fold(uint64_t sum)
 	return ntohs((uint16_t)~sum);
 }
 
+/* How build() treats the TCP checksum and the payload. */
+enum { FULL, PARTIAL, HEADERS };
+
+static uint32_t build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const struct dp_seg *s,
+		      int mode);
+
 uint32_t pkt_build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const struct dp_seg *s)
+{
+	return build(buf, cap, a, s, FULL);
+}
+
+static void put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = v & 0xff;
+	p[1] = v >> 8;
+}
+
+static uint32_t build_offload(uint8_t *buf, uint32_t cap, const struct pkt_addr *a,
+			      const struct dp_seg *s, uint32_t gso_size, int mode)
+{
+	uint32_t l3 = a->family == AF_INET ? IP_HLEN : IPV6_HLEN;
+	uint32_t hdrs = ETH_HLEN_ + l3 + TCP_HLEN + ((s->optlen + 3u) & ~3u);
+	uint32_t n =
+	    cap > PKT_VNET_HLEN ? build(buf + PKT_VNET_HLEN, cap - PKT_VNET_HLEN, a, s, mode) : 0;
+	uint8_t gso = 0;
+
+	if (!n)
+		return 0;
+	if (gso_size && s->len > gso_size) {
+		gso = a->family == AF_INET ? PKT_VNET_GSO_TCPV4 : PKT_VNET_GSO_TCPV6;
+		if (s->flags & DP_CWR)
+			gso |= PKT_VNET_GSO_ECN;
+	}
+	/* struct virtio_net_hdr, little-endian fields (PACKET_VNET_HDR) */
+	buf[0] = PKT_VNET_F_NEEDS_CSUM;
+	buf[1] = gso;
+	put_le16(buf + 2, gso ? hdrs : 0);
+	put_le16(buf + 4, gso ? gso_size : 0);
+	put_le16(buf + 6, ETH_HLEN_ + l3);
+	put_le16(buf + 8, 16);
+	return PKT_VNET_HLEN + n;
+}
+
+uint32_t pkt_build_offload(uint8_t *buf, uint32_t cap, const struct pkt_addr *a,
+			   const struct dp_seg *s, uint32_t gso_size)
+{
+	return build_offload(buf, cap, a, s, gso_size, PARTIAL);
+}
+
+uint32_t pkt_build_offload_hdr(uint8_t *buf, uint32_t cap, const struct pkt_addr *a,
+			       const struct dp_seg *s, uint32_t gso_size)
+{
+	return build_offload(buf, cap, a, s, gso_size, HEADERS);
+}
+
+static uint32_t build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const struct dp_seg *s,
+		      int mode)
 {
 	uint32_t l3 = a->family == AF_INET ? IP_HLEN : IPV6_HLEN;
 	uint32_t optlen = (s->optlen + 3u) & ~3u;
@@ -151,7 +207,7 @@ uint32_t pkt_build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const s
 	uint8_t *ip = buf + ETH_HLEN_, *th = ip + l3;
 	uint64_t sum;
 
-	if (total > cap || optlen > 40)
+	if (total - (mode == HEADERS ? s->len : 0) > cap || optlen > 40)
 		return 0;
 	memcpy(buf, a->dst_mac, 6);
 	memcpy(buf + 6, a->src_mac, 6);
@@ -192,8 +248,15 @@ uint32_t pkt_build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const s
 	put_be16(th + 18, s->flags & DP_URG ? s->urg_ptr : 0);
 	memcpy(th + TCP_HLEN, s->opts, s->optlen);
 	memset(th + TCP_HLEN + s->optlen, 1, optlen - s->optlen); /* NOP padding */
-	if (s->len)
+	if (s->len && mode != HEADERS)
 		memcpy(th + TCP_HLEN + optlen, s->data, s->len);
+	if (mode != FULL) {
+		/* the pseudo-header sum, folded, not complemented: the rest is summed later */
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		put_be16(th + 16, ntohs((uint16_t)sum));
+		return mode == HEADERS ? total - s->len : total;
+	}
 	put_be16(th + 16, csum_fold(csum_add(sum, th, tcplen)));
 	return total;
 }

@@ -32,6 +32,25 @@ void pkt_key_tx(const struct pkt_addr *a, struct flow_key *k);
 uint32_t pkt_build(uint8_t *buf, uint32_t cap, const struct pkt_addr *a, const struct dp_seg *seg);
 
 /*
+ * The same behind a struct virtio_net_hdr (PKT_VNET_HLEN bytes, for an
+ * AF_PACKET socket with PACKET_VNET_HDR): the TCP checksum left to the
+ * kernel (the field holds the pseudo-header sum, csum_start/csum_offset
+ * name it), and a payload longer than gso_size (non-zero) sent as one GSO
+ * packet the kernel cuts into segments of gso_size where it must
+ * (docs/architecture.md#packet-capture).  Returns the bytes written, or 0.
+ */
+#define PKT_VNET_HLEN	      10
+#define PKT_VNET_F_NEEDS_CSUM 1
+#define PKT_VNET_GSO_TCPV4    1
+#define PKT_VNET_GSO_TCPV6    4
+#define PKT_VNET_GSO_ECN      0x80
+uint32_t pkt_build_offload(uint8_t *buf, uint32_t cap, const struct pkt_addr *a,
+			   const struct dp_seg *seg, uint32_t gso_size);
+/* ... the same without the payload (sent from where it is): returns the header bytes. */
+uint32_t pkt_build_offload_hdr(uint8_t *buf, uint32_t cap, const struct pkt_addr *a,
+			       const struct dp_seg *seg, uint32_t gso_size);
+
+/*
  * An ICMP "fragmentation needed" (type 3 code 4, RFC 1191) or ICMPv6 "packet
  * too big" (type 2, RFC 8201) about one of our TCP segments: who sent it, the
  * MTU it reports, and the start of the segment it quotes.

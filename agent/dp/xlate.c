@@ -123,6 +123,14 @@ struct dp_in {
 	uint64_t urg_up;     /* one past the peer's last urgent byte (plaintext), 0: none */
 	unsigned dups;	     /* out-of-order segments still to answer (see wire_data) */
 	uint64_t ooo_recent; /* where the latest out-of-order segment began (RFC 2018 §4) */
+	/*
+	 * defer_inject: new plaintext from pend_lo on (and the FIN, pend_fin)
+	 * not injected yet, to go up as one segment at dp_flow_flush; pend_trig:
+	 * the latest wire segment it came from (options, ECN flags of all).
+	 */
+	bool pend, pend_fin, pend_has_trig;
+	uint64_t pend_lo;
+	struct dp_seg pend_trig;
 };
 
 /* Latest TSval each end sent (RFC 7323), for the agent's own segments. */
@@ -389,10 +397,22 @@ static void build_opts(struct dp_flow *f, enum dp_dir dir, const struct dp_seg *
 	uint8_t *o = s->opts;
 	const uint8_t *sack = NULL;
 	size_t n = 0, i, k, sack_len = 0, room;
-	bool eno = false, ts = false;
+	bool eno = false, ts = false, strip = false;
 
+	/*
+	 * The kernel writes ENO until it sees a non-SYN segment (RFC 8547
+	 * §4.6); once the peer's came, the wire needs it no more, and with its
+	 * padding it would take 4 bytes of the path's room: dropped, NOPs too
+	 * (the area is padded again below).
+	 */
+	for (i = 0;
+	     trig && dir == DP_TO_WIRE && !f->eno_opt && (k = opt_len(trig->opts, optlen(trig), i));
+	     i += k)
+		strip |= trig->opts[i] == TCPOPT_ENO;
 	if (trig) {
 		for (i = 0; (k = opt_len(trig->opts, optlen(trig), i)); i += k) {
+			if (strip && (trig->opts[i] == TCPOPT_ENO || trig->opts[i] == TCPOPT_NOP))
+				continue;
 			if (trig->opts[i] == TCPOPT_SACK) {
 				sack = trig->opts + i;
 				sack_len = k;
@@ -442,12 +462,33 @@ static uint64_t snd_nxt(const struct dp_flow *f, enum dp_dir dir)
 	return sq_end(&f->in.store) + f->in.eof;
 }
 
+static void flush_in(struct dp_flow *f);
+
 static void emit_rst(struct dp_flow *f, enum dp_dir dir, uint32_t seq)
 {
 	struct dp_seg s = {.seq = seq, .flags = DP_RST};
 
+	if (dir == DP_TO_LOCAL)
+		flush_in(f);
 	f->nemit[dir]++;
 	f->emit(f->ctx, dir, &s);
+}
+
+static void inject(struct dp_flow *f, uint64_t lo, uint64_t hi, bool fin,
+		   const struct dp_seg *trig);
+
+/* Plaintext held back by defer_inject goes up now, before anything else to the kernel. */
+static void flush_in(struct dp_flow *f)
+{
+	struct dp_in *in = &f->in;
+
+	if (!in->pend)
+		return;
+	in->pend = false;
+	if (dead(f))
+		return;
+	inject(f, in->pend_lo, sq_end(&in->store), in->pend_fin,
+	       in->pend_has_trig ? &in->pend_trig : NULL);
 }
 
 /* One segment at stream offset off towards dir, with the current ACK and window. */
@@ -455,8 +496,13 @@ static void emit(struct dp_flow *f, enum dp_dir dir, uint64_t off, const uint8_t
 		 uint32_t len, uint8_t flags, const struct dp_seg *trig)
 {
 	bool wire = dir == DP_TO_WIRE;
-	uint64_t ack = wire ? wire_ack(f) : plain_ack(f);
-	struct dp_seg s = {
+	uint64_t ack;
+	struct dp_seg s;
+
+	if (!wire)
+		flush_in(f);
+	ack = wire ? wire_ack(f) : plain_ack(f);
+	s = (struct dp_seg){
 	    .seq = (wire ? f->p.local_isn : f->p.peer_isn) + 1 + (uint32_t)off,
 	    .ack = (wire ? f->p.peer_isn : f->p.local_isn) + 1 + (uint32_t)ack,
 	    .win = wire ? f->in.kwin : local_win(f),
@@ -989,8 +1035,26 @@ static int take_units(struct dp_flow *f, const struct dp_seg *trig)
 		take_events(f);
 		f->st.plain_in += sq_end(&in->store) - plain;
 		/* EOF when, and only when, the FINp frame arrived (§3.7). */
-		if (sq_end(&in->store) > plain || in->eof != eof)
+		if ((sq_end(&in->store) > plain || in->eof != eof) && f->p.defer_inject) {
+			if (!in->pend) {
+				in->pend = true;
+				in->pend_fin = in->pend_has_trig = false;
+				in->pend_lo = plain;
+				in->pend_trig.flags = 0;
+			}
+			in->pend_fin |= in->eof != eof;
+			if (trig) {
+				uint8_t ecn = in->pend_trig.flags & (DP_ECE | DP_CWR);
+
+				in->pend_trig = *trig;
+				in->pend_trig.flags |= ecn;
+				in->pend_trig.data = NULL;
+				in->pend_trig.len = 0;
+				in->pend_has_trig = true;
+			}
+		} else if (sq_end(&in->store) > plain || in->eof != eof) {
 			inject(f, plain, sq_end(&in->store), in->eof != eof, trig);
+		}
 	}
 	return TC_OK;
 }
@@ -1362,7 +1426,8 @@ int dp_from_wire(struct dp_flow *f, const struct dp_seg *s, uint64_t now_ns)
 	r = pump(f, NULL, s);
 	if (r)
 		return r;
-	if (f->nemit[DP_TO_LOCAL] == sent_local)
+	/* held-back plaintext carries the ACK and window at the flush */
+	if (f->nemit[DP_TO_LOCAL] == sent_local && !f->in.pend)
 		sync_ack(f, DP_TO_LOCAL, fwd || f->out.ka_answer || f->win_opened, s);
 	f->out.ka_answer = false;
 	f->win_opened = false;
@@ -1372,11 +1437,26 @@ int dp_from_wire(struct dp_flow *f, const struct dp_seg *s, uint64_t now_ns)
 	return TC_OK;
 }
 
+void dp_flow_flush(struct dp_flow *f, uint64_t now_ns)
+{
+	if (!f->in.pend)
+		return;
+	f->now = now_ns;
+	flush_in(f);
+	update_state(f);
+}
+
+bool dp_flow_pending(const struct dp_flow *f)
+{
+	return f->in.pend;
+}
+
 uint64_t dp_timer(struct dp_flow *f, uint64_t now_ns)
 {
 	struct dp_out *o = &f->out;
 
 	f->now = now_ns;
+	flush_in(f);
 	if (dead(f))
 		return UINT64_MAX;
 	/* The agent's own units (Init, empty frames): nobody else resends them. */

@@ -112,6 +112,13 @@ struct dp_flow_params {
 	 * other space, never leave.
 	 */
 	bool sack_ok, timestamps;
+	/*
+	 * Hold the peer's new plaintext back until dp_flow_flush (or anything
+	 * else goes to the kernel, or dp_timer), so that what several wire
+	 * segments carried goes up as one segment of up to local_mss: the
+	 * caller flushes after each receive batch.
+	 */
+	bool defer_inject;
 	/* Bounds per flow; 0 picks DP_BUF_DFLT. */
 	uint32_t max_reasm;	 /* the peer's out-of-order ciphertext held */
 	uint32_t max_unacked;	 /* wire bytes sent and plaintext injected, each, awaiting ACK */
@@ -251,6 +258,10 @@ void dp_flow_trim(struct dp_flow *f);
 
 /* Both FINs acknowledged, or reset, or aborted: the caller may free the flow. */
 bool dp_flow_done(const struct dp_flow *f);
+
+/* With defer_inject: is plaintext held back?  dp_flow_flush injects it. */
+bool dp_flow_pending(const struct dp_flow *f);
+void dp_flow_flush(struct dp_flow *f, uint64_t now_ns);
 
 /* Text for a dp_from_* result (DP_E_* and every tc_err). */
 const char *dp_strerror(int err);

@@ -49,12 +49,12 @@ expect_fail 2 "usage: tcpcryptctl port" tb_ctl A port 80
 tb_assert_match "agent: +running" "$(tb_ctl A status)" "status shows the agent"
 tb_assert_match "eth0 .*TC ingress" "$(tb_ctl A status)" "status shows the interface"
 tb_assert_eq running "$(tb_ctl A -j status | tt_py 'd["agent"]')" "status -j"
-# every AF_XDP socket, per queue, with its mode (veth: copy only)
-tb_assert_eq "rx:0:copy tx:0:copy" "$(tb_ctl A -j status |
-	tt_py '" ".join("%s:%d:%s" % (x["dir"], x["queue"], x["mode"]) for x in d["interfaces"][0]["xsk"])')" \
-	"status -j lists the AF_XDP sockets per queue"
-tb_assert_match "AF_XDP: tcpc[0-9]+a queue 0 RX \(copy\), eth0 queue 0 TX \(copy\)" \
-	"$(tb_ctl A status)" "status shows the AF_XDP sockets"
+# packet capture (the default): AF_PACKET sockets, no AF_XDP socket
+tb_assert_eq "packet true 0" "$(tb_ctl A -j status |
+	tt_py '"%s %s %d" % (d["interfaces"][0]["capture_mode"], str(d["interfaces"][0]["inject_64k"]).lower(), len(d["interfaces"][0]["xsk"]))')" \
+	"status -j shows packet capture"
+tb_assert_match "AF_PACKET: tcpc[0-9]+a RX ring \(GSO skbs whole\), TX with GSO on eth0" \
+	"$(tb_ctl A status)" "status shows the packet sockets"
 dump=$(bpftool map dump pinned "$TB_PIN_A/settings")
 for field in enabled syn_eno_tries teps negcache_ttl_s; do
 	tb_assert_match "\"$field\"" "$dump" "bpftool shows named field $field"
@@ -89,6 +89,15 @@ stopped_clean() { # HOST
 tb_agent_stop A
 stopped_clean A
 tb_assert_match "SIGTERM|Terminated" "$(cat "$TB_DIR/agent-A.log")" "agent logged the signal"
+# the AF_XDP data path on request: its sockets per queue, with their mode (veth: copy only)
+tb_agent_start B --capture xdp --multi-buffer off
+tb_assert_eq "xdp rx:0:copy tx:0:copy" "$(tb_ctl B -j status |
+	tt_py '" ".join([d["interfaces"][0]["capture_mode"]] + ["%s:%d:%s" % (x["dir"], x["queue"], x["mode"]) for x in d["interfaces"][0]["xsk"]])')" \
+	"status -j lists the AF_XDP sockets per queue"
+tb_assert_match "AF_XDP: tcpc[0-9]+a queue 0 RX \(copy, single-buffer: one frame per packet\), eth0 queue 0 TX \(copy\)" \
+	"$(tb_ctl B status)" "status shows the AF_XDP sockets"
+tb_agent_stop B
+stopped_clean B
 tb_agent_start B
 kill -INT "$(tb_agent_pid B)"
 tb_wait 5 eval "! tb_alive $(tb_agent_pid B)" || tb_fail "B's agent ignored SIGINT"

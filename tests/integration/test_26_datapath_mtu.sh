@@ -2,7 +2,10 @@
 # Path MTU 1280 and 9000, set on the hosts and on M's links, with ECN on at
 # both hosts: no wire segment exceeds the MTU (checked in the capture, in M;
 # on jumbo links segments stay within one AF_XDP frame) and transfers are
-# byte-identical.
+# byte-identical.  TSO and GSO are off on the hosts' wire interfaces, so that
+# M sees segments as a wire would: with them on, the agent's GSO packets (as
+# the kernel's own) cross the veths whole, and a NIC would cut them
+# (test_42_datapath_gso.sh covers that path).
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
 tt_bed
@@ -13,6 +16,8 @@ port=5000
 for mtu in 1280 9000; do
 	tb_mtu a0 "$mtu"
 	tb_mtu b0 "$mtu"
+	tb_exec A ethtool -K eth0 tso off gso off >/dev/null
+	tb_exec B ethtool -K eth0 tso off gso off >/dev/null
 	tb_agent_start A
 	tb_agent_start B
 	for dst in "$TB_B4" "$TB_B6"; do

@@ -21,6 +21,10 @@ port=9400
 narrow() { # HOST_MTU PATH_MTU
 	tb_mtu a0 "$1"
 	tb_mtu b0 "$1"
+	# segments, not GSO packets, on the wire veths: M's capture shows what a
+	# wire would carry (GSO packets cross a veth whole; test_37 covers them)
+	tb_exec A ethtool -K eth0 tso off gso off >/dev/null
+	tb_exec B ethtool -K eth0 tso off gso off >/dev/null
 	tb_exec M ip link set dev b0 mtu "$2"
 	tb_exec B ip route replace default via 198.18.2.1 mtu lock "$2" advmss $(($1 - 40))
 	tb_exec B ip -6 route replace default via fd00:7463:2::1 mtu lock "$2" advmss $(($1 - 60))

@@ -349,6 +349,46 @@ def cmd_sack(args):
     return 0
 
 
+def cmd_resend(args):
+    """Per direction: payload bytes seen more than once at the same sequence
+    number (resends, duplicates), and how many of them differed from the first
+    copy (RFC 8548 §3.8: the same ciphertext for the same sequence numbers);
+    the largest packet's payload (GSO packets are seen whole on a veth).
+    Exit 1 if some byte differed."""
+    flows = {}
+    for p in tcp_packets(args.file):
+        if port_match(p, args.port) and p["payload"] and "S" not in p["flags"]:
+            flows.setdefault((p["src"], p["sport"], p["dst"], p["dport"]), []).append(p)
+    bad = 0
+    for key, pkts in sorted(flows.items()):
+        base = pkts[0]["seq"]  # bytes before the first packet seen are skipped
+        seen = bytearray()
+        have = bytearray()
+        total = again = differ = 0
+        for p in pkts:
+            rel = (p["seq"] - base) % (1 << 32)
+            data = p["payload"]
+            if rel >= 1 << 31:
+                continue
+            end = rel + len(data)
+            if end > len(seen):
+                seen.extend(bytes(end - len(seen)))
+                have.extend(bytes(end - len(have)))
+            for i, b in enumerate(data):
+                if have[rel + i]:
+                    again += 1
+                    differ += seen[rel + i] != b
+                else:
+                    have[rel + i] = 1
+                    seen[rel + i] = b
+            total += len(data)
+        bad += differ
+        largest = max(len(p["payload"]) for p in pkts)
+        print(f"{key[0]}:{key[1]} > {key[2]}:{key[3]} bytes={total} again={again} "
+              f"differ={differ} largest={largest}")
+    return 1 if bad else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -380,6 +420,10 @@ def main():
     p.add_argument("file")
     p.add_argument("--port", type=int)
     p.set_defaults(fn=cmd_sack)
+    p = sub.add_parser("resend", help="bytes sent again per direction, and those that differed")
+    p.add_argument("file")
+    p.add_argument("--port", type=int)
+    p.set_defaults(fn=cmd_resend)
     args = ap.parse_args()
     try:
         return args.fn(args)

@@ -135,24 +135,44 @@ int status_main(int argc, char **argv)
 		agent_iface_find(ii.slot, &ai);
 		capt_if = ai.capture[0] ? if_nametoindex(ai.capture) : 0;
 		if (ctl.json) {
+			bool packet = ai.capture_sg & 4;
+
 			printf("%s{\"name\":\"%s\",\"ifindex\":%u,\"tc\":true,\"capture\":\"%s\","
-			       "\"capture_xdp\":\"%s\",\"xsk\":[",
+			       "\"capture_mode\":\"%s\",\"capture_xdp\":\"%s\",\"inject_64k\":%s,"
+			       "\"xsk\":[",
 			       first ? "" : ",", name, ifkey, ai.capture,
-			       capt_if ? xdp_mode(capt_if) : "-");
-			if (ai.capture[0])
+			       !ai.capture[0] ? "-"
+			       : packet	      ? "packet"
+					      : "xdp",
+			       capt_if ? xdp_mode(capt_if) : "-",
+			       ai.capture_sg & 2 ? "true" : "false");
+			if (ai.capture[0] && !packet)
 				printf("{\"ifname\":\"%s\",\"queue\":0,\"dir\":\"rx\",\"mode\":\"%"
-				       "s\"}",
-				       ai.capture, xsk_mode(ai.capture_zerocopy));
+				       "s\",\"multi_buffer\":%s,\"inject_64k\":%s}",
+				       ai.capture, xsk_mode(ai.capture_zerocopy),
+				       ai.capture_sg & 1 ? "true" : "false",
+				       ai.capture_sg & 2 ? "true" : "false");
 			for (__u32 q = 0; ai.capture[0] && q < ai.nqueues; q++)
 				printf(",{\"ifname\":\"%s\",\"queue\":%u,\"dir\":\"tx\",\"mode\":"
 				       "\"%s\"}",
 				       name, q, xsk_mode(ai.zerocopy));
 			printf("]}");
+		} else if (ai.capture[0] && (ai.capture_sg & 4)) {
+			printf(
+			    "  %-16s ifindex %-4u TC ingress+egress; data path via %s (packet "
+			    "capture)\n"
+			    "  %-16s AF_PACKET: %s RX ring (GSO skbs whole), TX with GSO on %s and "
+			    "%s%s\n",
+			    name, ifkey, ai.capture, "", ai.capture, name, ai.capture,
+			    ai.capture_sg & 2 ? " (plaintext in 64 KB units)" : "");
 		} else if (ai.capture[0]) {
 			printf("  %-16s ifindex %-4u TC ingress+egress; data path via %s (XDP %s)\n"
-			       "  %-16s AF_XDP: %s queue 0 RX (%s)",
+			       "  %-16s AF_XDP: %s queue 0 RX (%s, %s)",
 			       name, ifkey, ai.capture, xdp_mode(capt_if), "", ai.capture,
-			       xsk_mode(ai.capture_zerocopy));
+			       xsk_mode(ai.capture_zerocopy),
+			       ai.capture_sg & 2   ? "multi-buffer, 64 KB units both ways"
+			       : ai.capture_sg & 1 ? "multi-buffer RX, one frame per TX packet"
+						   : "single-buffer: one frame per packet");
 			for (__u32 q = 0; q < ai.nqueues; q++)
 				printf(", %s queue %u TX (%s)", name, q, xsk_mode(ai.zerocopy));
 			printf("\n");
