@@ -367,7 +367,9 @@ static bool gso_fits(const struct gso_pend *g, int fd, const struct pkt_addr *a,
 	return g->fd == fd && !memcmp(&g->a, a, sizeof(*a)) && s->seq == p->seq + p->len &&
 	       s->ack == p->ack && s->win == p->win &&
 	       (s->flags & ~DP_PSH) == (p->flags & ~DP_PSH) && s->optlen == p->optlen &&
-	       !memcmp(s->opts, p->opts, s->optlen) && p->len + s->len <= DP_GSO_MAX;
+	       !memcmp(s->opts, p->opts, s->optlen) && p->len + s->len <= DP_GSO_MAX &&
+	       /* the kernel cuts at gso_size: only whole segments of it before the last */
+	       p->len % g->gso_size == 0 && s->len <= g->gso_size;
 }
 
 /*
@@ -395,7 +397,11 @@ static void emit_packet(struct agent_flow *f, enum dp_dir dir, const struct pkt_
 		g->fd = dp->gso_fd = fd;
 		g->a = *a;
 		g->seg = *seg;
-		g->gso_size = dp_flow_peek(f->x)->wire_mss;
+		/*
+		 * The first segment's size: the translator cuts its segments at
+		 * the wire MSS, less the ENO option's room while it marks them.
+		 */
+		g->gso_size = seg->len;
 		memcpy(g->buf, seg->data, seg->len);
 		return;
 	}

@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,10 +61,13 @@ static int hungry(const struct keypool *kp)
 static void *fill(void *arg)
 {
 	struct keypool *kp = arg;
-	struct sched_param sp = {0};
-
-	/* only the CPU's idle time: never ahead of the data path or the applications */
-	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+	/*
+	 * The CPU's spare time: the lowest priority of the normal class (nice
+	 * 19, a weight of 15 against the data path's 1024).  Not SCHED_IDLE:
+	 * a thread that never runs on a busy machine cannot even die, and a
+	 * killed agent then kept its pin-dir lock (and its sockets) for seconds.
+	 */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
 	pthread_mutex_lock(&kp->lock);
 	for (;;) {
 		struct tc_tep_key key;

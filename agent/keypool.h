@@ -4,8 +4,8 @@
  *
  * A fresh key exchange needs one key pair per host, and generating it is
  * about half of each host's public-key work (X25519 with OpenSSL 3.0: ~50 us
- * to generate, ~46 us to derive).  A thread at SCHED_IDLE, so that it only
- * runs when the CPU has nothing else to do, keeps a few unused key pairs of
+ * to generate, ~46 us to derive).  A thread at the lowest normal priority
+ * (nice 19), so that it runs in the CPU's spare time, keeps a few unused key pairs of
  * each TEP that the agent has needed; the data path takes one per
  * connection (struct tc_keysrc) and generates one itself only when the pool
  * is empty.  Each key pair is used once, and freed, private key wiped, when

@@ -540,6 +540,17 @@ static void sync_ack(struct dp_flow *f, enum dp_dir dir, bool force, const struc
 }
 
 /*
+ * The payload a wire segment may carry now: wire_mss, less the 4 bytes of
+ * the non-SYN ENO option and its padding while host A still marks its
+ * segments (RFC 8547 §4.6): a resumed flow's first frames go out before the
+ * peer's first non-SYN segment, and must fit the path with the option.
+ */
+static uint32_t seg_cap(const struct dp_flow *f)
+{
+	return f->p.wire_mss - (f->eno_opt ? 4 : 0);
+}
+
+/*
  * Stored wire bytes [lo, hi) in segments of at most wire_mss; PSH on the last,
  * and the FIN on the one that ends where the FIN goes (RFC 8548 §3.7).  With
  * lo == hi == the FIN's place: the FIN alone.
@@ -549,7 +560,7 @@ static void wire_range(struct dp_flow *f, uint64_t lo, uint64_t hi, const struct
 	const struct dp_out *o = &f->out;
 
 	do {
-		uint32_t n = min64(hi - lo, f->p.wire_mss);
+		uint32_t n = min64(hi - lo, seg_cap(f));
 		uint8_t flags = lo + n == hi ? DP_PSH : 0;
 
 		if (o->fin_out && lo + n == o->fin_wire)
@@ -813,12 +824,12 @@ static int drain_output(struct dp_flow *f, const struct dp_seg *trig)
 		return TC_OK;
 	while (tc_conn_want_output(f->conn) && o->store.len < f->p.max_unacked) {
 		uint64_t off = sq_end(&o->store), own = o->own_end;
-		uint8_t *p = sq_reserve(&o->store, f->p.wire_mss);
+		uint8_t *p = sq_reserve(&o->store, seg_cap(f));
 		int n, err;
 
 		if (!p)
 			return TC_E_NOMEM;
-		n = tc_conn_output(f->conn, p, f->p.wire_mss);
+		n = tc_conn_output(f->conn, p, seg_cap(f));
 		if (n <= 0)
 			return n;
 		sq_commit(&o->store, n);

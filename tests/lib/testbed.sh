@@ -390,7 +390,7 @@ tb_agent_stop() { # HOST [SIG]: SIG (default TERM), 5 s grace, then SIGKILL
 tb_agent_kill9() { # HOST
 	local pid
 	pid=$(tb_agent_pid "$1") || return 0
-	tb_stop_pid "$pid" 2 KILL
+	tb_stop_pid "$pid" 10 KILL # its sockets go after an RCU grace period each: seconds when loaded
 	rm -f "$(tb__agent_pidfile "$1")"
 }
 
