@@ -122,7 +122,7 @@ $(BUILD)/pic/%.o: %.c
 	$(CC) $(CFLAGS) -fPIC -fvisibility=default $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/$(LIBTC_SONAME): $(LIBTC_PICS)
-	$(CC) $(CFLAGS) -shared -Wl,-soname,$(LIBTC_SONAME) -o $@ $^
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(LIBTC_SONAME) -o $@ $^ -lcrypto
 	ln -sf $(LIBTC_SONAME) $(BUILD)/libtcpcrypt.so
 
 $(BUILD)/libtcpcrypt.pc: lib/libtcpcrypt.pc.in FORCE
@@ -233,6 +233,7 @@ fuzz-replay: $(FUZZ_BINS)
 
 install: all
 	install -D -m 0644 include/tcpcrypt/tcpcrypt.h $(DESTDIR)$(PREFIX)/include/tcpcrypt/tcpcrypt.h
+	install -D -m 0644 include/tcpcrypt/auth.h $(DESTDIR)$(PREFIX)/include/tcpcrypt/auth.h
 	install -D -m 0644 $(BUILD)/libtcpcrypt.a $(DESTDIR)$(PREFIX)/lib/libtcpcrypt.a
 	install -D -m 0755 $(BUILD)/$(LIBTC_SONAME) $(DESTDIR)$(PREFIX)/lib/$(LIBTC_SONAME)
 	ln -sf $(LIBTC_SONAME) $(DESTDIR)$(PREFIX)/lib/libtcpcrypt.so

@@ -1,0 +1,545 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libtcpcrypt authentication of the session ID (include/tcpcrypt/auth.h):
+ * the in-band message format of docs/auth.md#messages, the pre-shared key
+ * and Ed25519 schemes (docs/auth.md#schemes), and the exchange over a
+ * connected socket (docs/auth.md#exchange).  OpenSSL libcrypto only.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include "tcpcrypt/auth.h"
+#include "tcpcrypt/tcpcrypt.h"
+
+#define SID_LEN	  TCP_ENO_SESSID_LEN
+#define KEYID_LEN 8
+#define TAG_LEN	  32
+#define PUB_LEN	  32
+#define SIG_LEN	  64
+
+/* Bodies (docs/auth.md#messages): role, then ... */
+#define PSK_BODY    (1 + SID_LEN + KEYID_LEN + TAG_LEN)
+#define ED_BODY	    (1 + SID_LEN + PUB_LEN + SIG_LEN)
+#define RESULT_BODY (1 + 1 + SID_LEN)
+
+/* Domain labels (docs/auth.md#labels), each followed by one 0 byte. */
+static const char LABEL_PSK[] = "tcpcrypt-auth v1 psk hmac-sha256";
+static const char LABEL_PSK_ID[] = "tcpcrypt-auth v1 psk key id";
+static const char LABEL_ED[] = "tcpcrypt-auth v1 ed25519 signature";
+
+static const unsigned char MAGIC[3] = {'T', 'C', 'A'};
+
+struct tcpcrypt_auth {
+	int scheme;
+	int signer; /* ED25519: 1 with the private key, 0 with the pinned public key */
+	size_t psk_len;
+	unsigned char psk[TCPCRYPT_AUTH_PSK_MAX];
+	unsigned char keyid[KEYID_LEN];
+	unsigned char pub[PUB_LEN];
+	EVP_PKEY *pkey;
+};
+
+static const char *const messages[TCPCRYPT_AUTH_EMAX] = {
+    [TCPCRYPT_AUTH_OK] = "authenticated",
+    [TCPCRYPT_AUTH_EPLAIN] = "plain TCP: the connection is not encrypted (TCP-ENO fell back)",
+    [TCPCRYPT_AUTH_ENOAGENT] = "no tcpcryptd serves this socket",
+    [TCPCRYPT_AUTH_ENOTAUTH] = "the peer does not speak tcpcrypt-auth",
+    [TCPCRYPT_AUTH_EVERSION] = "the peer speaks another tcpcrypt-auth version",
+    [TCPCRYPT_AUTH_ESCHEME] = "the peer uses another authentication scheme",
+    [TCPCRYPT_AUTH_EFORMAT] = "malformed or truncated authentication message",
+    [TCPCRYPT_AUTH_EROLE] = "the peer claims our own role",
+    [TCPCRYPT_AUTH_ESESSID] = "session IDs differ: man in the middle or replay",
+    [TCPCRYPT_AUTH_EKEY] = "wrong key: another pre-shared secret, or not the pinned server key",
+    [TCPCRYPT_AUTH_EBADMAC] = "MAC does not verify: tampered message",
+    [TCPCRYPT_AUTH_EBADSIG] = "signature does not verify: tampered message",
+    [TCPCRYPT_AUTH_EPEER] = "the peer rejected the authentication",
+    [TCPCRYPT_AUTH_ECLOSED] = "the peer closed the connection during authentication",
+    [TCPCRYPT_AUTH_ETIMEDOUT] = "authentication timed out",
+    [TCPCRYPT_AUTH_ESYS] = "system error",
+    [TCPCRYPT_AUTH_ECONFIG] = "unusable credential",
+};
+
+const char *tcpcrypt_auth_strerror(int err)
+{
+	if (err < 0)
+		err = -err;
+	if (err >= TCPCRYPT_AUTH_EMAX)
+		return "unknown tcpcrypt-auth error";
+	return messages[err];
+}
+
+static struct tcpcrypt_auth *fail(struct tcpcrypt_auth *a, int *err, int code)
+{
+	if (err)
+		*err = code;
+	tcpcrypt_auth_free(a);
+	return NULL;
+}
+
+struct tcpcrypt_auth *tcpcrypt_auth_psk(const void *key, size_t len, int *err)
+{
+	struct tcpcrypt_auth *a;
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (!key || len < TCPCRYPT_AUTH_PSK_MIN || len > TCPCRYPT_AUTH_PSK_MAX)
+		return fail(NULL, err, TCPCRYPT_AUTH_ECONFIG);
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return fail(NULL, err, TCPCRYPT_AUTH_ESYS);
+	a->scheme = TCPCRYPT_AUTH_PSK;
+	a->psk_len = len;
+	memcpy(a->psk, key, len);
+	/* the key id tells "another secret" from "tampered" (docs/auth.md#psk) */
+	if (!HMAC(EVP_sha256(), a->psk, len, (const unsigned char *)LABEL_PSK_ID,
+		  sizeof(LABEL_PSK_ID), mac, &n) ||
+	    n != TAG_LEN)
+		return fail(a, err, TCPCRYPT_AUTH_ECONFIG);
+	memcpy(a->keyid, mac, KEYID_LEN);
+	if (err)
+		*err = 0;
+	return a;
+}
+
+struct tcpcrypt_auth *tcpcrypt_auth_psk_file(const char *path, int *err)
+{
+	unsigned char buf[TCPCRYPT_AUTH_PSK_MAX + 1];
+	struct tcpcrypt_auth *a;
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f)
+		return fail(NULL, err, TCPCRYPT_AUTH_ESYS);
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	a = tcpcrypt_auth_psk(buf, n, err);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return a;
+}
+
+static struct tcpcrypt_auth *ed25519_file(const char *path, int signer, int *err)
+{
+	struct tcpcrypt_auth *a = calloc(1, sizeof(*a));
+	size_t n = PUB_LEN;
+	FILE *f;
+
+	if (!a)
+		return fail(NULL, err, TCPCRYPT_AUTH_ESYS);
+	a->scheme = TCPCRYPT_AUTH_ED25519;
+	a->signer = signer;
+	f = fopen(path, "r");
+	if (!f)
+		return fail(a, err, TCPCRYPT_AUTH_ESYS);
+	a->pkey = signer ? PEM_read_PrivateKey(f, NULL, NULL, NULL)
+			 : PEM_read_PUBKEY(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!a->pkey || EVP_PKEY_get_id(a->pkey) != EVP_PKEY_ED25519 ||
+	    !EVP_PKEY_get_raw_public_key(a->pkey, a->pub, &n) || n != PUB_LEN)
+		return fail(a, err, TCPCRYPT_AUTH_ECONFIG);
+	if (err)
+		*err = 0;
+	return a;
+}
+
+struct tcpcrypt_auth *tcpcrypt_auth_sign_file(const char *pem_path, int *err)
+{
+	return ed25519_file(pem_path, 1, err);
+}
+
+struct tcpcrypt_auth *tcpcrypt_auth_verify_file(const char *pem_path, int *err)
+{
+	return ed25519_file(pem_path, 0, err);
+}
+
+void tcpcrypt_auth_free(struct tcpcrypt_auth *a)
+{
+	if (!a)
+		return;
+	EVP_PKEY_free(a->pkey);
+	OPENSSL_cleanse(a, sizeof(*a));
+	free(a);
+}
+
+int tcpcrypt_auth_scheme(const struct tcpcrypt_auth *a)
+{
+	return a ? a->scheme : -TCPCRYPT_AUTH_ECONFIG;
+}
+
+static size_t put_hdr(unsigned char *out, int type, int scheme, size_t body)
+{
+	memcpy(out, MAGIC, sizeof(MAGIC));
+	out[3] = TCPCRYPT_AUTH_VERSION;
+	out[4] = type;
+	out[5] = scheme;
+	out[6] = body >> 8;
+	out[7] = body & 0xff;
+	return TCPCRYPT_AUTH_HDR_LEN;
+}
+
+/* HMAC-SHA256(psk, label 0 msg[0..n)) into tag */
+static int psk_tag(const struct tcpcrypt_auth *a, const unsigned char *msg, size_t n,
+		   unsigned char *tag)
+{
+	unsigned char buf[sizeof(LABEL_PSK) + TCPCRYPT_AUTH_MSG_MAX];
+	unsigned int len = 0;
+
+	memcpy(buf, LABEL_PSK, sizeof(LABEL_PSK));
+	memcpy(buf + sizeof(LABEL_PSK), msg, n);
+	if (!HMAC(EVP_sha256(), a->psk, a->psk_len, buf, sizeof(LABEL_PSK) + n, tag, &len) ||
+	    len != TAG_LEN)
+		return -TCPCRYPT_AUTH_ECONFIG;
+	return 0;
+}
+
+/* Ed25519 over label 0 msg[0..n): make (sig != NULL) or check */
+static int ed_sign(const struct tcpcrypt_auth *a, const unsigned char *msg, size_t n,
+		   unsigned char *sig, const unsigned char *check, EVP_PKEY *key)
+{
+	unsigned char buf[sizeof(LABEL_ED) + TCPCRYPT_AUTH_MSG_MAX];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	size_t len = SIG_LEN;
+	int r = -TCPCRYPT_AUTH_ECONFIG;
+
+	(void)a;
+	if (!ctx)
+		return -TCPCRYPT_AUTH_ESYS;
+	memcpy(buf, LABEL_ED, sizeof(LABEL_ED));
+	memcpy(buf + sizeof(LABEL_ED), msg, n);
+	if (sig) {
+		if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) == 1 &&
+		    EVP_DigestSign(ctx, sig, &len, buf, sizeof(LABEL_ED) + n) == 1 &&
+		    len == SIG_LEN)
+			r = 0;
+	} else if (EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, key) == 1) {
+		r = EVP_DigestVerify(ctx, check, SIG_LEN, buf, sizeof(LABEL_ED) + n) == 1
+			? 0
+			: -TCPCRYPT_AUTH_EBADSIG;
+	}
+	EVP_MD_CTX_free(ctx);
+	return r;
+}
+
+static int bad_args(const struct tcpcrypt_auth *a, const unsigned char *sessid, int role)
+{
+	return !a || !sessid || (role != TCP_ENO_ROLE_A && role != TCP_ENO_ROLE_B);
+}
+
+int tcpcrypt_auth_proof(const struct tcpcrypt_auth *a, const unsigned char *sessid, int role,
+			unsigned char *out, size_t size)
+{
+	size_t body, n;
+	int r;
+
+	if (bad_args(a, sessid, role) || !out)
+		return -TCPCRYPT_AUTH_ECONFIG;
+	if (a->scheme == TCPCRYPT_AUTH_ED25519 && !a->signer)
+		return 0;
+	body = a->scheme == TCPCRYPT_AUTH_PSK ? PSK_BODY : ED_BODY;
+	if (size < TCPCRYPT_AUTH_HDR_LEN + body)
+		return -TCPCRYPT_AUTH_ECONFIG;
+	n = put_hdr(out, TCPCRYPT_AUTH_T_PROOF, a->scheme, body);
+	out[n++] = role;
+	memcpy(out + n, sessid, SID_LEN);
+	n += SID_LEN;
+	if (a->scheme == TCPCRYPT_AUTH_PSK) {
+		memcpy(out + n, a->keyid, KEYID_LEN);
+		n += KEYID_LEN;
+		r = psk_tag(a, out, n, out + n);
+		n += TAG_LEN;
+	} else {
+		memcpy(out + n, a->pub, PUB_LEN);
+		n += PUB_LEN;
+		r = ed_sign(a, out, n, out + n, NULL, a->pkey);
+		n += SIG_LEN;
+	}
+	return r ? r : (int)n;
+}
+
+int tcpcrypt_auth_msg_len(const unsigned char *msg, size_t n)
+{
+	size_t body;
+
+	if (!msg && n)
+		return -TCPCRYPT_AUTH_EFORMAT;
+	if (memcmp(msg, MAGIC, n < sizeof(MAGIC) ? n : sizeof(MAGIC)))
+		return -TCPCRYPT_AUTH_ENOTAUTH;
+	if (n < 4)
+		return 0;
+	if (msg[3] != TCPCRYPT_AUTH_VERSION)
+		return -TCPCRYPT_AUTH_EVERSION;
+	if (n < TCPCRYPT_AUTH_HDR_LEN)
+		return 0;
+	body = (size_t)msg[6] << 8 | msg[7];
+	if (body > TCPCRYPT_AUTH_MSG_MAX - TCPCRYPT_AUTH_HDR_LEN)
+		return -TCPCRYPT_AUTH_EFORMAT;
+	return TCPCRYPT_AUTH_HDR_LEN + body;
+}
+
+/* The header checks common to both types: 0 or a negative code. */
+static int check_hdr(const struct tcpcrypt_auth *a, const unsigned char *msg, size_t len, int type,
+		     size_t body)
+{
+	int n;
+
+	if (!msg)
+		return -TCPCRYPT_AUTH_EFORMAT;
+	n = tcpcrypt_auth_msg_len(msg, len);
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return -TCPCRYPT_AUTH_EFORMAT; /* truncated header */
+	if (msg[4] != type)
+		return -TCPCRYPT_AUTH_EFORMAT;
+	if (msg[5] != a->scheme)
+		return -TCPCRYPT_AUTH_ESCHEME;
+	if ((size_t)n != TCPCRYPT_AUTH_HDR_LEN + body || len != (size_t)n)
+		return -TCPCRYPT_AUTH_EFORMAT;
+	return 0;
+}
+
+/* The peer's role byte and session ID: 0 or a negative code */
+static int check_role(const unsigned char *p, int role)
+{
+	return p[0] == (role == TCP_ENO_ROLE_A ? TCP_ENO_ROLE_B : TCP_ENO_ROLE_A)
+		   ? 0
+		   : -TCPCRYPT_AUTH_EROLE;
+}
+
+int tcpcrypt_auth_check_proof(const struct tcpcrypt_auth *a, const unsigned char *sessid, int role,
+			      const unsigned char *msg, size_t len)
+{
+	const unsigned char *p = msg + TCPCRYPT_AUTH_HDR_LEN;
+	unsigned char tag[TAG_LEN];
+	int psk, r;
+
+	if (bad_args(a, sessid, role))
+		return -TCPCRYPT_AUTH_ECONFIG;
+	if (a->scheme == TCPCRYPT_AUTH_ED25519 && a->signer)
+		return -TCPCRYPT_AUTH_ECONFIG; /* a signer expects no proof */
+	psk = a->scheme == TCPCRYPT_AUTH_PSK;
+	r = check_hdr(a, msg, len, TCPCRYPT_AUTH_T_PROOF, psk ? PSK_BODY : ED_BODY);
+	if (r)
+		return r;
+	r = check_role(p, role);
+	if (r)
+		return r;
+	if (CRYPTO_memcmp(p + 1, sessid, SID_LEN))
+		return -TCPCRYPT_AUTH_ESESSID;
+	p += 1 + SID_LEN;
+	if (psk) {
+		if (CRYPTO_memcmp(p, a->keyid, KEYID_LEN))
+			return -TCPCRYPT_AUTH_EKEY;
+		r = psk_tag(a, msg, len - TAG_LEN, tag);
+		if (r)
+			return r;
+		r = CRYPTO_memcmp(tag, p + KEYID_LEN, TAG_LEN) ? -TCPCRYPT_AUTH_EBADMAC : 0;
+		OPENSSL_cleanse(tag, sizeof(tag));
+		return r;
+	}
+	if (CRYPTO_memcmp(p, a->pub, PUB_LEN))
+		return -TCPCRYPT_AUTH_EKEY;
+	return ed_sign(a, msg, len - SIG_LEN, NULL, p + PUB_LEN, a->pkey);
+}
+
+int tcpcrypt_auth_result(const struct tcpcrypt_auth *a, const unsigned char *sessid, int role,
+			 int status, unsigned char *out, size_t size)
+{
+	size_t n;
+
+	if (bad_args(a, sessid, role) || !out || status < 0 || status >= TCPCRYPT_AUTH_EMAX ||
+	    size < TCPCRYPT_AUTH_HDR_LEN + RESULT_BODY)
+		return -TCPCRYPT_AUTH_ECONFIG;
+	n = put_hdr(out, TCPCRYPT_AUTH_T_RESULT, a->scheme, RESULT_BODY);
+	out[n++] = role;
+	out[n++] = status;
+	memcpy(out + n, sessid, SID_LEN);
+	return n + SID_LEN;
+}
+
+int tcpcrypt_auth_check_result(const struct tcpcrypt_auth *a, const unsigned char *sessid, int role,
+			       const unsigned char *msg, size_t len, int *peer_status)
+{
+	const unsigned char *p = msg + TCPCRYPT_AUTH_HDR_LEN;
+	int r;
+
+	if (bad_args(a, sessid, role))
+		return -TCPCRYPT_AUTH_ECONFIG;
+	r = check_hdr(a, msg, len, TCPCRYPT_AUTH_T_RESULT, RESULT_BODY);
+	if (r)
+		return r;
+	r = check_role(p, role);
+	if (r)
+		return r;
+	if (p[1] >= TCPCRYPT_AUTH_EMAX)
+		return -TCPCRYPT_AUTH_EFORMAT;
+	if (p[1]) {
+		if (peer_status)
+			*peer_status = p[1];
+		return -TCPCRYPT_AUTH_EPEER;
+	}
+	if (CRYPTO_memcmp(p + 2, sessid, SID_LEN))
+		return -TCPCRYPT_AUTH_ESESSID;
+	return 0;
+}
+
+/* --- the exchange over a socket (docs/auth.md#exchange) --- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for fd to be ready for events; 0, or a negative code. */
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = events};
+		int64_t left = deadline == INT64_MAX ? -1 : deadline - now_ms();
+		int r;
+
+		if (deadline != INT64_MAX && left <= 0)
+			return -TCPCRYPT_AUTH_ETIMEDOUT;
+		r = poll(&p, 1, left < 0 ? -1 : left > 60000 ? 60000 : (int)left);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -TCPCRYPT_AUTH_ESYS;
+	}
+}
+
+static int send_all(int fd, const unsigned char *p, size_t n, int64_t deadline)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (w > 0) {
+			p += w;
+			n -= w;
+			continue;
+		}
+		if (w < 0 && errno == EPIPE)
+			return -TCPCRYPT_AUTH_ECLOSED;
+		if (w < 0 && errno != EAGAIN && errno != EINTR)
+			return errno == ECONNRESET ? -TCPCRYPT_AUTH_ECLOSED : -TCPCRYPT_AUTH_ESYS;
+		w = wait_fd(fd, POLLOUT, deadline);
+		if (w)
+			return w;
+	}
+	return 0;
+}
+
+/*
+ * Read exactly one message, never a byte beyond it (the application's
+ * stream follows).  A peer that sends something else is caught on its first
+ * bytes, without waiting for a whole header.
+ */
+static int recv_msg(int fd, unsigned char *buf, int64_t deadline)
+{
+	size_t have = 0;
+	int want = TCPCRYPT_AUTH_HDR_LEN;
+
+	for (;;) {
+		ssize_t r = recv(fd, buf + have, want - have, MSG_DONTWAIT);
+		int n;
+
+		if (r == 0)
+			return have ? -TCPCRYPT_AUTH_EFORMAT : -TCPCRYPT_AUTH_ECLOSED;
+		if (r < 0) {
+			if (errno == ECONNRESET)
+				return -TCPCRYPT_AUTH_ECLOSED;
+			if (errno != EAGAIN && errno != EINTR)
+				return -TCPCRYPT_AUTH_ESYS;
+			n = wait_fd(fd, POLLIN, deadline);
+			if (n)
+				return n;
+			continue;
+		}
+		have += r;
+		n = tcpcrypt_auth_msg_len(buf, have);
+		if (n < 0)
+			return n;
+		if (n > 0 && (size_t)n < TCPCRYPT_AUTH_HDR_LEN)
+			return -TCPCRYPT_AUTH_EFORMAT;
+		if (n > 0)
+			want = n;
+		if (have == (size_t)want && have >= TCPCRYPT_AUTH_HDR_LEN)
+			return want;
+	}
+}
+
+/* Codes after which this end tells the peer it rejected it (a RESULT) */
+static int tell_peer(int code)
+{
+	return code >= TCPCRYPT_AUTH_EVERSION && code <= TCPCRYPT_AUTH_EBADSIG;
+}
+
+int tcpcrypt_auth_fd(int fd, const struct tcpcrypt_auth *a, int timeout_ms, unsigned char *sessid,
+		     int *peer_status)
+{
+	int64_t deadline = timeout_ms < 0 ? INT64_MAX : now_ms() + timeout_ms;
+	unsigned char sid[SID_LEN], msg[TCPCRYPT_AUTH_MSG_MAX];
+	socklen_t rl = sizeof(int);
+	int role, n, st = 0, r, one = 1;
+
+	if (!a)
+		return -TCPCRYPT_AUTH_ECONFIG;
+	if (peer_status)
+		*peer_status = 0;
+	n = tcpcrypt_wait_sessid(fd, sid, sizeof(sid), timeout_ms);
+	if (n < 0)
+		return errno == EOPNOTSUPP    ? -TCPCRYPT_AUTH_EPLAIN
+		       : errno == ENOPROTOOPT ? -TCPCRYPT_AUTH_ENOAGENT
+		       : errno == ETIMEDOUT   ? -TCPCRYPT_AUTH_ETIMEDOUT
+		       : errno == ECONNRESET  ? -TCPCRYPT_AUTH_ECLOSED
+					      : -TCPCRYPT_AUTH_ESYS;
+	if (n != SID_LEN || getsockopt(fd, IPPROTO_TCP, TCP_ENO_ROLE, &role, &rl))
+		return -TCPCRYPT_AUTH_ESYS;
+	/* 1. our proof, if this scheme has one from us */
+	n = tcpcrypt_auth_proof(a, sid, role, msg, sizeof(msg));
+	if (n < 0)
+		return n;
+	if (n > 0 && (r = send_all(fd, msg, n, deadline)))
+		return r;
+	/* 2. the peer's proof, if it sends one */
+	if (a->scheme == TCPCRYPT_AUTH_PSK || !a->signer) {
+		n = recv_msg(fd, msg, deadline);
+		if (n < 0 && !tell_peer(-n))
+			return n;
+		st = n < 0 ? n : tcpcrypt_auth_check_proof(a, sid, role, msg, n);
+	}
+	/* 3. our verdict */
+	if (!st || tell_peer(-st)) {
+		n = tcpcrypt_auth_result(a, sid, role, -st, msg, sizeof(msg));
+		r = n < 0 ? n : send_all(fd, msg, n, deadline);
+		if (!st && r)
+			return r;
+	}
+	if (st)
+		goto flush;
+	/* 4. the peer's verdict */
+	n = recv_msg(fd, msg, deadline);
+	st = n < 0 ? n : tcpcrypt_auth_check_result(a, sid, role, msg, n, peer_status);
+	if (st)
+		goto flush;
+	if (sessid)
+		memcpy(sessid, sid, SID_LEN);
+	return 0;
+flush:
+	/* a session whose ID did not authenticate must not be resumed (tcpcrypt.h) */
+	if (st != -TCPCRYPT_AUTH_ETIMEDOUT && st != -TCPCRYPT_AUTH_ESYS)
+		setsockopt(fd, IPPROTO_TCP, TCP_CRYPT_CACHE_FLUSH, &one, sizeof(one));
+	return st;
+}

@@ -1,0 +1,671 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Session-ID authentication (lib/auth.c, docs/auth.md).  Message level:
+ * known-answer messages written by an independent Python implementation of
+ * docs/auth.md (hmac/hashlib, and the `cryptography` package's Ed25519 with
+ * the RFC 8032 §7.1 TEST 1 key), success, wrong secret, wrong key, every
+ * single-byte change of every message, replay on another session ID, wrong
+ * role, truncated and extended messages.  Connection level: two threads on a
+ * socketpair, with a getsockopt() defined here (it takes precedence over
+ * libc's, as in test_libtcpcrypt.c) answering the session ID and role per
+ * descriptor; the application bytes after the exchange arrive intact.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include "tcpcrypt/auth.h"
+#include "tcpcrypt/tcpcrypt.h"
+#include "t.h"
+
+/* --- fake TCP_ENO_* options per descriptor --- */
+#define NFD 64
+static unsigned char fake_sid[NFD][TCP_ENO_SESSID_LEN];
+static int fake_role[NFD], fake_err[NFD], fake_flushes[NFD];
+
+int getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
+{
+	if (level != IPPROTO_TCP || fd < 0 || fd >= NFD) {
+		errno = ENOPROTOOPT;
+		return -1;
+	}
+	if (fake_err[fd]) {
+		errno = fake_err[fd];
+		return -1;
+	}
+	if (opt == TCP_ENO_SESSID) {
+		memcpy(val, fake_sid[fd], TCP_ENO_SESSID_LEN);
+		*len = TCP_ENO_SESSID_LEN;
+		return 0;
+	}
+	if (opt == TCP_ENO_ROLE) {
+		*(int *)val = fake_role[fd];
+		*len = sizeof(int);
+		return 0;
+	}
+	errno = ENOPROTOOPT;
+	return -1;
+}
+
+int setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
+{
+	(void)val;
+	(void)len;
+	if (level == IPPROTO_TCP && opt == TCP_CRYPT_CACHE_FLUSH && fd >= 0 && fd < NFD) {
+		fake_flushes[fd]++;
+		return 0;
+	}
+	errno = ENOPROTOOPT;
+	return -1;
+}
+
+/* --- fixtures --- */
+static unsigned char SID[TCP_ENO_SESSID_LEN], SID2[TCP_ENO_SESSID_LEN];
+static const unsigned char PSK[32] = {
+    0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f,
+    0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f,
+};
+
+/* RFC 8032 §7.1 TEST 1 secret key, PKCS#8, and its public key */
+static const char ED_PRIV[] = "-----BEGIN PRIVATE KEY-----\n"
+			      "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n"
+			      "-----END PRIVATE KEY-----\n";
+static const char ED_PUB[] = "-----BEGIN PUBLIC KEY-----\n"
+			     "MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n"
+			     "-----END PUBLIC KEY-----\n";
+
+/* Python (docs/auth.md): PSK PROOF of role A; Ed25519 PROOF of role B, key above */
+static const char KAT_PSK[] =
+    "544341010101004a00230102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f200ac5"
+    "7e27076c36558230e7d39b93bd83978dfcbf3c14165e93a081d7cda079afbbc49317ce5a4c3b";
+static const char KAT_ED[] =
+    "544341010102008201230102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20d75a"
+    "980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511ab4bb66a1845d5adc59ecc51c1874"
+    "94018e56c968977c256e62cb72e5a0c37b4970e37f8a2100b0b69bd52f5cd94ab5999b01e64518889f5167dd"
+    "b3ce43566905";
+
+static size_t unhex(const char *h, unsigned char *out)
+{
+	size_t n = strlen(h) / 2;
+
+	for (size_t i = 0; i < n; i++)
+		sscanf(h + 2 * i, "%2hhx", &out[i]);
+	return n;
+}
+
+static void init_sids(void)
+{
+	SID[0] = SID2[0] = 0x23;
+	for (int i = 1; i < TCP_ENO_SESSID_LEN; i++) {
+		SID[i] = i;
+		SID2[i] = i;
+	}
+	SID2[32] ^= 0x80;
+}
+
+static char tmpdir[] = "/tmp/test_auth.XXXXXX";
+static int have_tmpdir;
+
+static const char *tmpfile_with(const char *name, const void *p, size_t n)
+{
+	static char path[8][128];
+	static int k;
+	char *s = path[k++ % 8];
+	FILE *f;
+
+	if (!have_tmpdir++ && !mkdtemp(tmpdir))
+		abort();
+	snprintf(s, 128, "%s/%s", tmpdir, name);
+	f = fopen(s, "wb");
+	if (!f || fwrite(p, 1, n, f) != n || fclose(f))
+		abort();
+	return s;
+}
+
+static struct tcpcrypt_auth *signer(void)
+{
+	int err = -1;
+	struct tcpcrypt_auth *a =
+	    tcpcrypt_auth_sign_file(tmpfile_with("priv.pem", ED_PRIV, strlen(ED_PRIV)), &err);
+
+	CHECK(a && err == 0);
+	return a;
+}
+
+static struct tcpcrypt_auth *verifier(void)
+{
+	int err = -1;
+	struct tcpcrypt_auth *a =
+	    tcpcrypt_auth_verify_file(tmpfile_with("pub.pem", ED_PUB, strlen(ED_PUB)), &err);
+
+	CHECK(a && err == 0);
+	return a;
+}
+
+static struct tcpcrypt_auth *psk(const unsigned char *k)
+{
+	int err = -1;
+	struct tcpcrypt_auth *a = tcpcrypt_auth_psk(k, 32, &err);
+
+	CHECK(a && err == 0);
+	return a;
+}
+
+/* A freshly generated Ed25519 (or another type's) key pair as PEM files */
+static void gen_key(int type, const char **priv, const char **pub)
+{
+	EVP_PKEY *k = type == EVP_PKEY_ED25519 ? EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")
+					       : EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	char *p = NULL;
+	long n;
+	BIO *b;
+
+	if (!k)
+		abort();
+	b = BIO_new(BIO_s_mem());
+	PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL);
+	n = BIO_get_mem_data(b, &p);
+	*priv = tmpfile_with(type == EVP_PKEY_ED25519 ? "gpriv.pem" : "ecpriv.pem", p, n);
+	BIO_free(b);
+	b = BIO_new(BIO_s_mem());
+	PEM_write_bio_PUBKEY(b, k);
+	n = BIO_get_mem_data(b, &p);
+	*pub = tmpfile_with(type == EVP_PKEY_ED25519 ? "gpub.pem" : "ecpub.pem", p, n);
+	BIO_free(b);
+	EVP_PKEY_free(k);
+}
+
+/* --- message level --- */
+
+T(auth_psk_known_answer)
+{
+	struct tcpcrypt_auth *a = psk(PSK);
+	unsigned char want[256], msg[TCPCRYPT_AUTH_MSG_MAX];
+	size_t n = unhex(KAT_PSK, want);
+
+	init_sids();
+	CHECK_EQ(tcpcrypt_auth_proof(a, SID, TCP_ENO_ROLE_A, msg, sizeof(msg)), n);
+	CHECK_MEM(msg, want, n);
+	CHECK_EQ(tcpcrypt_auth_check_proof(a, SID, TCP_ENO_ROLE_B, want, n), 0);
+	tcpcrypt_auth_free(a);
+}
+
+T(auth_ed25519_known_answer)
+{
+	struct tcpcrypt_auth *s = signer(), *v = verifier();
+	unsigned char want[256], msg[TCPCRYPT_AUTH_MSG_MAX];
+	size_t n = unhex(KAT_ED, want);
+
+	init_sids();
+	CHECK_EQ(tcpcrypt_auth_proof(s, SID, TCP_ENO_ROLE_B, msg, sizeof(msg)), n);
+	CHECK_MEM(msg, want, n);
+	CHECK_EQ(tcpcrypt_auth_check_proof(v, SID, TCP_ENO_ROLE_A, want, n), 0);
+	/* the verifier sends no proof; the signer expects none */
+	CHECK_EQ(tcpcrypt_auth_proof(v, SID, TCP_ENO_ROLE_A, msg, sizeof(msg)), 0);
+	CHECK_EQ(tcpcrypt_auth_check_proof(s, SID, TCP_ENO_ROLE_B, want, n),
+		 -TCPCRYPT_AUTH_ECONFIG);
+	tcpcrypt_auth_free(s);
+	tcpcrypt_auth_free(v);
+}
+
+T(auth_psk_roundtrip_and_results)
+{
+	struct tcpcrypt_auth *a = psk(PSK);
+	unsigned char m[TCPCRYPT_AUTH_MSG_MAX];
+	int n, ps = -1;
+
+	init_sids();
+	for (int role = 0; role < 2; role++) {
+		n = tcpcrypt_auth_proof(a, SID, role, m, sizeof(m));
+		CHECK_EQ(tcpcrypt_auth_msg_len(m, n), n);
+		CHECK_EQ(tcpcrypt_auth_check_proof(a, SID, !role, m, n), 0);
+		n = tcpcrypt_auth_result(a, SID, role, 0, m, sizeof(m));
+		CHECK_EQ(n, TCPCRYPT_AUTH_HDR_LEN + 35);
+		CHECK_EQ(tcpcrypt_auth_check_result(a, SID, !role, m, n, &ps), 0);
+		n = tcpcrypt_auth_result(a, SID, role, TCPCRYPT_AUTH_EKEY, m, sizeof(m));
+		CHECK_EQ(tcpcrypt_auth_check_result(a, SID, !role, m, n, &ps),
+			 -TCPCRYPT_AUTH_EPEER);
+		CHECK_EQ(ps, TCPCRYPT_AUTH_EKEY);
+	}
+	/* a buffer too short for the message */
+	CHECK_EQ(tcpcrypt_auth_proof(a, SID, 0, m, 80), -TCPCRYPT_AUTH_ECONFIG);
+	CHECK_EQ(tcpcrypt_auth_proof(a, SID, 2, m, sizeof(m)), -TCPCRYPT_AUTH_ECONFIG);
+	tcpcrypt_auth_free(a);
+}
+
+T(auth_psk_wrong_secret)
+{
+	unsigned char other[32], m[TCPCRYPT_AUTH_MSG_MAX];
+	struct tcpcrypt_auth *a = psk(PSK), *b;
+	int n;
+
+	memcpy(other, PSK, 32);
+	other[31] ^= 1;
+	b = psk(other);
+	init_sids();
+	n = tcpcrypt_auth_proof(a, SID, TCP_ENO_ROLE_A, m, sizeof(m));
+	CHECK_EQ(tcpcrypt_auth_check_proof(b, SID, TCP_ENO_ROLE_B, m, n), -TCPCRYPT_AUTH_EKEY);
+	n = tcpcrypt_auth_proof(b, SID, TCP_ENO_ROLE_B, m, sizeof(m));
+	CHECK_EQ(tcpcrypt_auth_check_proof(a, SID, TCP_ENO_ROLE_A, m, n), -TCPCRYPT_AUTH_EKEY);
+	tcpcrypt_auth_free(a);
+	tcpcrypt_auth_free(b);
+}
+
+T(auth_psk_config)
+{
+	int err = 0;
+
+	CHECK(!tcpcrypt_auth_psk(PSK, TCPCRYPT_AUTH_PSK_MIN - 1, &err));
+	CHECK_EQ(err, TCPCRYPT_AUTH_ECONFIG);
+	CHECK(!tcpcrypt_auth_psk(NULL, 32, &err));
+	CHECK(!tcpcrypt_auth_psk_file("/nonexistent/psk", &err));
+	CHECK_EQ(err, TCPCRYPT_AUTH_ESYS);
+	CHECK(!tcpcrypt_auth_psk_file(tmpfile_with("short", "0123456789", 10), &err));
+	CHECK_EQ(err, TCPCRYPT_AUTH_ECONFIG);
+	{
+		static unsigned char big[TCPCRYPT_AUTH_PSK_MAX + 1];
+		CHECK(!tcpcrypt_auth_psk_file(tmpfile_with("big", big, sizeof(big)), &err));
+		CHECK_EQ(err, TCPCRYPT_AUTH_ECONFIG);
+	}
+	struct tcpcrypt_auth *a = tcpcrypt_auth_psk_file(tmpfile_with("psk", PSK, 32), &err);
+	CHECK(a && err == 0);
+	CHECK_EQ(tcpcrypt_auth_scheme(a), TCPCRYPT_AUTH_PSK);
+	tcpcrypt_auth_free(a);
+}
+
+T(auth_ed25519_config_and_wrong_key)
+{
+	const char *gpriv, *gpub, *ecpriv, *ecpub;
+	struct tcpcrypt_auth *s, *v = verifier();
+	unsigned char m[TCPCRYPT_AUTH_MSG_MAX];
+	int err = 0, n;
+
+	init_sids();
+	gen_key(EVP_PKEY_ED25519, &gpriv, &gpub);
+	gen_key(EVP_PKEY_EC, &ecpriv, &ecpub);
+	CHECK(!tcpcrypt_auth_sign_file(ecpriv, &err));
+	CHECK_EQ(err, TCPCRYPT_AUTH_ECONFIG);
+	CHECK(!tcpcrypt_auth_verify_file(ecpub, &err));
+	CHECK_EQ(err, TCPCRYPT_AUTH_ECONFIG);
+	CHECK(!tcpcrypt_auth_verify_file(gpriv, &err)); /* a private key is no pinned key */
+	CHECK(!tcpcrypt_auth_sign_file(tmpfile_with("junk", "junk\n", 5), &err));
+	CHECK_EQ(err, TCPCRYPT_AUTH_ECONFIG);
+	CHECK(!tcpcrypt_auth_sign_file("/nonexistent/key", &err));
+	CHECK_EQ(err, TCPCRYPT_AUTH_ESYS);
+	/* another server key than the pinned one */
+	s = tcpcrypt_auth_sign_file(gpriv, &err);
+	CHECK(s);
+	n = tcpcrypt_auth_proof(s, SID, TCP_ENO_ROLE_B, m, sizeof(m));
+	CHECK_EQ(n, TCPCRYPT_AUTH_HDR_LEN + 130);
+	CHECK_EQ(tcpcrypt_auth_check_proof(v, SID, TCP_ENO_ROLE_A, m, n), -TCPCRYPT_AUTH_EKEY);
+	/* ... even with the pinned key's bytes put in its place: the signature fails */
+	{
+		unsigned char want[256];
+		unhex(KAT_ED, want);
+		memcpy(m + TCPCRYPT_AUTH_HDR_LEN + 34, want + TCPCRYPT_AUTH_HDR_LEN + 34, 32);
+	}
+	CHECK_EQ(tcpcrypt_auth_check_proof(v, SID, TCP_ENO_ROLE_A, m, n), -TCPCRYPT_AUTH_EBADSIG);
+	tcpcrypt_auth_free(s);
+	tcpcrypt_auth_free(v);
+}
+
+/*
+ * Every single-byte change (each byte xor 0x01, 0x80, 0xff) of msg must
+ * fail check(); returns the number of changes that passed.
+ */
+typedef int (*check_fn)(const struct tcpcrypt_auth *, const unsigned char *, size_t);
+static const struct tcpcrypt_auth *chk_a;
+static int chk_role;
+
+static int chk_proof(const struct tcpcrypt_auth *a, const unsigned char *m, size_t n)
+{
+	return tcpcrypt_auth_check_proof(a, SID, chk_role, m, n);
+}
+
+static int chk_result(const struct tcpcrypt_auth *a, const unsigned char *m, size_t n)
+{
+	return tcpcrypt_auth_check_result(a, SID, chk_role, m, n, NULL);
+}
+
+static int mutations_accepted(check_fn f, const unsigned char *msg, size_t n, int *codes)
+{
+	static const unsigned char flips[] = {0x01, 0x80, 0xff};
+	unsigned char m[TCPCRYPT_AUTH_MSG_MAX];
+	int bad = 0;
+
+	CHECK_EQ(f(chk_a, msg, n), 0);
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < sizeof(flips); k++) {
+			int r;
+
+			memcpy(m, msg, n);
+			m[i] ^= flips[k];
+			r = f(chk_a, m, n);
+			if (r >= 0) {
+				fprintf(stderr, "  byte %zu ^ %02x accepted\n", i, flips[k]);
+				bad++;
+			} else if (-r < TCPCRYPT_AUTH_EMAX) {
+				codes[-r]++;
+			}
+		}
+	return bad;
+}
+
+T(auth_every_byte_change_fails)
+{
+	struct tcpcrypt_auth *p = psk(PSK), *s = signer(), *v = verifier();
+	unsigned char m[TCPCRYPT_AUTH_MSG_MAX];
+	int codes[TCPCRYPT_AUTH_EMAX] = {0}, n;
+
+	init_sids();
+	/* PSK proof and result, both roles */
+	for (int role = 0; role < 2; role++) {
+		chk_a = p;
+		chk_role = !role;
+		n = tcpcrypt_auth_proof(p, SID, role, m, sizeof(m));
+		CHECK_EQ(mutations_accepted(chk_proof, m, n, codes), 0);
+		n = tcpcrypt_auth_result(p, SID, role, 0, m, sizeof(m));
+		CHECK_EQ(mutations_accepted(chk_result, m, n, codes), 0);
+	}
+	/* Ed25519 proof (B signs) and both results */
+	chk_a = v;
+	chk_role = TCP_ENO_ROLE_A;
+	n = tcpcrypt_auth_proof(s, SID, TCP_ENO_ROLE_B, m, sizeof(m));
+	CHECK_EQ(mutations_accepted(chk_proof, m, n, codes), 0);
+	n = tcpcrypt_auth_result(s, SID, TCP_ENO_ROLE_B, 0, m, sizeof(m));
+	CHECK_EQ(mutations_accepted(chk_result, m, n, codes), 0);
+	chk_a = s;
+	chk_role = TCP_ENO_ROLE_B;
+	n = tcpcrypt_auth_result(v, SID, TCP_ENO_ROLE_A, 0, m, sizeof(m));
+	CHECK_EQ(mutations_accepted(chk_result, m, n, codes), 0);
+	/* each field's own error showed up */
+	CHECK(codes[TCPCRYPT_AUTH_ENOTAUTH] > 0);
+	CHECK(codes[TCPCRYPT_AUTH_EVERSION] > 0);
+	CHECK(codes[TCPCRYPT_AUTH_ESCHEME] > 0);
+	CHECK(codes[TCPCRYPT_AUTH_EFORMAT] > 0);
+	CHECK(codes[TCPCRYPT_AUTH_EROLE] > 0);
+	CHECK(codes[TCPCRYPT_AUTH_ESESSID] > 0);
+	CHECK(codes[TCPCRYPT_AUTH_EKEY] > 0);
+	CHECK(codes[TCPCRYPT_AUTH_EBADMAC] > 0);
+	CHECK(codes[TCPCRYPT_AUTH_EBADSIG] > 0);
+	CHECK(codes[TCPCRYPT_AUTH_EPEER] > 0);
+	tcpcrypt_auth_free(p);
+	tcpcrypt_auth_free(s);
+	tcpcrypt_auth_free(v);
+}
+
+T(auth_replay_on_another_session)
+{
+	struct tcpcrypt_auth *p = psk(PSK), *s = signer(), *v = verifier();
+	unsigned char m[TCPCRYPT_AUTH_MSG_MAX];
+	int n;
+
+	init_sids();
+	/* recorded on SID, replayed on a connection whose ID is SID2 */
+	n = tcpcrypt_auth_proof(p, SID, TCP_ENO_ROLE_A, m, sizeof(m));
+	CHECK_EQ(tcpcrypt_auth_check_proof(p, SID2, TCP_ENO_ROLE_B, m, n), -TCPCRYPT_AUTH_ESESSID);
+	/* the ID in the message rewritten to SID2: the MAC fails */
+	memcpy(m + TCPCRYPT_AUTH_HDR_LEN + 1, SID2, sizeof(SID2));
+	CHECK_EQ(tcpcrypt_auth_check_proof(p, SID2, TCP_ENO_ROLE_B, m, n), -TCPCRYPT_AUTH_EBADMAC);
+	n = tcpcrypt_auth_proof(s, SID, TCP_ENO_ROLE_B, m, sizeof(m));
+	CHECK_EQ(tcpcrypt_auth_check_proof(v, SID2, TCP_ENO_ROLE_A, m, n), -TCPCRYPT_AUTH_ESESSID);
+	memcpy(m + TCPCRYPT_AUTH_HDR_LEN + 1, SID2, sizeof(SID2));
+	CHECK_EQ(tcpcrypt_auth_check_proof(v, SID2, TCP_ENO_ROLE_A, m, n), -TCPCRYPT_AUTH_EBADSIG);
+	n = tcpcrypt_auth_result(v, SID, TCP_ENO_ROLE_A, 0, m, sizeof(m));
+	CHECK_EQ(tcpcrypt_auth_check_result(s, SID2, TCP_ENO_ROLE_B, m, n, NULL),
+		 -TCPCRYPT_AUTH_ESESSID);
+	tcpcrypt_auth_free(p);
+	tcpcrypt_auth_free(s);
+	tcpcrypt_auth_free(v);
+}
+
+T(auth_wrong_role)
+{
+	struct tcpcrypt_auth *p = psk(PSK), *s = signer(), *v = verifier();
+	unsigned char m[TCPCRYPT_AUTH_MSG_MAX];
+	int n;
+
+	init_sids();
+	/* a reflected message: the receiver has the sender's role */
+	n = tcpcrypt_auth_proof(p, SID, TCP_ENO_ROLE_A, m, sizeof(m));
+	CHECK_EQ(tcpcrypt_auth_check_proof(p, SID, TCP_ENO_ROLE_A, m, n), -TCPCRYPT_AUTH_EROLE);
+	/* the role byte rewritten: the MAC fails */
+	m[TCPCRYPT_AUTH_HDR_LEN] = TCP_ENO_ROLE_B;
+	CHECK_EQ(tcpcrypt_auth_check_proof(p, SID, TCP_ENO_ROLE_A, m, n), -TCPCRYPT_AUTH_EBADMAC);
+	m[TCPCRYPT_AUTH_HDR_LEN] = 7;
+	CHECK_EQ(tcpcrypt_auth_check_proof(p, SID, TCP_ENO_ROLE_B, m, n), -TCPCRYPT_AUTH_EROLE);
+	n = tcpcrypt_auth_proof(s, SID, TCP_ENO_ROLE_B, m, sizeof(m));
+	CHECK_EQ(tcpcrypt_auth_check_proof(v, SID, TCP_ENO_ROLE_B, m, n), -TCPCRYPT_AUTH_EROLE);
+	m[TCPCRYPT_AUTH_HDR_LEN] = TCP_ENO_ROLE_A;
+	CHECK_EQ(tcpcrypt_auth_check_proof(v, SID, TCP_ENO_ROLE_B, m, n), -TCPCRYPT_AUTH_EBADSIG);
+	n = tcpcrypt_auth_result(p, SID, TCP_ENO_ROLE_B, 0, m, sizeof(m));
+	CHECK_EQ(tcpcrypt_auth_check_result(p, SID, TCP_ENO_ROLE_B, m, n, NULL),
+		 -TCPCRYPT_AUTH_EROLE);
+	tcpcrypt_auth_free(p);
+	tcpcrypt_auth_free(s);
+	tcpcrypt_auth_free(v);
+}
+
+T(auth_truncated_and_extended)
+{
+	struct tcpcrypt_auth *p = psk(PSK), *s = signer(), *v = verifier();
+	unsigned char m[TCPCRYPT_AUTH_MSG_MAX + 1];
+	int n;
+
+	init_sids();
+	n = tcpcrypt_auth_proof(p, SID, TCP_ENO_ROLE_A, m, sizeof(m));
+	for (int k = 0; k < n; k++)
+		CHECK(tcpcrypt_auth_check_proof(p, SID, TCP_ENO_ROLE_B, m, k) < 0);
+	CHECK_EQ(tcpcrypt_auth_check_proof(p, SID, TCP_ENO_ROLE_B, m, n + 1),
+		 -TCPCRYPT_AUTH_EFORMAT);
+	CHECK_EQ(tcpcrypt_auth_check_proof(p, SID, TCP_ENO_ROLE_B, m, n - 1),
+		 -TCPCRYPT_AUTH_EFORMAT);
+	CHECK_EQ(tcpcrypt_auth_check_proof(p, SID, TCP_ENO_ROLE_B, m, 3), -TCPCRYPT_AUTH_EFORMAT);
+	CHECK_EQ(tcpcrypt_auth_check_proof(p, SID, TCP_ENO_ROLE_B, NULL, 0),
+		 -TCPCRYPT_AUTH_EFORMAT);
+	n = tcpcrypt_auth_proof(s, SID, TCP_ENO_ROLE_B, m, sizeof(m));
+	for (int k = 0; k < n; k++)
+		CHECK(tcpcrypt_auth_check_proof(v, SID, TCP_ENO_ROLE_A, m, k) < 0);
+	n = tcpcrypt_auth_result(s, SID, TCP_ENO_ROLE_B, 0, m, sizeof(m));
+	for (int k = 0; k < n; k++)
+		CHECK(tcpcrypt_auth_check_result(v, SID, TCP_ENO_ROLE_A, m, k, NULL) < 0);
+	CHECK_EQ(tcpcrypt_auth_check_result(v, SID, TCP_ENO_ROLE_A, m, n + 1, NULL),
+		 -TCPCRYPT_AUTH_EFORMAT);
+	/* a header announcing more than any message has */
+	m[6] = 0xff;
+	CHECK_EQ(tcpcrypt_auth_msg_len(m, TCPCRYPT_AUTH_HDR_LEN), -TCPCRYPT_AUTH_EFORMAT);
+	tcpcrypt_auth_free(p);
+	tcpcrypt_auth_free(s);
+	tcpcrypt_auth_free(v);
+}
+
+T(auth_msg_len)
+{
+	const unsigned char ok[8] = {'T', 'C', 'A', 1, 1, 1, 0, 74};
+
+	CHECK_EQ(tcpcrypt_auth_msg_len(ok, 0), 0);
+	CHECK_EQ(tcpcrypt_auth_msg_len(ok, 2), 0);
+	CHECK_EQ(tcpcrypt_auth_msg_len(ok, 7), 0);
+	CHECK_EQ(tcpcrypt_auth_msg_len(ok, 8), 82);
+	CHECK_EQ(tcpcrypt_auth_msg_len((const unsigned char *)"GET / HTTP/1.1", 1),
+		 -TCPCRYPT_AUTH_ENOTAUTH);
+	CHECK_EQ(tcpcrypt_auth_msg_len((const unsigned char *)"TCX", 3), -TCPCRYPT_AUTH_ENOTAUTH);
+	CHECK_EQ(tcpcrypt_auth_msg_len((const unsigned char *)"TCA\x02", 4),
+		 -TCPCRYPT_AUTH_EVERSION);
+}
+
+T(auth_strerror_distinct)
+{
+	for (int i = 0; i < TCPCRYPT_AUTH_EMAX; i++) {
+		CHECK(tcpcrypt_auth_strerror(i) && *tcpcrypt_auth_strerror(i));
+		CHECK(!strcmp(tcpcrypt_auth_strerror(i), tcpcrypt_auth_strerror(-i)));
+		for (int j = 0; j < i; j++)
+			CHECK(strcmp(tcpcrypt_auth_strerror(i), tcpcrypt_auth_strerror(j)));
+	}
+	CHECK(!strcmp(tcpcrypt_auth_strerror(999), "unknown tcpcrypt-auth error"));
+}
+
+/* --- connection level, on a socketpair --- */
+
+struct side {
+	int fd;
+	const struct tcpcrypt_auth *a;
+	int r, peer_status;
+	const char *send_after; /* application bytes written once authenticated */
+	char got[64];		/* what was read after the exchange */
+};
+
+static void *run_side(void *arg)
+{
+	struct side *s = arg;
+	unsigned char sid[TCP_ENO_SESSID_LEN];
+
+	s->r = tcpcrypt_auth_fd(s->fd, s->a, 2000, sid, &s->peer_status);
+	if (!s->r && s->send_after)
+		if (write(s->fd, s->send_after, strlen(s->send_after)) < 0)
+			s->r = 999;
+	if (!s->r) {
+		ssize_t n = read(s->fd, s->got, sizeof(s->got) - 1);
+		s->got[n > 0 ? n : 0] = 0;
+	}
+	shutdown(s->fd, SHUT_WR);
+	return NULL;
+}
+
+static void pair_run(struct side *a, struct side *b, const unsigned char *sid_b)
+{
+	int sv[2];
+	pthread_t t;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || sv[1] >= NFD)
+		abort();
+	init_sids();
+	memcpy(fake_sid[sv[0]], SID, sizeof(SID));
+	memcpy(fake_sid[sv[1]], sid_b ? sid_b : SID, sizeof(SID));
+	fake_role[sv[0]] = TCP_ENO_ROLE_A;
+	fake_role[sv[1]] = TCP_ENO_ROLE_B;
+	fake_flushes[sv[0]] = fake_flushes[sv[1]] = 0;
+	a->fd = sv[0];
+	b->fd = sv[1];
+	pthread_create(&t, NULL, run_side, b);
+	run_side(a);
+	pthread_join(t, NULL);
+}
+
+static void pair_close(struct side *a, struct side *b)
+{
+	fake_err[a->fd] = fake_err[b->fd] = 0;
+	close(a->fd);
+	close(b->fd);
+}
+
+T(auth_fd_psk_and_ed25519)
+{
+	struct tcpcrypt_auth *p = psk(PSK), *s = signer(), *v = verifier();
+	struct side a = {.a = p, .send_after = "from A"}, b = {.a = p, .send_after = "from B"};
+
+	pair_run(&a, &b, NULL);
+	CHECK_EQ(a.r, 0);
+	CHECK_EQ(b.r, 0);
+	CHECK(!strcmp(a.got, "from B"));
+	CHECK(!strcmp(b.got, "from A"));
+	CHECK_EQ(fake_flushes[a.fd] + fake_flushes[b.fd], 0);
+	pair_close(&a, &b);
+
+	struct side c = {.a = v, .send_after = "client"}, d = {.a = s, .send_after = "server"};
+	pair_run(&c, &d, NULL);
+	CHECK_EQ(c.r, 0);
+	CHECK_EQ(d.r, 0);
+	CHECK(!strcmp(c.got, "server"));
+	CHECK(!strcmp(d.got, "client"));
+	pair_close(&c, &d);
+	tcpcrypt_auth_free(p);
+	tcpcrypt_auth_free(s);
+	tcpcrypt_auth_free(v);
+}
+
+T(auth_fd_failures)
+{
+	unsigned char other[32];
+	struct tcpcrypt_auth *p = psk(PSK), *q, *s = signer(), *v = verifier();
+	struct side a = {.a = p}, b;
+
+	memcpy(other, PSK, 32);
+	other[0] ^= 0x55;
+	q = psk(other);
+	/* wrong secret: both ends EKEY, both flush the session from the cache */
+	b = (struct side){.a = q};
+	pair_run(&a, &b, NULL);
+	CHECK_EQ(a.r, -TCPCRYPT_AUTH_EKEY);
+	CHECK_EQ(b.r, -TCPCRYPT_AUTH_EKEY);
+	CHECK_EQ(fake_flushes[a.fd], 1);
+	CHECK_EQ(fake_flushes[b.fd], 1);
+	pair_close(&a, &b);
+	/* different session IDs (a relay in the middle): both ESESSID */
+	b = (struct side){.a = p};
+	pair_run(&a, &b, SID2);
+	CHECK_EQ(a.r, -TCPCRYPT_AUTH_ESESSID);
+	CHECK_EQ(b.r, -TCPCRYPT_AUTH_ESESSID);
+	pair_close(&a, &b);
+	/* signatures with a relay: the client sees the IDs differ, the server its rejection */
+	struct side c = {.a = v}, d = {.a = s};
+	pair_run(&c, &d, SID2);
+	CHECK_EQ(c.r, -TCPCRYPT_AUTH_ESESSID);
+	CHECK_EQ(d.r, -TCPCRYPT_AUTH_EPEER);
+	CHECK_EQ(d.peer_status, TCPCRYPT_AUTH_ESESSID);
+	pair_close(&c, &d);
+	/* PSK against signatures: another scheme */
+	c = (struct side){.a = p};
+	d = (struct side){.a = s};
+	pair_run(&c, &d, NULL);
+	CHECK_EQ(c.r, -TCPCRYPT_AUTH_ESCHEME);
+	CHECK(d.r < 0);
+	pair_close(&c, &d);
+	tcpcrypt_auth_free(q);
+	tcpcrypt_auth_free(s);
+	tcpcrypt_auth_free(v);
+	tcpcrypt_auth_free(p);
+}
+
+T(auth_fd_peer_without_protocol)
+{
+	struct tcpcrypt_auth *p = psk(PSK);
+	unsigned char sid[TCP_ENO_SESSID_LEN];
+	int sv[2];
+
+	init_sids();
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		abort();
+	memcpy(fake_sid[sv[0]], SID, sizeof(SID));
+	fake_role[sv[0]] = TCP_ENO_ROLE_A;
+	/* a peer that talks first, something else */
+	CHECK(write(sv[1], "HELLO\r\n", 7) == 7);
+	CHECK_EQ(tcpcrypt_auth_fd(sv[0], p, 2000, sid, NULL), -TCPCRYPT_AUTH_ENOTAUTH);
+	/* one that says nothing: a timeout */
+	CHECK_EQ(tcpcrypt_auth_fd(sv[0], p, 100, sid, NULL), -TCPCRYPT_AUTH_ETIMEDOUT);
+	/* one that closes */
+	close(sv[1]);
+	CHECK_EQ(tcpcrypt_auth_fd(sv[0], p, 2000, sid, NULL), -TCPCRYPT_AUTH_ECLOSED);
+	/* a plain connection, a host without an agent */
+	fake_err[sv[0]] = EOPNOTSUPP;
+	CHECK_EQ(tcpcrypt_auth_fd(sv[0], p, 2000, sid, NULL), -TCPCRYPT_AUTH_EPLAIN);
+	fake_err[sv[0]] = ENOPROTOOPT;
+	CHECK_EQ(tcpcrypt_auth_fd(sv[0], p, 2000, sid, NULL), -TCPCRYPT_AUTH_ENOAGENT);
+	fake_err[sv[0]] = 0;
+	close(sv[0]);
+	tcpcrypt_auth_free(p);
+}
+
+T(auth_zz_cleanup)
+{
+	char cmd[64];
+
+	if (have_tmpdir) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+		CHECK_EQ(system(cmd), 0);
+	}
+}
