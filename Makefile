@@ -176,6 +176,12 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) $(HDRS)
 	$(CLANG) -O1 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent \
 		-fsanitize=fuzzer,address,undefined -o $@ $< $(CORE_SRCS) -lcrypto
 
+# the auth parsers are libtcpcrypt's (lib/)
+$(BUILD)/fuzz/fuzz_auth: tests/fuzz/fuzz_auth.c tests/fuzz/fuzz_common.h $(LIBTC_SRCS) $(HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) -O1 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent \
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(LIBTC_SRCS) -lcrypto
+
 unit: $(UNIT_BINS)
 	@tests/run-tests.sh unit $(UNIT_BINS)
 

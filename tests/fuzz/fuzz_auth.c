@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer target for the tcpcrypt-auth message parsers (lib/auth.c,
+ * docs/auth.md#messages): tcpcrypt_auth_msg_len on every prefix, then
+ * tcpcrypt_auth_check_proof or _check_result (layout in fuzz_common.h).
+ * Invariants: every answer is 0 or a known negative code; the length of a
+ * prefix never disagrees with the whole; a PROOF is accepted only if it is
+ * byte for byte the one the real peer makes (PSK tags and Ed25519 signatures
+ * are deterministic), a RESULT only if it is the peer's "accepted" one; a
+ * rejection (EPEER) carries a code in range.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include "tcpcrypt/auth.h"
+#include "tcpcrypt/tcpcrypt.h"
+#include "fuzz_common.h"
+
+#define ASSERT(x)                                                                                  \
+	do {                                                                                       \
+		if (!(x))                                                                          \
+			__builtin_trap();                                                          \
+	} while (0)
+
+static struct tcpcrypt_auth *psk, *signer, *verifier;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	psk = tcpcrypt_auth_psk(FUZZ_PSK, sizeof(FUZZ_PSK), NULL);
+	signer = fuzz_ed_cred(FUZZ_ED_PRIV, 1);
+	verifier = fuzz_ed_cred(FUZZ_ED_PUB, 0);
+	ASSERT(psk);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	unsigned char want[TCPCRYPT_AUTH_MSG_MAX];
+	const uint8_t *m = data + 1;
+	size_t n;
+	int sel, role, whole, r, ps = 0, wn;
+	const struct tcpcrypt_auth *rx, *tx;
+
+	if (size < 1)
+		return 0;
+	sel = data[0] & 3;
+	role = data[0] & 4 ? TCP_ENO_ROLE_B : TCP_ENO_ROLE_A;
+	n = size - 1;
+	whole = tcpcrypt_auth_msg_len(m, n);
+	ASSERT(whole >= -TCPCRYPT_AUTH_EMAX && whole <= TCPCRYPT_AUTH_MSG_MAX);
+	for (size_t k = 0; k < n && k < 16; k++) {
+		int p = tcpcrypt_auth_msg_len(m, k);
+
+		/* a prefix is "too short to say" or the same verdict as the whole */
+		ASSERT(p == 0 || p == whole);
+		if (whole > 0)
+			ASSERT(p >= 0);
+	}
+	/* receiver rx, and tx: the credential of the peer that makes the genuine message */
+	rx = sel < 2 ? psk : sel == 2 ? verifier : signer;
+	tx = sel < 2 ? psk : sel == 2 ? signer : verifier;
+	if (sel == 0 || sel == 2) {
+		r = tcpcrypt_auth_check_proof(rx, FUZZ_SID, role, m, n);
+		wn = tcpcrypt_auth_proof(tx, FUZZ_SID, !role, want, sizeof(want));
+	} else {
+		r = tcpcrypt_auth_check_result(rx, FUZZ_SID, role, m, n, &ps);
+		wn = tcpcrypt_auth_result(tx, FUZZ_SID, !role, 0, want, sizeof(want));
+	}
+	ASSERT(r <= 0 && r > -TCPCRYPT_AUTH_EMAX);
+	ASSERT(wn > 0);
+	if (r == 0)
+		ASSERT((size_t)wn == n && !memcmp(want, m, n));
+	if (r == -TCPCRYPT_AUTH_EPEER)
+		ASSERT(ps > 0 && ps < TCPCRYPT_AUTH_EMAX);
+	if (r == 0 || r == -TCPCRYPT_AUTH_EPEER)
+		ASSERT(whole == (int)n);
+	return 0;
+}
