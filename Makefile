@@ -56,7 +56,7 @@ LIBTC      := $(BUILD)/libtcpcrypt.a $(BUILD)/$(LIBTC_SONAME) $(BUILD)/libtcpcry
 PREFIX     ?= /usr/local
 HDRS       := $(wildcard include/*.h include/tcpcrypt/*.h agent/*.h agent/*/*.h tools/lib/*.h)
 DEPS       := $(patsubst %.o,%.d,$(CORE_OBJS) $(CORE_SOBJS) $(ULIB_OBJS) $(AGENT_OBJS) \
-	$(CTL_OBJS) $(BPF_OBJS) $(LIBTC_OBJS) $(LIBTC_PICS))
+	$(CTL_OBJS) $(BPF_OBJS) $(LIBTC_OBJS) $(LIBTC_PICS) $(BUILD)/tools/cat/tcpcrypt-cat.o)
 
 LIBS       := -lbpf -lxdp -lelf -lz -lcrypto
 
@@ -73,7 +73,8 @@ VERSION    ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 # a recipe that fails leaves no half-written target behind
 .DELETE_ON_ERROR:
 
-all: $(BUILD)/tcpcryptd $(BUILD)/tcpcryptctl $(BUILD)/libtccore.a $(LIBTC) $(TOOL_BINS)
+all: $(BUILD)/tcpcryptd $(BUILD)/tcpcryptctl $(BUILD)/tcpcrypt-cat $(BUILD)/libtccore.a $(LIBTC) \
+	$(TOOL_BINS)
 
 deps:
 	@tools/install-deps.sh
@@ -103,7 +104,8 @@ $(BUILD)/version.h: FORCE
 	@echo '#define TCPCRYPT_VERSION "$(VERSION)"' > $@.tmp
 	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 
-$(BUILD)/agent/tcpcryptd.o $(BUILD)/tools/ctl/tcpcryptctl.o: $(BUILD)/version.h
+$(BUILD)/agent/tcpcryptd.o $(BUILD)/tools/ctl/tcpcryptctl.o $(BUILD)/tools/cat/tcpcrypt-cat.o: \
+	$(BUILD)/version.h
 
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(@D)
@@ -138,6 +140,10 @@ $(BUILD)/tcpcryptd: $(AGENT_OBJS) $(ULIB_OBJS) $(BUILD)/libtccore.a
 
 $(BUILD)/tcpcryptctl: $(CTL_OBJS) $(ULIB_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf -lz
+
+# netcat with session-ID authentication (docs/auth.md), on libtcpcrypt alone
+$(BUILD)/tcpcrypt-cat: $(BUILD)/tools/cat/tcpcrypt-cat.o $(BUILD)/libtcpcrypt.a
+	$(CC) $(CFLAGS) -o $@ $^ -lcrypto
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/t_main.c $(UNIT_HDRS) $(BUILD)/libtccore.a \
 		$(BUILD)/libtcpcrypt.a $(HDRS)
@@ -246,6 +252,8 @@ install: all
 	install -D -m 0644 $(BUILD)/libtcpcrypt.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libtcpcrypt.pc
 	install -D -m 0644 tools/man/tcpcrypt.7 $(DESTDIR)$(PREFIX)/share/man/man7/tcpcrypt.7
 	install -D -m 0644 tools/man/libtcpcrypt.3 $(DESTDIR)$(PREFIX)/share/man/man3/libtcpcrypt.3
+	install -D -m 0755 $(BUILD)/tcpcrypt-cat $(DESTDIR)$(PREFIX)/bin/tcpcrypt-cat
+	install -D -m 0644 tools/man/tcpcrypt-cat.1 $(DESTDIR)$(PREFIX)/share/man/man1/tcpcrypt-cat.1
 	install -D -m 0755 $(BUILD)/tcpcryptd $(DESTDIR)/usr/local/sbin/tcpcryptd
 	install -D -m 0755 $(BUILD)/tcpcryptctl $(DESTDIR)/usr/local/sbin/tcpcryptctl
 	install -D -m 0644 tools/man/tcpcryptd.8 $(DESTDIR)/usr/local/share/man/man8/tcpcryptd.8
