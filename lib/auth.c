@@ -298,10 +298,10 @@ static int check_hdr(const struct tcpcrypt_auth *a, const unsigned char *msg, si
 		return n;
 	if (n == 0)
 		return -TCPCRYPT_AUTH_EFORMAT; /* truncated header */
-	if (msg[4] != type)
-		return -TCPCRYPT_AUTH_EFORMAT;
 	if (msg[5] != a->scheme)
 		return -TCPCRYPT_AUTH_ESCHEME;
+	if (msg[4] != type)
+		return -TCPCRYPT_AUTH_EFORMAT;
 	if ((size_t)n != TCPCRYPT_AUTH_HDR_LEN + body || len != (size_t)n)
 		return -TCPCRYPT_AUTH_EFORMAT;
 	return 0;

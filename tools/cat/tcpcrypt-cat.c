@@ -122,29 +122,50 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* stdin -> fd and fd -> stdout until the peer's end of stream */
+/* the same to the socket, without SIGPIPE when the peer has gone */
+static int send_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= w;
+	}
+	return 0;
+}
+
+/*
+ * stdin -> fd and fd -> stdout until both have ended: stdin's end is passed
+ * on as a half close (shutdown SHUT_WR), the peer's ends the output.
+ */
 static int copy(int fd)
 {
 	struct pollfd p[2] = {{.fd = 0, .events = POLLIN}, {.fd = fd, .events = POLLIN}};
 	char buf[65536];
 
-	for (;;) {
+	while (p[0].fd >= 0 || p[1].fd >= 0) {
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
-		if (p[0].revents) {
+		if (p[0].fd >= 0 && p[0].revents) {
 			ssize_t n = read(0, buf, sizeof(buf));
 
+			if (n < 0 && errno == EINTR)
+				continue;
 			if (n <= 0) {
 				shutdown(fd, SHUT_WR);
 				p[0].fd = -1;
-			} else if (write_all(fd, buf, n)) {
+			} else if (send_all(fd, buf, n)) {
 				return -1;
 			}
 		}
-		if (p[1].revents) {
+		if (p[1].fd >= 0 && p[1].revents) {
 			ssize_t n = read(fd, buf, sizeof(buf));
 
 			if (n < 0 && errno == EINTR)
@@ -152,11 +173,12 @@ static int copy(int fd)
 			if (n < 0)
 				return -1;
 			if (n == 0)
-				return 0;
-			if (write_all(1, buf, n))
+				p[1].fd = -1;
+			else if (write_all(1, buf, n))
 				return -1;
 		}
 	}
+	return 0;
 }
 
 int main(int argc, char **argv)
