@@ -507,6 +507,8 @@ int tcpcrypt_auth_fd(int fd, const struct tcpcrypt_auth *a, int timeout_ms, unsi
 					      : -TCPCRYPT_AUTH_ESYS;
 	if (n != SID_LEN || getsockopt(fd, IPPROTO_TCP, TCP_ENO_ROLE, &role, &rl))
 		return -TCPCRYPT_AUTH_ESYS;
+	if (sessid)
+		memcpy(sessid, sid, SID_LEN);
 	/* 1. our proof, if this scheme has one from us */
 	n = tcpcrypt_auth_proof(a, sid, role, msg, sizeof(msg));
 	if (n < 0)
@@ -534,8 +536,6 @@ int tcpcrypt_auth_fd(int fd, const struct tcpcrypt_auth *a, int timeout_ms, unsi
 	st = n < 0 ? n : tcpcrypt_auth_check_result(a, sid, role, msg, n, peer_status);
 	if (st)
 		goto flush;
-	if (sessid)
-		memcpy(sessid, sid, SID_LEN);
 	return 0;
 flush:
 	/* a session whose ID did not authenticate must not be resumed (tcpcrypt.h) */

@@ -106,9 +106,10 @@ int tcpcrypt_auth_msg_len(const unsigned char *msg, size_t n);
  * the session ID, exchange the messages, and return 0 once both ends have
  * accepted; nothing of the application's stream is read.  At most
  * timeout_ms in all (< 0: no limit).  sessid (may be NULL) gets the
- * authenticated ID, *peer_status (may be NULL) the peer's code when it
- * rejected us.  On failure of the credential check the session is flushed
- * from the cache (TCP_CRYPT_CACHE_FLUSH); the caller closes fd.
+ * session ID as soon as it is known: the authenticated one on success, the
+ * unauthenticated one (for diagnostics) when a later step fails;
+ * *peer_status (may be NULL) the peer's code when it rejected us.  On failure of the credential
+ * check the session is flushed from the cache (TCP_CRYPT_CACHE_FLUSH); the caller closes fd.
  */
 int tcpcrypt_auth_fd(int fd, const struct tcpcrypt_auth *a, int timeout_ms, unsigned char *sessid,
 		     int *peer_status);

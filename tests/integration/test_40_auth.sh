@@ -51,7 +51,7 @@ rc() { # NAME
 	tb_wait 20 test -s "$TB_DIR/$1.rc" || tb_fail "$1: tcpcrypt-cat did not end ($(cat "$TB_DIR/$1.err" 2>/dev/null))"
 	cat "$TB_DIR/$1.rc"
 }
-sid_of() { grep -oE 'authenticated session [0-9a-f]{66}' "$TB_DIR/$1.err" | awk '{print $3}'; }
+sid_of() { grep -oE 'tcpcrypt-cat: authenticated session [0-9a-f]{66}' "$TB_DIR/$1.err" | awk '{print $4}'; }
 sess() { # HOST PORT -> the session ID tcpcryptctl lists for the connection on PORT
 	tb_ctl "$1" -j sessions | tt_py "[s['session_id'] for s in d if s['local'].endswith(':$2') or s['remote'].endswith(':$2')]"
 }
@@ -106,7 +106,7 @@ fail_case() { # NAME PORT HOSTSRV ADDR SRVARGS CLIARGS EXPECT_CLI EXPECT_SRV
 	tb_assert_eq 0 "$(stat -c %s "$TB_DIR/$name-s.out")" "$name: nothing delivered to the server"
 	tb_assert_eq 0 "$(stat -c %s "$TB_DIR/$name-a.out")" "$name: nothing delivered to the client"
 	grep -q 'authentication failed' "$TB_DIR/$name-a.err" || tb_fail "$name: no message at A"
-	! grep -q 'authenticated session' "$TB_DIR/$name-a.err" "$TB_DIR/$name-s.err" ||
+	! grep -q 'tcpcrypt-cat: authenticated session' "$TB_DIR/$name-a.err" "$TB_DIR/$name-s.err" ||
 		tb_fail "$name: claimed success"
 	tb_log "$name: A: $(cat "$TB_DIR/$name-a.err") | server: $(cat "$TB_DIR/$name-s.err")"
 }

@@ -257,15 +257,21 @@ int main(int argc, char **argv)
 		tcpcrypt_auth_free(a);
 		return fd == -2 ? EXIT_USAGE : EXIT_CONN;
 	}
+	memset(sid, 0, sizeof(sid));
 	r = tcpcrypt_auth_fd(fd, a, timeout, sid, &ps);
 	tcpcrypt_auth_free(a);
 	if (r) {
+		int e = errno;
+
 		fprintf(stderr, "tcpcrypt-cat: authentication failed: %s",
 			tcpcrypt_auth_strerror(r));
 		if (r == -TCPCRYPT_AUTH_EPEER)
 			fprintf(stderr, " (the peer: %s)", tcpcrypt_auth_strerror(ps));
 		if (r == -TCPCRYPT_AUTH_ESYS)
-			fprintf(stderr, " (%s)", strerror(errno));
+			fprintf(stderr, " (%s)", strerror(e));
+		if (sid[0])
+			fprintf(stderr, "; unauthenticated session %s",
+				tcpcrypt_hex(sid, sizeof(sid), hex, sizeof(hex)));
 		fprintf(stderr, "\n");
 		close(fd);
 		return EXIT_AUTH - r;
