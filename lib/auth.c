@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 #include "tcpcrypt/auth.h"
 #include "tcpcrypt/tcpcrypt.h"
 
@@ -31,11 +34,38 @@
 #define PSK_BODY    (1 + SID_LEN + KEYID_LEN + TAG_LEN)
 #define ED_BODY	    (1 + SID_LEN + PUB_LEN + SIG_LEN)
 #define RESULT_BODY (1 + 1 + SID_LEN)
+/* batch: role, sessid, public key, blinder, index (BE16), depth, path, signature */
+#define BLIND_LEN	32
+#define HASH_LEN	32
+#define BATCH_DEPTH_MAX 8 /* 2^8 = TCPCRYPT_AUTH_BATCH_MAX leaves */
+#define BATCH_FIXED	(1 + SID_LEN + PUB_LEN + BLIND_LEN + 2 + 1 + SIG_LEN)
+#define BATCH_BODY(dep) (BATCH_FIXED + (dep)*HASH_LEN)
 
 /* Domain labels (docs/auth.md#labels), each followed by one 0 byte. */
 static const char LABEL_PSK[] = "tcpcrypt-auth v1 psk hmac-sha256";
 static const char LABEL_PSK_ID[] = "tcpcrypt-auth v1 psk key id";
 static const char LABEL_ED[] = "tcpcrypt-auth v1 ed25519 signature";
+static const char LABEL_LEAF[] = "tcpcrypt-auth v1 ed25519 batch leaf";
+static const char LABEL_ROOT[] = "tcpcrypt-auth v1 ed25519 batch root";
+
+/* One connection's place in a batch (docs/auth.md#ed25519-batch) */
+struct batch_req {
+	unsigned char leaf[HASH_LEN];
+	int done, err;
+	unsigned index, depth;
+	unsigned char path[BATCH_DEPTH_MAX][HASH_LEN];
+	unsigned char sig[SIG_LEN];
+};
+
+/* The session IDs waiting for the next signature, and who signs */
+struct batcher {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int busy; /* a thread is signing a batch */
+	unsigned n;
+	struct batch_req *pending[TCPCRYPT_AUTH_BATCH_MAX];
+	unsigned long signatures, proofs;
+};
 
 static const unsigned char MAGIC[3] = {'T', 'C', 'A'};
 
@@ -47,6 +77,7 @@ struct tcpcrypt_auth {
 	unsigned char keyid[KEYID_LEN];
 	unsigned char pub[PUB_LEN];
 	EVP_PKEY *pkey;
+	struct batcher *batch; /* ED25519_BATCH signer */
 };
 
 static const char *const messages[TCPCRYPT_AUTH_EMAX] = {
@@ -161,11 +192,46 @@ struct tcpcrypt_auth *tcpcrypt_auth_verify_file(const char *pem_path, int *err)
 	return ed25519_file(pem_path, 0, err);
 }
 
+struct tcpcrypt_auth *tcpcrypt_auth_sign_batch_file(const char *pem_path, int *err)
+{
+	struct tcpcrypt_auth *a = ed25519_file(pem_path, 1, err);
+
+	if (!a)
+		return NULL;
+	a->scheme = TCPCRYPT_AUTH_ED25519_BATCH;
+	a->batch = calloc(1, sizeof(*a->batch));
+	if (!a->batch)
+		return fail(a, err, TCPCRYPT_AUTH_ESYS);
+	pthread_mutex_init(&a->batch->lock, NULL);
+	pthread_cond_init(&a->batch->cond, NULL);
+	return a;
+}
+
+void tcpcrypt_auth_batch_stats(const struct tcpcrypt_auth *a, unsigned long *signatures,
+			       unsigned long *proofs)
+{
+	struct batcher *b = a ? a->batch : NULL;
+
+	if (b)
+		pthread_mutex_lock(&b->lock);
+	if (signatures)
+		*signatures = b ? b->signatures : 0;
+	if (proofs)
+		*proofs = b ? b->proofs : 0;
+	if (b)
+		pthread_mutex_unlock(&b->lock);
+}
+
 void tcpcrypt_auth_free(struct tcpcrypt_auth *a)
 {
 	if (!a)
 		return;
 	EVP_PKEY_free(a->pkey);
+	if (a->batch) {
+		pthread_mutex_destroy(&a->batch->lock);
+		pthread_cond_destroy(&a->batch->cond);
+		free(a->batch);
+	}
 	OPENSSL_cleanse(a, sizeof(*a));
 	free(a);
 }
@@ -202,26 +268,28 @@ static int psk_tag(const struct tcpcrypt_auth *a, const unsigned char *msg, size
 }
 
 /* Ed25519 over label 0 msg[0..n): make (sig != NULL) or check */
-static int ed_sign(const struct tcpcrypt_auth *a, const unsigned char *msg, size_t n,
+/* Ed25519 over label 0 msg[0..n): make (sig != NULL) or check */
+static int ed_sign(const char *label, size_t llen, const unsigned char *msg, size_t n,
 		   unsigned char *sig, const unsigned char *check, EVP_PKEY *key)
 {
-	unsigned char buf[sizeof(LABEL_ED) + TCPCRYPT_AUTH_MSG_MAX];
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char buf[64 + TCPCRYPT_AUTH_MSG_MAX];
+	EVP_MD_CTX *ctx;
 	size_t len = SIG_LEN;
 	int r = -TCPCRYPT_AUTH_ECONFIG;
 
-	(void)a;
+	if (llen > 64 || n > TCPCRYPT_AUTH_MSG_MAX)
+		return -TCPCRYPT_AUTH_ECONFIG;
+	ctx = EVP_MD_CTX_new();
 	if (!ctx)
 		return -TCPCRYPT_AUTH_ESYS;
-	memcpy(buf, LABEL_ED, sizeof(LABEL_ED));
-	memcpy(buf + sizeof(LABEL_ED), msg, n);
+	memcpy(buf, label, llen);
+	memcpy(buf + llen, msg, n);
 	if (sig) {
 		if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) == 1 &&
-		    EVP_DigestSign(ctx, sig, &len, buf, sizeof(LABEL_ED) + n) == 1 &&
-		    len == SIG_LEN)
+		    EVP_DigestSign(ctx, sig, &len, buf, llen + n) == 1 && len == SIG_LEN)
 			r = 0;
 	} else if (EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, key) == 1) {
-		r = EVP_DigestVerify(ctx, check, SIG_LEN, buf, sizeof(LABEL_ED) + n) == 1
+		r = EVP_DigestVerify(ctx, check, SIG_LEN, buf, llen + n) == 1
 			? 0
 			: -TCPCRYPT_AUTH_EBADSIG;
 	}
@@ -229,9 +297,151 @@ static int ed_sign(const struct tcpcrypt_auth *a, const unsigned char *msg, size
 	return r;
 }
 
+/* --- batch signing (docs/auth.md#ed25519-batch) --- */
+
+/* leaf = SHA-256(0x00 label 0 blinder role sessid) */
+static void batch_leaf(const unsigned char *blinder, int role, const unsigned char *sessid,
+		       unsigned char *out)
+{
+	unsigned char buf[1 + sizeof(LABEL_LEAF) + BLIND_LEN + 1 + SID_LEN], *p = buf;
+
+	*p++ = 0x00;
+	memcpy(p, LABEL_LEAF, sizeof(LABEL_LEAF));
+	p += sizeof(LABEL_LEAF);
+	memcpy(p, blinder, BLIND_LEN);
+	p += BLIND_LEN;
+	*p++ = role;
+	memcpy(p, sessid, SID_LEN);
+	SHA256(buf, sizeof(buf), out);
+}
+
+/* node = SHA-256(0x01 left right) */
+static void batch_node(const unsigned char *l, const unsigned char *r, unsigned char *out)
+{
+	unsigned char buf[1 + 2 * HASH_LEN];
+
+	buf[0] = 0x01;
+	memcpy(buf + 1, l, HASH_LEN);
+	memcpy(buf + 1 + HASH_LEN, r, HASH_LEN);
+	SHA256(buf, sizeof(buf), out);
+}
+
+/* what the root signature covers: depth, root */
+static int batch_root_sig(EVP_PKEY *key, unsigned depth, const unsigned char *root,
+			  unsigned char *sig, const unsigned char *check)
+{
+	unsigned char m[1 + HASH_LEN];
+
+	m[0] = depth;
+	memcpy(m + 1, root, HASH_LEN);
+	return ed_sign(LABEL_ROOT, sizeof(LABEL_ROOT), m, sizeof(m), sig, check, key);
+}
+
+/*
+ * Sign one batch: a tree over the n leaves, padded with all-zero leaves to
+ * 2^depth; each request gets its index, path and the root signature.
+ */
+static void batch_sign(EVP_PKEY *key, struct batch_req **req, unsigned n)
+{
+	static __thread unsigned char tree[2 * TCPCRYPT_AUTH_BATCH_MAX][HASH_LEN];
+	unsigned depth = 0, width, base, i, d;
+	unsigned char sig[SIG_LEN];
+	int err;
+
+	while ((1u << depth) < n)
+		depth++;
+	width = 1u << depth;
+	/* heap order: node k has children 2k, 2k+1; the leaves are width..2*width-1 */
+	memset(tree[width], 0, width * HASH_LEN);
+	for (i = 0; i < n; i++)
+		memcpy(tree[width + i], req[i]->leaf, HASH_LEN);
+	for (base = width - 1; base >= 1; base--)
+		batch_node(tree[2 * base], tree[2 * base + 1], tree[base]);
+	err = batch_root_sig(key, depth, tree[1], sig, NULL);
+	for (i = 0; i < n; i++) {
+		unsigned k = width + i;
+
+		req[i]->index = i;
+		req[i]->depth = depth;
+		req[i]->err = err;
+		for (d = 0; d < depth; d++, k /= 2)
+			memcpy(req[i]->path[d], tree[k ^ 1], HASH_LEN);
+		memcpy(req[i]->sig, sig, SIG_LEN);
+	}
+}
+
+/*
+ * Put req in the open batch and wait until it is signed.  Whoever finds no
+ * signer busy signs everything pending, its own request among it; requests
+ * that arrive meanwhile wait for the next round, signed by one of them.
+ */
+static int batch_wait(struct batcher *b, EVP_PKEY *key, struct batch_req *req)
+{
+	pthread_mutex_lock(&b->lock);
+	while (b->n >= TCPCRYPT_AUTH_BATCH_MAX)
+		pthread_cond_wait(&b->cond, &b->lock);
+	b->pending[b->n++] = req;
+	while (!req->done) {
+		if (!b->busy && b->n) {
+			struct batch_req *batch[TCPCRYPT_AUTH_BATCH_MAX];
+			unsigned n = b->n;
+
+			memcpy(batch, b->pending, n * sizeof(batch[0]));
+			b->n = 0;
+			b->busy = 1;
+			pthread_mutex_unlock(&b->lock);
+			batch_sign(key, batch, n);
+			pthread_mutex_lock(&b->lock);
+			for (unsigned i = 0; i < n; i++)
+				batch[i]->done = 1;
+			b->busy = 0;
+			b->signatures++;
+			b->proofs += n;
+			pthread_cond_broadcast(&b->cond);
+			continue;
+		}
+		pthread_cond_wait(&b->cond, &b->lock);
+	}
+	pthread_mutex_unlock(&b->lock);
+	return req->err;
+}
+
 static int bad_args(const struct tcpcrypt_auth *a, const unsigned char *sessid, int role)
 {
 	return !a || !sessid || (role != TCP_ENO_ROLE_A && role != TCP_ENO_ROLE_B);
+}
+
+static int batch_proof(const struct tcpcrypt_auth *a, const unsigned char *sessid, int role,
+		       unsigned char *out, size_t size)
+{
+	struct batch_req req = {0};
+	unsigned char blinder[BLIND_LEN];
+	size_t n;
+	int r;
+
+	if (RAND_bytes(blinder, sizeof(blinder)) != 1)
+		return -TCPCRYPT_AUTH_ESYS;
+	batch_leaf(blinder, role, sessid, req.leaf);
+	r = batch_wait(a->batch, a->pkey, &req);
+	if (r)
+		return r;
+	if (size < TCPCRYPT_AUTH_HDR_LEN + BATCH_BODY(req.depth))
+		return -TCPCRYPT_AUTH_ECONFIG;
+	n = put_hdr(out, TCPCRYPT_AUTH_T_PROOF, a->scheme, BATCH_BODY(req.depth));
+	out[n++] = role;
+	memcpy(out + n, sessid, SID_LEN);
+	n += SID_LEN;
+	memcpy(out + n, a->pub, PUB_LEN);
+	n += PUB_LEN;
+	memcpy(out + n, blinder, BLIND_LEN);
+	n += BLIND_LEN;
+	out[n++] = req.index >> 8;
+	out[n++] = req.index & 0xff;
+	out[n++] = req.depth;
+	for (unsigned d = 0; d < req.depth; d++, n += HASH_LEN)
+		memcpy(out + n, req.path[d], HASH_LEN);
+	memcpy(out + n, req.sig, SIG_LEN);
+	return n + SIG_LEN;
 }
 
 int tcpcrypt_auth_proof(const struct tcpcrypt_auth *a, const unsigned char *sessid, int role,
@@ -244,6 +454,8 @@ int tcpcrypt_auth_proof(const struct tcpcrypt_auth *a, const unsigned char *sess
 		return -TCPCRYPT_AUTH_ECONFIG;
 	if (a->scheme == TCPCRYPT_AUTH_ED25519 && !a->signer)
 		return 0;
+	if (a->scheme == TCPCRYPT_AUTH_ED25519_BATCH)
+		return batch_proof(a, sessid, role, out, size);
 	body = a->scheme == TCPCRYPT_AUTH_PSK ? PSK_BODY : ED_BODY;
 	if (size < TCPCRYPT_AUTH_HDR_LEN + body)
 		return -TCPCRYPT_AUTH_ECONFIG;
@@ -259,7 +471,7 @@ int tcpcrypt_auth_proof(const struct tcpcrypt_auth *a, const unsigned char *sess
 	} else {
 		memcpy(out + n, a->pub, PUB_LEN);
 		n += PUB_LEN;
-		r = ed_sign(a, out, n, out + n, NULL, a->pkey);
+		r = ed_sign(LABEL_ED, sizeof(LABEL_ED), out, n, out + n, NULL, a->pkey);
 		n += SIG_LEN;
 	}
 	return r ? r : (int)n;
@@ -285,7 +497,13 @@ int tcpcrypt_auth_msg_len(const unsigned char *msg, size_t n)
 	return TCPCRYPT_AUTH_HDR_LEN + body;
 }
 
-/* The header checks common to both types: 0 or a negative code. */
+/* Single and batch Ed25519 signatures are one family: a verifier takes both. */
+static int family(int scheme)
+{
+	return scheme == TCPCRYPT_AUTH_ED25519_BATCH ? TCPCRYPT_AUTH_ED25519 : scheme;
+}
+
+/* The header checks common to both types (body 0: checked by the caller): 0 or a negative code. */
 static int check_hdr(const struct tcpcrypt_auth *a, const unsigned char *msg, size_t len, int type,
 		     size_t body)
 {
@@ -298,11 +516,13 @@ static int check_hdr(const struct tcpcrypt_auth *a, const unsigned char *msg, si
 		return n;
 	if (n == 0)
 		return -TCPCRYPT_AUTH_EFORMAT; /* truncated header */
-	if (msg[5] != a->scheme)
+	/* a RESULT names the family (docs/auth.md#messages), a PROOF its exact scheme */
+	if (type == TCPCRYPT_AUTH_T_RESULT ? msg[5] != family(a->scheme)
+					   : family(msg[5]) != family(a->scheme))
 		return -TCPCRYPT_AUTH_ESCHEME;
 	if (msg[4] != type)
 		return -TCPCRYPT_AUTH_EFORMAT;
-	if ((size_t)n != TCPCRYPT_AUTH_HDR_LEN + body || len != (size_t)n)
+	if ((body && (size_t)n != TCPCRYPT_AUTH_HDR_LEN + body) || len != (size_t)n)
 		return -TCPCRYPT_AUTH_EFORMAT;
 	return 0;
 }
@@ -315,21 +535,59 @@ static int check_role(const unsigned char *p, int role)
 		   : -TCPCRYPT_AUTH_EROLE;
 }
 
+/* A batch PROOF whose header check_hdr() accepted: 0 or a negative code */
+static int check_batch(const struct tcpcrypt_auth *a, const unsigned char *sessid, int role,
+		       const unsigned char *msg, size_t len)
+{
+	const unsigned char *p = msg + TCPCRYPT_AUTH_HDR_LEN, *path;
+	unsigned char h[HASH_LEN];
+	unsigned index, depth, d;
+	int r;
+
+	if (len < TCPCRYPT_AUTH_HDR_LEN + BATCH_FIXED)
+		return -TCPCRYPT_AUTH_EFORMAT;
+	index = (unsigned)p[1 + SID_LEN + PUB_LEN + BLIND_LEN] << 8 |
+		p[1 + SID_LEN + PUB_LEN + BLIND_LEN + 1];
+	depth = p[1 + SID_LEN + PUB_LEN + BLIND_LEN + 2];
+	if (depth > BATCH_DEPTH_MAX || len != TCPCRYPT_AUTH_HDR_LEN + BATCH_BODY(depth) ||
+	    index >= 1u << depth)
+		return -TCPCRYPT_AUTH_EFORMAT;
+	r = check_role(p, role);
+	if (r)
+		return r;
+	if (CRYPTO_memcmp(p + 1, sessid, SID_LEN))
+		return -TCPCRYPT_AUTH_ESESSID;
+	if (CRYPTO_memcmp(p + 1 + SID_LEN, a->pub, PUB_LEN))
+		return -TCPCRYPT_AUTH_EKEY;
+	/* from our leaf up to the root the signature covers */
+	batch_leaf(p + 1 + SID_LEN + PUB_LEN, p[0], sessid, h);
+	path = p + 1 + SID_LEN + PUB_LEN + BLIND_LEN + 3;
+	for (d = 0; d < depth; d++, index >>= 1, path += HASH_LEN)
+		if (index & 1)
+			batch_node(path, h, h);
+		else
+			batch_node(h, path, h);
+	return batch_root_sig(a->pkey, depth, h, NULL, path);
+}
+
 int tcpcrypt_auth_check_proof(const struct tcpcrypt_auth *a, const unsigned char *sessid, int role,
 			      const unsigned char *msg, size_t len)
 {
 	const unsigned char *p = msg + TCPCRYPT_AUTH_HDR_LEN;
 	unsigned char tag[TAG_LEN];
-	int psk, r;
+	int psk, batch, r;
 
 	if (bad_args(a, sessid, role))
 		return -TCPCRYPT_AUTH_ECONFIG;
-	if (a->scheme == TCPCRYPT_AUTH_ED25519 && a->signer)
+	if (a->scheme != TCPCRYPT_AUTH_PSK && a->signer)
 		return -TCPCRYPT_AUTH_ECONFIG; /* a signer expects no proof */
 	psk = a->scheme == TCPCRYPT_AUTH_PSK;
-	r = check_hdr(a, msg, len, TCPCRYPT_AUTH_T_PROOF, psk ? PSK_BODY : ED_BODY);
+	batch = !psk && msg && len > 5 && msg[5] == TCPCRYPT_AUTH_ED25519_BATCH;
+	r = check_hdr(a, msg, len, TCPCRYPT_AUTH_T_PROOF, psk ? PSK_BODY : batch ? 0 : ED_BODY);
 	if (r)
 		return r;
+	if (batch)
+		return check_batch(a, sessid, role, msg, len);
 	r = check_role(p, role);
 	if (r)
 		return r;
@@ -348,7 +606,7 @@ int tcpcrypt_auth_check_proof(const struct tcpcrypt_auth *a, const unsigned char
 	}
 	if (CRYPTO_memcmp(p, a->pub, PUB_LEN))
 		return -TCPCRYPT_AUTH_EKEY;
-	return ed_sign(a, msg, len - SIG_LEN, NULL, p + PUB_LEN, a->pkey);
+	return ed_sign(LABEL_ED, sizeof(LABEL_ED), msg, len - SIG_LEN, NULL, p + PUB_LEN, a->pkey);
 }
 
 int tcpcrypt_auth_result(const struct tcpcrypt_auth *a, const unsigned char *sessid, int role,
@@ -359,7 +617,7 @@ int tcpcrypt_auth_result(const struct tcpcrypt_auth *a, const unsigned char *ses
 	if (bad_args(a, sessid, role) || !out || status < 0 || status >= TCPCRYPT_AUTH_EMAX ||
 	    size < TCPCRYPT_AUTH_HDR_LEN + RESULT_BODY)
 		return -TCPCRYPT_AUTH_ECONFIG;
-	n = put_hdr(out, TCPCRYPT_AUTH_T_RESULT, a->scheme, RESULT_BODY);
+	n = put_hdr(out, TCPCRYPT_AUTH_T_RESULT, family(a->scheme), RESULT_BODY);
 	out[n++] = role;
 	out[n++] = status;
 	memcpy(out + n, sessid, SID_LEN);

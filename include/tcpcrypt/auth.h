@@ -23,13 +23,16 @@ extern "C" {
 
 #define TCPCRYPT_AUTH_VERSION 1
 #define TCPCRYPT_AUTH_HDR_LEN 8	  /* "TCA", version, type, scheme, body length (BE16) */
-#define TCPCRYPT_AUTH_MSG_MAX 256 /* no message is longer */
+#define TCPCRYPT_AUTH_MSG_MAX 512 /* no message is longer */
 #define TCPCRYPT_AUTH_PSK_MIN 16  /* bytes of a pre-shared key, at least */
 #define TCPCRYPT_AUTH_PSK_MAX 1024
 
 /* Schemes (the header's scheme byte) */
 #define TCPCRYPT_AUTH_PSK     1 /* HMAC-SHA256 under a pre-shared key, both ways */
 #define TCPCRYPT_AUTH_ED25519 2 /* Ed25519 signature of the signer, pinned key */
+/* the same key signing the root of a Merkle tree over a batch of session IDs */
+#define TCPCRYPT_AUTH_ED25519_BATCH 3
+#define TCPCRYPT_AUTH_BATCH_MAX	    256 /* session IDs under one signature, at most */
 
 /* Message types */
 #define TCPCRYPT_AUTH_T_PROOF  1
@@ -72,7 +75,20 @@ struct tcpcrypt_auth *tcpcrypt_auth_psk(const void *key, size_t len, int *err);
 struct tcpcrypt_auth *tcpcrypt_auth_psk_file(const char *path, int *err);
 /* Signer: an Ed25519 private key, PEM (openssl genpkey -algorithm ed25519). */
 struct tcpcrypt_auth *tcpcrypt_auth_sign_file(const char *pem_path, int *err);
-/* Verifier: the signer's Ed25519 public key, PEM (openssl pkey -pubout). */
+/*
+ * Batch signer: the same key, but concurrent connections share signatures:
+ * the session IDs that arrive while a signature is being made are signed
+ * together, as the leaves of a Merkle tree (docs/auth.md#ed25519-batch);
+ * tcpcrypt_auth_proof() blocks until its batch is signed.  Thread-safe.
+ */
+struct tcpcrypt_auth *tcpcrypt_auth_sign_batch_file(const char *pem_path, int *err);
+/* A batch signer's counts so far: signatures made, proofs made. */
+void tcpcrypt_auth_batch_stats(const struct tcpcrypt_auth *a, unsigned long *signatures,
+			       unsigned long *proofs);
+/*
+ * Verifier: the signer's Ed25519 public key, PEM (openssl pkey -pubout);
+ * it accepts both single and batch signatures.
+ */
 struct tcpcrypt_auth *tcpcrypt_auth_verify_file(const char *pem_path, int *err);
 void tcpcrypt_auth_free(struct tcpcrypt_auth *a);
 int tcpcrypt_auth_scheme(const struct tcpcrypt_auth *a);

@@ -63,7 +63,8 @@ static inline uint32_t fuzz_rand(uint32_t *s)
 #include <string.h>
 #include <unistd.h>
 
-/* An Ed25519 credential from a PEM string (the library reads files) */
+/* An Ed25519 credential from a PEM string (the library reads files): 0 verifier, 1 signer, 2 batch
+ * signer */
 static inline struct tcpcrypt_auth *fuzz_ed_cred(const char *pem, int signer)
 {
 	char path[] = "/tmp/fuzz_auth.XXXXXX";
@@ -73,7 +74,9 @@ static inline struct tcpcrypt_auth *fuzz_ed_cred(const char *pem, int signer)
 	if (fd < 0 || write(fd, pem, strlen(pem)) != (ssize_t)strlen(pem))
 		abort();
 	close(fd);
-	a = signer ? tcpcrypt_auth_sign_file(path, NULL) : tcpcrypt_auth_verify_file(path, NULL);
+	a = signer == 2 ? tcpcrypt_auth_sign_batch_file(path, NULL)
+	    : signer	? tcpcrypt_auth_sign_file(path, NULL)
+			: tcpcrypt_auth_verify_file(path, NULL);
 	unlink(path);
 	if (!a)
 		abort();

@@ -123,6 +123,21 @@ static void auth_seeds(const char *dir)
 			}
 		}
 	put(dir, "not-auth", 0, (const uint8_t *)"GET / HTTP/1.1\r\n", 16);
+	{
+		/* a batch signature alone in its batch, to each role */
+		struct tcpcrypt_auth *bs = fuzz_ed_cred(FUZZ_ED_PRIV, 2);
+		unsigned char m[TCPCRYPT_AUTH_MSG_MAX];
+
+		for (int rx = 0; rx < 2; rx++) {
+			int n = tcpcrypt_auth_proof(bs, FUZZ_SID, !rx, m, sizeof(m));
+
+			if (n <= 0)
+				exit(1);
+			put(dir, rx ? "ed25519-batch-proof-to-b" : "ed25519-batch-proof-to-a",
+			    2 | rx << 2, m, n);
+		}
+		tcpcrypt_auth_free(bs);
+	}
 	tcpcrypt_auth_free(psk);
 	tcpcrypt_auth_free(sig);
 	tcpcrypt_auth_free(ver);

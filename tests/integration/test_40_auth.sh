@@ -1,6 +1,6 @@
 #!/bin/bash
 # Session-ID authentication (docs/auth.md) with tcpcrypt-cat between real
-# agents.  PSK (IPv4) and Ed25519 signatures (IPv6) succeed A->B: 1 MiB
+# agents.  PSK (IPv4), Ed25519 signatures (IPv6) and batch signatures succeed A->B: 1 MiB
 # intact, the same session ID printed at both ends and listed by
 # `tcpcryptctl sessions` on A and B, nothing of it in clear on the wire
 # (capture in M).  Failures, each with its own exit status at each end and
@@ -90,7 +90,8 @@ ok_case() { # NAME PORT ADDR SRVARGS CLIARGS
 IDS=()
 ok_case psk 7101 "$TB_B4" "--psk $K/psk" "--psk $K/psk"
 ok_case sig 7102 "$TB_B6" "--sign $K/server.key" "--verify $K/server.pub"
-tb_assert_ne "${IDS[0]}" "${IDS[1]}" "two connections, two session IDs"
+ok_case batch 7109 "$TB_B4" "--sign-batch $K/server.key" "--verify $K/server.pub"
+tb_assert_eq 3 "$(printf '%s\n' "${IDS[@]}" | sort -u | wc -l)" "three connections, three session IDs"
 
 # --- failures: distinct exit status at each end, nothing delivered either way
 fail_case() { # NAME PORT HOSTSRV ADDR SRVARGS CLIARGS EXPECT_CLI EXPECT_SRV
@@ -113,6 +114,7 @@ fail_case() { # NAME PORT HOSTSRV ADDR SRVARGS CLIARGS EXPECT_CLI EXPECT_SRV
 fail_case wrongpsk 7103 B "$TB_B4" "--psk $K/psk" "--psk $K/psk-other" 19 19
 grep -q 'wrong key' "$TB_DIR/wrongpsk-s.err" || tb_fail "wrong PSK: server message"
 fail_case wrongkey 7104 B "$TB_B6" "--sign $K/other.key" "--verify $K/server.pub" 19 22
+fail_case wrongbatchkey 7110 B "$TB_B4" "--sign-batch $K/other.key" "--verify $K/server.pub" 19 22
 grep -q 'the peer rejected' "$TB_DIR/wrongkey-s.err" || tb_fail "wrong key: server message"
 fail_case scheme 7105 B "$TB_B4" "--sign $K/server.key" "--psk $K/psk" 15 15
 
@@ -133,7 +135,7 @@ grep -q 'plain TCP' "$TB_DIR/noagent-a.err" || tb_fail "no agent: A's message"
 grep -q 'no tcpcryptd' "$TB_DIR/noagent-s.err" || tb_fail "no agent: C's message"
 
 pcap=$(tb_capture_stop wire)
-for p in 7101 7102 7103 7104 7105; do
+for p in 7101 7102 7103 7104 7105 7109 7110; do
 	tb_assert_match '^45' "$(tt_wire "$pcap" "$p" | tt_py 'str(d["synack"][0])')" "port $p: ENO in B's SYN-ACK"
 done
 for p in 7107 7108; do

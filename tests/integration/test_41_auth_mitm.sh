@@ -5,8 +5,8 @@
 # B, as a poisoned DNS answer would.  A-M and M-B are each a valid tcpcrypt
 # session (ENO in both SYN-ACKs; the unauthenticated session ID A prints is
 # in A's and M's key logs, B's in B's and M's) with different session IDs.  With the relay, every scheme fails at both ends
-# and delivers nothing (PSK: 18 / 18 "session IDs differ"; Ed25519: client
-# 18, server 22 "the peer rejected"); the same transfers straight to B, with
+# and delivers nothing (PSK: 18 / 18 "session IDs differ"; Ed25519, single
+# and batch: client 18, server 22 "the peer rejected"); the same transfers straight to B, with
 # M's agent still running, succeed byte for byte.
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
@@ -83,6 +83,7 @@ direct() { # NAME PORT SRVARGS CLIARGS
 }
 direct psk-direct 7201 "--psk $K/psk" "--psk $K/psk"
 direct sig-direct 7202 "--sign $K/server.key" "--verify $K/server.pub"
+direct batch-direct 7206 "--sign-batch $K/server.key" "--verify $K/server.pub"
 
 # --- through M's relay: two tcpcrypt sessions, two IDs, every scheme fails at both ends
 mitm() { # NAME PORT SRVARGS CLIARGS EXPECT_CLI EXPECT_SRV
@@ -114,11 +115,12 @@ mitm() { # NAME PORT SRVARGS CLIARGS EXPECT_CLI EXPECT_SRV
 mitm psk-mitm 7203 "--psk $K/psk" "--psk $K/psk" 18 18
 mitm sig-mitm 7204 "--sign $K/server.key" "--verify $K/server.pub" 18 22
 grep -q 'the peer rejected.*session IDs differ' "$TB_DIR/sig-mitm-b.err" || tb_fail "sig: B's message"
+mitm batch-mitm 7205 "--sign-batch $K/server.key" "--verify $K/server.pub" 18 22
 
 pa=$(tb_capture_stop wa)
 pb=$(tb_capture_stop wb)
 wait # the clients' stdin holds
-for p in 7203 7204; do
+for p in 7203 7204 7205; do
 	tb_assert_match '^45' "$(tt_wire "$pa" "$p" | tt_py 'str(d["synack"][0])')" "port $p: A-M negotiated ENO (M's SYN-ACK)"
 	tb_assert_match '^45' "$(tt_wire "$pb" "$p" | tt_py 'str(d["synack"][0])')" "port $p: M-B negotiated ENO (B's SYN-ACK)"
 	tb_assert_eq "$M4:$p" "$(tt_wire "$pa" "$p" | tt_py 'd["server"]')" "port $p: A talked to M's address"

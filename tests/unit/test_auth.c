@@ -563,6 +563,135 @@ static void pair_close(struct side *a, struct side *b)
 	close(b->fd);
 }
 
+/* --- batch signing --- */
+
+static struct tcpcrypt_auth *batch_signer(void)
+{
+	int err = -1;
+	struct tcpcrypt_auth *a =
+	    tcpcrypt_auth_sign_batch_file(tmpfile_with("priv.pem", ED_PRIV, strlen(ED_PRIV)), &err);
+
+	CHECK(a && err == 0);
+	return a;
+}
+
+T(auth_batch_alone)
+{
+	struct tcpcrypt_auth *s = batch_signer(), *v = verifier();
+	unsigned char m[TCPCRYPT_AUTH_MSG_MAX];
+	int codes[TCPCRYPT_AUTH_EMAX] = {0}, n;
+	unsigned long sigs, proofs;
+
+	init_sids();
+	CHECK_EQ(tcpcrypt_auth_scheme(s), TCPCRYPT_AUTH_ED25519_BATCH);
+	n = tcpcrypt_auth_proof(s, SID, TCP_ENO_ROLE_B, m, sizeof(m));
+	/* alone in its batch: depth 0, no path */
+	CHECK_EQ(n, TCPCRYPT_AUTH_HDR_LEN + 1 + 33 + 32 + 32 + 2 + 1 + 64);
+	CHECK_EQ(m[5], TCPCRYPT_AUTH_ED25519_BATCH);
+	CHECK_EQ(tcpcrypt_auth_check_proof(v, SID, TCP_ENO_ROLE_A, m, n), 0);
+	CHECK_EQ(tcpcrypt_auth_check_proof(v, SID2, TCP_ENO_ROLE_A, m, n), -TCPCRYPT_AUTH_ESESSID);
+	CHECK_EQ(tcpcrypt_auth_check_proof(v, SID, TCP_ENO_ROLE_B, m, n), -TCPCRYPT_AUTH_EROLE);
+	for (int k = 0; k < n; k++)
+		CHECK(tcpcrypt_auth_check_proof(v, SID, TCP_ENO_ROLE_A, m, k) < 0);
+	chk_a = v;
+	chk_role = TCP_ENO_ROLE_A;
+	CHECK_EQ(mutations_accepted(chk_proof, m, n, codes), 0);
+	/* the RESULTs of both ends are those of the Ed25519 family */
+	n = tcpcrypt_auth_result(v, SID, TCP_ENO_ROLE_A, 0, m, sizeof(m));
+	CHECK_EQ(tcpcrypt_auth_check_result(s, SID, TCP_ENO_ROLE_B, m, n, NULL), 0);
+	chk_a = s;
+	chk_role = TCP_ENO_ROLE_B;
+	CHECK_EQ(mutations_accepted(chk_result, m, n, codes), 0);
+	n = tcpcrypt_auth_result(s, SID, TCP_ENO_ROLE_B, 0, m, sizeof(m));
+	CHECK_EQ(tcpcrypt_auth_check_result(v, SID, TCP_ENO_ROLE_A, m, n, NULL), 0);
+	/* a PSK end is another scheme */
+	{
+		struct tcpcrypt_auth *p = psk(PSK);
+		n = tcpcrypt_auth_proof(s, SID, TCP_ENO_ROLE_B, m, sizeof(m));
+		CHECK_EQ(tcpcrypt_auth_check_proof(p, SID, TCP_ENO_ROLE_A, m, n),
+			 -TCPCRYPT_AUTH_ESCHEME);
+		tcpcrypt_auth_free(p);
+	}
+	tcpcrypt_auth_batch_stats(s, &sigs, &proofs);
+	CHECK_EQ(sigs, 2);
+	CHECK_EQ(proofs, 2);
+	tcpcrypt_auth_free(s);
+	tcpcrypt_auth_free(v);
+}
+
+#define NTHR 32
+static struct tcpcrypt_auth *bt_signer;
+static pthread_barrier_t bt_barrier;
+static struct bt {
+	unsigned char sid[TCP_ENO_SESSID_LEN];
+	unsigned char m[TCPCRYPT_AUTH_MSG_MAX];
+	int n;
+} bt[NTHR];
+
+static void *bt_run(void *arg)
+{
+	struct bt *b = arg;
+
+	pthread_barrier_wait(&bt_barrier);
+	b->n = tcpcrypt_auth_proof(bt_signer, b->sid, TCP_ENO_ROLE_B, b->m, sizeof(b->m));
+	return NULL;
+}
+
+T(auth_batch_concurrent)
+{
+	struct tcpcrypt_auth *v = verifier();
+	unsigned long sigs = 0, proofs = 0;
+	int rounds, deep = -1, codes[TCPCRYPT_AUTH_EMAX] = {0};
+
+	bt_signer = batch_signer();
+	/* NTHR connections at once share signatures (a round may, rarely, not batch) */
+	for (rounds = 0; rounds < 10 && (deep < 0 || sigs >= proofs); rounds++) {
+		pthread_t t[NTHR];
+
+		pthread_barrier_init(&bt_barrier, NULL, NTHR);
+		for (int i = 0; i < NTHR; i++) {
+			memset(bt[i].sid, 0x23, sizeof(bt[i].sid));
+			bt[i].sid[1] = i;
+			bt[i].sid[2] = rounds;
+			pthread_create(&t[i], NULL, bt_run, &bt[i]);
+		}
+		for (int i = 0; i < NTHR; i++)
+			pthread_join(t[i], NULL);
+		pthread_barrier_destroy(&bt_barrier);
+		for (int i = 0; i < NTHR; i++) {
+			CHECK(bt[i].n > 0);
+			if (bt[i].n <= 0)
+				continue;
+			CHECK_EQ(tcpcrypt_auth_check_proof(v, bt[i].sid, TCP_ENO_ROLE_A, bt[i].m,
+							   bt[i].n),
+				 0);
+			/* another connection's proof: not ours */
+			CHECK_EQ(tcpcrypt_auth_check_proof(v, bt[(i + 1) % NTHR].sid,
+							   TCP_ENO_ROLE_A, bt[i].m, bt[i].n),
+				 -TCPCRYPT_AUTH_ESESSID);
+			if (bt[i].n > TCPCRYPT_AUTH_HDR_LEN + 165 && deep < 0)
+				deep = i;
+		}
+		tcpcrypt_auth_batch_stats(bt_signer, &sigs, &proofs);
+	}
+	CHECK_EQ(proofs, (unsigned long)rounds * NTHR);
+	CHECK(sigs < proofs);
+	fprintf(stderr, "  batch: %lu signatures for %lu proofs in %d round(s)\n", sigs, proofs,
+		rounds);
+	/* a proof with a path: every byte of it matters, the path's too */
+	CHECK(deep >= 0);
+	if (deep >= 0) {
+		chk_a = v;
+		chk_role = TCP_ENO_ROLE_A;
+		memcpy(SID, bt[deep].sid, sizeof(SID));
+		CHECK_EQ(mutations_accepted(chk_proof, bt[deep].m, bt[deep].n, codes), 0);
+		CHECK(codes[TCPCRYPT_AUTH_EBADSIG] > 0);
+		init_sids();
+	}
+	tcpcrypt_auth_free(bt_signer);
+	tcpcrypt_auth_free(v);
+}
+
 T(auth_fd_psk_and_ed25519)
 {
 	struct tcpcrypt_auth *p = psk(PSK), *s = signer(), *v = verifier();

@@ -39,6 +39,8 @@ static void usage(FILE *f)
 		"  --psk FILE        pre-shared key: FILE's exact bytes (16 to 1024, random)\n"
 		"  --sign KEY        prove this end's identity: Ed25519 private key, PEM\n"
 		"                    (openssl genpkey -algorithm ed25519 -out KEY); the server\n"
+		"  --sign-batch KEY  the same as a batch signature (a Merkle tree over the\n"
+		"                    session IDs signed together; here one connection)\n"
 		"  --verify PUBKEY   accept only the peer holding PUBKEY's private key: Ed25519\n"
 		"                    public key, PEM (openssl pkey -in KEY -pubout); the client\n"
 		"\n"
@@ -188,6 +190,7 @@ int main(int argc, char **argv)
 	    {"psk", required_argument, NULL, 'P'},
 	    {"sign", required_argument, NULL, 'S'},
 	    {"verify", required_argument, NULL, 'K'},
+	    {"sign-batch", required_argument, NULL, 'B'},
 	    {"timeout", required_argument, NULL, 't'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
@@ -209,12 +212,16 @@ int main(int argc, char **argv)
 		case 'P':
 		case 'S':
 		case 'K':
+		case 'B':
 			if (scheme) {
-				fprintf(stderr,
-					"tcpcrypt-cat: give one of --psk, --sign, --verify\n");
+				fprintf(stderr, "tcpcrypt-cat: give one of --psk, --sign, "
+						"--sign-batch, --verify\n");
 				return EXIT_USAGE;
 			}
-			scheme = c == 'P' ? "psk" : c == 'S' ? "sign" : "verify";
+			scheme = c == 'P'   ? "psk"
+				 : c == 'S' ? "sign"
+				 : c == 'B' ? "sign-batch"
+					    : "verify";
 			cred_file = optarg;
 			break;
 		case 't':
@@ -240,13 +247,16 @@ int main(int argc, char **argv)
 	}
 	if (!scheme || argc - optind != (listen_mode ? 1 : 2)) {
 		if (!scheme)
-			fprintf(stderr, "tcpcrypt-cat: no AUTH (--psk, --sign or --verify)\n");
+			fprintf(
+			    stderr,
+			    "tcpcrypt-cat: no AUTH (--psk, --sign, --sign-batch or --verify)\n");
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	a = scheme[0] == 'p'   ? tcpcrypt_auth_psk_file(cred_file, &err)
-	    : scheme[0] == 's' ? tcpcrypt_auth_sign_file(cred_file, &err)
-			       : tcpcrypt_auth_verify_file(cred_file, &err);
+	a = !strcmp(scheme, "psk")	    ? tcpcrypt_auth_psk_file(cred_file, &err)
+	    : !strcmp(scheme, "sign")	    ? tcpcrypt_auth_sign_file(cred_file, &err)
+	    : !strcmp(scheme, "sign-batch") ? tcpcrypt_auth_sign_batch_file(cred_file, &err)
+					    : tcpcrypt_auth_verify_file(cred_file, &err);
 	if (!a) {
 		fprintf(stderr, "tcpcrypt-cat: %s: %s\n", cred_file,
 			err == TCPCRYPT_AUTH_ESYS ? strerror(errno) : tcpcrypt_auth_strerror(err));
