@@ -3,7 +3,8 @@
  * Session-ID authentication (lib/auth.c, docs/auth.md).  Message level:
  * known-answer messages written by an independent Python implementation of
  * docs/auth.md (hmac/hashlib, and the `cryptography` package's Ed25519 with
- * the RFC 8032 §7.1 TEST 1 key), success, wrong secret, wrong key, every
+ * the RFC 8032 §7.1 TEST 1 key; a batch of three from
+ * tests/lib/auth_batch_vector.py), success, wrong secret, wrong key, every
  * single-byte change of every message, replay on another session ID, wrong
  * role, truncated and extended messages.  Connection level: two threads on a
  * socketpair, with a getsockopt() defined here (it takes precedence over
@@ -87,6 +88,28 @@ static const char KAT_ED[] =
     "980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511ab4bb66a1845d5adc59ecc51c1874"
     "94018e56c968977c256e62cb72e5a0c37b4970e37f8a2100b0b69bd52f5cd94ab5999b01e64518889f5167dd"
     "b3ce43566905";
+
+/* tests/lib/auth_batch_vector.py: a batch of three, index 0, 1, 2 (depth 2) */
+static const char *const KAT_BATCH[3] = {
+    "54434101010300e501234040404040404040404040404040404040404040404040404040404040404040d75a"
+    "980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511ab0b0b0b0b0b0b0b0b0b0b0b0b0b0"
+    "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0000002ba8ada42b384198186bedcf45c14dd932fd8ca910f3c97"
+    "27d98deda094679ece07eeb301633524114b3833f131af72b0dec3c3ce3e08bed3f9eeb3bcb06968d6e78ae0"
+    "2bf59bb8ebe80722042dba69f1f9881a4d7fcc286770333be3b0a36bdce21779edafdf5785ca353895e26b7c"
+    "f51a42c2d06e13ade6b75d383514c40a0c",
+    "54434101010300e501234141414141414141414141414141414141414141414141414141414141414141d75a"
+    "980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511ab1b1b1b1b1b1b1b1b1b1b1b1b1b1"
+    "b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1000102c0241fa2873d47948e865cde469d538366afefd64d57c2"
+    "8949d3746d979e2f7807eeb301633524114b3833f131af72b0dec3c3ce3e08bed3f9eeb3bcb06968d6e78ae0"
+    "2bf59bb8ebe80722042dba69f1f9881a4d7fcc286770333be3b0a36bdce21779edafdf5785ca353895e26b7c"
+    "f51a42c2d06e13ade6b75d383514c40a0c",
+    "54434101010300e501234242424242424242424242424242424242424242424242424242424242424242d75a"
+    "980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511ab2b2b2b2b2b2b2b2b2b2b2b2b2b2"
+    "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b20002020000000000000000000000000000000000000000000000"
+    "0000000000000000000629333982b8dd0d85c9a331ab4feecec2e0465df0de3eca2c1f9206e1c5a7e1e78ae0"
+    "2bf59bb8ebe80722042dba69f1f9881a4d7fcc286770333be3b0a36bdce21779edafdf5785ca353895e26b7c"
+    "f51a42c2d06e13ade6b75d383514c40a0c",
+};
 
 static size_t unhex(const char *h, unsigned char *out)
 {
@@ -635,6 +658,34 @@ static void *bt_run(void *arg)
 	pthread_barrier_wait(&bt_barrier);
 	b->n = tcpcrypt_auth_proof(bt_signer, b->sid, TCP_ENO_ROLE_B, b->m, sizeof(b->m));
 	return NULL;
+}
+
+T(auth_batch_known_answer)
+{
+	struct tcpcrypt_auth *v = verifier();
+	unsigned char m[TCPCRYPT_AUTH_MSG_MAX], sid[TCP_ENO_SESSID_LEN];
+	int codes[TCPCRYPT_AUTH_EMAX] = {0};
+
+	for (int i = 0; i < 3; i++) {
+		size_t n = unhex(KAT_BATCH[i], m);
+
+		sid[0] = 0x23;
+		memset(sid + 1, 0x40 + i, 32);
+		CHECK_EQ(n, TCPCRYPT_AUTH_HDR_LEN + 165 + 2 * 32);
+		CHECK_EQ(tcpcrypt_auth_check_proof(v, sid, TCP_ENO_ROLE_A, m, n), 0);
+		/* the next one's session ID: not this proof's */
+		sid[1] ^= 1;
+		CHECK_EQ(tcpcrypt_auth_check_proof(v, sid, TCP_ENO_ROLE_A, m, n),
+			 -TCPCRYPT_AUTH_ESESSID);
+		sid[1] ^= 1;
+		memcpy(SID, sid, sizeof(SID));
+		chk_a = v;
+		chk_role = TCP_ENO_ROLE_A;
+		CHECK_EQ(mutations_accepted(chk_proof, m, n, codes), 0);
+	}
+	CHECK(codes[TCPCRYPT_AUTH_EBADSIG] > 0);
+	init_sids();
+	tcpcrypt_auth_free(v);
 }
 
 T(auth_batch_concurrent)
