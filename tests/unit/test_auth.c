@@ -840,6 +840,147 @@ T(auth_fd_peer_without_protocol)
 	tcpcrypt_auth_free(p);
 }
 
+/* --- SPAKE2 (lib/spake2.c) against RFC 9382 Appendix B, P256-SHA256-HKDF-HMAC, no AAD --- */
+#include "../../lib/spake2.h"
+
+static const struct {
+	const char *a, *b, *w, *x, *pa, *y, *pb, *ke, *ca, *cb;
+} spake2_kat[] = {
+    {"server", "client", "2ee57912099d31560b3a44b1184b9b4866e904c49d12ac5042c97dca461b1a5f",
+     "43dd0fd7215bdcb482879fca3220c6a968e66d70b1356cac18bb26c84a78d729",
+     "04a56fa807caaa53a4d28dbb9853b9815c61a411118a6fe516a8798434751470f9010153ac33d0d5f2047ffdb1a3e"
+     "42c9b4e6be662766e1eeb4116988ede5f912c",
+     "dcb60106f276b02606d8ef0a328c02e4b629f84f89786af5befb0bc75b6e66be",
+     "0406557e482bd03097ad0cbaa5df82115460d951e3451962f1eaf4367a420676d09857ccbc522686c83d1852abfa8"
+     "ed6e4a1155cf8f1543ceca528afb591a1e0b7",
+     "0e0672dc86f8e45565d338b0540abe69",
+     "58ad4aa88e0b60d5061eb6b5dd93e80d9c4f00d127c65b3b35b1b5281fee38f0",
+     "d3e2e547f1ae04f2dbdbf0fc4b79f8ecff2dff314b5d32fe9fcef2fb26dc459b"},
+    {"", "client", "0548d8729f730589e579b0475a582c1608138ddf7054b73b5381c7e883e2efae",
+     "403abbe3b1b4b9ba17e3032849759d723939a27a27b9d921c500edde18ed654b",
+     "04a897b769e681c62ac1c2357319a3d363f610839c4477720d24cbe32f5fd85f44fb92ba966578c1b712be6962498"
+     "834078262caa5b441ecfa9d4a9485720e918a",
+     "903023b6598908936ea7c929bd761af6039577a9c3f9581064187c3049d87065",
+     "04e0f816fd1c35e22065d5556215c097e799390d16661c386e0ecc84593974a61b881a8c82327687d0501862970c6"
+     "4565560cb5671f696048050ca66ca5f8cc7fc",
+     "642f05c473c2cd79909f9a841e2f30a7",
+     "47d29e6666af1b7dd450d571233085d7a9866e4d49d2645e2df975489521232b",
+     "3313c5cefc361d27fb16847a91c2a73b766ffa90a4839122a9b70a2f6bd1d6df"},
+    {"server", "", "626e0cdc7b14c9db3e52a0b1b3a768c98e37852d5db30febe0497b14eae8c254",
+     "07adb3db6bc623d3399726bfdbfd3d15a58ea776ab8a308b00392621291f9633",
+     "04f88fb71c99bfffaea370966b7eb99cd4be0ff1a7d335caac4211c4afd855e2e15a873b298503ad8ba1d9cbb9a39"
+     "2d2ba309b48bfd7879aefd0f2cea6009763b0",
+     "b6a4fc8dbb629d4ba51d6f91ed1532cf87adec98f25dd153a75accafafedec16",
+     "040c269d6be017dccb15182ac6bfcd9e2a14de019dd587eaf4bdfd353f031101e7cca177f8eb362a6e83e7d5e729c"
+     "0732e1b528879c086f39ba0f31a9661bd34db",
+     "005184ff460da2ce59062c87733c299c",
+     "bc9f9bbe99f26d0b2260e6456e05a86196a3307ec6663a18bf6ac825736533b2",
+     "c2370e1bf813b086dff0d834e74425a06e6390f48f5411900276dcccc5a297ec"},
+    {"", "", "7bf46c454b4c1b25799527d896508afd5fc62ef4ec59db1efb49113063d70cca",
+     "8cef65df64bb2d0f83540c53632de911b5b24b3eab6cc74a97609fd659e95473",
+     "04a65b367a3f613cf9f0654b1b28a1e3a8a40387956c8ba6063e8658563890f46ca1ef6a676598889fc28de2950ab"
+     "8120b79a5ef1ea4c9f44bc98f585634b46d66",
+     "d7a66f64074a84652d8d623a92e20c9675c61cb5b4f6a0063e4648a2fdc02d53",
+     "04589f13218822710d98d8b2123a079041052d9941b9cf88c6617ddb2fcc0494662eea8ba6b64692dc318250030c6"
+     "af045cb738bc81ba35b043c3dcb46adf6f58d",
+     "fc6374762ba5cf11f4b2caa08b2cd1b9",
+     "dfb4db8d48ae5a675963ea5e6c19d98d4ea028d8e898dad96ea19a80ade95dca",
+     "d0f0609d1613138d354f7e95f19fb556bf52d751947241e8c7118df5ef0ae175"},
+};
+
+T(spake2_rfc9382_vectors)
+{
+	for (size_t i = 0; i < sizeof(spake2_kat) / sizeof(spake2_kat[0]); i++) {
+		unsigned char w[32], x[32], y[32], pa[65], pb[65], ke[16], ca[32], cb[32];
+		unsigned char ke2[16], ca2[32], cb2[32], kea[16], caa[32], cba[32];
+		struct spake2 sa, sb;
+		const unsigned char *ia = (const unsigned char *)spake2_kat[i].a;
+		const unsigned char *ib = (const unsigned char *)spake2_kat[i].b;
+		size_t la = strlen(spake2_kat[i].a), lb = strlen(spake2_kat[i].b);
+
+		unhex(spake2_kat[i].w, w);
+		unhex(spake2_kat[i].x, x);
+		unhex(spake2_kat[i].y, y);
+		unhex(spake2_kat[i].pa, pa);
+		unhex(spake2_kat[i].pb, pb);
+		unhex(spake2_kat[i].ke, ke);
+		unhex(spake2_kat[i].ca, ca);
+		unhex(spake2_kat[i].cb, cb);
+		CHECK_EQ(tcpcrypt__spake2_start(&sa, 1, w, x), 0);
+		CHECK_EQ(tcpcrypt__spake2_start(&sb, 0, w, y), 0);
+		CHECK_MEM(sa.own, pa, 65);
+		CHECK_MEM(sb.own, pb, 65);
+		CHECK_EQ(
+		    tcpcrypt__spake2_finish(&sa, ia, la, ib, lb, sb.own, NULL, 0, kea, caa, cba),
+		    0);
+		CHECK_EQ(
+		    tcpcrypt__spake2_finish(&sb, ia, la, ib, lb, sa.own, NULL, 0, ke2, ca2, cb2),
+		    0);
+		CHECK_MEM(kea, ke, 16);
+		CHECK_MEM(caa, ca, 32);
+		CHECK_MEM(cba, cb, 32);
+		CHECK_MEM(ke2, ke, 16);
+		CHECK_MEM(ca2, ca, 32);
+		CHECK_MEM(cb2, cb, 32);
+	}
+}
+
+T(spake2_rejects_bad_points)
+{
+	unsigned char w[32], ke[16], ca[32], cb[32], bad[65];
+	struct spake2 sa;
+
+	unhex(spake2_kat[0].w, w);
+	CHECK_EQ(tcpcrypt__spake2_start(&sa, 1, w, NULL), 0);
+	/* off the curve: y + 1 */
+	unhex(spake2_kat[0].pb, bad);
+	bad[64] ^= 1;
+	CHECK_EQ(tcpcrypt__spake2_finish(&sa, NULL, 0, NULL, 0, bad, NULL, 0, ke, ca, cb), -2);
+	/* not an uncompressed point; all zero (no encoding of the identity is accepted) */
+	unhex(spake2_kat[0].pb, bad);
+	bad[0] = 0x05;
+	CHECK_EQ(tcpcrypt__spake2_finish(&sa, NULL, 0, NULL, 0, bad, NULL, 0, ke, ca, cb), -2);
+	memset(bad, 0, sizeof(bad));
+	CHECK_EQ(tcpcrypt__spake2_finish(&sa, NULL, 0, NULL, 0, bad, NULL, 0, ke, ca, cb), -2);
+	/* peer share = w*N exactly: K would be the identity */
+	{
+		struct spake2 z;
+		unsigned char zero[32] = {0};
+
+		CHECK_EQ(tcpcrypt__spake2_start(&z, 0, w, zero), 0);
+		CHECK_EQ(tcpcrypt__spake2_finish(&sa, NULL, 0, NULL, 0, z.own, NULL, 0, ke, ca, cb),
+			 -2);
+	}
+	/* fresh random scalars: both ends agree; another w: they do not */
+	{
+		struct spake2 sb;
+		unsigned char w2[32], ke2[16], ca2[32], cb2[32];
+
+		CHECK_EQ(tcpcrypt__spake2_start(&sb, 0, w, NULL), 0);
+		CHECK_EQ(tcpcrypt__spake2_finish(&sa, NULL, 0, NULL, 0, sb.own,
+						 (const unsigned char *)"x", 1, ke, ca, cb),
+			 0);
+		CHECK_EQ(tcpcrypt__spake2_finish(&sb, NULL, 0, NULL, 0, sa.own,
+						 (const unsigned char *)"x", 1, ke2, ca2, cb2),
+			 0);
+		CHECK_MEM(ca, ca2, 32);
+		CHECK_MEM(cb, cb2, 32);
+		/* another AAD (another session ID): other confirmations */
+		CHECK_EQ(tcpcrypt__spake2_finish(&sb, NULL, 0, NULL, 0, sa.own,
+						 (const unsigned char *)"y", 1, ke2, ca2, cb2),
+			 0);
+		CHECK(memcmp(ca, ca2, 32));
+		memcpy(w2, w, 32);
+		w2[31] ^= 1;
+		CHECK_EQ(tcpcrypt__spake2_start(&sb, 0, w2, NULL), 0);
+		CHECK_EQ(tcpcrypt__spake2_finish(&sb, NULL, 0, NULL, 0, sa.own,
+						 (const unsigned char *)"x", 1, ke2, ca2, cb2),
+			 0);
+		CHECK(memcmp(ca, ca2, 32));
+		CHECK(memcmp(ke, ke2, 16));
+	}
+}
+
 T(auth_zz_cleanup)
 {
 	char cmd[64];
