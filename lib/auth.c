@@ -23,6 +23,7 @@
 #include <openssl/sha.h>
 #include "tcpcrypt/auth.h"
 #include "tcpcrypt/tcpcrypt.h"
+#include "spake2.h"
 
 #define SID_LEN	  TCP_ENO_SESSID_LEN
 #define KEYID_LEN 8
@@ -40,6 +41,10 @@
 #define BATCH_DEPTH_MAX 8 /* 2^8 = TCPCRYPT_AUTH_BATCH_MAX leaves */
 #define BATCH_FIXED	(1 + SID_LEN + PUB_LEN + BLIND_LEN + 2 + 1 + SIG_LEN)
 #define BATCH_BODY(dep) (BATCH_FIXED + (dep)*HASH_LEN)
+/* SPAKE2: SHARE role, sessid, share; PROOF role, sessid, confirmation */
+#define SHARE_BODY (1 + SID_LEN + SPAKE2_POINT_LEN)
+#define CONF_BODY  (1 + SID_LEN + SPAKE2_CONF_LEN)
+#define PW_MAX	   1024
 
 /* Domain labels (docs/auth.md#labels), each followed by one 0 byte. */
 static const char LABEL_PSK[] = "tcpcrypt-auth v1 psk hmac-sha256";
@@ -47,6 +52,9 @@ static const char LABEL_PSK_ID[] = "tcpcrypt-auth v1 psk key id";
 static const char LABEL_ED[] = "tcpcrypt-auth v1 ed25519 signature";
 static const char LABEL_LEAF[] = "tcpcrypt-auth v1 ed25519 batch leaf";
 static const char LABEL_ROOT[] = "tcpcrypt-auth v1 ed25519 batch root";
+static const char LABEL_PW[] = "tcpcrypt-auth v1 spake2 password";
+static const char LABEL_AAD[] = "tcpcrypt-auth v1 spake2";
+static const char ID_A[] = "tcpcrypt-auth role A", ID_B[] = "tcpcrypt-auth role B";
 
 /* One connection's place in a batch (docs/auth.md#ed25519-batch) */
 struct batch_req {
@@ -77,7 +85,8 @@ struct tcpcrypt_auth {
 	unsigned char keyid[KEYID_LEN];
 	unsigned char pub[PUB_LEN];
 	EVP_PKEY *pkey;
-	struct batcher *batch; /* ED25519_BATCH signer */
+	struct batcher *batch;		    /* ED25519_BATCH signer */
+	unsigned char w[SPAKE2_SCALAR_LEN]; /* SPAKE2: from the password */
 };
 
 static const char *const messages[TCPCRYPT_AUTH_EMAX] = {
@@ -98,6 +107,8 @@ static const char *const messages[TCPCRYPT_AUTH_EMAX] = {
     [TCPCRYPT_AUTH_ETIMEDOUT] = "authentication timed out",
     [TCPCRYPT_AUTH_ESYS] = "system error",
     [TCPCRYPT_AUTH_ECONFIG] = "unusable credential",
+    [TCPCRYPT_AUTH_EPASSWORD] = "wrong password (or a tampered exchange)",
+    [TCPCRYPT_AUTH_EPOINT] = "the peer's SPAKE2 share is not a valid point",
 };
 
 const char *tcpcrypt_auth_strerror(int err)
@@ -154,6 +165,47 @@ struct tcpcrypt_auth *tcpcrypt_auth_psk_file(const char *path, int *err)
 	n = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
 	a = tcpcrypt_auth_psk(buf, n, err);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return a;
+}
+
+struct tcpcrypt_auth *tcpcrypt_auth_password(const void *pw, size_t len, int *err)
+{
+	struct tcpcrypt_auth *a;
+	unsigned char h[SPAKE2_SCALAR_LEN + 16];
+
+	if (!pw || len < 1 || len > PW_MAX)
+		return fail(NULL, err, TCPCRYPT_AUTH_ECONFIG);
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return fail(NULL, err, TCPCRYPT_AUTH_ESYS);
+	a->scheme = TCPCRYPT_AUTH_SPAKE2;
+	/* w = scrypt(pw, label; N 2^14, r 8, p 1) mod p, 128 bits more than p (RFC 9382 §3.2) */
+	if (EVP_PBE_scrypt(pw, len, (const unsigned char *)LABEL_PW, sizeof(LABEL_PW), 1 << 14, 8,
+			   1, 64 << 20, h, sizeof(h)) != 1 ||
+	    tcpcrypt__spake2_w(h, sizeof(h), a->w))
+		return fail(a, err, TCPCRYPT_AUTH_ECONFIG);
+	OPENSSL_cleanse(h, sizeof(h));
+	if (err)
+		*err = 0;
+	return a;
+}
+
+struct tcpcrypt_auth *tcpcrypt_auth_password_file(const char *path, int *err)
+{
+	unsigned char buf[PW_MAX + 2];
+	struct tcpcrypt_auth *a;
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f)
+		return fail(NULL, err, TCPCRYPT_AUTH_ESYS);
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (n && buf[n - 1] == '\n')
+		n--;
+	a = n > PW_MAX ? fail(NULL, err, TCPCRYPT_AUTH_ECONFIG)
+		       : tcpcrypt_auth_password(buf, n, err);
 	OPENSSL_cleanse(buf, sizeof(buf));
 	return a;
 }
@@ -450,8 +502,8 @@ int tcpcrypt_auth_proof(const struct tcpcrypt_auth *a, const unsigned char *sess
 	size_t body, n;
 	int r;
 
-	if (bad_args(a, sessid, role) || !out)
-		return -TCPCRYPT_AUTH_ECONFIG;
+	if (bad_args(a, sessid, role) || !out || a->scheme == TCPCRYPT_AUTH_SPAKE2)
+		return -TCPCRYPT_AUTH_ECONFIG; /* SPAKE2: tcpcrypt_auth_pake_* */
 	if (a->scheme == TCPCRYPT_AUTH_ED25519 && !a->signer)
 		return 0;
 	if (a->scheme == TCPCRYPT_AUTH_ED25519_BATCH)
@@ -579,8 +631,8 @@ int tcpcrypt_auth_check_proof(const struct tcpcrypt_auth *a, const unsigned char
 
 	if (bad_args(a, sessid, role))
 		return -TCPCRYPT_AUTH_ECONFIG;
-	if (a->scheme != TCPCRYPT_AUTH_PSK && a->signer)
-		return -TCPCRYPT_AUTH_ECONFIG; /* a signer expects no proof */
+	if ((a->scheme != TCPCRYPT_AUTH_PSK && a->signer) || a->scheme == TCPCRYPT_AUTH_SPAKE2)
+		return -TCPCRYPT_AUTH_ECONFIG; /* a signer expects no proof; SPAKE2: _pake_* */
 	psk = a->scheme == TCPCRYPT_AUTH_PSK;
 	batch = !psk && msg && len > 5 && msg[5] == TCPCRYPT_AUTH_ED25519_BATCH;
 	r = check_hdr(a, msg, len, TCPCRYPT_AUTH_T_PROOF, psk ? PSK_BODY : batch ? 0 : ED_BODY);
@@ -648,6 +700,111 @@ int tcpcrypt_auth_check_result(const struct tcpcrypt_auth *a, const unsigned cha
 	if (CRYPTO_memcmp(p + 2, sessid, SID_LEN))
 		return -TCPCRYPT_AUTH_ESESSID;
 	return 0;
+}
+
+/* --- SPAKE2 messages (docs/auth.md#spake2) --- */
+
+struct tcpcrypt_auth_pake {
+	const struct tcpcrypt_auth *a;
+	int role, have_conf;
+	unsigned char sid[SID_LEN];
+	struct spake2 s;
+	unsigned char peer_conf[SPAKE2_CONF_LEN];
+};
+
+int tcpcrypt_auth_pake_start(const struct tcpcrypt_auth *a, const unsigned char *sessid, int role,
+			     struct tcpcrypt_auth_pake **st, unsigned char *out, size_t size)
+{
+	struct tcpcrypt_auth_pake *p;
+	size_t n;
+
+	if (bad_args(a, sessid, role) || !st || !out || a->scheme != TCPCRYPT_AUTH_SPAKE2 ||
+	    size < TCPCRYPT_AUTH_HDR_LEN + SHARE_BODY)
+		return -TCPCRYPT_AUTH_ECONFIG;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -TCPCRYPT_AUTH_ESYS;
+	p->a = a;
+	p->role = role;
+	memcpy(p->sid, sessid, SID_LEN);
+	/* role A is SPAKE2's A (it uses M), role B its B */
+	if (tcpcrypt__spake2_start(&p->s, role == TCP_ENO_ROLE_A, a->w, NULL)) {
+		tcpcrypt_auth_pake_free(p);
+		return -TCPCRYPT_AUTH_ESYS;
+	}
+	n = put_hdr(out, TCPCRYPT_AUTH_T_SHARE, TCPCRYPT_AUTH_SPAKE2, SHARE_BODY);
+	out[n++] = role;
+	memcpy(out + n, sessid, SID_LEN);
+	n += SID_LEN;
+	memcpy(out + n, p->s.own, SPAKE2_POINT_LEN);
+	*st = p;
+	return n + SPAKE2_POINT_LEN;
+}
+
+int tcpcrypt_auth_pake_proof(struct tcpcrypt_auth_pake *st, const unsigned char *msg, size_t len,
+			     unsigned char *out, size_t size)
+{
+	const unsigned char *p = msg + TCPCRYPT_AUTH_HDR_LEN;
+	unsigned char aad[sizeof(LABEL_AAD) + SID_LEN], ke[SPAKE2_KE_LEN], ca[SPAKE2_CONF_LEN],
+	    cb[SPAKE2_CONF_LEN];
+	size_t n;
+	int r;
+
+	if (!st || !out || size < TCPCRYPT_AUTH_HDR_LEN + CONF_BODY)
+		return -TCPCRYPT_AUTH_ECONFIG;
+	r = check_hdr(st->a, msg, len, TCPCRYPT_AUTH_T_SHARE, SHARE_BODY);
+	if (!r)
+		r = check_role(p, st->role);
+	if (r)
+		return r;
+	if (CRYPTO_memcmp(p + 1, st->sid, SID_LEN))
+		return -TCPCRYPT_AUTH_ESESSID;
+	/* the session ID in the confirmation keys (the AAD of RFC 9382 §4) */
+	memcpy(aad, LABEL_AAD, sizeof(LABEL_AAD));
+	memcpy(aad + sizeof(LABEL_AAD), st->sid, SID_LEN);
+	r = tcpcrypt__spake2_finish(&st->s, (const unsigned char *)ID_A, sizeof(ID_A) - 1,
+				    (const unsigned char *)ID_B, sizeof(ID_B) - 1, p + 1 + SID_LEN,
+				    aad, sizeof(aad), ke, ca, cb);
+	OPENSSL_cleanse(ke, sizeof(ke));
+	if (r)
+		return r == -2 ? -TCPCRYPT_AUTH_EPOINT : -TCPCRYPT_AUTH_ESYS;
+	memcpy(st->peer_conf, st->role == TCP_ENO_ROLE_A ? cb : ca, SPAKE2_CONF_LEN);
+	st->have_conf = 1;
+	n = put_hdr(out, TCPCRYPT_AUTH_T_PROOF, TCPCRYPT_AUTH_SPAKE2, CONF_BODY);
+	out[n++] = st->role;
+	memcpy(out + n, st->sid, SID_LEN);
+	n += SID_LEN;
+	memcpy(out + n, st->role == TCP_ENO_ROLE_A ? ca : cb, SPAKE2_CONF_LEN);
+	OPENSSL_cleanse(ca, sizeof(ca));
+	OPENSSL_cleanse(cb, sizeof(cb));
+	return n + SPAKE2_CONF_LEN;
+}
+
+int tcpcrypt_auth_pake_check(struct tcpcrypt_auth_pake *st, const unsigned char *msg, size_t len)
+{
+	const unsigned char *p = msg + TCPCRYPT_AUTH_HDR_LEN;
+	int r;
+
+	if (!st || !st->have_conf)
+		return -TCPCRYPT_AUTH_ECONFIG;
+	r = check_hdr(st->a, msg, len, TCPCRYPT_AUTH_T_PROOF, CONF_BODY);
+	if (!r)
+		r = check_role(p, st->role);
+	if (r)
+		return r;
+	if (CRYPTO_memcmp(p + 1, st->sid, SID_LEN))
+		return -TCPCRYPT_AUTH_ESESSID;
+	return CRYPTO_memcmp(p + 1 + SID_LEN, st->peer_conf, SPAKE2_CONF_LEN)
+		   ? -TCPCRYPT_AUTH_EPASSWORD
+		   : 0;
+}
+
+void tcpcrypt_auth_pake_free(struct tcpcrypt_auth_pake *st)
+{
+	if (!st)
+		return;
+	OPENSSL_cleanse(st, sizeof(*st));
+	free(st);
 }
 
 /* --- the exchange over a socket (docs/auth.md#exchange) --- */
@@ -741,7 +898,58 @@ static int recv_msg(int fd, unsigned char *buf, int64_t deadline)
 /* Codes after which this end tells the peer it rejected it (a RESULT) */
 static int tell_peer(int code)
 {
-	return code >= TCPCRYPT_AUTH_EVERSION && code <= TCPCRYPT_AUTH_EBADSIG;
+	return (code >= TCPCRYPT_AUTH_EVERSION && code <= TCPCRYPT_AUTH_EBADSIG) ||
+	       code == TCPCRYPT_AUTH_EPASSWORD || code == TCPCRYPT_AUTH_EPOINT;
+}
+
+/* A RESULT where a SHARE or PROOF was due: the peer gave up early. */
+static int early_result(const struct tcpcrypt_auth *a, const unsigned char *sid, int role,
+			const unsigned char *msg, int n, int *peer_status)
+{
+	int r;
+
+	if (n < TCPCRYPT_AUTH_HDR_LEN || msg[4] != TCPCRYPT_AUTH_T_RESULT)
+		return 0;
+	r = tcpcrypt_auth_check_result(a, sid, role, msg, n, peer_status);
+	return r ? r : -TCPCRYPT_AUTH_EFORMAT;
+}
+
+/* Steps 1-2 of SPAKE2: SHARE each way, then PROOF (key confirmation) each way */
+static int pake_fd(int fd, const struct tcpcrypt_auth *a, const unsigned char *sid, int role,
+		   int64_t deadline, int *peer_status, int *quiet)
+{
+	unsigned char msg[TCPCRYPT_AUTH_MSG_MAX], out[TCPCRYPT_AUTH_MSG_MAX];
+	struct tcpcrypt_auth_pake *pk = NULL;
+	int n, r;
+
+	n = tcpcrypt_auth_pake_start(a, sid, role, &pk, out, sizeof(out));
+	if (n < 0)
+		return n;
+	r = send_all(fd, out, n, deadline);
+	if (!r) {
+		n = recv_msg(fd, msg, deadline);
+		r = n < 0 ? n : early_result(a, sid, role, msg, n, peer_status);
+		if (r)
+			*quiet = 1;
+		else
+			r = tcpcrypt_auth_pake_proof(pk, msg, n, out, sizeof(out));
+	}
+	if (r > 0) {
+		n = r;
+		r = send_all(fd, out, n, deadline);
+		if (!r) {
+			n = recv_msg(fd, msg, deadline);
+			r = n < 0 ? n : early_result(a, sid, role, msg, n, peer_status);
+			if (r)
+				*quiet = 1;
+			else
+				r = tcpcrypt_auth_pake_check(pk, msg, n);
+		}
+	}
+	tcpcrypt_auth_pake_free(pk);
+	if (r && (r == -TCPCRYPT_AUTH_EPEER || !tell_peer(-r)))
+		*quiet = 1;
+	return r;
 }
 
 int tcpcrypt_auth_fd(int fd, const struct tcpcrypt_auth *a, int timeout_ms, unsigned char *sessid,
@@ -767,6 +975,14 @@ int tcpcrypt_auth_fd(int fd, const struct tcpcrypt_auth *a, int timeout_ms, unsi
 		return -TCPCRYPT_AUTH_ESYS;
 	if (sessid)
 		memcpy(sessid, sid, SID_LEN);
+	if (a->scheme == TCPCRYPT_AUTH_SPAKE2) {
+		int quiet = 0;
+
+		st = pake_fd(fd, a, sid, role, deadline, peer_status, &quiet);
+		if (st && quiet)
+			goto flush;
+		goto verdict;
+	}
 	/* 1. our proof, if this scheme has one from us */
 	n = tcpcrypt_auth_proof(a, sid, role, msg, sizeof(msg));
 	if (n < 0)
@@ -778,8 +994,12 @@ int tcpcrypt_auth_fd(int fd, const struct tcpcrypt_auth *a, int timeout_ms, unsi
 		n = recv_msg(fd, msg, deadline);
 		if (n < 0 && !tell_peer(-n))
 			return n;
-		st = n < 0 ? n : tcpcrypt_auth_check_proof(a, sid, role, msg, n);
+		st = n < 0 ? n : early_result(a, sid, role, msg, n, peer_status);
+		if (st)
+			goto flush;
+		st = tcpcrypt_auth_check_proof(a, sid, role, msg, n);
 	}
+verdict:
 	/* 3. our verdict */
 	if (!st || tell_peer(-st)) {
 		n = tcpcrypt_auth_result(a, sid, role, -st, msg, sizeof(msg));

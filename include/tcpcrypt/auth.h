@@ -33,10 +33,13 @@ extern "C" {
 /* the same key signing the root of a Merkle tree over a batch of session IDs */
 #define TCPCRYPT_AUTH_ED25519_BATCH 3
 #define TCPCRYPT_AUTH_BATCH_MAX	    256 /* session IDs under one signature, at most */
+/* a password, both ways: SPAKE2-P256 (RFC 9382) with key confirmation */
+#define TCPCRYPT_AUTH_SPAKE2 4
 
 /* Message types */
 #define TCPCRYPT_AUTH_T_PROOF  1
 #define TCPCRYPT_AUTH_T_RESULT 2
+#define TCPCRYPT_AUTH_T_SHARE  3 /* SPAKE2: the public share, before the PROOF */
 
 /*
  * Error codes, also the status byte of a RESULT message (0: accepted).
@@ -60,6 +63,9 @@ enum tcpcrypt_auth_err {
 	TCPCRYPT_AUTH_ETIMEDOUT = 14, /* no message in time */
 	TCPCRYPT_AUTH_ESYS = 15,      /* a system call failed: errno */
 	TCPCRYPT_AUTH_ECONFIG = 16,   /* unusable credential (file, key type, length) */
+	TCPCRYPT_AUTH_EPASSWORD =
+	    17,			   /* SPAKE2 confirmation failed: another password, or tampered */
+	TCPCRYPT_AUTH_EPOINT = 18, /* SPAKE2: the peer's share is not a point of the group */
 	TCPCRYPT_AUTH_EMAX
 };
 
@@ -90,6 +96,12 @@ void tcpcrypt_auth_batch_stats(const struct tcpcrypt_auth *a, unsigned long *sig
  * it accepts both single and batch signatures.
  */
 struct tcpcrypt_auth *tcpcrypt_auth_verify_file(const char *pem_path, int *err);
+/*
+ * Password (SPAKE2, docs/auth.md#spake2): the file's bytes but one
+ * trailing newline, 1 to 1024 of them; hashed with scrypt once, here.
+ */
+struct tcpcrypt_auth *tcpcrypt_auth_password(const void *pw, size_t len, int *err);
+struct tcpcrypt_auth *tcpcrypt_auth_password_file(const char *path, int *err);
 void tcpcrypt_auth_free(struct tcpcrypt_auth *a);
 int tcpcrypt_auth_scheme(const struct tcpcrypt_auth *a);
 
@@ -116,6 +128,20 @@ int tcpcrypt_auth_result(const struct tcpcrypt_auth *a, const unsigned char *ses
 int tcpcrypt_auth_check_result(const struct tcpcrypt_auth *a, const unsigned char *sessid, int role,
 			       const unsigned char *msg, size_t len, int *peer_status);
 int tcpcrypt_auth_msg_len(const unsigned char *msg, size_t n);
+
+/*
+ * SPAKE2 at message level: a per-connection state.  _pake_start: our
+ * SHARE into out (its length) and *st; _pake_proof: the peer's SHARE in,
+ * our PROOF (key confirmation) out; _pake_check: the peer's PROOF, 0 or a
+ * negative code (-TCPCRYPT_AUTH_EPASSWORD: another password).
+ */
+struct tcpcrypt_auth_pake;
+int tcpcrypt_auth_pake_start(const struct tcpcrypt_auth *a, const unsigned char *sessid, int role,
+			     struct tcpcrypt_auth_pake **st, unsigned char *out, size_t size);
+int tcpcrypt_auth_pake_proof(struct tcpcrypt_auth_pake *st, const unsigned char *msg, size_t len,
+			     unsigned char *out, size_t size);
+int tcpcrypt_auth_pake_check(struct tcpcrypt_auth_pake *st, const unsigned char *msg, size_t len);
+void tcpcrypt_auth_pake_free(struct tcpcrypt_auth_pake *st);
 
 /*
  * Connection level: on a connected TCP socket (blocking or not), wait for

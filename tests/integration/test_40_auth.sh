@@ -1,10 +1,12 @@
 #!/bin/bash
 # Session-ID authentication (docs/auth.md) with tcpcrypt-cat between real
-# agents.  PSK (IPv4), Ed25519 signatures (IPv6) and batch signatures succeed A->B: 1 MiB
+# agents.  PSK (IPv4), Ed25519 signatures (IPv6), batch signatures and a
+# password (SPAKE2) succeed A->B: 1 MiB
 # intact, the same session ID printed at both ends and listed by
 # `tcpcryptctl sessions` on A and B, nothing of it in clear on the wire
 # (capture in M).  Failures, each with its own exit status at each end and
-# not a byte delivered to either output: wrong PSK (19 / 19), a server key
+# not a byte delivered to either output: wrong PSK (19 / 19), wrong
+# password (27 / 27), a server key
 # other than the pinned one (19 / 22: the server hears the rejection),
 # another scheme (15), a listener that does not speak tcpcrypt-auth (13),
 # port policy off on B (plain: 11 / 11), and host C without an agent (A: 11
@@ -22,6 +24,8 @@ K=$TB_DIR/keys
 mkdir "$K"
 head -c 32 /dev/urandom >"$K/psk"
 head -c 32 /dev/urandom >"$K/psk-other"
+echo 'correct horse battery' >"$K/pw"
+echo 'correct horse battery staple' >"$K/pw-other"
 openssl genpkey -algorithm ed25519 -out "$K/server.key" 2>/dev/null
 openssl pkey -in "$K/server.key" -pubout -out "$K/server.pub"
 openssl genpkey -algorithm ed25519 -out "$K/other.key" 2>/dev/null
@@ -91,7 +95,8 @@ IDS=()
 ok_case psk 7101 "$TB_B4" "--psk $K/psk" "--psk $K/psk"
 ok_case sig 7102 "$TB_B6" "--sign $K/server.key" "--verify $K/server.pub"
 ok_case batch 7109 "$TB_B4" "--sign-batch $K/server.key" "--verify $K/server.pub"
-tb_assert_eq 3 "$(printf '%s\n' "${IDS[@]}" | sort -u | wc -l)" "three connections, three session IDs"
+ok_case pake 7111 "$TB_B6" "--password-file $K/pw" "--password-file $K/pw"
+tb_assert_eq 4 "$(printf '%s\n' "${IDS[@]}" | sort -u | wc -l)" "four connections, four session IDs"
 
 # --- failures: distinct exit status at each end, nothing delivered either way
 fail_case() { # NAME PORT HOSTSRV ADDR SRVARGS CLIARGS EXPECT_CLI EXPECT_SRV
@@ -116,6 +121,8 @@ grep -q 'wrong key' "$TB_DIR/wrongpsk-s.err" || tb_fail "wrong PSK: server messa
 fail_case wrongkey 7104 B "$TB_B6" "--sign $K/other.key" "--verify $K/server.pub" 19 22
 fail_case wrongbatchkey 7110 B "$TB_B4" "--sign-batch $K/other.key" "--verify $K/server.pub" 19 22
 grep -q 'the peer rejected' "$TB_DIR/wrongkey-s.err" || tb_fail "wrong key: server message"
+fail_case wrongpw 7112 B "$TB_B4" "--password-file $K/pw" "--password-file $K/pw-other" 27 27
+grep -q 'wrong password' "$TB_DIR/wrongpw-s.err" || tb_fail "wrong password: server message"
 fail_case scheme 7105 B "$TB_B4" "--sign $K/server.key" "--psk $K/psk" 15 15
 
 # a listener that does not speak the protocol (its banner comes first)
@@ -135,7 +142,7 @@ grep -q 'plain TCP' "$TB_DIR/noagent-a.err" || tb_fail "no agent: A's message"
 grep -q 'no tcpcryptd' "$TB_DIR/noagent-s.err" || tb_fail "no agent: C's message"
 
 pcap=$(tb_capture_stop wire)
-for p in 7101 7102 7103 7104 7105 7109 7110; do
+for p in 7101 7102 7103 7104 7105 7109 7110 7111 7112; do
 	tb_assert_match '^45' "$(tt_wire "$pcap" "$p" | tt_py 'str(d["synack"][0])')" "port $p: ENO in B's SYN-ACK"
 done
 for p in 7107 7108; do
@@ -152,4 +159,4 @@ done
 tb_assert_eq "0 0" "$(tt_wire "$pcap" 7107 | tt_py 'd["client_payload"]') $(tt_wire "$pcap" 7108 | tt_py 'd["client_payload"]')" \
 	"plain fall-back: A sent not a byte"
 wait
-tb_pass "tcpcrypt-cat: PSK and Ed25519 authenticate one session ID at both ends; wrong secret, wrong key, scheme, non-speaker, plain fall-back and no agent fail closed with their own status"
+tb_pass "tcpcrypt-cat: PSK, Ed25519 (single, batch) and password authenticate one session ID at both ends; wrong secret, wrong key, scheme, non-speaker, plain fall-back and no agent fail closed with their own status"

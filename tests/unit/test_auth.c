@@ -202,6 +202,15 @@ static void gen_key(int type, const char **priv, const char **pub)
 	EVP_PKEY_free(k);
 }
 
+static struct tcpcrypt_auth *password(const char *pw)
+{
+	int err = -1;
+	struct tcpcrypt_auth *a = tcpcrypt_auth_password(pw, strlen(pw), &err);
+
+	CHECK(a && err == 0);
+	return a;
+}
+
 /* --- message level --- */
 
 T(auth_psk_known_answer)
@@ -805,6 +814,41 @@ T(auth_fd_failures)
 	CHECK_EQ(c.r, -TCPCRYPT_AUTH_ESCHEME);
 	CHECK(d.r < 0);
 	pair_close(&c, &d);
+	/* password: success with the application bytes after it, wrong password at both ends */
+	{
+		struct tcpcrypt_auth *w1 = password("pw"), *w2 = password("pw"),
+				     *w3 = password("pW");
+
+		c = (struct side){.a = w1, .send_after = "pake A"};
+		d = (struct side){.a = w2, .send_after = "pake B"};
+		pair_run(&c, &d, NULL);
+		CHECK_EQ(c.r, 0);
+		CHECK_EQ(d.r, 0);
+		CHECK(!strcmp(c.got, "pake B"));
+		CHECK(!strcmp(d.got, "pake A"));
+		pair_close(&c, &d);
+		c = (struct side){.a = w1};
+		d = (struct side){.a = w3};
+		pair_run(&c, &d, NULL);
+		CHECK_EQ(c.r, -TCPCRYPT_AUTH_EPASSWORD);
+		CHECK_EQ(d.r, -TCPCRYPT_AUTH_EPASSWORD);
+		pair_close(&c, &d);
+		c = (struct side){.a = w1};
+		d = (struct side){.a = w2};
+		pair_run(&c, &d, SID2);
+		CHECK_EQ(c.r, -TCPCRYPT_AUTH_ESESSID);
+		CHECK_EQ(d.r, -TCPCRYPT_AUTH_ESESSID);
+		pair_close(&c, &d);
+		c = (struct side){.a = w1};
+		d = (struct side){.a = p};
+		pair_run(&c, &d, NULL);
+		CHECK_EQ(c.r, -TCPCRYPT_AUTH_ESCHEME);
+		CHECK(d.r < 0);
+		pair_close(&c, &d);
+		tcpcrypt_auth_free(w1);
+		tcpcrypt_auth_free(w2);
+		tcpcrypt_auth_free(w3);
+	}
 	tcpcrypt_auth_free(q);
 	tcpcrypt_auth_free(s);
 	tcpcrypt_auth_free(v);
@@ -979,6 +1023,155 @@ T(spake2_rejects_bad_points)
 		CHECK(memcmp(ca, ca2, 32));
 		CHECK(memcmp(ke, ke2, 16));
 	}
+}
+
+/* --- the password scheme (SPAKE2 in tcpcrypt-auth) --- */
+
+/*
+ * One SPAKE2 exchange on SID between a (role A) and b (role B); mutate, if
+ * not NULL, changes one message on its way (0: A's SHARE, 1: B's SHARE, 2:
+ * A's PROOF, 3: B's PROOF); returns the verdicts of A and B (0: accepted).
+ */
+static void pake_run(const struct tcpcrypt_auth *a, const struct tcpcrypt_auth *b,
+		     const unsigned char *sid_b, int which, size_t byte, unsigned char flip,
+		     int *ra, int *rb)
+{
+	struct tcpcrypt_auth_pake *pa = NULL, *pb = NULL;
+	unsigned char sa[TCPCRYPT_AUTH_MSG_MAX], sb[TCPCRYPT_AUTH_MSG_MAX],
+	    fa[TCPCRYPT_AUTH_MSG_MAX], fb[TCPCRYPT_AUTH_MSG_MAX];
+	int na, nb, ma, mb;
+
+	na = tcpcrypt_auth_pake_start(a, SID, TCP_ENO_ROLE_A, &pa, sa, sizeof(sa));
+	nb = tcpcrypt_auth_pake_start(b, sid_b ? sid_b : SID, TCP_ENO_ROLE_B, &pb, sb, sizeof(sb));
+	CHECK(na == TCPCRYPT_AUTH_HDR_LEN + 99 && nb == na);
+	if (which == 0 && byte < (size_t)na)
+		sa[byte] ^= flip;
+	if (which == 1 && byte < (size_t)nb)
+		sb[byte] ^= flip;
+	ma = tcpcrypt_auth_pake_proof(pa, sb, nb, fa, sizeof(fa));
+	mb = tcpcrypt_auth_pake_proof(pb, sa, na, fb, sizeof(fb));
+	*ra = ma < 0 ? ma : 0;
+	*rb = mb < 0 ? mb : 0;
+	if (ma > 0 && mb > 0) {
+		CHECK_EQ(ma, TCPCRYPT_AUTH_HDR_LEN + 66);
+		if (which == 2 && byte < (size_t)ma)
+			fa[byte] ^= flip;
+		if (which == 3 && byte < (size_t)mb)
+			fb[byte] ^= flip;
+		*ra = tcpcrypt_auth_pake_check(pa, fb, mb);
+		*rb = tcpcrypt_auth_pake_check(pb, fa, ma);
+	}
+	tcpcrypt_auth_pake_free(pa);
+	tcpcrypt_auth_pake_free(pb);
+}
+
+T(auth_pake_success_and_wrong_password)
+{
+	struct tcpcrypt_auth *a = password("correct horse"), *b = password("correct horse"),
+			     *c = password("correct horsf");
+	unsigned char m[TCPCRYPT_AUTH_MSG_MAX];
+	int ra, rb;
+
+	init_sids();
+	CHECK_EQ(tcpcrypt_auth_scheme(a), TCPCRYPT_AUTH_SPAKE2);
+	pake_run(a, b, NULL, -1, 0, 0, &ra, &rb);
+	CHECK_EQ(ra, 0);
+	CHECK_EQ(rb, 0);
+	pake_run(a, c, NULL, -1, 0, 0, &ra, &rb);
+	CHECK_EQ(ra, -TCPCRYPT_AUTH_EPASSWORD);
+	CHECK_EQ(rb, -TCPCRYPT_AUTH_EPASSWORD);
+	/* different session IDs (a relay): both see it at once */
+	pake_run(a, b, SID2, -1, 0, 0, &ra, &rb);
+	CHECK_EQ(ra, -TCPCRYPT_AUTH_ESESSID);
+	CHECK_EQ(rb, -TCPCRYPT_AUTH_ESESSID);
+	/* the stateless calls refuse a password credential */
+	CHECK_EQ(tcpcrypt_auth_proof(a, SID, 0, m, sizeof(m)), -TCPCRYPT_AUTH_ECONFIG);
+	CHECK_EQ(tcpcrypt_auth_check_proof(a, SID, 0, m, 80), -TCPCRYPT_AUTH_ECONFIG);
+	/* a password file: one trailing newline is not part of it */
+	{
+		int err;
+		struct tcpcrypt_auth *f =
+		    tcpcrypt_auth_password_file(tmpfile_with("pw", "correct horse\n", 14), &err);
+
+		CHECK(f);
+		pake_run(f, b, NULL, -1, 0, 0, &ra, &rb);
+		CHECK_EQ(ra, 0);
+		CHECK_EQ(rb, 0);
+		tcpcrypt_auth_free(f);
+		CHECK(!tcpcrypt_auth_password("", 0, &err));
+		CHECK_EQ(err, TCPCRYPT_AUTH_ECONFIG);
+	}
+	tcpcrypt_auth_free(a);
+	tcpcrypt_auth_free(b);
+	tcpcrypt_auth_free(c);
+}
+
+T(auth_pake_every_byte_change_fails)
+{
+	struct tcpcrypt_auth *a = password("pw"), *b = password("pw");
+	static const unsigned char flips[] = {0x01, 0x80, 0xff};
+	int codes[TCPCRYPT_AUTH_EMAX] = {0}, ra, rb, bad = 0;
+
+	init_sids();
+	for (int which = 0; which < 4; which++) {
+		size_t n = which < 2 ? TCPCRYPT_AUTH_HDR_LEN + 99 : TCPCRYPT_AUTH_HDR_LEN + 66;
+
+		for (size_t i = 0; i < n; i++)
+			for (size_t k = 0; k < sizeof(flips); k++) {
+				pake_run(a, b, NULL, which, i, flips[k], &ra, &rb);
+				/* the receiver of the changed message must reject it */
+				int r = which == 0 || which == 2 ? rb : ra;
+
+				if (r >= 0) {
+					fprintf(stderr, "  message %d byte %zu ^ %02x accepted\n",
+						which, i, flips[k]);
+					bad++;
+				} else if (-r < TCPCRYPT_AUTH_EMAX) {
+					codes[-r]++;
+				}
+			}
+	}
+	CHECK_EQ(bad, 0);
+	CHECK(codes[TCPCRYPT_AUTH_EPOINT] > 0);
+	CHECK(codes[TCPCRYPT_AUTH_EPASSWORD] > 0);
+	CHECK(codes[TCPCRYPT_AUTH_ESESSID] > 0);
+	CHECK(codes[TCPCRYPT_AUTH_EROLE] > 0);
+	CHECK(codes[TCPCRYPT_AUTH_ENOTAUTH] > 0);
+	tcpcrypt_auth_free(a);
+	tcpcrypt_auth_free(b);
+}
+
+T(auth_pake_truncated_and_replayed)
+{
+	struct tcpcrypt_auth *a = password("pw"), *b = password("pw");
+	struct tcpcrypt_auth_pake *pa = NULL, *pb = NULL, *pc = NULL;
+	unsigned char sa[TCPCRYPT_AUTH_MSG_MAX], sb[TCPCRYPT_AUTH_MSG_MAX],
+	    sc[TCPCRYPT_AUTH_MSG_MAX], fa[TCPCRYPT_AUTH_MSG_MAX], fc[TCPCRYPT_AUTH_MSG_MAX];
+	int na, nb, n;
+
+	init_sids();
+	na = tcpcrypt_auth_pake_start(a, SID, TCP_ENO_ROLE_A, &pa, sa, sizeof(sa));
+	nb = tcpcrypt_auth_pake_start(b, SID, TCP_ENO_ROLE_B, &pb, sb, sizeof(sb));
+	for (int k = 0; k < nb; k++)
+		CHECK(tcpcrypt_auth_pake_proof(pa, sb, k, fa, sizeof(fa)) < 0);
+	CHECK_EQ(tcpcrypt_auth_pake_check(pa, sb, nb), -TCPCRYPT_AUTH_ECONFIG); /* no share yet */
+	n = tcpcrypt_auth_pake_proof(pa, sb, nb, fa, sizeof(fa));
+	CHECK_EQ(n, TCPCRYPT_AUTH_HDR_LEN + 66);
+	for (int k = 0; k < n; k++)
+		CHECK(tcpcrypt_auth_pake_check(pb, fa, k) < 0);
+	/* A's SHARE and PROOF recorded on SID, replayed to a new B on SID2 */
+	CHECK(tcpcrypt_auth_pake_start(b, SID2, TCP_ENO_ROLE_B, &pc, sc, sizeof(sc)) > 0);
+	CHECK_EQ(tcpcrypt_auth_pake_proof(pc, sa, na, fc, sizeof(fc)), -TCPCRYPT_AUTH_ESESSID);
+	/* ... with SID2 written into both: the share is a valid point, the keys differ */
+	memcpy(sa + TCPCRYPT_AUTH_HDR_LEN + 1, SID2, sizeof(SID2));
+	memcpy(fa + TCPCRYPT_AUTH_HDR_LEN + 1, SID2, sizeof(SID2));
+	CHECK(tcpcrypt_auth_pake_proof(pc, sa, na, fc, sizeof(fc)) > 0);
+	CHECK_EQ(tcpcrypt_auth_pake_check(pc, fa, n), -TCPCRYPT_AUTH_EPASSWORD);
+	tcpcrypt_auth_pake_free(pa);
+	tcpcrypt_auth_pake_free(pb);
+	tcpcrypt_auth_pake_free(pc);
+	tcpcrypt_auth_free(a);
+	tcpcrypt_auth_free(b);
 }
 
 T(auth_zz_cleanup)

@@ -39,6 +39,8 @@ static void usage(FILE *f)
 		"  --psk FILE        pre-shared key: FILE's exact bytes (16 to 1024, random)\n"
 		"  --sign KEY        prove this end's identity: Ed25519 private key, PEM\n"
 		"                    (openssl genpkey -algorithm ed25519 -out KEY); the server\n"
+		"  --password-file FILE  a password shared by both ends (FILE's bytes but one\n"
+		"                    trailing newline): SPAKE2 (RFC 9382), confirmed both ways\n"
 		"  --sign-batch KEY  the same as a batch signature (a Merkle tree over the\n"
 		"                    session IDs signed together; here one connection)\n"
 		"  --verify PUBKEY   accept only the peer holding PUBKEY's private key: Ed25519\n"
@@ -54,7 +56,8 @@ static void usage(FILE *f)
 		"Exit status: 0 done; 1 connection or system error; 2 usage or unusable\n"
 		"credential file; 10 + code when authentication fails (11 plain TCP, 12 no\n"
 		"tcpcryptd, 13 peer does not speak tcpcrypt-auth, 18 session IDs differ,\n"
-		"19 wrong key, 20/21 tampered, 22 the peer rejected us; tcpcrypt-cat(1)).\n");
+		"19 wrong key, 20/21 tampered, 22 the peer rejected us, 27 wrong password;\n"
+		"tcpcrypt-cat(1)).\n");
 }
 
 static int connect_to(const char *host, const char *port)
@@ -191,6 +194,7 @@ int main(int argc, char **argv)
 	    {"sign", required_argument, NULL, 'S'},
 	    {"verify", required_argument, NULL, 'K'},
 	    {"sign-batch", required_argument, NULL, 'B'},
+	    {"password-file", required_argument, NULL, 'W'},
 	    {"timeout", required_argument, NULL, 't'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
@@ -213,14 +217,15 @@ int main(int argc, char **argv)
 		case 'S':
 		case 'K':
 		case 'B':
+		case 'W':
 			if (scheme) {
-				fprintf(stderr, "tcpcrypt-cat: give one of --psk, --sign, "
-						"--sign-batch, --verify\n");
+				fprintf(stderr, "tcpcrypt-cat: give one AUTH option\n");
 				return EXIT_USAGE;
 			}
 			scheme = c == 'P'   ? "psk"
 				 : c == 'S' ? "sign"
 				 : c == 'B' ? "sign-batch"
+				 : c == 'W' ? "password"
 					    : "verify";
 			cred_file = optarg;
 			break;
@@ -247,15 +252,15 @@ int main(int argc, char **argv)
 	}
 	if (!scheme || argc - optind != (listen_mode ? 1 : 2)) {
 		if (!scheme)
-			fprintf(
-			    stderr,
-			    "tcpcrypt-cat: no AUTH (--psk, --sign, --sign-batch or --verify)\n");
+			fprintf(stderr, "tcpcrypt-cat: no AUTH (--psk, --password-file, --sign, "
+					"--sign-batch or --verify)\n");
 		usage(stderr);
 		return EXIT_USAGE;
 	}
 	a = !strcmp(scheme, "psk")	    ? tcpcrypt_auth_psk_file(cred_file, &err)
 	    : !strcmp(scheme, "sign")	    ? tcpcrypt_auth_sign_file(cred_file, &err)
 	    : !strcmp(scheme, "sign-batch") ? tcpcrypt_auth_sign_batch_file(cred_file, &err)
+	    : !strcmp(scheme, "password")   ? tcpcrypt_auth_password_file(cred_file, &err)
 					    : tcpcrypt_auth_verify_file(cred_file, &err);
 	if (!a) {
 		fprintf(stderr, "tcpcrypt-cat: %s: %s\n", cred_file,
