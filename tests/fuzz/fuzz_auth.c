@@ -2,7 +2,8 @@
 /*
  * libFuzzer target for the tcpcrypt-auth message parsers (lib/auth.c,
  * docs/auth.md#messages): tcpcrypt_auth_msg_len on every prefix, then
- * tcpcrypt_auth_check_proof or _check_result (layout in fuzz_common.h).
+ * tcpcrypt_auth_check_proof or _check_result, or the SPAKE2 SHARE and PROOF
+ * checks (layout in fuzz_common.h).
  * Invariants: every answer is 0 or a known negative code; the length of a
  * prefix never disagrees with the whole; a PROOF is accepted only if it is
  * byte for byte the one the real peer makes (PSK tags and Ed25519 signatures
@@ -23,7 +24,40 @@
 			__builtin_trap();                                                          \
 	} while (0)
 
-static struct tcpcrypt_auth *psk, *signer, *verifier;
+static struct tcpcrypt_auth *psk, *signer, *verifier, *pw;
+
+/*
+ * SPAKE2 (bit 3 of byte 0): bit 0 clear, m is the peer's SHARE; set, its
+ * PROOF after a genuine exchange of shares.  Fresh scalars every run.
+ */
+static int fuzz_pake(int role, int proof, const uint8_t *m, size_t n)
+{
+	struct tcpcrypt_auth_pake *me = NULL, *peer = NULL;
+	unsigned char s1[TCPCRYPT_AUTH_MSG_MAX], s2[TCPCRYPT_AUTH_MSG_MAX],
+	    o[TCPCRYPT_AUTH_MSG_MAX], want[TCPCRYPT_AUTH_MSG_MAX];
+	int n1, n2, r, wn;
+
+	n1 = tcpcrypt_auth_pake_start(pw, FUZZ_SID, role, &me, s1, sizeof(s1));
+	n2 = tcpcrypt_auth_pake_start(pw, FUZZ_SID, !role, &peer, s2, sizeof(s2));
+	ASSERT(n1 > 0 && n2 > 0);
+	if (!proof) {
+		r = tcpcrypt_auth_pake_proof(me, m, n, o, sizeof(o));
+		ASSERT(r > -TCPCRYPT_AUTH_EMAX && r <= TCPCRYPT_AUTH_MSG_MAX);
+		if (r > 0) /* accepted: the genuine role and session ID */
+			ASSERT(n == (size_t)n2 && m[8] == !role && !memcmp(m + 9, FUZZ_SID, 33));
+	} else {
+		ASSERT(tcpcrypt_auth_pake_proof(me, s2, n2, o, sizeof(o)) > 0);
+		wn = tcpcrypt_auth_pake_proof(peer, s1, n1, want, sizeof(want));
+		ASSERT(wn > 0);
+		r = tcpcrypt_auth_pake_check(me, m, n);
+		ASSERT(r <= 0 && r > -TCPCRYPT_AUTH_EMAX);
+		if (r == 0) /* accepted: exactly the peer's confirmation */
+			ASSERT((size_t)wn == n && !memcmp(want, m, n));
+	}
+	tcpcrypt_auth_pake_free(me);
+	tcpcrypt_auth_pake_free(peer);
+	return 0;
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -32,7 +66,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	psk = tcpcrypt_auth_psk(FUZZ_PSK, sizeof(FUZZ_PSK), NULL);
 	signer = fuzz_ed_cred(FUZZ_ED_PRIV, 1);
 	verifier = fuzz_ed_cred(FUZZ_ED_PUB, 0);
-	ASSERT(psk);
+	pw = tcpcrypt_auth_password(FUZZ_PSK, sizeof(FUZZ_PSK), NULL);
+	ASSERT(psk && pw);
 	return 0;
 }
 
@@ -59,6 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (whole > 0)
 			ASSERT(p >= 0);
 	}
+	if (data[0] & 8)
+		return fuzz_pake(role, sel & 1, m, n);
 	/* receiver rx, and tx: the credential of the peer that makes the genuine message */
 	rx = sel < 2 ? psk : sel == 2 ? verifier : signer;
 	tx = sel < 2 ? psk : sel == 2 ? signer : verifier;

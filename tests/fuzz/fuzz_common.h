@@ -10,8 +10,9 @@
  *             decodes what host A sent), and also the script of a roundtrip.
  * fuzz_auth:  byte 0 picks the parser (bits 0-1: PSK PROOF, PSK RESULT,
  *             Ed25519 PROOF, Ed25519 RESULT) and the receiver's role (bit 2:
- *             B if set); the rest is one tcpcrypt-auth message (docs/auth.md)
- *             for session ID FUZZ_SID, PSK FUZZ_PSK, Ed25519 key FUZZ_ED_PRIV.
+ *             B if set; bit 3: SPAKE2, bit 0 then SHARE (0) or PROOF (1));
+ *             the rest is one tcpcrypt-auth message (docs/auth.md) for session
+ *             ID FUZZ_SID, PSK (and password) FUZZ_PSK, Ed25519 key FUZZ_ED_PRIV.
  */
 #ifndef TCPCRYPT_FUZZ_COMMON_H
 #define TCPCRYPT_FUZZ_COMMON_H

@@ -138,6 +138,31 @@ static void auth_seeds(const char *dir)
 		}
 		tcpcrypt_auth_free(bs);
 	}
+	{
+		/* SPAKE2: a SHARE and (for the parser; its state is gone) a PROOF, to each role */
+		struct tcpcrypt_auth *pw = tcpcrypt_auth_password(FUZZ_PSK, sizeof(FUZZ_PSK), NULL);
+		unsigned char m[TCPCRYPT_AUTH_MSG_MAX], s2[TCPCRYPT_AUTH_MSG_MAX],
+		    f[TCPCRYPT_AUTH_MSG_MAX];
+
+		for (int rx = 0; rx < 2; rx++) {
+			struct tcpcrypt_auth_pake *a = NULL, *b = NULL;
+			int n = tcpcrypt_auth_pake_start(pw, FUZZ_SID, !rx, &a, m, sizeof(m));
+			int n2 = tcpcrypt_auth_pake_start(pw, FUZZ_SID, rx, &b, s2, sizeof(s2));
+			int nf;
+
+			if (n <= 0 || n2 <= 0)
+				exit(1);
+			put(dir, rx ? "spake2-share-to-b" : "spake2-share-to-a", 8 | rx << 2, m, n);
+			nf = tcpcrypt_auth_pake_proof(a, s2, n2, f, sizeof(f));
+			if (nf <= 0)
+				exit(1);
+			put(dir, rx ? "spake2-proof-to-b" : "spake2-proof-to-a", 9 | rx << 2, f,
+			    nf);
+			tcpcrypt_auth_pake_free(a);
+			tcpcrypt_auth_pake_free(b);
+		}
+		tcpcrypt_auth_free(pw);
+	}
 	tcpcrypt_auth_free(psk);
 	tcpcrypt_auth_free(sig);
 	tcpcrypt_auth_free(ver);
