@@ -3,6 +3,7 @@
 #   make            build BPF objects, skeletons, tcpcryptd, tcpcryptctl
 #   make check      unit tests (plain and ASan/UBSan), BPF program tests, integration tests
 #   make demo       two namespace hosts negotiating tcpcrypt, end to end
+#   make demo-auth  tcpcrypt-cat authenticating the session ID; a man in the middle caught
 #   make fuzz       run every libFuzzer target for FUZZ_TIME seconds each
 #   make bench      tcpcrypt beside plain TCP, stunnel4 and wireguard-go in the test bed
 #                   (BENCH=bulk,short,attach,idle,burst RUNS=5 PEERS=...: tests/bench.sh)
@@ -63,7 +64,7 @@ LIBS       := -lbpf -lxdp -lelf -lz -lcrypto
 # What --version prints: the tree's git description, or VERSION=... (a tree without git)
 VERSION    ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-.PHONY: all deps check unit unit-asan bpf-test integration demo fuzz fuzz-replay bench bench-crypto \
+.PHONY: all deps check unit unit-asan bpf-test integration demo demo-auth fuzz fuzz-replay bench bench-crypto \
 	bench-sockopt \
 	clean format format-check \
 	install FORCE
@@ -212,6 +213,10 @@ fuzz: deps $(FUZZ_BINS)
 
 demo: deps all
 	@tests/demo.sh
+
+# tcpcrypt-cat with a pre-shared key, then a man in the middle caught (docs/auth.md)
+demo-auth: deps all
+	@tests/demo-auth.sh
 
 bench: deps all
 	@tools/install-deps.sh bench
