@@ -65,7 +65,7 @@ LIBS       := -lbpf -lxdp -lelf -lz -lcrypto
 VERSION    ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 .PHONY: all deps check unit unit-asan bpf-test integration demo demo-auth fuzz fuzz-replay bench bench-crypto \
-	bench-sockopt \
+	bench-sockopt bench-auth \
 	clean format format-check \
 	install FORCE
 .DEFAULT_GOAL := all
@@ -233,6 +233,14 @@ bench-sockopt: $(BUILD)/bench_sockopt
 $(BUILD)/bench_sockopt: tests/bench/bench_sockopt.c $(BUILD)/sockopt.skel.h $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz
+
+# CPU per connection of each session-ID authentication scheme, batch amortisation
+bench-auth: $(BUILD)/bench_auth
+	@$(BUILD)/bench_auth
+
+$(BUILD)/bench_auth: tests/bench/bench_auth.c $(BUILD)/libtcpcrypt.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtcpcrypt.a -lcrypto
 
 $(BUILD)/bench_crypto: tests/bench/bench_crypto.c $(BUILD)/libtccore.a $(HDRS)
 	@mkdir -p $(@D)
