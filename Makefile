@@ -3,6 +3,7 @@
 #   make            build BPF objects, skeletons, tcpcryptd, tcpcryptctl
 #   make check      unit tests (plain and ASan/UBSan), BPF program tests, integration tests
 #   make demo       two namespace hosts negotiating tcpcrypt, end to end
+#   make demo-auth  tcpcrypt-cat authenticating the session ID; a man in the middle caught
 #   make fuzz       run every libFuzzer target for FUZZ_TIME seconds each
 #   make bench      tcpcrypt beside plain TCP, stunnel4 and wireguard-go in the test bed
 #                   (BENCH=bulk,short,attach,idle,burst RUNS=5 PEERS=...: tests/bench.sh)
@@ -57,15 +58,15 @@ LIBTC      := $(BUILD)/libtcpcrypt.a $(BUILD)/$(LIBTC_SONAME) $(BUILD)/libtcpcry
 PREFIX     ?= /usr/local
 HDRS       := $(wildcard include/*.h include/tcpcrypt/*.h agent/*.h agent/*/*.h tools/lib/*.h)
 DEPS       := $(patsubst %.o,%.d,$(CORE_OBJS) $(CORE_SOBJS) $(ULIB_OBJS) $(AGENT_OBJS) \
-	$(CTL_OBJS) $(BPF_OBJS) $(LIBTC_OBJS) $(LIBTC_PICS))
+	$(CTL_OBJS) $(BPF_OBJS) $(LIBTC_OBJS) $(LIBTC_PICS) $(BUILD)/tools/cat/tcpcrypt-cat.o)
 
 LIBS       := -lbpf -lxdp -lelf -lz -lcrypto
 
 # What --version prints: the tree's git description, or VERSION=... (a tree without git)
 VERSION    ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-.PHONY: all deps check unit unit-asan bpf-test integration demo fuzz fuzz-replay bench bench-crypto \
-	bench-sockopt \
+.PHONY: all deps check unit unit-asan bpf-test integration demo demo-auth fuzz fuzz-replay bench bench-crypto \
+	bench-sockopt bench-auth \
 	clean format format-check \
 	install FORCE
 .DEFAULT_GOAL := all
@@ -74,7 +75,8 @@ VERSION    ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 # a recipe that fails leaves no half-written target behind
 .DELETE_ON_ERROR:
 
-all: $(BUILD)/tcpcryptd $(BUILD)/tcpcryptctl $(BUILD)/libtccore.a $(LIBTC) $(TOOL_BINS)
+all: $(BUILD)/tcpcryptd $(BUILD)/tcpcryptctl $(BUILD)/tcpcrypt-cat $(BUILD)/libtccore.a $(LIBTC) \
+	$(TOOL_BINS)
 
 deps:
 	@tools/install-deps.sh
@@ -104,7 +106,8 @@ $(BUILD)/version.h: FORCE
 	@echo '#define TCPCRYPT_VERSION "$(VERSION)"' > $@.tmp
 	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 
-$(BUILD)/agent/tcpcryptd.o $(BUILD)/tools/ctl/tcpcryptctl.o: $(BUILD)/version.h
+$(BUILD)/agent/tcpcryptd.o $(BUILD)/tools/ctl/tcpcryptctl.o $(BUILD)/tools/cat/tcpcrypt-cat.o: \
+	$(BUILD)/version.h
 
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(@D)
@@ -123,7 +126,7 @@ $(BUILD)/pic/%.o: %.c
 	$(CC) $(CFLAGS) -fPIC -fvisibility=default $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/$(LIBTC_SONAME): $(LIBTC_PICS)
-	$(CC) $(CFLAGS) -shared -Wl,-soname,$(LIBTC_SONAME) -o $@ $^
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(LIBTC_SONAME) -o $@ $^ -lcrypto
 	ln -sf $(LIBTC_SONAME) $(BUILD)/libtcpcrypt.so
 
 $(BUILD)/libtcpcrypt.pc: lib/libtcpcrypt.pc.in FORCE
@@ -139,6 +142,10 @@ $(BUILD)/tcpcryptd: $(AGENT_OBJS) $(ULIB_OBJS) $(BUILD)/libtccore.a
 
 $(BUILD)/tcpcryptctl: $(CTL_OBJS) $(ULIB_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf -lz
+
+# netcat with session-ID authentication (docs/auth.md), on libtcpcrypt alone
+$(BUILD)/tcpcrypt-cat: $(BUILD)/tools/cat/tcpcrypt-cat.o $(BUILD)/libtcpcrypt.a
+	$(CC) $(CFLAGS) -o $@ $^ -lcrypto
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/t_main.c $(UNIT_HDRS) $(BUILD)/libtccore.a \
 		$(BUILD)/libtcpcrypt.a $(HDRS)
@@ -187,6 +194,12 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) $(HDRS)
 	$(CLANG) -O1 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent \
 		-fsanitize=fuzzer,address,undefined -o $@ $< $(CORE_SRCS) -lcrypto
 
+# the auth parsers are libtcpcrypt's (lib/)
+$(BUILD)/fuzz/fuzz_auth: tests/fuzz/fuzz_auth.c tests/fuzz/fuzz_common.h $(LIBTC_SRCS) $(HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) -O1 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent \
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(LIBTC_SRCS) -lcrypto
+
 unit: $(UNIT_BINS)
 	@tests/run-tests.sh unit $(UNIT_BINS)
 
@@ -212,6 +225,10 @@ fuzz: deps $(FUZZ_BINS)
 demo: deps all
 	@tests/demo.sh
 
+# tcpcrypt-cat with a pre-shared key, then a man in the middle caught (docs/auth.md)
+demo-auth: deps all
+	@tests/demo-auth.sh
+
 bench: deps all
 	@tools/install-deps.sh bench
 	@python3 tests/lib/test_benchreport.py -q
@@ -227,6 +244,14 @@ bench-sockopt: $(BUILD)/bench_sockopt
 $(BUILD)/bench_sockopt: tests/bench/bench_sockopt.c $(BUILD)/sockopt.skel.h $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz
+
+# CPU per connection of each session-ID authentication scheme, batch amortisation
+bench-auth: $(BUILD)/bench_auth
+	@$(BUILD)/bench_auth
+
+$(BUILD)/bench_auth: tests/bench/bench_auth.c $(BUILD)/libtcpcrypt.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtcpcrypt.a -lcrypto
 
 $(BUILD)/bench_crypto: tests/bench/bench_crypto.c $(BUILD)/libtccore.a $(HDRS)
 	@mkdir -p $(@D)
@@ -244,12 +269,15 @@ fuzz-replay: $(FUZZ_BINS)
 
 install: all
 	install -D -m 0644 include/tcpcrypt/tcpcrypt.h $(DESTDIR)$(PREFIX)/include/tcpcrypt/tcpcrypt.h
+	install -D -m 0644 include/tcpcrypt/auth.h $(DESTDIR)$(PREFIX)/include/tcpcrypt/auth.h
 	install -D -m 0644 $(BUILD)/libtcpcrypt.a $(DESTDIR)$(PREFIX)/lib/libtcpcrypt.a
 	install -D -m 0755 $(BUILD)/$(LIBTC_SONAME) $(DESTDIR)$(PREFIX)/lib/$(LIBTC_SONAME)
 	ln -sf $(LIBTC_SONAME) $(DESTDIR)$(PREFIX)/lib/libtcpcrypt.so
 	install -D -m 0644 $(BUILD)/libtcpcrypt.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libtcpcrypt.pc
 	install -D -m 0644 tools/man/tcpcrypt.7 $(DESTDIR)$(PREFIX)/share/man/man7/tcpcrypt.7
 	install -D -m 0644 tools/man/libtcpcrypt.3 $(DESTDIR)$(PREFIX)/share/man/man3/libtcpcrypt.3
+	install -D -m 0755 $(BUILD)/tcpcrypt-cat $(DESTDIR)$(PREFIX)/bin/tcpcrypt-cat
+	install -D -m 0644 tools/man/tcpcrypt-cat.1 $(DESTDIR)$(PREFIX)/share/man/man1/tcpcrypt-cat.1
 	install -D -m 0755 $(BUILD)/tcpcryptd $(DESTDIR)/usr/local/sbin/tcpcryptd
 	install -D -m 0755 $(BUILD)/tcpcryptctl $(DESTDIR)/usr/local/sbin/tcpcryptctl
 	install -D -m 0644 tools/man/tcpcryptd.8 $(DESTDIR)/usr/local/share/man/man8/tcpcryptd.8

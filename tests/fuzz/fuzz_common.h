@@ -8,6 +8,11 @@
  * fuzz_frame: byte 0 picks the AEAD (value % 3) and seeds the stream cuts;
  *             the rest is a framed stream at offset 0 under FUZZ_MK0 (host B
  *             decodes what host A sent), and also the script of a roundtrip.
+ * fuzz_auth:  byte 0 picks the parser (bits 0-1: PSK PROOF, PSK RESULT,
+ *             Ed25519 PROOF, Ed25519 RESULT) and the receiver's role (bit 2:
+ *             B if set; bit 3: SPAKE2, bit 0 then SHARE (0) or PROOF (1));
+ *             the rest is one tcpcrypt-auth message (docs/auth.md) for session
+ *             ID FUZZ_SID, PSK (and password) FUZZ_PSK, Ed25519 key FUZZ_ED_PRIV.
  */
 #ifndef TCPCRYPT_FUZZ_COMMON_H
 #define TCPCRYPT_FUZZ_COMMON_H
@@ -20,6 +25,22 @@ static const uint8_t FUZZ_MK0[32] = {
     0x6d, 0x6b, 0x30, 0x20, 0x66, 0x6f, 0x72, 0x20, 0x66, 0x75, 0x7a, 0x7a, 0x69, 0x6e, 0x67, 0x20,
     0x74, 0x63, 0x70, 0x63, 0x72, 0x79, 0x70, 0x74, 0x20, 0x66, 0x72, 0x61, 0x6d, 0x65, 0x73, 0x21,
 };
+
+static const uint8_t FUZZ_SID[33] = {
+    0x23, 0x73, 0x65, 0x73, 0x73, 0x69, 0x6f, 0x6e, 0x20, 0x69, 0x64,
+    0x20, 0x66, 0x6f, 0x72, 0x20, 0x66, 0x75, 0x7a, 0x7a, 0x69, 0x6e,
+    0x67, 0x20, 0x74, 0x63, 0x70, 0x63, 0x72, 0x79, 0x70, 0x74, 0x21,
+};
+static const uint8_t FUZZ_PSK[16] = {'f', 'u', 'z', 'z', ' ', 'p', 'r', 'e',
+				     '-', 's', 'h', 'a', 'r', 'e', 'd', '!'};
+/* RFC 8032 §7.1 TEST 1 secret key, PKCS#8 PEM */
+static const char FUZZ_ED_PRIV[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n"
+    "-----END PRIVATE KEY-----\n";
+static const char FUZZ_ED_PUB[] = "-----BEGIN PUBLIC KEY-----\n"
+				  "MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n"
+				  "-----END PUBLIC KEY-----\n";
 
 static const uint16_t fuzz_aeads[3] = {
     TC_AEAD_AES_128_GCM,
@@ -36,5 +57,32 @@ static inline uint32_t fuzz_rand(uint32_t *s)
 	*s ^= *s << 5;
 	return *s;
 }
+
+#ifdef TCPCRYPT_AUTH_H
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* An Ed25519 credential from a PEM string (the library reads files): 0 verifier, 1 signer, 2 batch
+ * signer */
+static inline struct tcpcrypt_auth *fuzz_ed_cred(const char *pem, int signer)
+{
+	char path[] = "/tmp/fuzz_auth.XXXXXX";
+	struct tcpcrypt_auth *a;
+	int fd = mkstemp(path);
+
+	if (fd < 0 || write(fd, pem, strlen(pem)) != (ssize_t)strlen(pem))
+		abort();
+	close(fd);
+	a = signer == 2 ? tcpcrypt_auth_sign_batch_file(path, NULL)
+	    : signer	? tcpcrypt_auth_sign_file(path, NULL)
+			: tcpcrypt_auth_verify_file(path, NULL);
+	unlink(path);
+	if (!a)
+		abort();
+	return a;
+}
+#endif
 
 #endif

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Writes the seed corpora of fuzz_init and fuzz_frame (layouts in
- * fuzz_common.h): valid Init1/Init2 messages for every TEP and valid frame
- * streams for every AEAD.  Run once; the output is committed.
+ * Writes the seed corpora of fuzz_init, fuzz_frame and fuzz_auth (layouts
+ * in fuzz_common.h): valid Init1/Init2 messages for every TEP, valid frame
+ * streams for every AEAD, and every tcpcrypt-auth message as the genuine
+ * peer sends it.  Run once; the output is committed.
  *
- *   cc -std=gnu11 -Iinclude -Iagent -o build/gen_seeds tests/fuzz/gen_seeds.c \
- *      build/libtccore.a -lcrypto
+ *   cc -std=gnu11 -Iagent -Iinclude -o build/gen_seeds tests/fuzz/gen_seeds.c \
+ *	build/libtccore.a build/libtcpcrypt.a -lcrypto
  *   build/gen_seeds tests/fuzz/corpus
  *
  * The frame streams depend on the key direction of ENO_ROLE_A and are
@@ -18,6 +19,7 @@
 #include "core/err.h"
 #include "core/frame.h"
 #include "core/init.h"
+#include "tcpcrypt/auth.h"
 #include "fuzz_common.h"
 
 static void put(const char *dir, const char *name, uint8_t sel, const uint8_t *p, size_t n)
@@ -94,6 +96,82 @@ static void frame_seeds(const char *dir)
 	}
 }
 
+static void auth_seeds(const char *dir)
+{
+	static const char *const names[4] = {"psk-proof", "psk-result", "ed25519-proof",
+					     "ed25519-result"};
+	struct tcpcrypt_auth *psk = tcpcrypt_auth_psk(FUZZ_PSK, sizeof(FUZZ_PSK), NULL);
+	struct tcpcrypt_auth *sig = fuzz_ed_cred(FUZZ_ED_PRIV, 1);
+	struct tcpcrypt_auth *ver = fuzz_ed_cred(FUZZ_ED_PUB, 0);
+
+	for (int sel = 0; sel < 4; sel++)
+		for (int rx = 0; rx < 2; rx++) {
+			/* the sender has the other role: tx = !rx */
+			const struct tcpcrypt_auth *tx = sel < 2 ? psk : sel == 2 ? sig : ver;
+			unsigned char m[TCPCRYPT_AUTH_MSG_MAX];
+			char name[64];
+			int n = sel == 0 || sel == 2
+				    ? tcpcrypt_auth_proof(tx, FUZZ_SID, !rx, m, sizeof(m))
+				    : tcpcrypt_auth_result(tx, FUZZ_SID, !rx, 0, m, sizeof(m));
+
+			if (n <= 0)
+				exit(1);
+			snprintf(name, sizeof(name), "%s-to-%c", names[sel], rx ? 'b' : 'a');
+			put(dir, name, sel | rx << 2, m, n);
+			if (sel & 1) { /* a rejection */
+				n = tcpcrypt_auth_result(tx, FUZZ_SID, !rx, TCPCRYPT_AUTH_ESESSID,
+							 m, sizeof(m));
+				snprintf(name, sizeof(name), "%s-reject-to-%c", names[sel],
+					 rx ? 'b' : 'a');
+				put(dir, name, sel | rx << 2, m, n);
+			}
+		}
+	put(dir, "not-auth", 0, (const uint8_t *)"GET / HTTP/1.1\r\n", 16);
+	{
+		/* a batch signature alone in its batch, to each role */
+		struct tcpcrypt_auth *bs = fuzz_ed_cred(FUZZ_ED_PRIV, 2);
+		unsigned char m[TCPCRYPT_AUTH_MSG_MAX];
+
+		for (int rx = 0; rx < 2; rx++) {
+			int n = tcpcrypt_auth_proof(bs, FUZZ_SID, !rx, m, sizeof(m));
+
+			if (n <= 0)
+				exit(1);
+			put(dir, rx ? "ed25519-batch-proof-to-b" : "ed25519-batch-proof-to-a",
+			    2 | rx << 2, m, n);
+		}
+		tcpcrypt_auth_free(bs);
+	}
+	{
+		/* SPAKE2: a SHARE and (for the parser; its state is gone) a PROOF, to each role */
+		struct tcpcrypt_auth *pw = tcpcrypt_auth_password(FUZZ_PSK, sizeof(FUZZ_PSK), NULL);
+		unsigned char m[TCPCRYPT_AUTH_MSG_MAX], s2[TCPCRYPT_AUTH_MSG_MAX],
+		    f[TCPCRYPT_AUTH_MSG_MAX];
+
+		for (int rx = 0; rx < 2; rx++) {
+			struct tcpcrypt_auth_pake *a = NULL, *b = NULL;
+			int n = tcpcrypt_auth_pake_start(pw, FUZZ_SID, !rx, &a, m, sizeof(m));
+			int n2 = tcpcrypt_auth_pake_start(pw, FUZZ_SID, rx, &b, s2, sizeof(s2));
+			int nf;
+
+			if (n <= 0 || n2 <= 0)
+				exit(1);
+			put(dir, rx ? "spake2-share-to-b" : "spake2-share-to-a", 8 | rx << 2, m, n);
+			nf = tcpcrypt_auth_pake_proof(a, s2, n2, f, sizeof(f));
+			if (nf <= 0)
+				exit(1);
+			put(dir, rx ? "spake2-proof-to-b" : "spake2-proof-to-a", 9 | rx << 2, f,
+			    nf);
+			tcpcrypt_auth_pake_free(a);
+			tcpcrypt_auth_pake_free(b);
+		}
+		tcpcrypt_auth_free(pw);
+	}
+	tcpcrypt_auth_free(psk);
+	tcpcrypt_auth_free(sig);
+	tcpcrypt_auth_free(ver);
+}
+
 int main(int argc, char **argv)
 {
 	char dir[512];
@@ -106,5 +184,7 @@ int main(int argc, char **argv)
 	init_seeds(dir);
 	snprintf(dir, sizeof(dir), "%s/fuzz_frame", argv[1]);
 	frame_seeds(dir);
+	snprintf(dir, sizeof(dir), "%s/fuzz_auth", argv[1]);
+	auth_seeds(dir);
 	return 0;
 }

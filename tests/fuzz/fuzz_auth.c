@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer target for the tcpcrypt-auth message parsers (lib/auth.c,
+ * docs/auth.md#messages): tcpcrypt_auth_msg_len on every prefix, then
+ * tcpcrypt_auth_check_proof or _check_result, or the SPAKE2 SHARE and PROOF
+ * checks (layout in fuzz_common.h).
+ * Invariants: every answer is 0 or a known negative code; the length of a
+ * prefix never disagrees with the whole; a PROOF is accepted only if it is
+ * byte for byte the one the real peer makes (PSK tags and Ed25519 signatures
+ * are deterministic), a batch PROOF (random blinder) only with the genuine
+ * role, session ID and key, a RESULT only if it is the peer's "accepted"
+ * one; a rejection (EPEER) carries a code in range.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include "tcpcrypt/auth.h"
+#include "tcpcrypt/tcpcrypt.h"
+#include "fuzz_common.h"
+
+#define ASSERT(x)                                                                                  \
+	do {                                                                                       \
+		if (!(x))                                                                          \
+			__builtin_trap();                                                          \
+	} while (0)
+
+static struct tcpcrypt_auth *psk, *signer, *verifier, *pw;
+
+/*
+ * SPAKE2 (bit 3 of byte 0): bit 0 clear, m is the peer's SHARE; set, its
+ * PROOF after a genuine exchange of shares.  Fresh scalars every run.
+ */
+static int fuzz_pake(int role, int proof, const uint8_t *m, size_t n)
+{
+	struct tcpcrypt_auth_pake *me = NULL, *peer = NULL;
+	unsigned char s1[TCPCRYPT_AUTH_MSG_MAX], s2[TCPCRYPT_AUTH_MSG_MAX],
+	    o[TCPCRYPT_AUTH_MSG_MAX], want[TCPCRYPT_AUTH_MSG_MAX];
+	int n1, n2, r, wn;
+
+	n1 = tcpcrypt_auth_pake_start(pw, FUZZ_SID, role, &me, s1, sizeof(s1));
+	n2 = tcpcrypt_auth_pake_start(pw, FUZZ_SID, !role, &peer, s2, sizeof(s2));
+	ASSERT(n1 > 0 && n2 > 0);
+	if (!proof) {
+		r = tcpcrypt_auth_pake_proof(me, m, n, o, sizeof(o));
+		ASSERT(r > -TCPCRYPT_AUTH_EMAX && r <= TCPCRYPT_AUTH_MSG_MAX);
+		if (r > 0) /* accepted: the genuine role and session ID */
+			ASSERT(n == (size_t)n2 && m[8] == !role && !memcmp(m + 9, FUZZ_SID, 33));
+	} else {
+		ASSERT(tcpcrypt_auth_pake_proof(me, s2, n2, o, sizeof(o)) > 0);
+		wn = tcpcrypt_auth_pake_proof(peer, s1, n1, want, sizeof(want));
+		ASSERT(wn > 0);
+		r = tcpcrypt_auth_pake_check(me, m, n);
+		ASSERT(r <= 0 && r > -TCPCRYPT_AUTH_EMAX);
+		if (r == 0) /* accepted: exactly the peer's confirmation */
+			ASSERT((size_t)wn == n && !memcmp(want, m, n));
+	}
+	tcpcrypt_auth_pake_free(me);
+	tcpcrypt_auth_pake_free(peer);
+	return 0;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	psk = tcpcrypt_auth_psk(FUZZ_PSK, sizeof(FUZZ_PSK), NULL);
+	signer = fuzz_ed_cred(FUZZ_ED_PRIV, 1);
+	verifier = fuzz_ed_cred(FUZZ_ED_PUB, 0);
+	pw = tcpcrypt_auth_password(FUZZ_PSK, sizeof(FUZZ_PSK), NULL);
+	ASSERT(psk && pw);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	unsigned char want[TCPCRYPT_AUTH_MSG_MAX];
+	const uint8_t *m = data + 1;
+	size_t n;
+	int sel, role, whole, r, ps = 0, wn;
+	const struct tcpcrypt_auth *rx, *tx;
+
+	if (size < 1)
+		return 0;
+	sel = data[0] & 3;
+	role = data[0] & 4 ? TCP_ENO_ROLE_B : TCP_ENO_ROLE_A;
+	n = size - 1;
+	whole = tcpcrypt_auth_msg_len(m, n);
+	ASSERT(whole >= -TCPCRYPT_AUTH_EMAX && whole <= TCPCRYPT_AUTH_MSG_MAX);
+	for (size_t k = 0; k < n && k < 16; k++) {
+		int p = tcpcrypt_auth_msg_len(m, k);
+
+		/* a prefix is "too short to say" or the same verdict as the whole */
+		ASSERT(p == 0 || p == whole);
+		if (whole > 0)
+			ASSERT(p >= 0);
+	}
+	if (data[0] & 8)
+		return fuzz_pake(role, sel & 1, m, n);
+	/* receiver rx, and tx: the credential of the peer that makes the genuine message */
+	rx = sel < 2 ? psk : sel == 2 ? verifier : signer;
+	tx = sel < 2 ? psk : sel == 2 ? signer : verifier;
+	if (sel == 0 || sel == 2) {
+		r = tcpcrypt_auth_check_proof(rx, FUZZ_SID, role, m, n);
+		wn = tcpcrypt_auth_proof(tx, FUZZ_SID, !role, want, sizeof(want));
+	} else {
+		r = tcpcrypt_auth_check_result(rx, FUZZ_SID, role, m, n, &ps);
+		wn = tcpcrypt_auth_result(tx, FUZZ_SID, !role, 0, want, sizeof(want));
+	}
+	ASSERT(r <= 0 && r > -TCPCRYPT_AUTH_EMAX);
+	ASSERT(wn > 0);
+	if (r == 0 && sel == 2 && n > 5 && m[5] == TCPCRYPT_AUTH_ED25519_BATCH)
+		/* header, role, session ID and key as the genuine proof's */
+		ASSERT(n > 8 + 1 + 33 + 32 && !memcmp(want + 8, m + 8, 1 + 33 + 32));
+	else if (r == 0)
+		ASSERT((size_t)wn == n && !memcmp(want, m, n));
+	if (r == -TCPCRYPT_AUTH_EPEER)
+		ASSERT(ps > 0 && ps < TCPCRYPT_AUTH_EMAX);
+	if (r == 0 || r == -TCPCRYPT_AUTH_EPEER)
+		ASSERT(whole == (int)n);
+	return 0;
+}

@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tcpcrypt-cat: a netcat that authenticates the tcpcrypt session ID before
+ * it copies a byte (docs/auth.md, tcpcrypt-cat(1)).  One connection: as a
+ * client to HOST PORT, or (-l) accepted on PORT; then stdin to the peer and
+ * the peer to stdout until both directions have ended.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include "tcpcrypt/auth.h"
+#include "tcpcrypt/tcpcrypt.h"
+#include "version.h"
+
+/* Exit statuses: 10 + a TCPCRYPT_AUTH_E* code when authentication fails */
+#define EXIT_CONN  1
+#define EXIT_USAGE 2
+#define EXIT_AUTH  10
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: tcpcrypt-cat [OPTIONS] AUTH HOST PORT\n"
+		"       tcpcrypt-cat -l [OPTIONS] AUTH PORT\n"
+		"\n"
+		"Connect to HOST PORT (or accept one connection on PORT), authenticate the\n"
+		"tcpcrypt session ID in band (docs/auth.md), print it to stderr, then copy\n"
+		"stdin to the peer and the peer to stdout.  Nothing is copied either way\n"
+		"before both ends have accepted the authentication.\n"
+		"\n"
+		"AUTH (one):\n"
+		"  --psk FILE        pre-shared key: FILE's exact bytes (16 to 1024, random)\n"
+		"  --sign KEY        prove this end's identity: Ed25519 private key, PEM\n"
+		"                    (openssl genpkey -algorithm ed25519 -out KEY); the server\n"
+		"  --password-file FILE  a password shared by both ends (FILE's bytes but one\n"
+		"                    trailing newline): SPAKE2 (RFC 9382), confirmed both ways\n"
+		"  --sign-batch KEY  the same as a batch signature (a Merkle tree over the\n"
+		"                    session IDs signed together; here one connection)\n"
+		"  --verify PUBKEY   accept only the peer holding PUBKEY's private key: Ed25519\n"
+		"                    public key, PEM (openssl pkey -in KEY -pubout); the client\n"
+		"\n"
+		"Options:\n"
+		"  -l, --listen      accept one connection on PORT (all addresses, IPv4 and IPv6)\n"
+		"  -t, --timeout MS  authentication timeout in milliseconds (default 10000)\n"
+		"  -q, --quiet       no session ID line on success\n"
+		"  -h, --help        show this help\n"
+		"  -V, --version     print the version\n"
+		"\n"
+		"Exit status: 0 done; 1 connection or system error; 2 usage or unusable\n"
+		"credential file; 10 + code when authentication fails (11 plain TCP, 12 no\n"
+		"tcpcryptd, 13 peer does not speak tcpcrypt-auth, 18 session IDs differ,\n"
+		"19 wrong key, 20/21 tampered, 22 the peer rejected us, 27 wrong password;\n"
+		"tcpcrypt-cat(1)).\n");
+}
+
+static int connect_to(const char *host, const char *port)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
+	int fd = -1, r;
+
+	r = getaddrinfo(host, port, &hints, &res);
+	if (r) {
+		fprintf(stderr, "tcpcrypt-cat: %s port %s: %s\n", host, port, gai_strerror(r));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		if (!connect(fd, ai->ai_addr, ai->ai_addrlen))
+			break;
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0)
+		fprintf(stderr, "tcpcrypt-cat: connect to %s port %s: %s\n", host, port,
+			strerror(errno));
+	freeaddrinfo(res);
+	return fd;
+}
+
+static int accept_on(const char *port)
+{
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT};
+	char *end;
+	long p = strtol(port, &end, 10);
+	int one = 1, zero = 0, ls, fd;
+
+	if (*end || p < 1 || p > 65535) {
+		fprintf(stderr, "tcpcrypt-cat: bad port '%s'\n", port);
+		return -2;
+	}
+	a.sin6_port = htons(p);
+	ls = socket(AF_INET6, SOCK_STREAM, 0);
+	if (ls < 0 || setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    setsockopt(ls, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) ||
+	    bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 1)) {
+		fprintf(stderr, "tcpcrypt-cat: listen on port %s: %s\n", port, strerror(errno));
+		return -1;
+	}
+	fd = accept(ls, NULL, NULL);
+	if (fd < 0)
+		fprintf(stderr, "tcpcrypt-cat: accept: %s\n", strerror(errno));
+	close(ls);
+	return fd;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= w;
+	}
+	return 0;
+}
+
+/* the same to the socket, without SIGPIPE when the peer has gone */
+static int send_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= w;
+	}
+	return 0;
+}
+
+/*
+ * stdin -> fd and fd -> stdout until both have ended: stdin's end is passed
+ * on as a half close (shutdown SHUT_WR), the peer's ends the output.
+ */
+static int copy(int fd)
+{
+	struct pollfd p[2] = {{.fd = 0, .events = POLLIN}, {.fd = fd, .events = POLLIN}};
+	char buf[65536];
+
+	while (p[0].fd >= 0 || p[1].fd >= 0) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (p[0].fd >= 0 && p[0].revents) {
+			ssize_t n = read(0, buf, sizeof(buf));
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				shutdown(fd, SHUT_WR);
+				p[0].fd = -1;
+			} else if (send_all(fd, buf, n)) {
+				return -1;
+			}
+		}
+		if (p[1].fd >= 0 && p[1].revents) {
+			ssize_t n = read(fd, buf, sizeof(buf));
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return -1;
+			if (n == 0)
+				p[1].fd = -1;
+			else if (write_all(1, buf, n))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"listen", no_argument, NULL, 'l'},
+	    {"psk", required_argument, NULL, 'P'},
+	    {"sign", required_argument, NULL, 'S'},
+	    {"verify", required_argument, NULL, 'K'},
+	    {"sign-batch", required_argument, NULL, 'B'},
+	    {"password-file", required_argument, NULL, 'W'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *cred_file = NULL, *scheme = NULL;
+	int listen_mode = 0, quiet = 0, timeout = 10000, c, err = 0, ps = 0, fd, r, role = -1;
+	struct tcpcrypt_auth *a = NULL;
+	unsigned char sid[TCP_ENO_SESSID_LEN];
+	char hex[2 * TCP_ENO_SESSID_LEN + 1];
+	socklen_t rl = sizeof(role);
+
+	while ((c = getopt_long(argc, argv, "lt:qhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			listen_mode = 1;
+			break;
+		case 'P':
+		case 'S':
+		case 'K':
+		case 'B':
+		case 'W':
+			if (scheme) {
+				fprintf(stderr, "tcpcrypt-cat: give one AUTH option\n");
+				return EXIT_USAGE;
+			}
+			scheme = c == 'P'   ? "psk"
+				 : c == 'S' ? "sign"
+				 : c == 'B' ? "sign-batch"
+				 : c == 'W' ? "password"
+					    : "verify";
+			cred_file = optarg;
+			break;
+		case 't':
+			timeout = atoi(optarg);
+			if (timeout <= 0) {
+				fprintf(stderr, "tcpcrypt-cat: bad timeout '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("tcpcrypt-cat %s\n", TCPCRYPT_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!scheme || argc - optind != (listen_mode ? 1 : 2)) {
+		if (!scheme)
+			fprintf(stderr, "tcpcrypt-cat: no AUTH (--psk, --password-file, --sign, "
+					"--sign-batch or --verify)\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	a = !strcmp(scheme, "psk")	    ? tcpcrypt_auth_psk_file(cred_file, &err)
+	    : !strcmp(scheme, "sign")	    ? tcpcrypt_auth_sign_file(cred_file, &err)
+	    : !strcmp(scheme, "sign-batch") ? tcpcrypt_auth_sign_batch_file(cred_file, &err)
+	    : !strcmp(scheme, "password")   ? tcpcrypt_auth_password_file(cred_file, &err)
+					    : tcpcrypt_auth_verify_file(cred_file, &err);
+	if (!a) {
+		fprintf(stderr, "tcpcrypt-cat: %s: %s\n", cred_file,
+			err == TCPCRYPT_AUTH_ESYS ? strerror(errno) : tcpcrypt_auth_strerror(err));
+		return EXIT_USAGE;
+	}
+	fd = listen_mode ? accept_on(argv[optind]) : connect_to(argv[optind], argv[optind + 1]);
+	if (fd < 0) {
+		tcpcrypt_auth_free(a);
+		return fd == -2 ? EXIT_USAGE : EXIT_CONN;
+	}
+	memset(sid, 0, sizeof(sid));
+	r = tcpcrypt_auth_fd(fd, a, timeout, sid, &ps);
+	tcpcrypt_auth_free(a);
+	if (r) {
+		int e = errno;
+
+		fprintf(stderr, "tcpcrypt-cat: authentication failed: %s",
+			tcpcrypt_auth_strerror(r));
+		if (r == -TCPCRYPT_AUTH_EPEER)
+			fprintf(stderr, " (the peer: %s)", tcpcrypt_auth_strerror(ps));
+		if (r == -TCPCRYPT_AUTH_ESYS)
+			fprintf(stderr, " (%s)", strerror(e));
+		if (sid[0])
+			fprintf(stderr, "; unauthenticated session %s",
+				tcpcrypt_hex(sid, sizeof(sid), hex, sizeof(hex)));
+		fprintf(stderr, "\n");
+		close(fd);
+		return EXIT_AUTH - r;
+	}
+	getsockopt(fd, IPPROTO_TCP, TCP_ENO_ROLE, &role, &rl);
+	if (!quiet)
+		fprintf(stderr, "tcpcrypt-cat: authenticated session %s (%s, role %s)\n",
+			tcpcrypt_hex(sid, sizeof(sid), hex, sizeof(hex)), scheme,
+			tcpcrypt_role_name(role) ? tcpcrypt_role_name(role) : "?");
+	r = copy(fd);
+	if (r)
+		fprintf(stderr, "tcpcrypt-cat: %s\n", strerror(errno));
+	close(fd);
+	return r ? EXIT_CONN : 0;
+}
