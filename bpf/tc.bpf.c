@@ -151,6 +151,30 @@ static __always_inline int steer_in(struct __sk_buff *skb, struct pkt *p)
 }
 
 /*
+ * A copy to the agent, marked as steer_in marks it, while the segment goes on
+ * up the local stack unchanged: host B's third ACK of a resumed session.
+ * The agent has that session's keys at once; seeing the flow now, it
+ * publishes the session ID before either end speaks, so a server that waits
+ * for its ID (to authenticate it) before it sends does not wait for a client
+ * that waits for the server.  Packet pointers are stale after it.
+ */
+static __always_inline void copy_in(struct __sk_buff *skb, struct pkt *p)
+{
+	static const __u8 mark[6] = TCPCRYPT_FROM_WIRE_MAC;
+	__u32 ifindex = skb->ifindex, off = (void *)p->eth - (void *)(long)skb->data;
+	struct iface_info *ii = bpf_map_lookup_elem(&ifaces, &ifindex);
+	__u8 dest[6];
+
+	if (!ii || ii->kind != IFACE_WIRE)
+		return;
+	__builtin_memcpy(dest, p->eth->h_dest, 6);
+	if (bpf_skb_store_bytes(skb, off, mark, 6, 0))
+		return;
+	bpf_clone_redirect(skb, ii->peer_ifindex, 0);
+	bpf_skb_store_bytes(skb, off, dest, 6, 0);
+}
+
+/*
  * A data segment with ENO of a passive open whose third ACK the stack has
  * not processed yet (host A's Init1 can follow that ACK closely, or stand in
  * for a lost one): the flow is about to be encrypted.
@@ -267,10 +291,21 @@ int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 		/*
 		 * The third ACK that completes ENO of a passive open (a pure one:
 		 * with payload it went to the agent above): nothing below can
-		 * refuse it, since it negotiates.
+		 * refuse it, since it negotiates.  Not when B agreed to resume: the
+		 * agent has the keys the moment it sees the flow, and a server that
+		 * speaks first would wait for a zero-window probe.
 		 */
 		if (c->datapath && c->enabled && pend && pend->state == FLOW_NEGOTIATING &&
-		    p.th->ack && !p.th->rst && !p.th->fin && !payload_len(&p)) {
+		    pend->v && p.th->ack && !p.th->rst && !p.th->fin && !payload_len(&p)) {
+			s = get_scratch();
+			if (s && has_eno(end, p.th, s)) {
+				STAT_INC(resumed_ack_copied);
+				copy_in(skb, &p);
+				return TC_ACT_OK;
+			}
+		}
+		if (c->datapath && c->enabled && pend && pend->state == FLOW_NEGOTIATING &&
+		    !pend->v && p.th->ack && !p.th->rst && !p.th->fin && !payload_len(&p)) {
 			s = get_scratch();
 			if (s && has_eno(end, p.th, s)) {
 				STAT_INC(window_closed);
@@ -307,7 +342,8 @@ int tcpcrypt_tc_ingress(struct __sk_buff *skb)
 			return TC_ACT_OK;
 		s = get_scratch();
 		neg = c->enabled && s && synack_negotiable(end, &p, fi, c, s);
-		if (neg && c->datapath) {
+		/* a resumed session (v = 1) has its keys at once: nothing to wait for */
+		if (neg && c->datapath && !s->res.v) {
 			STAT_INC(window_closed);
 			close_window(skb, &p);
 			return TC_ACT_OK;

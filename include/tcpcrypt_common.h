@@ -529,6 +529,8 @@ struct agent_iface {
 	X(rs_fresh, "... answered with a fresh exchange, as host A")                               \
 	X(rs_mismatch, "... answered v = 1 with another half: plain TCP, as host A")               \
 	X(rs_unoffered, "resumption proposals not sent: no room for the option")                   \
+	X(resumed_ack_copied,                                                                      \
+	  "B: third ACKs of resumed sessions copied to the agent (session ID at once)")            \
 	X(flows_created, "flow entries made (connections taking part in ENO)")                     \
 	X(flows_deleted, "... whose socket closed (encrypted: the agent removes the entry)")
 

@@ -81,7 +81,7 @@ ok_case() { # NAME PORT ADDR SRVARGS CLIARGS
 	ctlb=$(sess B "$port")
 	tb_assert_eq 0 "$(rc "$name-a")" "$name: client exit status"
 	tb_assert_eq 0 "$(rc "$name-b")" "$name: server exit status"
-	tb_assert_match '^2[1-4][0-9a-f]{64}$' "$ida" "$name: session ID printed by the client"
+	tb_assert_match '^[2a][1-4][0-9a-f]{64}$' "$ida" "$name: session ID printed by the client"
 	tb_assert_eq "$ida" "$idb" "$name: the same ID printed at both ends"
 	tb_assert_eq "[\"$ida\"]" "$ctla" "$name: A's tcpcryptctl sessions"
 	tb_assert_eq "[\"$ida\"]" "$ctlb" "$name: B's tcpcryptctl sessions"

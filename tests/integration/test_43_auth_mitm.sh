@@ -101,8 +101,8 @@ mitm() { # NAME PORT SRVARGS CLIARGS EXPECT_CLI EXPECT_SRV
 	tb_assert_eq "$6" "$(rc "$1-b")" "$1 through M: server ($(cat "$TB_DIR/$1-b.err"))"
 	ida=$(sid_of "$1-a")
 	idb=$(sid_of "$1-b")
-	tb_assert_match '^2[1-4][0-9a-f]{64}$' "$ida" "$1: A's session ID (A-M)"
-	tb_assert_match '^2[1-4][0-9a-f]{64}$' "$idb" "$1: B's session ID (M-B)"
+	tb_assert_match '^[2a][1-4][0-9a-f]{64}$' "$ida" "$1: A's session ID (A-M)"
+	tb_assert_match '^[2a][1-4][0-9a-f]{64}$' "$idb" "$1: B's session ID (M-B)"
 	tb_assert_ne "$ida" "$idb" "$1: A-M and M-B have different session IDs"
 	in_keylog A "$ida" || tb_fail "$1: A's ID not in A's key log"
 	in_keylog M "$ida" || tb_fail "$1: A's ID not in M's key log: M terminated A's session"
