@@ -153,17 +153,27 @@ struct tcpcrypt_auth *tcpcrypt_auth_psk(const void *key, size_t len, int *err)
 	return a;
 }
 
-struct tcpcrypt_auth *tcpcrypt_auth_psk_file(const char *path, int *err)
+/* Up to cap bytes of the file at path into buf: their number, or -1 (errno) if unreadable. */
+static long read_secret(const char *path, unsigned char *buf, size_t cap)
 {
-	unsigned char buf[TCPCRYPT_AUTH_PSK_MAX + 1];
-	struct tcpcrypt_auth *a;
 	FILE *f = fopen(path, "rb");
 	size_t n;
 
 	if (!f)
-		return fail(NULL, err, TCPCRYPT_AUTH_ESYS);
-	n = fread(buf, 1, sizeof(buf), f);
+		return -1;
+	n = fread(buf, 1, cap, f);
 	fclose(f);
+	return (long)n;
+}
+
+struct tcpcrypt_auth *tcpcrypt_auth_psk_file(const char *path, int *err)
+{
+	unsigned char buf[TCPCRYPT_AUTH_PSK_MAX + 1];
+	struct tcpcrypt_auth *a;
+	long n = read_secret(path, buf, sizeof(buf));
+
+	if (n < 0)
+		return fail(NULL, err, TCPCRYPT_AUTH_ESYS);
 	a = tcpcrypt_auth_psk(buf, n, err);
 	OPENSSL_cleanse(buf, sizeof(buf));
 	return a;
@@ -195,13 +205,10 @@ struct tcpcrypt_auth *tcpcrypt_auth_password_file(const char *path, int *err)
 {
 	unsigned char buf[PW_MAX + 2];
 	struct tcpcrypt_auth *a;
-	FILE *f = fopen(path, "rb");
-	size_t n;
+	long n = read_secret(path, buf, sizeof(buf));
 
-	if (!f)
+	if (n < 0)
 		return fail(NULL, err, TCPCRYPT_AUTH_ESYS);
-	n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
 	if (n && buf[n - 1] == '\n')
 		n--;
 	a = n > PW_MAX ? fail(NULL, err, TCPCRYPT_AUTH_ECONFIG)
