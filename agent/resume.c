@@ -18,6 +18,13 @@
 #define TICK_NS	     (20 * 1000000ull)	 /* flush requests, refills */
 #define SWEEP_NS     (1000 * 1000000ull) /* claims never taken, expiry, rs_cache */
 #define ID_BUCKETS   4096		 /* slots by id, for the data path's claims */
+/*
+ * A new chain publishes only this many offers (acceptances: twice as many)
+ * until it has lived one tick: in a burst of fresh exchanges every session
+ * replaces the last one's chain, and publishing all of them each time cost
+ * more agent CPU than the exchanges (docs/machine-facts.md#resumption-in-a-burst).
+ */
+#define RS_OFFERS_YOUNG 2
 
 struct rs_chain_rec;
 
@@ -44,8 +51,10 @@ struct rs_chain_rec {
 	uint64_t expires;
 	uint64_t seq;	   /* offers: chain number, the high half of its generations */
 	uint32_t next_off; /* offers: number of the next offer */
+	uint64_t born;
 	uint32_t published, resumed;
 	bool dirty; /* rs_cache to rewrite */
+	bool young; /* RS_OFFERS_YOUNG published so far, the rest at the next tick */
 };
 
 struct resume {
@@ -272,10 +281,19 @@ static bool slot_unpublish(struct resume *r, struct rs_slot *s)
 	return !err;
 }
 
-/* Keep RS_OFFERS_PER_PEER offers or RS_ACCEPTS_PER_CHAIN acceptances of c published. */
-static void chain_refill(struct resume *r, struct rs_chain_rec *c)
+/*
+ * Keep RS_OFFERS_PER_PEER offers or RS_ACCEPTS_PER_CHAIN acceptances of c
+ * published (a chain younger than a tick: RS_OFFERS_YOUNG, or twice that).
+ */
+static void chain_refill(struct resume *r, struct rs_chain_rec *c, uint64_t now)
 {
-	unsigned want = c->ref.orig_role == ENO_ROLE_A ? RS_OFFERS_PER_PEER : RS_ACCEPTS_PER_CHAIN;
+	unsigned want;
+
+	if (c->young && now - c->born >= TICK_NS)
+		c->young = false;
+	want = c->young ? RS_OFFERS_YOUNG : RS_OFFERS_PER_PEER;
+	if (c->ref.orig_role == ENO_ROLE_B)
+		want *= RS_ACCEPTS_PER_CHAIN / RS_OFFERS_PER_PEER;
 
 	while (c->published < want) {
 		/* offers: every published one within the 8 generations sock_ops looks at */
@@ -348,10 +366,12 @@ void resume_chain_added(struct resume *r, const struct tc_sc_ref *ref,
 	c->nk = *nk;
 	c->expires = now + (uint64_t)r->cfg.ttl_s * NS_PER_SEC;
 	c->seq = ++r->next_seq;
+	c->born = now;
+	c->young = true;
 	c->dirty = true;
 	c->next = r->chains;
 	r->chains = c;
-	chain_refill(r, c);
+	chain_refill(r, c, now);
 }
 
 bool resume_claim(struct resume *r, uint32_t id, bool resumed, struct tc_sc_ticket *t, uint64_t now)
@@ -382,7 +402,7 @@ bool resume_claim(struct resume *r, uint32_t id, bool resumed, struct tc_sc_tick
 					slot_free(r, o);
 			}
 		s->claimed_at = now;
-		chain_refill(r, s->chain);
+		chain_refill(r, s->chain, now);
 	}
 	slot_free(r, s);
 	return true;
@@ -424,6 +444,10 @@ void resume_tick(struct resume *r, uint64_t now)
 		ctl.flush_done = ctl.flush_req;
 		bpf_map_update_elem(r->cfg.ctl_fd, &zero, &ctl, BPF_ANY);
 	}
+	/* chains that outlived the burst that made them: the rest of their offers */
+	for (struct rs_chain_rec *c = r->chains; c; c = c->next)
+		if (c->young && now - c->born >= TICK_NS)
+			chain_refill(r, c, now);
 	if (now - r->swept < SWEEP_NS)
 		return;
 	r->swept = now;
@@ -456,7 +480,7 @@ void resume_tick(struct resume *r, uint64_t now)
 			chain_forget(r, c, true);
 			continue;
 		}
-		chain_refill(r, c);
+		chain_refill(r, c, now);
 	}
 }
 
