@@ -772,6 +772,7 @@ static void counters_add(struct agent_counters *c, const struct dp_flow *x)
 
 	dp_flow_stats(x, &st);
 	c->wire_retrans += st.wire_resent;
+	c->resend_held += st.resend_held;
 	c->plain_out += st.plain_out;
 	c->plain_in += st.plain_in;
 	c->frames_sealed += st.frames_out;

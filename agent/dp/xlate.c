@@ -100,6 +100,12 @@ struct dp_out {
 	uint64_t rec_at, rec_rto;
 	uint64_t answer_by; /* host A: the peer's first byte is due by then (INIT2_WAIT_NS) */
 	uint64_t una_at;    /* when una last moved */
+	/*
+	 * When the oldest wire byte in flight was first sent, 0 if none is or
+	 * the peer has shown a loss since (duplicate ACK, SACK block): see
+	 * resend_held.
+	 */
+	uint64_t flight_at;
 	unsigned stalls;    /* resends at una after STALL_NS without progress, in a row */
 	uint32_t first_mss; /* wire_mss at the start: resends below it are re-cut */
 	/*
@@ -324,6 +330,17 @@ static size_t sack_close(uint8_t *o, size_t n)
 	o[0] = TCPOPT_SACK;
 	o[1] = n;
 	return n;
+}
+
+/* The segment carries a SACK option (RFC 2018), D-SACK included. */
+static bool has_sack(const struct dp_seg *s)
+{
+	size_t k;
+
+	for (size_t i = 0; (k = opt_len(s->opts, optlen(s), i)); i += k)
+		if (s->opts[i] == TCPOPT_SACK)
+			return true;
+	return false;
 }
 
 /*
@@ -838,6 +855,8 @@ static int drain_output(struct dp_flow *f, const struct dp_seg *trig)
 		if (err)
 			return err;
 		f->st.wire_out += n;
+		if (off == o->una)
+			o->flight_at = f->now;
 		wire_range(f, off, off + n, trig);
 		if (o->own_end != own && !o->rtt_timing) {
 			o->rtt_timing = true;
@@ -901,6 +920,34 @@ static bool keepalive(struct dp_flow *f, const struct dp_seg *s, int64_t lo, uin
 }
 
 /*
+ * A kernel resend of framed bytes that the agent holds back: every byte in
+ * flight left less than srtt + 4 rttvar ago (the RTT of the whole path, both
+ * agents included, RFC 6298 §2, without its 200 ms floor: the flow's own
+ * samples, else the peer's shared estimate, else no hold) and the peer has
+ * shown no loss.  The kernel's timers know only its handshake's RTT, which
+ * no agent was on: when the agents are busy (a burst of opens) its tail-loss
+ * probe (RFC 8985 §7) and RTO fire while the answer is still queued, and
+ * each resend costs both agents a pass.  The kernel backs off and asks
+ * again; once the flight is older, or a loss was seen, its resend goes out.
+ * docs/machine-facts.md#kernel-resends-in-a-burst.
+ */
+static bool resend_held(struct dp_flow *f, uint64_t wlo)
+{
+	struct dp_out *o = &f->out;
+	const struct dp_rtt *r = f->p.peer_rtt;
+	uint64_t hold = 0;
+
+	if (o->srtt)
+		hold = o->srtt + 4 * o->rttvar;
+	else if (r && r->srtt && f->now - r->at <= PEER_RTT_TTL_NS)
+		hold = r->srtt + 4 * r->rttvar;
+	if (!o->flight_at || wlo < o->una || f->now - o->flight_at >= hold)
+		return false;
+	f->st.resend_held++;
+	return true;
+}
+
+/*
  * A kernel segment's sequence range.  Below what the peer acknowledged
  * (keep-alive, window probe, stale copy): answer the kernel as the peer
  * would.  Already framed: resend the stored ciphertext of the covering units,
@@ -931,7 +978,8 @@ static int local_data(struct dp_flow *f, const struct dp_seg *s, bool *old)
 		whi = o->fin_wire;
 	}
 	wlo = max64(max64(wlo, o->una), o->store.base.off[SQ_WIRE]);
-	if (wlo < whi || (wlo == whi && whi == o->fin_wire && o->fin_out)) {
+	if ((wlo < whi || (wlo == whi && whi == o->fin_wire && o->fin_out)) &&
+	    !resend_held(f, wlo)) {
 		if (wlo == o->una)
 			stall_check(f);
 		resend(f, wlo, whi, s);
@@ -1223,6 +1271,8 @@ static bool wire_ack_in(struct dp_flow *f, const struct dp_seg *s)
 	if (wa < (int64_t)o->una || (uint64_t)wa > snd_nxt(f, DP_TO_WIRE))
 		return fwd;
 	o->peer_win = s->win;
+	if (((uint64_t)wa == o->una && !s->len && snd_nxt(f, DP_TO_WIRE) > o->una) || has_sack(s))
+		o->flight_at = 0; /* a loss shown: the kernel's recovery goes out */
 	if ((uint64_t)wa > o->una) {
 		if (o->rtt_timing && (uint64_t)wa >= o->rtt_seq) {
 			rtt_sample(f, f->now - o->rtt_sent);
@@ -1235,6 +1285,8 @@ static bool wire_ack_in(struct dp_flow *f, const struct dp_seg *s)
 		    (uint64_t)wa >= o->own_end && o->answer_by == UINT64_MAX)
 			o->answer_by = f->now + INIT2_WAIT_NS;
 		sq_trim(&o->store, SQ_WIRE, wa);
+		if ((uint64_t)wa >= sq_end(&o->store))
+			o->flight_at = 0; /* nothing in flight */
 		o->tries = 0;
 		o->rto = rto_base(f);
 		o->rec_at = UINT64_MAX; /* the repair arrived */

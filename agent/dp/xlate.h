@@ -146,6 +146,7 @@ struct dp_flow_stats {
 	uint64_t wire_in;		   /* wire stream bytes of the peer taken in order */
 	uint64_t plain_in;		/* authenticated plaintext injected to the local kernel */
 	uint64_t wire_resent;		/* wire bytes sent again from the store */
+	uint64_t resend_held;		/* kernel resends not sent: the flight was young */
 	uint64_t plain_resent;		/* plaintext injected again from the store */
 	uint64_t reasm_dropped;		/* peer bytes dropped: beyond the buffer bound */
 	uint64_t frames_out, frames_in; /* frames sealed, and the peer's authenticated (§4.2) */

@@ -15,6 +15,7 @@ tb_bg B "$TB_DIR/srv.log" python3 "$TB_ROOT/tests/lib/idleconns.py" serve 6006 >
 tb_wait_port B 6006
 cpu() { awk '{ print $14 + $15 }' "/proc/$(tb_agent_pid "$1")/stat"; }
 rtos() { tb_exec "$1" nstat -asz TcpExtTCPTimeouts | awk '/TCPTimeouts/ { print $2 }'; }
+nst() { tb_exec "$1" nstat -asz | awk '$2 > 0 && $1 ~ /Syn|Probe|Timeout|Retrans|Drop|Overflow|Prune|Collapse/ { printf "%s=%s ", $1, $2 }'; echo; }
 for args in "${CASES[@]}"; do
 	# shellcheck disable=SC2086 # the argument set is split on purpose
 	tb_agent_start A $args
@@ -31,7 +32,8 @@ for args in "${CASES[@]}"; do
 	printf '[%s] %s; agent CPU A %.2f s B %.2f s; kernel RTOs A %d B %d; %s\n' "$args" \
 		"$(cat "$TB_DIR/hold.log")" "$(awk -v t="$(cpu A)" -v t0="$ca" -v hz="$tck" 'BEGIN { print (t - t0) / hz }')" \
 		"$(awk -v t="$(cpu B)" -v t0="$cb" -v hz="$tck" 'BEGIN { print (t - t0) / hz }')" $(($(rtos A) - ra)) $(($(rtos B) - rb)) \
-		"$(tb_ctl A stats | awk '$1 ~ /^rs_(offered|resumed|mismatch)$/ { printf "%s %s ", $1, $2 }')"
+		"$(tb_ctl A stats | awk '$1 ~ /^(rs_offered|rs_resumed|rs_mismatch|dp_wire_retrans|dp_resend_held|dp_wire_out|dp_sessions)$/ { printf "%s %s ", $1, $2 }')"
+	[[ -n ${VERBOSE:-} ]] && echo "A: $(nst A)" && echo "B: $(nst B)"
 	sleep 5 # the connections close
 	tb_agent_stop A
 	tb_agent_stop B
