@@ -1308,7 +1308,8 @@ T(xlate_young_flight_resends_held)
 	sim_free(&sim);
 }
 
-/* Host A's first data segment (all its data, and its FIN) is lost once: no duplicate ACK follows. */
+/* Host A's first data segment (all its data, and its FIN) is lost once: no duplicate ACK follows.
+ */
 static bool tap_lose_first_data(struct sim *sim, int from, struct dp_seg *s, uint8_t *data)
 {
 	(void)data;
