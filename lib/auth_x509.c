@@ -270,9 +270,9 @@ static int verify_chain(const struct tcpcrypt_x509 *x, X509 **certs, unsigned co
 	if (X509_verify_cert(ctx) != 1) {
 		int e = X509_STORE_CTX_get_error(ctx);
 
-		r = cert_fail(TCPCRYPT_AUTH_ECERT, "%s (certificate %d of the chain)",
-			      X509_verify_cert_error_string(e),
-			      X509_STORE_CTX_get_error_depth(ctx));
+		r = cert_fail(TCPCRYPT_AUTH_ECERT, "certificate %d of the chain: %s",
+			      X509_STORE_CTX_get_error_depth(ctx),
+			      X509_verify_cert_error_string(e));
 		goto out;
 	}
 	path = X509_STORE_CTX_get0_chain(ctx);
