@@ -645,9 +645,12 @@ T(x509_every_byte_change_fails)
 	CHECK(codes[TCPCRYPT_AUTH_EROLE] > 0);
 	CHECK(codes[TCPCRYPT_AUTH_ESESSID] > 0);
 	CHECK(codes[TCPCRYPT_AUTH_ECERT] > 0);
-	fprintf(stderr, "  CERT mutations: EFORMAT %d, ECERT %d, EKEY %d, ENAME %d\n",
+	fprintf(stderr,
+		"  CERT mutations: EFORMAT %d, ECERT %d, EKEY %d, ENAME %d, ESCHEME %d, EROLE %d, "
+		"ESESSID %d\n",
 		codes[TCPCRYPT_AUTH_EFORMAT], codes[TCPCRYPT_AUTH_ECERT], codes[TCPCRYPT_AUTH_EKEY],
-		codes[TCPCRYPT_AUTH_ENAME]);
+		codes[TCPCRYPT_AUTH_ENAME], codes[TCPCRYPT_AUTH_ESCHEME],
+		codes[TCPCRYPT_AUTH_EROLE], codes[TCPCRYPT_AUTH_ESESSID]);
 }
 
 T(x509_truncated_garbled_oversized)
