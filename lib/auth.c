@@ -945,8 +945,8 @@ static int send_cert(int fd, const struct tcpcrypt_auth *a, const unsigned char 
 }
 
 /*
- * An Ed25519 verifier's first message: a CERT (kept in *cert for a CA
- * verifier, skipped by one with a pinned key), then the PROOF into msg; or
+ * A verifier's first message: a CERT (kept in *cert for a CA verifier,
+ * skipped by one with a pinned key or a PSK), then the PROOF into msg; or
  * whatever else came first, into msg.  Its length or a negative code.
  */
 static int recv_cert_proof(int fd, const struct tcpcrypt_auth *a, unsigned char *msg,
@@ -1068,9 +1068,8 @@ int tcpcrypt_auth_fd(int fd, const struct tcpcrypt_auth *a, int timeout_ms, unsi
 		unsigned char *cert = NULL;
 		int cert_len = 0;
 
-		n = a->scheme == TCPCRYPT_AUTH_PSK
-			? recv_msg(fd, msg, deadline)
-			: recv_cert_proof(fd, a, msg, &cert, &cert_len, deadline);
+		/* a PSK end skips a CERT too, and fails on the PROOF's scheme */
+		n = recv_cert_proof(fd, a, msg, &cert, &cert_len, deadline);
 		if (n < 0 && !tell_peer(-n)) {
 			free(cert);
 			return n;

@@ -830,6 +830,17 @@ T(x509_fd)
 	/* a client pinning the key skips the chain */
 	fd_case(pin, s, NULL, 0, 0, 0);
 	fd_case(pin, b, NULL, 0, 0, 0);
+	/* a PSK end skips the chain too, and sees another scheme in the PROOF */
+	{
+		static const unsigned char k[32] = {7, 7, 7};
+		struct tcpcrypt_auth *psk = tcpcrypt_auth_psk(k, sizeof(k), NULL);
+		struct side c = {.a = psk}, d = {.a = s};
+
+		pair_run(&c, &d, NULL);
+		CHECK_EQ(c.r, -TCPCRYPT_AUTH_ESCHEME);
+		CHECK(d.r < 0);
+		tcpcrypt_auth_free(psk);
+	}
 	tcpcrypt_auth_free(s);
 	tcpcrypt_auth_free(b);
 	tcpcrypt_auth_free(plain);
