@@ -432,6 +432,16 @@ T(x509_batch_signature)
 	m[nm - 1] ^= 1;
 	CHECK_EQ(tcpcrypt_auth_check_cert(v, SID, TCP_ENO_ROLE_A, c, nc, m, nm),
 		 -TCPCRYPT_AUTH_EBADSIG);
+	/* the order: chain, then name, then signature */
+	CHECK_EQ(tcpcrypt_auth_check_cert(o, SID, TCP_ENO_ROLE_A, c, nc, m, nm),
+		 -TCPCRYPT_AUTH_ECERT);
+	{
+		struct tcpcrypt_auth *w = ca_verifier(p->root_pem, "198.18.2.9");
+
+		CHECK_EQ(tcpcrypt_auth_check_cert(w, SID, TCP_ENO_ROLE_A, c, nc, m, nm),
+			 -TCPCRYPT_AUTH_ENAME);
+		tcpcrypt_auth_free(w);
+	}
 	tcpcrypt_auth_free(s);
 	tcpcrypt_auth_free(v);
 	tcpcrypt_auth_free(o);
