@@ -24,6 +24,7 @@
 #include "tcpcrypt/auth.h"
 #include "tcpcrypt/tcpcrypt.h"
 #include "spake2.h"
+#include "auth_x509.h"
 
 #define SID_LEN	  TCP_ENO_SESSID_LEN
 #define KEYID_LEN 8
@@ -87,6 +88,7 @@ struct tcpcrypt_auth {
 	EVP_PKEY *pkey;
 	struct batcher *batch;		    /* ED25519_BATCH signer */
 	unsigned char w[SPAKE2_SCALAR_LEN]; /* SPAKE2: from the password */
+	struct tcpcrypt_x509 *x509;	    /* a signer's chain, or a CA verifier (auth_x509.c) */
 };
 
 static const char *const messages[TCPCRYPT_AUTH_EMAX] = {
@@ -109,13 +111,15 @@ static const char *const messages[TCPCRYPT_AUTH_EMAX] = {
     [TCPCRYPT_AUTH_ECONFIG] = "unusable credential",
     [TCPCRYPT_AUTH_EPASSWORD] = "wrong password (or a tampered exchange)",
     [TCPCRYPT_AUTH_EPOINT] = "the peer's SPAKE2 share is not a valid point",
+    [TCPCRYPT_AUTH_ECERT] = "the peer's certificate chain does not verify",
+    [TCPCRYPT_AUTH_ENAME] = "the peer's certificate is not for this name",
 };
 
 const char *tcpcrypt_auth_strerror(int err)
 {
 	if (err < 0)
 		err = -err;
-	if (err >= TCPCRYPT_AUTH_EMAX)
+	if (err >= TCPCRYPT_AUTH_EMAX || !messages[err])
 		return "unknown tcpcrypt-auth error";
 	return messages[err];
 }
@@ -286,6 +290,7 @@ void tcpcrypt_auth_free(struct tcpcrypt_auth *a)
 	if (!a)
 		return;
 	EVP_PKEY_free(a->pkey);
+	tcpcrypt__x509_free(a->x509);
 	if (a->batch) {
 		pthread_mutex_destroy(&a->batch->lock);
 		pthread_cond_destroy(&a->batch->cond);
@@ -551,7 +556,10 @@ int tcpcrypt_auth_msg_len(const unsigned char *msg, size_t n)
 	if (n < TCPCRYPT_AUTH_HDR_LEN)
 		return 0;
 	body = (size_t)msg[6] << 8 | msg[7];
-	if (body > TCPCRYPT_AUTH_MSG_MAX - TCPCRYPT_AUTH_HDR_LEN)
+	/* a CERT has its own limit (docs/auth.md#x509-chains) */
+	if (body >
+	    (msg[4] == TCPCRYPT_AUTH_T_CERT ? TCPCRYPT_AUTH_CERT_MSG_MAX : TCPCRYPT_AUTH_MSG_MAX) -
+		TCPCRYPT_AUTH_HDR_LEN)
 		return -TCPCRYPT_AUTH_EFORMAT;
 	return TCPCRYPT_AUTH_HDR_LEN + body;
 }
@@ -640,6 +648,8 @@ int tcpcrypt_auth_check_proof(const struct tcpcrypt_auth *a, const unsigned char
 		return -TCPCRYPT_AUTH_ECONFIG;
 	if ((a->scheme != TCPCRYPT_AUTH_PSK && a->signer) || a->scheme == TCPCRYPT_AUTH_SPAKE2)
 		return -TCPCRYPT_AUTH_ECONFIG; /* a signer expects no proof; SPAKE2: _pake_* */
+	if (a->x509) /* a CA verifier: the key comes with a chain, and none came */
+		return tcpcrypt_auth_check_cert(a, sessid, role, NULL, 0, msg, len);
 	psk = a->scheme == TCPCRYPT_AUTH_PSK;
 	batch = !psk && msg && len > 5 && msg[5] == TCPCRYPT_AUTH_ED25519_BATCH;
 	r = check_hdr(a, msg, len, TCPCRYPT_AUTH_T_PROOF, psk ? PSK_BODY : batch ? 0 : ED_BODY);
@@ -868,7 +878,7 @@ static int send_all(int fd, const unsigned char *p, size_t n, int64_t deadline)
  * stream follows).  A peer that sends something else is caught on its first
  * bytes, without waiting for a whole header.
  */
-static int recv_msg(int fd, unsigned char *buf, int64_t deadline)
+static int recv_msg_cap(int fd, unsigned char *buf, size_t cap, int64_t deadline)
 {
 	size_t have = 0;
 	int want = TCPCRYPT_AUTH_HDR_LEN;
@@ -893,7 +903,7 @@ static int recv_msg(int fd, unsigned char *buf, int64_t deadline)
 		n = tcpcrypt_auth_msg_len(buf, have);
 		if (n < 0)
 			return n;
-		if (n > 0 && (size_t)n < TCPCRYPT_AUTH_HDR_LEN)
+		if (n > 0 && ((size_t)n < TCPCRYPT_AUTH_HDR_LEN || (size_t)n > cap))
 			return -TCPCRYPT_AUTH_EFORMAT;
 		if (n > 0)
 			want = n;
@@ -902,11 +912,65 @@ static int recv_msg(int fd, unsigned char *buf, int64_t deadline)
 	}
 }
 
+static int recv_msg(int fd, unsigned char *buf, int64_t deadline)
+{
+	return recv_msg_cap(fd, buf, TCPCRYPT_AUTH_MSG_MAX, deadline);
+}
+
 /* Codes after which this end tells the peer it rejected it (a RESULT) */
 static int tell_peer(int code)
 {
 	return (code >= TCPCRYPT_AUTH_EVERSION && code <= TCPCRYPT_AUTH_EBADSIG) ||
-	       code == TCPCRYPT_AUTH_EPASSWORD || code == TCPCRYPT_AUTH_EPOINT;
+	       code == TCPCRYPT_AUTH_EPASSWORD || code == TCPCRYPT_AUTH_EPOINT ||
+	       code == TCPCRYPT_AUTH_ECERT || code == TCPCRYPT_AUTH_ENAME;
+}
+
+/* A signer's CERT, if it has a chain (docs/auth.md#x509-chains): 0 or a negative code */
+static int send_cert(int fd, const struct tcpcrypt_auth *a, const unsigned char *sid, int role,
+		     int64_t deadline)
+{
+	unsigned char *buf;
+	int n;
+
+	if (!a->x509 || !a->signer)
+		return 0;
+	buf = malloc(TCPCRYPT_AUTH_CERT_MSG_MAX);
+	if (!buf)
+		return -TCPCRYPT_AUTH_ESYS;
+	n = tcpcrypt_auth_cert(a, sid, role, buf, TCPCRYPT_AUTH_CERT_MSG_MAX);
+	if (n > 0)
+		n = send_all(fd, buf, n, deadline);
+	free(buf);
+	return n;
+}
+
+/*
+ * A verifier's first message: a CERT (kept in *cert for a CA verifier,
+ * skipped by one with a pinned key or a PSK), then the PROOF into msg; or
+ * whatever else came first, into msg.  Its length or a negative code.
+ */
+static int recv_cert_proof(int fd, const struct tcpcrypt_auth *a, unsigned char *msg,
+			   unsigned char **cert, int *cert_len, int64_t deadline)
+{
+	unsigned char *big = malloc(TCPCRYPT_AUTH_CERT_MSG_MAX);
+	int n;
+
+	if (!big)
+		return -TCPCRYPT_AUTH_ESYS;
+	n = recv_msg_cap(fd, big, TCPCRYPT_AUTH_CERT_MSG_MAX, deadline);
+	if (n < TCPCRYPT_AUTH_HDR_LEN || big[4] != TCPCRYPT_AUTH_T_CERT) {
+		if (n > 0) /* not a CERT: msg_len() allowed it at most TCPCRYPT_AUTH_MSG_MAX */
+			memcpy(msg, big, n);
+		free(big);
+		return n;
+	}
+	if (a->x509) {
+		*cert = big;
+		*cert_len = n;
+	} else {
+		free(big);
+	}
+	return recv_msg(fd, msg, deadline);
 }
 
 /* A RESULT where a SHARE or PROOF was due: the peer gave up early. */
@@ -990,7 +1054,10 @@ int tcpcrypt_auth_fd(int fd, const struct tcpcrypt_auth *a, int timeout_ms, unsi
 			goto flush;
 		goto verdict;
 	}
-	/* 1. our proof, if this scheme has one from us */
+	/* 1. our chain, if we have one, then our proof, if this scheme has one from us */
+	r = send_cert(fd, a, sid, role, deadline);
+	if (r)
+		return r;
 	n = tcpcrypt_auth_proof(a, sid, role, msg, sizeof(msg));
 	if (n < 0)
 		return n;
@@ -998,13 +1065,23 @@ int tcpcrypt_auth_fd(int fd, const struct tcpcrypt_auth *a, int timeout_ms, unsi
 		return r;
 	/* 2. the peer's proof, if it sends one */
 	if (a->scheme == TCPCRYPT_AUTH_PSK || !a->signer) {
-		n = recv_msg(fd, msg, deadline);
-		if (n < 0 && !tell_peer(-n))
+		unsigned char *cert = NULL;
+		int cert_len = 0;
+
+		/* a PSK end skips a CERT too, and fails on the PROOF's scheme */
+		n = recv_cert_proof(fd, a, msg, &cert, &cert_len, deadline);
+		if (n < 0 && !tell_peer(-n)) {
+			free(cert);
 			return n;
+		}
 		st = n < 0 ? n : early_result(a, sid, role, msg, n, peer_status);
-		if (st)
+		if (st) {
+			free(cert);
 			goto flush;
-		st = tcpcrypt_auth_check_proof(a, sid, role, msg, n);
+		}
+		st = a->x509 ? tcpcrypt_auth_check_cert(a, sid, role, cert, cert_len, msg, n)
+			     : tcpcrypt_auth_check_proof(a, sid, role, msg, n);
+		free(cert);
 	}
 verdict:
 	/* 3. our verdict */
@@ -1027,4 +1104,47 @@ flush:
 	if (st != -TCPCRYPT_AUTH_ETIMEDOUT && st != -TCPCRYPT_AUTH_ESYS)
 		setsockopt(fd, IPPROTO_TCP, TCP_CRYPT_CACHE_FLUSH, &one, sizeof(one));
 	return st;
+}
+
+/* --- for lib/auth_x509.c (auth_x509.h) --- */
+
+EVP_PKEY *tcpcrypt__auth_pkey(const struct tcpcrypt_auth *a)
+{
+	return a->pkey;
+}
+
+int tcpcrypt__auth_signer(const struct tcpcrypt_auth *a)
+{
+	return a->signer;
+}
+
+struct tcpcrypt_x509 *tcpcrypt__auth_x509(const struct tcpcrypt_auth *a)
+{
+	return a->x509;
+}
+
+void tcpcrypt__auth_set_x509(struct tcpcrypt_auth *a, struct tcpcrypt_x509 *x)
+{
+	a->x509 = x;
+}
+
+struct tcpcrypt_auth *tcpcrypt__auth_ca_verifier(void)
+{
+	struct tcpcrypt_auth *a = calloc(1, sizeof(*a));
+
+	if (a)
+		a->scheme = TCPCRYPT_AUTH_ED25519;
+	return a;
+}
+
+int tcpcrypt__auth_check_proof_key(EVP_PKEY *key, const unsigned char *sessid, int role,
+				   const unsigned char *msg, size_t len)
+{
+	struct tcpcrypt_auth t = {.scheme = TCPCRYPT_AUTH_ED25519, .pkey = key};
+	size_t n = PUB_LEN;
+
+	if (EVP_PKEY_get_id(key) != EVP_PKEY_ED25519 ||
+	    !EVP_PKEY_get_raw_public_key(key, t.pub, &n) || n != PUB_LEN)
+		return -TCPCRYPT_AUTH_EKEY; /* no Ed25519 key can be this one */
+	return tcpcrypt_auth_check_proof(&t, sessid, role, msg, len);
 }

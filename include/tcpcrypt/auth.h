@@ -40,6 +40,10 @@ extern "C" {
 #define TCPCRYPT_AUTH_T_PROOF  1
 #define TCPCRYPT_AUTH_T_RESULT 2
 #define TCPCRYPT_AUTH_T_SHARE  3 /* SPAKE2: the public share, before the PROOF */
+/* the signer's X.509 chain, before its PROOF (docs/auth.md#x509-chains) */
+#define TCPCRYPT_AUTH_T_CERT	   4
+#define TCPCRYPT_AUTH_CERT_MSG_MAX 16384 /* a CERT message, header included, at most */
+#define TCPCRYPT_AUTH_CHAIN_MAX	   8	 /* certificates in a CERT message, at most */
 
 /*
  * Error codes, also the status byte of a RESULT message (0: accepted).
@@ -66,6 +70,9 @@ enum tcpcrypt_auth_err {
 	TCPCRYPT_AUTH_EPASSWORD =
 	    17,			   /* SPAKE2 confirmation failed: another password, or tampered */
 	TCPCRYPT_AUTH_EPOINT = 18, /* SPAKE2: the peer's share is not a point of the group */
+	/* 19-24: kept for another branch of issue 10 */
+	TCPCRYPT_AUTH_ECERT = 25, /* the chain does not verify: tcpcrypt_auth_cert_error() */
+	TCPCRYPT_AUTH_ENAME = 26, /* the certificate is not for the name connected to */
 	TCPCRYPT_AUTH_EMAX
 };
 
@@ -102,6 +109,24 @@ struct tcpcrypt_auth *tcpcrypt_auth_verify_file(const char *pem_path, int *err);
  */
 struct tcpcrypt_auth *tcpcrypt_auth_password(const void *pw, size_t len, int *err);
 struct tcpcrypt_auth *tcpcrypt_auth_password_file(const char *path, int *err);
+/*
+ * X.509 (docs/auth.md#x509-chains).  Signer: the Ed25519 key and a chain
+ * (PEM: the leaf, whose public key must be the key's, then intermediates);
+ * it sends a CERT message before each PROOF.  Verifier: the CA file (PEM
+ * certificates, the trust anchors) and the name this end connected to (a
+ * host name, matched against the leaf's DNS names, or an IPv4/IPv6 address
+ * against its IP addresses); it takes either signature.
+ */
+struct tcpcrypt_auth *tcpcrypt_auth_sign_cert_file(const char *key_path, const char *cert_path,
+						   int *err);
+struct tcpcrypt_auth *tcpcrypt_auth_sign_batch_cert_file(const char *key_path,
+							 const char *cert_path, int *err);
+struct tcpcrypt_auth *tcpcrypt_auth_verify_ca_file(const char *ca_path, const char *name, int *err);
+/*
+ * Why this thread's last check failed with ECERT or ENAME: OpenSSL's
+ * verifier's reason and the depth, or "" if none.
+ */
+const char *tcpcrypt_auth_cert_error(void);
 void tcpcrypt_auth_free(struct tcpcrypt_auth *a);
 int tcpcrypt_auth_scheme(const struct tcpcrypt_auth *a);
 
@@ -128,6 +153,17 @@ int tcpcrypt_auth_result(const struct tcpcrypt_auth *a, const unsigned char *ses
 int tcpcrypt_auth_check_result(const struct tcpcrypt_auth *a, const unsigned char *sessid, int role,
 			       const unsigned char *msg, size_t len, int *peer_status);
 int tcpcrypt_auth_msg_len(const unsigned char *msg, size_t n);
+/*
+ * X.509 at message level.  tcpcrypt_auth_cert: the signer's CERT message
+ * (up to TCPCRYPT_AUTH_CERT_MSG_MAX bytes) into out, its length, or 0 for a
+ * signer without a chain.  tcpcrypt_auth_check_cert: for a CA verifier, the
+ * peer's CERT and PROOF (cert NULL: none came, ECERT); 0 or a negative code.
+ */
+int tcpcrypt_auth_cert(const struct tcpcrypt_auth *a, const unsigned char *sessid, int role,
+		       unsigned char *out, size_t size);
+int tcpcrypt_auth_check_cert(const struct tcpcrypt_auth *a, const unsigned char *sessid, int role,
+			     const unsigned char *cert, size_t cert_len, const unsigned char *proof,
+			     size_t proof_len);
 
 /*
  * SPAKE2 at message level: a per-connection state.  _pake_start: our

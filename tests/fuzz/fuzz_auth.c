@@ -3,7 +3,7 @@
  * libFuzzer target for the tcpcrypt-auth message parsers (lib/auth.c,
  * docs/auth.md#messages): tcpcrypt_auth_msg_len on every prefix, then
  * tcpcrypt_auth_check_proof or _check_result, or the SPAKE2 SHARE and PROOF
- * checks (layout in fuzz_common.h).
+ * checks, or the X.509 CERT check (layout in fuzz_common.h).
  * Invariants: every answer is 0 or a known negative code; the length of a
  * prefix never disagrees with the whole; a PROOF is accepted only if it is
  * byte for byte the one the real peer makes (PSK tags and Ed25519 signatures
@@ -24,7 +24,35 @@
 			__builtin_trap();                                                          \
 	} while (0)
 
-static struct tcpcrypt_auth *psk, *signer, *verifier, *pw;
+static struct tcpcrypt_auth *psk, *signer, *verifier, *pw, *ca, *xsigner, *xbatch;
+
+/*
+ * X.509 (bit 6 of byte 0): m is the signer's CERT, checked by a verifier of
+ * FUZZ_CA_PEM for fuzz.test together with the signer's genuine PROOF (bit
+ * 0: a batch one).  Accepted only with the genuine header, role, session ID
+ * and leaf (a chain may go on with the root).
+ */
+static int fuzz_cert(int role, int batch, const uint8_t *m, size_t n)
+{
+	static unsigned char proof[TCPCRYPT_AUTH_MSG_MAX], want[TCPCRYPT_AUTH_CERT_MSG_MAX];
+	const struct tcpcrypt_auth *s = batch ? xbatch : xsigner;
+	int pn = tcpcrypt_auth_proof(s, FUZZ_SID, !role, proof, sizeof(proof));
+	int wn = tcpcrypt_auth_cert(s, FUZZ_SID, !role, want, sizeof(want));
+	int r, l0;
+
+	ASSERT(pn > 0 && wn > 45);
+	r = tcpcrypt_auth_check_cert(ca, FUZZ_SID, role, m, n, proof, pn);
+	ASSERT(r <= 0 && r > -TCPCRYPT_AUTH_EMAX);
+	if (r == 0) {
+		l0 = want[43] << 8 | want[44];
+		ASSERT(n >= (size_t)45 + l0 && (size_t)tcpcrypt_auth_msg_len(m, n) == n);
+		ASSERT(!memcmp(m, want, 6) && !memcmp(m + 8, want + 8, 34) &&
+		       !memcmp(m + 43, want + 43, 2 + l0));
+	}
+	if (r == -TCPCRYPT_AUTH_ECERT || r == -TCPCRYPT_AUTH_ENAME)
+		ASSERT(*tcpcrypt_auth_cert_error());
+	return 0;
+}
 
 /*
  * SPAKE2 (bit 3 of byte 0): bit 0 clear, m is the peer's SHARE; set, its
@@ -67,6 +95,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	signer = fuzz_ed_cred(FUZZ_ED_PRIV, 1);
 	verifier = fuzz_ed_cred(FUZZ_ED_PUB, 0);
 	pw = tcpcrypt_auth_password(FUZZ_PSK, sizeof(FUZZ_PSK), NULL);
+	ca = fuzz_x509_cred(0);
+	xsigner = fuzz_x509_cred(1);
+	xbatch = fuzz_x509_cred(2);
 	ASSERT(psk && pw);
 	return 0;
 }
@@ -85,7 +116,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	role = data[0] & 4 ? TCP_ENO_ROLE_B : TCP_ENO_ROLE_A;
 	n = size - 1;
 	whole = tcpcrypt_auth_msg_len(m, n);
-	ASSERT(whole >= -TCPCRYPT_AUTH_EMAX && whole <= TCPCRYPT_AUTH_MSG_MAX);
+	ASSERT(whole >= -TCPCRYPT_AUTH_EMAX &&
+	       whole <= (n > 4 && m[4] == TCPCRYPT_AUTH_T_CERT ? TCPCRYPT_AUTH_CERT_MSG_MAX
+							       : TCPCRYPT_AUTH_MSG_MAX));
 	for (size_t k = 0; k < n && k < 16; k++) {
 		int p = tcpcrypt_auth_msg_len(m, k);
 
@@ -94,6 +127,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (whole > 0)
 			ASSERT(p >= 0);
 	}
+	if (data[0] & 0x40)
+		return fuzz_cert(role, sel & 1, m, n);
 	if (data[0] & 8)
 		return fuzz_pake(role, sel & 1, m, n);
 	/* receiver rx, and tx: the credential of the peer that makes the genuine message */

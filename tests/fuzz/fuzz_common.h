@@ -10,7 +10,9 @@
  *             decodes what host A sent), and also the script of a roundtrip.
  * fuzz_auth:  byte 0 picks the parser (bits 0-1: PSK PROOF, PSK RESULT,
  *             Ed25519 PROOF, Ed25519 RESULT) and the receiver's role (bit 2:
- *             B if set; bit 3: SPAKE2, bit 0 then SHARE (0) or PROOF (1));
+ *             B if set; bit 3: SPAKE2, bit 0 then SHARE (0) or PROOF (1);
+ *             bit 6: X.509, the message is a CERT checked with the genuine
+ *             PROOF, bit 0 then single (0) or batch (1) signature);
  *             the rest is one tcpcrypt-auth message (docs/auth.md) for session
  *             ID FUZZ_SID, PSK (and password) FUZZ_PSK, Ed25519 key FUZZ_ED_PRIV.
  */
@@ -41,6 +43,32 @@ static const char FUZZ_ED_PRIV[] =
 static const char FUZZ_ED_PUB[] = "-----BEGIN PUBLIC KEY-----\n"
 				  "MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n"
 				  "-----END PUBLIC KEY-----\n";
+
+/*
+ * X.509 (fuzz_auth, bit 6 of byte 0): a root, and a leaf for DNS:fuzz.test
+ * (serverAuth, 2020 to 2120) certifying FUZZ_ED_PUB; made once with
+ * Python's `cryptography` package, not with libtcpcrypt.
+ */
+static const char FUZZ_CA_PEM[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBLDCB36ADAgECAgEBMAUGAytlcDAdMRswGQYDVQQDDBJ0Y3BjcnlwdCBmdXp6\n"
+    "IHJvb3QwIBcNMjAwMTAxMDAwMDAwWhgPMjEyMDAxMDEwMDAwMDBaMB0xGzAZBgNV\n"
+    "BAMMEnRjcGNyeXB0IGZ1enogcm9vdDAqMAUGAytlcAMhAJMxfRMT+MN72FAcT4hv\n"
+    "jTgcrr19ey5R+jrbfpZWQTeuo0IwQDAPBgNVHRMBAf8EBTADAQH/MA4GA1UdDwEB\n"
+    "/wQEAwIBBjAdBgNVHQ4EFgQUIR9xwR0OY3bVCea09Vu2nuuKnhgwBQYDK2VwA0EA\n"
+    "rGu8KPJJcDboPq5uQUkdtaRFSRWCCmKSss7WnEWcmKu6lujzVqTLAEyZVDUstyXm\n"
+    "dewTVFxEyH6jkNIEcGRWCQ==\n"
+    "-----END CERTIFICATE-----\n";
+static const char FUZZ_LEAF_PEM[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBSjCB/aADAgECAgECMAUGAytlcDAdMRswGQYDVQQDDBJ0Y3BjcnlwdCBmdXp6\n"
+    "IHJvb3QwIBcNMjAwMTAxMDAwMDAwWhgPMjEyMDAxMDEwMDAwMDBaMBQxEjAQBgNV\n"
+    "BAMMCWZ1enoudGVzdDAqMAUGAytlcAMhANdamAGCsQq31Uv+08lkBzoO4XLz2qYj\n"
+    "Ja8CGmj3B1Eao2kwZzAJBgNVHRMEAjAAMA4GA1UdDwEB/wQEAwIHgDATBgNVHSUE\n"
+    "DDAKBggrBgEFBQcDATAUBgNVHREEDTALgglmdXp6LnRlc3QwHwYDVR0jBBgwFoAU\n"
+    "IR9xwR0OY3bVCea09Vu2nuuKnhgwBQYDK2VwA0EAwFxqi7Dwyxb58l+AY90cdTem\n"
+    "0jf6Y6cb4GRBYG1PCZFW+mhylY+bS9g2IkPrWYo5R5X2SW3Ha9LBM8f+wOO6AA==\n"
+    "-----END CERTIFICATE-----\n";
 
 static const uint16_t fuzz_aeads[3] = {
     TC_AEAD_AES_128_GCM,
@@ -79,6 +107,30 @@ static inline struct tcpcrypt_auth *fuzz_ed_cred(const char *pem, int signer)
 	    : signer	? tcpcrypt_auth_sign_file(path, NULL)
 			: tcpcrypt_auth_verify_file(path, NULL);
 	unlink(path);
+	if (!a)
+		abort();
+	return a;
+}
+
+/* X.509 credentials: 0 a verifier of FUZZ_CA_PEM for fuzz.test, 1 the signer, 2 batch signer */
+static inline struct tcpcrypt_auth *fuzz_x509_cred(int kind)
+{
+	char key[] = "/tmp/fuzz_auth_key.XXXXXX", pem[] = "/tmp/fuzz_auth_pem.XXXXXX";
+	const char *c = kind ? FUZZ_LEAF_PEM : FUZZ_CA_PEM;
+	struct tcpcrypt_auth *a;
+	int fk = mkstemp(key), fp = mkstemp(pem);
+
+	if (fk < 0 || fp < 0 ||
+	    write(fk, FUZZ_ED_PRIV, strlen(FUZZ_ED_PRIV)) != (ssize_t)strlen(FUZZ_ED_PRIV) ||
+	    write(fp, c, strlen(c)) != (ssize_t)strlen(c))
+		abort();
+	close(fk);
+	close(fp);
+	a = kind == 2 ? tcpcrypt_auth_sign_batch_cert_file(key, pem, NULL)
+	    : kind    ? tcpcrypt_auth_sign_cert_file(key, pem, NULL)
+		      : tcpcrypt_auth_verify_ca_file(pem, "fuzz.test", NULL);
+	unlink(key);
+	unlink(pem);
 	if (!a)
 		abort();
 	return a;

@@ -167,6 +167,26 @@ static void auth_seeds(const char *dir)
 		}
 		tcpcrypt_auth_free(pw);
 	}
+	{
+		/* X.509: the CERT of the single and the batch signer, to each role */
+		static unsigned char m[TCPCRYPT_AUTH_CERT_MSG_MAX];
+
+		for (int b = 0; b < 2; b++) {
+			struct tcpcrypt_auth *xs = fuzz_x509_cred(1 + b);
+
+			for (int rx = 0; rx < 2; rx++) {
+				char name[64];
+				int n = tcpcrypt_auth_cert(xs, FUZZ_SID, !rx, m, sizeof(m));
+
+				if (n <= 0)
+					exit(1);
+				snprintf(name, sizeof(name), "x509-cert%s-to-%c", b ? "-batch" : "",
+					 rx ? 'b' : 'a');
+				put(dir, name, 0x40 | b | rx << 2, m, n);
+			}
+			tcpcrypt_auth_free(xs);
+		}
+	}
 	tcpcrypt_auth_free(psk);
 	tcpcrypt_auth_free(sig);
 	tcpcrypt_auth_free(ver);

@@ -7,7 +7,11 @@
 # in A's and M's key logs, B's in B's and M's) with different session IDs.  With the relay, every scheme fails at both ends
 # and delivers nothing (PSK and password: 18 / 18 "session IDs differ";
 # Ed25519, single and batch: client 18, server 22 "the peer rejected"); the same transfers straight to B, with
-# M's agent still running, succeed byte for byte.
+# M's agent still running, succeed byte for byte.  X.509 (docs/auth.md#x509-chains): B's chain
+# for b.test, relayed by M, fails as the pinned key does (18 / 22); M
+# answering itself, with a certificate of the same CA for its own name
+# m.test or with a self-signed one for b.test, fails at A (36 / 35) and at
+# M (22): M has no certificate for B's name.
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
 tb_require_agent
@@ -41,6 +45,31 @@ head -c 32 /dev/urandom >"$K/psk"
 echo 'correct horse battery' >"$K/pw"
 openssl genpkey -algorithm ed25519 -out "$K/server.key" 2>/dev/null
 openssl pkey -in "$K/server.key" -pubout -out "$K/server.pub"
+# X.509: a root, B's leaf for b.test, M's leaf for m.test under the same
+# root, and M's self-signed b.test (the openssl command alone)
+x509_leaf() { # NAME CN ISSUER (empty: self-signed)
+	openssl genpkey -algorithm ed25519 -out "$K/$1.key" 2>/dev/null
+	openssl req -new -key "$K/$1.key" -subj "/CN=$2" -out "$K/$1.csr"
+	printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature" \
+		"extendedKeyUsage=serverAuth" "subjectAltName=DNS:$2" >"$K/$1.ext"
+	if [[ -n $3 ]]; then
+		openssl x509 -req -in "$K/$1.csr" -CA "$K/$3.pem" -CAkey "$K/$3.key" -set_serial "$RANDOM" \
+			-days 2 -extfile "$K/$1.ext" -out "$K/$1.pem" 2>/dev/null
+	else
+		openssl x509 -req -in "$K/$1.csr" -key "$K/$1.key" -days 2 -extfile "$K/$1.ext" \
+			-out "$K/$1.pem" 2>/dev/null
+	fi
+}
+openssl genpkey -algorithm ed25519 -out "$K/root.key" 2>/dev/null
+openssl req -x509 -new -key "$K/root.key" -subj "/CN=test_43 root" -days 2 -out "$K/root.pem" \
+	-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign"
+x509_leaf b b.test root
+x509_leaf m m.test root
+x509_leaf mself b.test ""
+for c in b m; do
+	openssl verify -CAfile "$K/root.pem" -purpose sslserver "$K/$c.pem" >/dev/null ||
+		tb_fail "openssl verify: $c.pem"
+done
 tb_mkdata "$TB_DIR/data" 1
 MARK="tcpcrypt-mitm-cleartext-marker-$$"
 printf '%s' "$MARK" | dd of="$TB_DIR/data" bs=1 seek=4096 conv=notrunc status=none
@@ -86,6 +115,7 @@ direct psk-direct 7201 "--psk $K/psk" "--psk $K/psk"
 direct sig-direct 7202 "--sign $K/server.key" "--verify $K/server.pub"
 direct batch-direct 7206 "--sign-batch $K/server.key" "--verify $K/server.pub"
 direct pake-direct 7207 "--password-file $K/pw" "--password-file $K/pw"
+direct x509-direct 7209 "--sign $K/b.key --cert $K/b.pem" "--ca $K/root.pem --name b.test"
 
 # --- through M's relay: two tcpcrypt sessions, two IDs, every scheme fails at both ends
 mitm() { # NAME PORT SRVARGS CLIARGS EXPECT_CLI EXPECT_SRV
@@ -119,17 +149,41 @@ mitm sig-mitm 7204 "--sign $K/server.key" "--verify $K/server.pub" 18 22
 grep -q 'the peer rejected.*session IDs differ' "$TB_DIR/sig-mitm-b.err" || tb_fail "sig: B's message"
 mitm batch-mitm 7205 "--sign-batch $K/server.key" "--verify $K/server.pub" 18 22
 mitm pake-mitm 7208 "--password-file $K/pw" "--password-file $K/pw" 18 18
+mitm x509-mitm 7210 "--sign $K/b.key --cert $K/b.pem" "--ca $K/root.pem --name b.test" 18 22
+grep -q 'the peer rejected.*session IDs differ' "$TB_DIR/x509-mitm-b.err" || tb_fail "x509: B's message"
+
+# --- M answers itself (tcpcrypt-cat in M's cgroup): it has no certificate for b.test
+impostor() { # NAME PORT CERT EXPECT_CLI MESSAGE
+	local n=$TB_DIR/$1-m
+	m_bg "$n.log" env N="$n" sh -c '"$0" "$@" >"$N.out" 2>"$N.err"; echo $? >"$N.rc"' \
+		"$CAT" -l --sign "$K/$3.key" --cert "$K/$3.pem" "$2" >/dev/null
+	tb_wait_port M "$2"
+	cli A "$1-a" 0 "$M4" "$2" --ca "$K/root.pem" --name b.test
+	tb_assert_eq "$4" "$(rc "$1-a")" "$1: client ($(cat "$TB_DIR/$1-a.err"))"
+	tb_assert_eq 22 "$(rc "$1-m")" "$1: M's server ($(cat "$n.err"))"
+	tb_assert_eq 0 "$(stat -c %s "$n.out")" "$1: nothing delivered to M"
+	tb_assert_eq 0 "$(stat -c %s "$TB_DIR/$1-a.out")" "$1: nothing delivered to A"
+	grep -q "$5" "$TB_DIR/$1-a.err" || tb_fail "$1: A's message: $(cat "$TB_DIR/$1-a.err")"
+	grep -q 'unauthenticated session' "$TB_DIR/$1-a.err" ||
+		tb_fail "$1: A had no tcpcrypt session with M"
+	tb_log "$1: A: $(cat "$TB_DIR/$1-a.err") | M: $(cat "$n.err")"
+}
+impostor x509-own-name 7211 m 36 'not for host name b.test'
+impostor x509-self-signed 7212 mself 35 'certificate chain does not verify'
 
 pa=$(tb_capture_stop wa)
 pb=$(tb_capture_stop wb)
 wait # the clients' stdin holds
-for p in 7203 7204 7205 7208; do
+for p in 7203 7204 7205 7208 7210; do
 	tb_assert_match '^45' "$(tt_wire "$pa" "$p" | tt_py 'str(d["synack"][0])')" "port $p: A-M negotiated ENO (M's SYN-ACK)"
 	tb_assert_match '^45' "$(tt_wire "$pb" "$p" | tt_py 'str(d["synack"][0])')" "port $p: M-B negotiated ENO (B's SYN-ACK)"
 	tb_assert_eq "$M4:$p" "$(tt_wire "$pa" "$p" | tt_py 'd["server"]')" "port $p: A talked to M's address"
+done
+for p in 7211 7212; do
+	tb_assert_match '^45' "$(tt_wire "$pa" "$p" | tt_py 'str(d["synack"][0])')" "port $p: A-M negotiated ENO (M's SYN-ACK)"
 done
 for f in "$pa" "$pb"; do
 	! python3 -c 'import sys; sys.exit(0 if sys.argv[2].encode() in open(sys.argv[1],"rb").read() else 1)' "$f" "$MARK" ||
 		tb_fail "the data's marker is on the wire in clear ($f)"
 done
-tb_pass "man in the middle with its own tcpcryptd: two session IDs; PSK, Ed25519 (single, batch) and password fail at both ends, nothing delivered; without it both succeed"
+tb_pass "man in the middle with its own tcpcryptd: two session IDs; PSK, Ed25519 (single, batch), password and X.509 fail at both ends, nothing delivered; without it all succeed; M with its own certificate (another name, self-signed) fails"

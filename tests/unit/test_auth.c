@@ -533,6 +533,10 @@ T(auth_msg_len)
 T(auth_strerror_distinct)
 {
 	for (int i = 0; i < TCPCRYPT_AUTH_EMAX; i++) {
+		/* 19-24 belong to another branch of issue 10: unassigned here */
+		if (i >= 19 && i <= 24 &&
+		    !strcmp(tcpcrypt_auth_strerror(i), "unknown tcpcrypt-auth error"))
+			continue;
 		CHECK(tcpcrypt_auth_strerror(i) && *tcpcrypt_auth_strerror(i));
 		CHECK(!strcmp(tcpcrypt_auth_strerror(i), tcpcrypt_auth_strerror(-i)));
 		for (int j = 0; j < i; j++)

@@ -45,6 +45,14 @@ static void usage(FILE *f)
 		"                    session IDs signed together; here one connection)\n"
 		"  --verify PUBKEY   accept only the peer holding PUBKEY's private key: Ed25519\n"
 		"                    public key, PEM (openssl pkey -in KEY -pubout); the client\n"
+		"  --ca CAFILE       accept only a peer whose X.509 chain (--cert) leads to a\n"
+		"                    certificate of CAFILE (PEM) and is for NAME; the client\n"
+		"\n"
+		"X.509 (docs/auth.md#x509-chains):\n"
+		"  --cert CERT       with --sign or --sign-batch: send this chain (PEM: the\n"
+		"                    certificate of KEY, then its intermediates) before the proof\n"
+		"  --name NAME       with --ca: the host name (DNS names of the certificate) or\n"
+		"                    IP address (its IP addresses) to expect; default HOST\n"
 		"\n"
 		"Options:\n"
 		"  -l, --listen      accept one connection on PORT (all addresses, IPv4 and IPv6)\n"
@@ -56,7 +64,8 @@ static void usage(FILE *f)
 		"Exit status: 0 done; 1 connection or system error; 2 usage or unusable\n"
 		"credential file; 10 + code when authentication fails (11 plain TCP, 12 no\n"
 		"tcpcryptd, 13 peer does not speak tcpcrypt-auth, 18 session IDs differ,\n"
-		"19 wrong key, 20/21 tampered, 22 the peer rejected us, 27 wrong password;\n"
+		"19 wrong key, 20/21 tampered, 22 the peer rejected us, 27 wrong password,\n"
+		"35 the certificate chain does not verify, 36 certificate not for NAME;\n"
 		"tcpcrypt-cat(1)).\n");
 }
 
@@ -195,13 +204,16 @@ int main(int argc, char **argv)
 	    {"verify", required_argument, NULL, 'K'},
 	    {"sign-batch", required_argument, NULL, 'B'},
 	    {"password-file", required_argument, NULL, 'W'},
+	    {"ca", required_argument, NULL, 'C'},
+	    {"cert", required_argument, NULL, 'c'},
+	    {"name", required_argument, NULL, 'n'},
 	    {"timeout", required_argument, NULL, 't'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *cred_file = NULL, *scheme = NULL;
+	const char *cred_file = NULL, *scheme = NULL, *cert_file = NULL, *name = NULL;
 	int listen_mode = 0, quiet = 0, timeout = 10000, c, err = 0, ps = 0, fd, r, role = -1;
 	struct tcpcrypt_auth *a = NULL;
 	unsigned char sid[TCP_ENO_SESSID_LEN];
@@ -218,6 +230,7 @@ int main(int argc, char **argv)
 		case 'K':
 		case 'B':
 		case 'W':
+		case 'C':
 			if (scheme) {
 				fprintf(stderr, "tcpcrypt-cat: give one AUTH option\n");
 				return EXIT_USAGE;
@@ -226,8 +239,15 @@ int main(int argc, char **argv)
 				 : c == 'S' ? "sign"
 				 : c == 'B' ? "sign-batch"
 				 : c == 'W' ? "password"
+				 : c == 'C' ? "ca"
 					    : "verify";
 			cred_file = optarg;
+			break;
+		case 'c':
+			cert_file = optarg;
+			break;
+		case 'n':
+			name = optarg;
 			break;
 		case 't':
 			timeout = atoi(optarg);
@@ -253,17 +273,35 @@ int main(int argc, char **argv)
 	if (!scheme || argc - optind != (listen_mode ? 1 : 2)) {
 		if (!scheme)
 			fprintf(stderr, "tcpcrypt-cat: no AUTH (--psk, --password-file, --sign, "
-					"--sign-batch or --verify)\n");
+					"--sign-batch, --verify or --ca)\n");
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	a = !strcmp(scheme, "psk")	    ? tcpcrypt_auth_psk_file(cred_file, &err)
+	if (cert_file && strcmp(scheme, "sign") && strcmp(scheme, "sign-batch")) {
+		fprintf(stderr, "tcpcrypt-cat: --cert goes with --sign or --sign-batch\n");
+		return EXIT_USAGE;
+	}
+	if (name && strcmp(scheme, "ca")) {
+		fprintf(stderr, "tcpcrypt-cat: --name goes with --ca\n");
+		return EXIT_USAGE;
+	}
+	if (!strcmp(scheme, "ca") && !name && listen_mode) {
+		fprintf(stderr, "tcpcrypt-cat: --ca with -l needs --name\n");
+		return EXIT_USAGE;
+	}
+	a = cert_file && !strcmp(scheme, "sign")
+		? tcpcrypt_auth_sign_cert_file(cred_file, cert_file, &err)
+	    : cert_file ? tcpcrypt_auth_sign_batch_cert_file(cred_file, cert_file, &err)
+	    : !strcmp(scheme, "ca")
+		? tcpcrypt_auth_verify_ca_file(cred_file, name ? name : argv[optind], &err)
+	    : !strcmp(scheme, "psk")	    ? tcpcrypt_auth_psk_file(cred_file, &err)
 	    : !strcmp(scheme, "sign")	    ? tcpcrypt_auth_sign_file(cred_file, &err)
 	    : !strcmp(scheme, "sign-batch") ? tcpcrypt_auth_sign_batch_file(cred_file, &err)
 	    : !strcmp(scheme, "password")   ? tcpcrypt_auth_password_file(cred_file, &err)
 					    : tcpcrypt_auth_verify_file(cred_file, &err);
 	if (!a) {
-		fprintf(stderr, "tcpcrypt-cat: %s: %s\n", cred_file,
+		fprintf(stderr, "tcpcrypt-cat: %s%s%s: %s\n", cred_file, cert_file ? ", " : "",
+			cert_file ? cert_file : "",
 			err == TCPCRYPT_AUTH_ESYS ? strerror(errno) : tcpcrypt_auth_strerror(err));
 		return EXIT_USAGE;
 	}
@@ -284,6 +322,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, " (the peer: %s)", tcpcrypt_auth_strerror(ps));
 		if (r == -TCPCRYPT_AUTH_ESYS)
 			fprintf(stderr, " (%s)", strerror(e));
+		if ((r == -TCPCRYPT_AUTH_ECERT || r == -TCPCRYPT_AUTH_ENAME) &&
+		    *tcpcrypt_auth_cert_error())
+			fprintf(stderr, " (%s)", tcpcrypt_auth_cert_error());
 		if (sid[0])
 			fprintf(stderr, "; unauthenticated session %s",
 				tcpcrypt_hex(sid, sizeof(sid), hex, sizeof(hex)));
