@@ -24,6 +24,7 @@
 #include "tcpcrypt/auth.h"
 #include "tcpcrypt/tcpcrypt.h"
 #include "spake2.h"
+#include "spake2plus.h"
 
 #define SID_LEN	  TCP_ENO_SESSID_LEN
 #define KEYID_LEN 8
@@ -87,6 +88,8 @@ struct tcpcrypt_auth {
 	EVP_PKEY *pkey;
 	struct batcher *batch;		    /* ED25519_BATCH signer */
 	unsigned char w[SPAKE2_SCALAR_LEN]; /* SPAKE2: from the password */
+	void *ext;			    /* SPAKE2+: lib/auth_spake2plus.c's credential */
+	void (*ext_free)(void *);
 };
 
 static const char *const messages[TCPCRYPT_AUTH_EMAX] = {
@@ -109,6 +112,7 @@ static const char *const messages[TCPCRYPT_AUTH_EMAX] = {
     [TCPCRYPT_AUTH_ECONFIG] = "unusable credential",
     [TCPCRYPT_AUTH_EPASSWORD] = "wrong password (or a tampered exchange)",
     [TCPCRYPT_AUTH_EPOINT] = "the peer's SPAKE2 share is not a valid point",
+    [TCPCRYPT_AUTH_EVERIFIER] = "both ends hold a SPAKE2+ verifier: one of them needs the password",
 };
 
 const char *tcpcrypt_auth_strerror(int err)
@@ -286,6 +290,8 @@ void tcpcrypt_auth_free(struct tcpcrypt_auth *a)
 	if (!a)
 		return;
 	EVP_PKEY_free(a->pkey);
+	if (a->ext_free)
+		a->ext_free(a->ext);
 	if (a->batch) {
 		pthread_mutex_destroy(&a->batch->lock);
 		pthread_cond_destroy(&a->batch->cond);
@@ -509,8 +515,9 @@ int tcpcrypt_auth_proof(const struct tcpcrypt_auth *a, const unsigned char *sess
 	size_t body, n;
 	int r;
 
-	if (bad_args(a, sessid, role) || !out || a->scheme == TCPCRYPT_AUTH_SPAKE2)
-		return -TCPCRYPT_AUTH_ECONFIG; /* SPAKE2: tcpcrypt_auth_pake_* */
+	if (bad_args(a, sessid, role) || !out || a->scheme == TCPCRYPT_AUTH_SPAKE2 ||
+	    a->scheme == TCPCRYPT_AUTH_SPAKE2PLUS)
+		return -TCPCRYPT_AUTH_ECONFIG; /* SPAKE2: _pake_*, SPAKE2+: _spake2p_* */
 	if (a->scheme == TCPCRYPT_AUTH_ED25519 && !a->signer)
 		return 0;
 	if (a->scheme == TCPCRYPT_AUTH_ED25519_BATCH)
@@ -638,8 +645,9 @@ int tcpcrypt_auth_check_proof(const struct tcpcrypt_auth *a, const unsigned char
 
 	if (bad_args(a, sessid, role))
 		return -TCPCRYPT_AUTH_ECONFIG;
-	if ((a->scheme != TCPCRYPT_AUTH_PSK && a->signer) || a->scheme == TCPCRYPT_AUTH_SPAKE2)
-		return -TCPCRYPT_AUTH_ECONFIG; /* a signer expects no proof; SPAKE2: _pake_* */
+	if ((a->scheme != TCPCRYPT_AUTH_PSK && a->signer) || a->scheme == TCPCRYPT_AUTH_SPAKE2 ||
+	    a->scheme == TCPCRYPT_AUTH_SPAKE2PLUS)
+		return -TCPCRYPT_AUTH_ECONFIG; /* a signer expects no proof; SPAKE2(+): _pake_* */
 	psk = a->scheme == TCPCRYPT_AUTH_PSK;
 	batch = !psk && msg && len > 5 && msg[5] == TCPCRYPT_AUTH_ED25519_BATCH;
 	r = check_hdr(a, msg, len, TCPCRYPT_AUTH_T_PROOF, psk ? PSK_BODY : batch ? 0 : ED_BODY);
@@ -906,7 +914,8 @@ static int recv_msg(int fd, unsigned char *buf, int64_t deadline)
 static int tell_peer(int code)
 {
 	return (code >= TCPCRYPT_AUTH_EVERSION && code <= TCPCRYPT_AUTH_EBADSIG) ||
-	       code == TCPCRYPT_AUTH_EPASSWORD || code == TCPCRYPT_AUTH_EPOINT;
+	       code == TCPCRYPT_AUTH_EPASSWORD || code == TCPCRYPT_AUTH_EPOINT ||
+	       code == TCPCRYPT_AUTH_EVERIFIER;
 }
 
 /* A RESULT where a SHARE or PROOF was due: the peer gave up early. */
@@ -982,10 +991,12 @@ int tcpcrypt_auth_fd(int fd, const struct tcpcrypt_auth *a, int timeout_ms, unsi
 		return -TCPCRYPT_AUTH_ESYS;
 	if (sessid)
 		memcpy(sessid, sid, SID_LEN);
-	if (a->scheme == TCPCRYPT_AUTH_SPAKE2) {
+	if (a->scheme == TCPCRYPT_AUTH_SPAKE2 || a->scheme == TCPCRYPT_AUTH_SPAKE2PLUS) {
 		int quiet = 0;
 
-		st = pake_fd(fd, a, sid, role, deadline, peer_status, &quiet);
+		st = a->scheme == TCPCRYPT_AUTH_SPAKE2
+			 ? pake_fd(fd, a, sid, role, deadline, peer_status, &quiet)
+			 : tcpcrypt__spake2p_fd(fd, a, sid, role, deadline, peer_status, &quiet);
 		if (st && quiet)
 			goto flush;
 		goto verdict;
@@ -1027,4 +1038,65 @@ flush:
 	if (st != -TCPCRYPT_AUTH_ETIMEDOUT && st != -TCPCRYPT_AUTH_ESYS)
 		setsockopt(fd, IPPROTO_TCP, TCP_CRYPT_CACHE_FLUSH, &one, sizeof(one));
 	return st;
+}
+
+/* --- for lib/auth_spake2plus.c (lib/spake2plus.h) --- */
+
+struct tcpcrypt_auth *tcpcrypt__auth_new(int scheme, void *ext, void (*ext_free)(void *))
+{
+	struct tcpcrypt_auth *a = calloc(1, sizeof(*a));
+
+	if (a) {
+		a->scheme = scheme;
+		a->ext = ext;
+		a->ext_free = ext_free;
+	}
+	return a;
+}
+
+void *tcpcrypt__auth_ext(const struct tcpcrypt_auth *a)
+{
+	return a ? a->ext : NULL;
+}
+
+long tcpcrypt__auth_read_file(const char *path, unsigned char *buf, size_t cap)
+{
+	return read_secret(path, buf, cap);
+}
+
+size_t tcpcrypt__auth_put_hdr(unsigned char *out, int type, int scheme, size_t body)
+{
+	return put_hdr(out, type, scheme, body);
+}
+
+int tcpcrypt__auth_check_hdr(const struct tcpcrypt_auth *a, const unsigned char *msg, size_t len,
+			     int type, size_t body)
+{
+	return check_hdr(a, msg, len, type, body);
+}
+
+int tcpcrypt__auth_check_role(const unsigned char *p, int role)
+{
+	return check_role(p, role);
+}
+
+int tcpcrypt__auth_send(int fd, const unsigned char *p, size_t n, int64_t deadline)
+{
+	return send_all(fd, p, n, deadline);
+}
+
+int tcpcrypt__auth_recv(int fd, unsigned char *buf, int64_t deadline)
+{
+	return recv_msg(fd, buf, deadline);
+}
+
+int tcpcrypt__auth_early_result(const struct tcpcrypt_auth *a, const unsigned char *sid, int role,
+				const unsigned char *msg, int n, int *peer_status)
+{
+	return early_result(a, sid, role, msg, n, peer_status);
+}
+
+int tcpcrypt__auth_tell_peer(int code)
+{
+	return tell_peer(code);
 }
