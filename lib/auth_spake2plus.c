@@ -172,8 +172,7 @@ static int hex_line(const char *line, size_t len, const char *prefix, unsigned c
 struct tcpcrypt_auth *tcpcrypt_auth_verifier(const void *text, size_t len, int *err)
 {
 	static const char *const why_line[4] = {
-	    "line 1 is not \"tcpcrypt-auth spake2+ verifier v1\" (not a verifier, or another "
-	    "version)",
+	    "line 1 is not \"tcpcrypt-auth spake2+ verifier v1\" (or another version)",
 	    "line 2 is not \"kdf scrypt 32768 8 1\" (other KDF parameters)",
 	    "line 3 is not \"w0 \" and 64 hex digits",
 	    "line 4 is not \"L \" and 130 hex digits",
