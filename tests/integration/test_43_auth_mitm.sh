@@ -5,8 +5,10 @@
 # B, as a poisoned DNS answer would.  A-M and M-B are each a valid tcpcrypt
 # session (ENO in both SYN-ACKs; the unauthenticated session ID A prints is
 # in A's and M's key logs, B's in B's and M's) with different session IDs.  With the relay, every scheme fails at both ends
-# and delivers nothing (PSK and password: 18 / 18 "session IDs differ";
-# Ed25519, single and batch: client 18, server 22 "the peer rejected"); the same transfers straight to B, with
+# and delivers nothing (PSK and password (SPAKE2): 18 / 18 "session IDs differ";
+# Ed25519, single and batch: client 18, server 22 "the peer rejected"; SPAKE2+,
+# client password, server verifier: server 18, client 22 "the peer rejected:
+# session IDs differ"); the same transfers straight to B, with
 # M's agent still running, succeed byte for byte.
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
@@ -39,6 +41,7 @@ K=$TB_DIR/keys
 mkdir "$K"
 head -c 32 /dev/urandom >"$K/psk"
 echo 'correct horse battery' >"$K/pw"
+"$CAT" make-verifier --password-file "$K/pw" -o "$K/pw.verifier"
 openssl genpkey -algorithm ed25519 -out "$K/server.key" 2>/dev/null
 openssl pkey -in "$K/server.key" -pubout -out "$K/server.pub"
 tb_mkdata "$TB_DIR/data" 1
@@ -85,7 +88,8 @@ direct() { # NAME PORT SRVARGS CLIARGS
 direct psk-direct 7201 "--psk $K/psk" "--psk $K/psk"
 direct sig-direct 7202 "--sign $K/server.key" "--verify $K/server.pub"
 direct batch-direct 7206 "--sign-batch $K/server.key" "--verify $K/server.pub"
-direct pake-direct 7207 "--password-file $K/pw" "--password-file $K/pw"
+direct pake-direct 7207 "--spake2-password-file $K/pw" "--spake2-password-file $K/pw"
+direct spake2p-direct 7209 "--verifier $K/pw.verifier" "--password-file $K/pw"
 
 # --- through M's relay: two tcpcrypt sessions, two IDs, every scheme fails at both ends
 mitm() { # NAME PORT SRVARGS CLIARGS EXPECT_CLI EXPECT_SRV
@@ -118,12 +122,14 @@ mitm psk-mitm 7203 "--psk $K/psk" "--psk $K/psk" 18 18
 mitm sig-mitm 7204 "--sign $K/server.key" "--verify $K/server.pub" 18 22
 grep -q 'the peer rejected.*session IDs differ' "$TB_DIR/sig-mitm-b.err" || tb_fail "sig: B's message"
 mitm batch-mitm 7205 "--sign-batch $K/server.key" "--verify $K/server.pub" 18 22
-mitm pake-mitm 7208 "--password-file $K/pw" "--password-file $K/pw" 18 18
+mitm pake-mitm 7208 "--spake2-password-file $K/pw" "--spake2-password-file $K/pw" 18 18
+mitm spake2p-mitm 7210 "--verifier $K/pw.verifier" "--password-file $K/pw" 22 18
+grep -q 'session IDs differ' "$TB_DIR/spake2p-mitm-b.err" || tb_fail "spake2+: B's message"
 
 pa=$(tb_capture_stop wa)
 pb=$(tb_capture_stop wb)
 wait # the clients' stdin holds
-for p in 7203 7204 7205 7208; do
+for p in 7203 7204 7205 7208 7210; do
 	tb_assert_match '^45' "$(tt_wire "$pa" "$p" | tt_py 'str(d["synack"][0])')" "port $p: A-M negotiated ENO (M's SYN-ACK)"
 	tb_assert_match '^45' "$(tt_wire "$pb" "$p" | tt_py 'str(d["synack"][0])')" "port $p: M-B negotiated ENO (B's SYN-ACK)"
 	tb_assert_eq "$M4:$p" "$(tt_wire "$pa" "$p" | tt_py 'd["server"]')" "port $p: A talked to M's address"
@@ -132,4 +138,4 @@ for f in "$pa" "$pb"; do
 	! python3 -c 'import sys; sys.exit(0 if sys.argv[2].encode() in open(sys.argv[1],"rb").read() else 1)' "$f" "$MARK" ||
 		tb_fail "the data's marker is on the wire in clear ($f)"
 done
-tb_pass "man in the middle with its own tcpcryptd: two session IDs; PSK, Ed25519 (single, batch) and password fail at both ends, nothing delivered; without it both succeed"
+tb_pass "man in the middle with its own tcpcryptd: two session IDs; PSK, Ed25519 (single, batch), password (SPAKE2) and password/verifier (SPAKE2+) fail at both ends, nothing delivered; without it both succeed"
