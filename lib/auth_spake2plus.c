@@ -355,16 +355,21 @@ int tcpcrypt_auth_spake2p_start(const struct tcpcrypt_auth *a, const unsigned ch
 	return put_share(p, out);
 }
 
-/* The peer's SHARE: decide B's part, compute the keys; out: B's SHARE, the verifier's PROOF */
+/*
+ * The peer's SHARE: decide B's part, compute the keys; out: B's SHARE, the
+ * verifier's PROOF.  The state changes only on success (a bad message
+ * leaves it as it was).
+ */
 static int on_share(struct tcpcrypt_auth_spake2p *st, const unsigned char *msg, size_t len,
 		    unsigned char *out)
 {
 	const unsigned char *p = msg + TCPCRYPT_AUTH_HDR_LEN;
 	const struct cred *c = st->c;
 	unsigned char ctx[sizeof(LABEL_CTX) + SID_LEN], cp[SPAKE2P_CONF_LEN], cv[SPAKE2P_CONF_LEN];
+	unsigned char x[SPAKE2P_SCALAR_LEN], own[SPAKE2P_POINT_LEN], key[SPAKE2P_KEY_LEN];
 	const char *id_p, *id_v;
 	size_t n = 0;
-	int r, prover, peer_part, was_b = st->part < 0;
+	int r, prover, part = st->part, peer_part, was_b = st->part < 0;
 
 	r = tcpcrypt__auth_check_hdr(st->a, msg, len, TCPCRYPT_AUTH_T_SHARE, SHARE_BODY);
 	if (!r)
@@ -376,33 +381,43 @@ static int on_share(struct tcpcrypt_auth_spake2p *st, const unsigned char *msg, 
 	peer_part = p[1 + SID_LEN];
 	if (peer_part != PROVER && peer_part != VERIFIER)
 		return -TCPCRYPT_AUTH_EFORMAT;
+	memcpy(x, st->x, sizeof(x));
+	memcpy(own, st->own, sizeof(own));
 	if (was_b) {
 		/* B verifies if A proves; if A verifies, B proves (only with the password) */
 		if (peer_part == VERIFIER && !c->has_w1)
 			return -TCPCRYPT_AUTH_EVERIFIER;
-		st->part = peer_part == PROVER ? VERIFIER : PROVER;
-		if (tcpcrypt__spake2p_share(st->part == PROVER, c->w0, NULL, st->x, st->own))
+		part = peer_part == PROVER ? VERIFIER : PROVER;
+		if (tcpcrypt__spake2p_share(part == PROVER, c->w0, NULL, x, own))
 			return -TCPCRYPT_AUTH_ESYS;
-	} else if (peer_part == st->part) {
-		return st->part == VERIFIER ? -TCPCRYPT_AUTH_EVERIFIER : -TCPCRYPT_AUTH_EFORMAT;
+	} else if (peer_part == part) {
+		return part == VERIFIER ? -TCPCRYPT_AUTH_EVERIFIER : -TCPCRYPT_AUTH_EFORMAT;
 	}
-	prover = st->part == PROVER;
+	prover = part == PROVER;
 	/* Context: the session ID; the identities: the TCP roles of prover and verifier */
 	memcpy(ctx, LABEL_CTX, sizeof(LABEL_CTX));
 	memcpy(ctx + sizeof(LABEL_CTX), st->sid, SID_LEN);
 	id_p = (prover ? st->role : !st->role) == TCP_ENO_ROLE_A ? ID_A : ID_B;
 	id_v = id_p == ID_A ? ID_B : ID_A;
-	r = tcpcrypt__spake2p_finish(
-	    prover, c->w0, prover ? c->w1 : c->L, st->x, st->own, p + 1 + SID_LEN + 1, ctx,
-	    sizeof(ctx), (const unsigned char *)id_p, sizeof(ID_A) - 1, (const unsigned char *)id_v,
-	    sizeof(ID_B) - 1, cp, cv, st->key);
-	if (r)
-		return r == -2 ? -TCPCRYPT_AUTH_EPOINT : -TCPCRYPT_AUTH_ESYS;
-	memcpy(st->my_conf, prover ? cp : cv, SPAKE2P_CONF_LEN);
-	memcpy(st->peer_conf, prover ? cv : cp, SPAKE2P_CONF_LEN);
+	r = tcpcrypt__spake2p_finish(prover, c->w0, prover ? c->w1 : c->L, x, own,
+				     p + 1 + SID_LEN + 1, ctx, sizeof(ctx),
+				     (const unsigned char *)id_p, sizeof(ID_A) - 1,
+				     (const unsigned char *)id_v, sizeof(ID_B) - 1, cp, cv, key);
+	if (!r) {
+		st->part = part;
+		memcpy(st->x, x, sizeof(x));
+		memcpy(st->own, own, sizeof(own));
+		memcpy(st->key, key, sizeof(key));
+		memcpy(st->my_conf, prover ? cp : cv, SPAKE2P_CONF_LEN);
+		memcpy(st->peer_conf, prover ? cv : cp, SPAKE2P_CONF_LEN);
+		st->state = 1;
+	}
+	OPENSSL_cleanse(x, sizeof(x));
+	OPENSSL_cleanse(key, sizeof(key));
 	OPENSSL_cleanse(cp, sizeof(cp));
 	OPENSSL_cleanse(cv, sizeof(cv));
-	st->state = 1;
+	if (r)
+		return r == -2 ? -TCPCRYPT_AUTH_EPOINT : -TCPCRYPT_AUTH_ESYS;
 	if (was_b)
 		n = put_share(st, out);
 	/* the verifier confirms first; the prover only after checking it (§3.3) */

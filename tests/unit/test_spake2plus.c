@@ -709,6 +709,72 @@ T(spake2p_msg_replay_reflect_truncate)
 	tcpcrypt_auth_spake2p_free(pb);
 }
 
+T(spake2p_msg_bad_points)
+{
+	unsigned char oa[BUF], ob[BUF], m[BUF];
+	struct tcpcrypt_auth_spake2p *pa = NULL, *pb = NULL;
+	int na, done;
+	struct kat k;
+
+	creds();
+	init_sids();
+	kat_load(&k);
+	na = tcpcrypt_auth_spake2p_start(pw_cred, SID, TCP_ENO_ROLE_A, &pa, oa, sizeof(oa));
+	CHECK_EQ(na, SHARE_LEN);
+	for (int c = 0; c < 4; c++) {
+		/* A's SHARE to B with its point replaced */
+		memcpy(m, oa, na);
+		memcpy(m + 8 + 35, k.X, 65);
+		if (c == 0)
+			m[8 + 35 + 64] ^= 1; /* off the curve */
+		else if (c == 1)
+			memset(m + 8 + 35, 0, 65); /* all zero */
+		else if (c == 2)
+			m[8 + 35] = 0x00; /* SEC1's identity byte, then garbage */
+		else
+			m[8 + 35] = 0x03; /* compressed prefix */
+		CHECK_EQ(
+		    tcpcrypt_auth_spake2p_start(vf_cred, SID, TCP_ENO_ROLE_B, &pb, ob, sizeof(ob)),
+		    0);
+		CHECK_EQ(tcpcrypt_auth_spake2p_next(pb, m, na, ob, sizeof(ob), &done),
+			 -TCPCRYPT_AUTH_EPOINT);
+		tcpcrypt_auth_spake2p_free(pb);
+		pb = NULL;
+	}
+	/* X = w0*M exactly (x = 0), with the verifier's own w0 (the file's): Z is the identity */
+	{
+		unsigned char z[32] = {0}, xo[32], w0[32];
+
+		unhex("933432e1650d635f5345ea1a239a91f56a7e4fea35913103d6857dd644e5aca3", w0);
+		memcpy(m, oa, na);
+		CHECK_EQ(tcpcrypt__spake2p_share(1, w0, z, xo, m + 8 + 35), 0);
+		CHECK_EQ(
+		    tcpcrypt_auth_spake2p_start(vf_cred, SID, TCP_ENO_ROLE_B, &pb, ob, sizeof(ob)),
+		    0);
+		CHECK_EQ(tcpcrypt_auth_spake2p_next(pb, m, na, ob, sizeof(ob), &done),
+			 -TCPCRYPT_AUTH_EPOINT);
+		/* and the prover: the verifier's Y = w0*N */
+		CHECK_EQ(tcpcrypt_auth_spake2p_next(pb, oa, na, ob, sizeof(ob), &done),
+			 SHARE_LEN + PROOF_LEN);
+		memcpy(m, ob, SHARE_LEN);
+		CHECK_EQ(tcpcrypt__spake2p_share(0, w0, z, xo, m + 8 + 35), 0);
+		CHECK_EQ(tcpcrypt_auth_spake2p_next(pa, m, SHARE_LEN, oa, sizeof(oa), &done),
+			 -TCPCRYPT_AUTH_EPOINT);
+		memcpy(m + 8 + 35, k.Y, 65);
+		m[8 + 35 + 64] ^= 1;
+		CHECK_EQ(tcpcrypt_auth_spake2p_next(pa, m, SHARE_LEN, oa, sizeof(oa), &done),
+			 -TCPCRYPT_AUTH_EPOINT);
+		/* the genuine one still passes after all that */
+		CHECK_EQ(tcpcrypt_auth_spake2p_next(pa, ob, SHARE_LEN, oa, sizeof(oa), &done), 0);
+		CHECK_EQ(tcpcrypt_auth_spake2p_next(pa, ob + SHARE_LEN, PROOF_LEN, oa, sizeof(oa),
+						    &done),
+			 PROOF_LEN);
+		CHECK(done);
+	}
+	tcpcrypt_auth_spake2p_free(pa);
+	tcpcrypt_auth_spake2p_free(pb);
+}
+
 /* --- connection level, on a socketpair --- */
 
 struct side {
