@@ -128,7 +128,7 @@ const char *tcpcrypt_auth_verifier_error(void);
 /*
  * The verifier file of a password (or of a password file, read as above)
  * into out, NUL-terminated: its length (without the NUL), or a negative
- * code (ECONFIG: no password, or size < TCPCRYPT_AUTH_VERIFIER_MAX).
+ * code (ECONFIG: no password, or out too small; TCPCRYPT_AUTH_VERIFIER_MAX is enough).
  */
 #define TCPCRYPT_AUTH_VERIFIER_MAX 512
 int tcpcrypt_auth_make_verifier(const void *pw, size_t len, char *out, size_t size);
