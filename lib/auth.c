@@ -25,6 +25,7 @@
 #include "tcpcrypt/tcpcrypt.h"
 #include "spake2.h"
 #include "auth_x509.h"
+#include "spake2plus.h"
 
 #define SID_LEN	  TCP_ENO_SESSID_LEN
 #define KEYID_LEN 8
@@ -89,6 +90,8 @@ struct tcpcrypt_auth {
 	struct batcher *batch;		    /* ED25519_BATCH signer */
 	unsigned char w[SPAKE2_SCALAR_LEN]; /* SPAKE2: from the password */
 	struct tcpcrypt_x509 *x509;	    /* a signer's chain, or a CA verifier (auth_x509.c) */
+	void *ext;			    /* SPAKE2+: lib/auth_spake2plus.c's credential */
+	void (*ext_free)(void *);
 };
 
 static const char *const messages[TCPCRYPT_AUTH_EMAX] = {
@@ -113,6 +116,7 @@ static const char *const messages[TCPCRYPT_AUTH_EMAX] = {
     [TCPCRYPT_AUTH_EPOINT] = "the peer's SPAKE2 share is not a valid point",
     [TCPCRYPT_AUTH_ECERT] = "the peer's certificate chain does not verify",
     [TCPCRYPT_AUTH_ENAME] = "the peer's certificate is not for this name",
+    [TCPCRYPT_AUTH_EVERIFIER] = "both ends hold a SPAKE2+ verifier: one of them needs the password",
 };
 
 const char *tcpcrypt_auth_strerror(int err)
@@ -291,6 +295,8 @@ void tcpcrypt_auth_free(struct tcpcrypt_auth *a)
 		return;
 	EVP_PKEY_free(a->pkey);
 	tcpcrypt__x509_free(a->x509);
+	if (a->ext_free)
+		a->ext_free(a->ext);
 	if (a->batch) {
 		pthread_mutex_destroy(&a->batch->lock);
 		pthread_cond_destroy(&a->batch->cond);
@@ -514,8 +520,9 @@ int tcpcrypt_auth_proof(const struct tcpcrypt_auth *a, const unsigned char *sess
 	size_t body, n;
 	int r;
 
-	if (bad_args(a, sessid, role) || !out || a->scheme == TCPCRYPT_AUTH_SPAKE2)
-		return -TCPCRYPT_AUTH_ECONFIG; /* SPAKE2: tcpcrypt_auth_pake_* */
+	if (bad_args(a, sessid, role) || !out || a->scheme == TCPCRYPT_AUTH_SPAKE2 ||
+	    a->scheme == TCPCRYPT_AUTH_SPAKE2PLUS)
+		return -TCPCRYPT_AUTH_ECONFIG; /* SPAKE2: _pake_*, SPAKE2+: _spake2p_* */
 	if (a->scheme == TCPCRYPT_AUTH_ED25519 && !a->signer)
 		return 0;
 	if (a->scheme == TCPCRYPT_AUTH_ED25519_BATCH)
@@ -646,8 +653,9 @@ int tcpcrypt_auth_check_proof(const struct tcpcrypt_auth *a, const unsigned char
 
 	if (bad_args(a, sessid, role))
 		return -TCPCRYPT_AUTH_ECONFIG;
-	if ((a->scheme != TCPCRYPT_AUTH_PSK && a->signer) || a->scheme == TCPCRYPT_AUTH_SPAKE2)
-		return -TCPCRYPT_AUTH_ECONFIG; /* a signer expects no proof; SPAKE2: _pake_* */
+	if ((a->scheme != TCPCRYPT_AUTH_PSK && a->signer) || a->scheme == TCPCRYPT_AUTH_SPAKE2 ||
+	    a->scheme == TCPCRYPT_AUTH_SPAKE2PLUS)
+		return -TCPCRYPT_AUTH_ECONFIG; /* a signer expects no proof; SPAKE2(+): _pake_* */
 	if (a->x509) /* a CA verifier: the key comes with a chain, and none came */
 		return tcpcrypt_auth_check_cert(a, sessid, role, NULL, 0, msg, len);
 	psk = a->scheme == TCPCRYPT_AUTH_PSK;
@@ -922,7 +930,8 @@ static int tell_peer(int code)
 {
 	return (code >= TCPCRYPT_AUTH_EVERSION && code <= TCPCRYPT_AUTH_EBADSIG) ||
 	       code == TCPCRYPT_AUTH_EPASSWORD || code == TCPCRYPT_AUTH_EPOINT ||
-	       code == TCPCRYPT_AUTH_ECERT || code == TCPCRYPT_AUTH_ENAME;
+	       code == TCPCRYPT_AUTH_ECERT || code == TCPCRYPT_AUTH_ENAME ||
+	       code == TCPCRYPT_AUTH_EVERIFIER;
 }
 
 /* A signer's CERT, if it has a chain (docs/auth.md#x509-chains): 0 or a negative code */
@@ -1046,10 +1055,12 @@ int tcpcrypt_auth_fd(int fd, const struct tcpcrypt_auth *a, int timeout_ms, unsi
 		return -TCPCRYPT_AUTH_ESYS;
 	if (sessid)
 		memcpy(sessid, sid, SID_LEN);
-	if (a->scheme == TCPCRYPT_AUTH_SPAKE2) {
+	if (a->scheme == TCPCRYPT_AUTH_SPAKE2 || a->scheme == TCPCRYPT_AUTH_SPAKE2PLUS) {
 		int quiet = 0;
 
-		st = pake_fd(fd, a, sid, role, deadline, peer_status, &quiet);
+		st = a->scheme == TCPCRYPT_AUTH_SPAKE2
+			 ? pake_fd(fd, a, sid, role, deadline, peer_status, &quiet)
+			 : tcpcrypt__spake2p_fd(fd, a, sid, role, deadline, peer_status, &quiet);
 		if (st && quiet)
 			goto flush;
 		goto verdict;
@@ -1147,4 +1158,65 @@ int tcpcrypt__auth_check_proof_key(EVP_PKEY *key, const unsigned char *sessid, i
 	    !EVP_PKEY_get_raw_public_key(key, t.pub, &n) || n != PUB_LEN)
 		return -TCPCRYPT_AUTH_EKEY; /* no Ed25519 key can be this one */
 	return tcpcrypt_auth_check_proof(&t, sessid, role, msg, len);
+}
+
+/* --- for lib/auth_spake2plus.c (lib/spake2plus.h) --- */
+
+struct tcpcrypt_auth *tcpcrypt__auth_new(int scheme, void *ext, void (*ext_free)(void *))
+{
+	struct tcpcrypt_auth *a = calloc(1, sizeof(*a));
+
+	if (a) {
+		a->scheme = scheme;
+		a->ext = ext;
+		a->ext_free = ext_free;
+	}
+	return a;
+}
+
+void *tcpcrypt__auth_ext(const struct tcpcrypt_auth *a)
+{
+	return a ? a->ext : NULL;
+}
+
+long tcpcrypt__auth_read_file(const char *path, unsigned char *buf, size_t cap)
+{
+	return read_secret(path, buf, cap);
+}
+
+size_t tcpcrypt__auth_put_hdr(unsigned char *out, int type, int scheme, size_t body)
+{
+	return put_hdr(out, type, scheme, body);
+}
+
+int tcpcrypt__auth_check_hdr(const struct tcpcrypt_auth *a, const unsigned char *msg, size_t len,
+			     int type, size_t body)
+{
+	return check_hdr(a, msg, len, type, body);
+}
+
+int tcpcrypt__auth_check_role(const unsigned char *p, int role)
+{
+	return check_role(p, role);
+}
+
+int tcpcrypt__auth_send(int fd, const unsigned char *p, size_t n, int64_t deadline)
+{
+	return send_all(fd, p, n, deadline);
+}
+
+int tcpcrypt__auth_recv(int fd, unsigned char *buf, int64_t deadline)
+{
+	return recv_msg(fd, buf, deadline);
+}
+
+int tcpcrypt__auth_early_result(const struct tcpcrypt_auth *a, const unsigned char *sid, int role,
+				const unsigned char *msg, int n, int *peer_status)
+{
+	return early_result(a, sid, role, msg, n, peer_status);
+}
+
+int tcpcrypt__auth_tell_peer(int code)
+{
+	return tell_peer(code);
 }

@@ -35,6 +35,8 @@ extern "C" {
 #define TCPCRYPT_AUTH_BATCH_MAX	    256 /* session IDs under one signature, at most */
 /* a password, both ways: SPAKE2-P256 (RFC 9382) with key confirmation */
 #define TCPCRYPT_AUTH_SPAKE2 4
+/* augmented, the verifier holding (w0, L), not the password: SPAKE2+ (RFC 9383) */
+#define TCPCRYPT_AUTH_SPAKE2PLUS 5
 
 /* Message types */
 #define TCPCRYPT_AUTH_T_PROOF  1
@@ -70,7 +72,9 @@ enum tcpcrypt_auth_err {
 	TCPCRYPT_AUTH_EPASSWORD =
 	    17,			   /* SPAKE2 confirmation failed: another password, or tampered */
 	TCPCRYPT_AUTH_EPOINT = 18, /* SPAKE2: the peer's share is not a point of the group */
-	/* 19-24: kept for another branch of issue 10 */
+	/* SPAKE2+: both ends hold a verifier, neither the password: no one can prove */
+	TCPCRYPT_AUTH_EVERIFIER = 19,
+	/* 20-24: free */
 	TCPCRYPT_AUTH_ECERT = 25, /* the chain does not verify: tcpcrypt_auth_cert_error() */
 	TCPCRYPT_AUTH_ENAME = 26, /* the certificate is not for the name connected to */
 	TCPCRYPT_AUTH_EMAX
@@ -127,6 +131,33 @@ struct tcpcrypt_auth *tcpcrypt_auth_verify_ca_file(const char *ca_path, const ch
  * verifier's reason and the depth, or "" if none.
  */
 const char *tcpcrypt_auth_cert_error(void);
+/*
+ * SPAKE2+ (docs/auth.md#spake2plus), augmented: the end with the password
+ * proves, the end with a verifier file verifies, and the verifier file
+ * does not let its holder prove.  A password (the file's bytes but one
+ * trailing newline, 1 to 1024 of them; scrypt N 2^15, r 8, p 1, once,
+ * here); it proves against a verifier, and against another password end
+ * proves as role A and verifies as role B.
+ */
+struct tcpcrypt_auth *tcpcrypt_auth_spake2p_password(const void *pw, size_t len, int *err);
+struct tcpcrypt_auth *tcpcrypt_auth_spake2p_password_file(const char *path, int *err);
+/*
+ * A verifier: the text of a verifier file (docs/auth.md#verifier-file), or
+ * the file.  Malformed: ECONFIG, and tcpcrypt_auth_verifier_error() says
+ * why (this thread's last attempt; NULL if it succeeded or the file was
+ * unreadable, ESYS).
+ */
+struct tcpcrypt_auth *tcpcrypt_auth_verifier(const void *text, size_t len, int *err);
+struct tcpcrypt_auth *tcpcrypt_auth_verifier_file(const char *path, int *err);
+const char *tcpcrypt_auth_verifier_error(void);
+/*
+ * The verifier file of a password (or of a password file, read as above)
+ * into out, NUL-terminated: its length (without the NUL), or a negative
+ * code (ECONFIG: no password, or out too small; TCPCRYPT_AUTH_VERIFIER_MAX is enough).
+ */
+#define TCPCRYPT_AUTH_VERIFIER_MAX 512
+int tcpcrypt_auth_make_verifier(const void *pw, size_t len, char *out, size_t size);
+int tcpcrypt_auth_make_verifier_file(const char *pw_path, char *out, size_t size);
 void tcpcrypt_auth_free(struct tcpcrypt_auth *a);
 int tcpcrypt_auth_scheme(const struct tcpcrypt_auth *a);
 
@@ -178,6 +209,29 @@ int tcpcrypt_auth_pake_proof(struct tcpcrypt_auth_pake *st, const unsigned char 
 			     unsigned char *out, size_t size);
 int tcpcrypt_auth_pake_check(struct tcpcrypt_auth_pake *st, const unsigned char *msg, size_t len);
 void tcpcrypt_auth_pake_free(struct tcpcrypt_auth_pake *st);
+
+/*
+ * SPAKE2+ at message level: a per-connection state machine.  _start: the
+ * state in *st, and into out what this end sends first (role A: its SHARE;
+ * role B: nothing, it answers A's SHARE), its length.  _next: the peer's
+ * next message in, into out what this end sends now (its length, 0 for
+ * nothing; it may be a SHARE followed by a PROOF); *done is set once this
+ * end has checked the peer's confirmation (out then holds our last
+ * message, if any).  Negative codes on failure (-TCPCRYPT_AUTH_EPASSWORD:
+ * another password).  out needs 2 * TCPCRYPT_AUTH_MSG_MAX bytes.
+ * _is_prover: 1 if this end proves, 0 if it verifies (once known).
+ * _key: K_shared (32 bytes) once done.
+ */
+struct tcpcrypt_auth_spake2p;
+int tcpcrypt_auth_spake2p_start(const struct tcpcrypt_auth *a, const unsigned char *sessid,
+				int role, struct tcpcrypt_auth_spake2p **st, unsigned char *out,
+				size_t size);
+int tcpcrypt_auth_spake2p_next(struct tcpcrypt_auth_spake2p *st, const unsigned char *msg,
+			       size_t len, unsigned char *out, size_t size, int *done);
+int tcpcrypt_auth_spake2p_is_prover(const struct tcpcrypt_auth_spake2p *st);
+int tcpcrypt_auth_spake2p_key(const struct tcpcrypt_auth_spake2p *st, unsigned char *key,
+			      size_t len);
+void tcpcrypt_auth_spake2p_free(struct tcpcrypt_auth_spake2p *st);
 
 /*
  * Connection level: on a connected TCP socket (blocking or not), wait for

@@ -3,13 +3,16 @@
  * libFuzzer target for the tcpcrypt-auth message parsers (lib/auth.c,
  * docs/auth.md#messages): tcpcrypt_auth_msg_len on every prefix, then
  * tcpcrypt_auth_check_proof or _check_result, or the SPAKE2 SHARE and PROOF
- * checks, or the X.509 CERT check (layout in fuzz_common.h).
+ * checks, or the X.509 CERT check, or SPAKE2+'s SHARE and PROOF checks
+ * and its verifier file parser (layout in fuzz_common.h).
  * Invariants: every answer is 0 or a known negative code; the length of a
  * prefix never disagrees with the whole; a PROOF is accepted only if it is
  * byte for byte the one the real peer makes (PSK tags and Ed25519 signatures
  * are deterministic), a batch PROOF (random blinder) only with the genuine
  * role, session ID and key, a RESULT only if it is the peer's "accepted"
- * one; a rejection (EPEER) carries a code in range.
+ * one; a rejection (EPEER) carries a code in range; a SPAKE2+ SHARE only
+ * with the genuine header, role and session ID, a PROOF only byte for byte
+ * the genuine peer's, a verifier file only with the fixed first two lines.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,7 +27,7 @@
 			__builtin_trap();                                                          \
 	} while (0)
 
-static struct tcpcrypt_auth *psk, *signer, *verifier, *pw, *ca, *xsigner, *xbatch;
+static struct tcpcrypt_auth *psk, *signer, *verifier, *pw, *ca, *xsigner, *xbatch, *sp_pw, *sp_vf;
 
 /*
  * X.509 (bit 6 of byte 0): m is the signer's CERT, checked by a verifier of
@@ -51,6 +54,38 @@ static int fuzz_cert(int role, int batch, const uint8_t *m, size_t n)
 	}
 	if (r == -TCPCRYPT_AUTH_ECERT || r == -TCPCRYPT_AUTH_ENAME)
 		ASSERT(*tcpcrypt_auth_cert_error());
+	return 0;
+}
+
+/* SPAKE2+ (bit 5): a SHARE or PROOF to our end after a genuine exchange, or a verifier file */
+static int fuzz_spake2p(int sel, int role, const uint8_t *m, size_t n)
+{
+	static const char head[] = "tcpcrypt-auth spake2+ verifier v1\nkdf scrypt 32768 8 1\n";
+	unsigned char want[2 * TCPCRYPT_AUTH_MSG_MAX], o[2 * TCPCRYPT_AUTH_MSG_MAX];
+	struct tcpcrypt_auth_spake2p *st = NULL;
+	int wn, r, done = 0, proof = sel & 1;
+
+	if (sel == 3) {
+		int err = -1;
+		struct tcpcrypt_auth *a = tcpcrypt_auth_verifier(m, n, &err);
+
+		ASSERT(a ? err == 0
+			 : err == TCPCRYPT_AUTH_ECONFIG && tcpcrypt_auth_verifier_error());
+		if (a) /* the fixed lines, w0, L and at most the last newline */
+			ASSERT((n == 255 || n == 256) && !memcmp(m, head, sizeof(head) - 1));
+		tcpcrypt_auth_free(a);
+		return 0;
+	}
+	wn = fuzz_spake2p_setup(sel & 2 ? sp_vf : sp_pw, sel & 2 ? sp_pw : sp_vf, role, proof, &st,
+				want);
+	ASSERT(wn > 0 && st);
+	r = tcpcrypt_auth_spake2p_next(st, m, n, o, sizeof(o), &done);
+	ASSERT(r > -TCPCRYPT_AUTH_EMAX && r <= 2 * TCPCRYPT_AUTH_MSG_MAX);
+	if (r >= 0 && !proof) /* the genuine header, role, session ID; a part byte */
+		ASSERT(n == FUZZ_SP_SHARE && !memcmp(m, want, 8 + 1 + 33) && m[8 + 34] < 2);
+	if (r >= 0 && proof) /* exactly the genuine confirmation */
+		ASSERT(done && (size_t)wn == n && !memcmp(m, want, n));
+	tcpcrypt_auth_spake2p_free(st);
 	return 0;
 }
 
@@ -98,7 +133,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	ca = fuzz_x509_cred(0);
 	xsigner = fuzz_x509_cred(1);
 	xbatch = fuzz_x509_cred(2);
-	ASSERT(psk && pw);
+	sp_pw = tcpcrypt_auth_spake2p_password(FUZZ_PSK, sizeof(FUZZ_PSK), NULL);
+	{
+		char v[TCPCRYPT_AUTH_VERIFIER_MAX];
+		int n = tcpcrypt_auth_make_verifier(FUZZ_PSK, sizeof(FUZZ_PSK), v, sizeof(v));
+
+		ASSERT(n > 0);
+		sp_vf = tcpcrypt_auth_verifier(v, n, NULL);
+	}
+	ASSERT(psk && pw && sp_pw && sp_vf);
 	return 0;
 }
 
@@ -129,6 +172,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (data[0] & 0x40)
 		return fuzz_cert(role, sel & 1, m, n);
+	if (data[0] & 0x20)
+		return fuzz_spake2p(sel, role, m, n);
 	if (data[0] & 8)
 		return fuzz_pake(role, sel & 1, m, n);
 	/* receiver rx, and tx: the credential of the peer that makes the genuine message */

@@ -15,6 +15,11 @@
  *             PROOF, bit 0 then single (0) or batch (1) signature);
  *             the rest is one tcpcrypt-auth message (docs/auth.md) for session
  *             ID FUZZ_SID, PSK (and password) FUZZ_PSK, Ed25519 key FUZZ_ED_PRIV.
+ *             Bit 5: SPAKE2+ (scheme 5; bits 0-3 then mean): bits 0-1 = 3, the
+ *             rest is a verifier file (docs/auth.md#verifier-file); else bit 0
+ *             the peer's SHARE (0) or PROOF (1), bit 1 our credential, the
+ *             password (0, the peer holds its verifier) or the verifier (1,
+ *             the peer the password), bit 2 our role.
  */
 #ifndef TCPCRYPT_FUZZ_COMMON_H
 #define TCPCRYPT_FUZZ_COMMON_H
@@ -134,6 +139,64 @@ static inline struct tcpcrypt_auth *fuzz_x509_cred(int kind)
 	if (!a)
 		abort();
 	return a;
+}
+
+#define FUZZ_SP_SHARE (TCPCRYPT_AUTH_HDR_LEN + 100)
+
+/*
+ * SPAKE2+: bring our end (credential us, role) to where it expects the
+ * peer's SHARE (proof 0) or PROOF (proof 1) from a genuine peer
+ * (credential peer, the other role); *st gets our state, want (2 *
+ * TCPCRYPT_AUTH_MSG_MAX bytes) the genuine peer's message there, and the
+ * return value its length (negative: a failure of the genuine exchange).
+ */
+static inline int fuzz_spake2p_setup(const struct tcpcrypt_auth *us,
+				     const struct tcpcrypt_auth *peer, int role, int proof,
+				     struct tcpcrypt_auth_spake2p **st, unsigned char *want)
+{
+	unsigned char o[2 * TCPCRYPT_AUTH_MSG_MAX];
+	struct tcpcrypt_auth_spake2p *p = NULL;
+	const size_t sz = 2 * TCPCRYPT_AUTH_MSG_MAX;
+	int n, m, done, r = -1;
+
+	*st = NULL;
+	n = tcpcrypt_auth_spake2p_start(us, FUZZ_SID, role, st, o, sizeof(o));
+	m = tcpcrypt_auth_spake2p_start(peer, FUZZ_SID, !role, &p, want, sz);
+	if (n < 0 || m < 0)
+		goto out;
+	if (role == TCP_ENO_ROLE_A) {
+		/* the peer, B, answers our SHARE with its own (and its PROOF if it verifies) */
+		m = tcpcrypt_auth_spake2p_next(p, o, n, want, sz, &done);
+		if (m < FUZZ_SP_SHARE || !proof) {
+			r = m < 0 ? m : FUZZ_SP_SHARE;
+			goto out;
+		}
+		n = tcpcrypt_auth_spake2p_next(*st, want, FUZZ_SP_SHARE, o, sizeof(o), &done);
+		if (n < 0)
+			goto out;
+		if (m > FUZZ_SP_SHARE) { /* the verifier's PROOF, after its SHARE */
+			memmove(want, want + FUZZ_SP_SHARE, m - FUZZ_SP_SHARE);
+			r = m - FUZZ_SP_SHARE;
+		} else { /* the prover's, once it has checked ours */
+			r = tcpcrypt_auth_spake2p_next(p, o, n, want, sz, &done);
+		}
+		goto out;
+	}
+	/* the peer, A, speaks first */
+	if (!proof) {
+		r = m;
+		goto out;
+	}
+	n = tcpcrypt_auth_spake2p_next(*st, want, m, o, sizeof(o), &done);
+	if (n < FUZZ_SP_SHARE)
+		goto out;
+	r = tcpcrypt_auth_spake2p_next(p, o, FUZZ_SP_SHARE, want, sz, &done);
+	if (r == 0) /* the peer proves: after our PROOF */
+		r = tcpcrypt_auth_spake2p_next(p, o + FUZZ_SP_SHARE, n - FUZZ_SP_SHARE, want, sz,
+					       &done);
+out:
+	tcpcrypt_auth_spake2p_free(p);
+	return r;
 }
 #endif
 

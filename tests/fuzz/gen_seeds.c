@@ -20,6 +20,7 @@
 #include "core/frame.h"
 #include "core/init.h"
 #include "tcpcrypt/auth.h"
+#include "tcpcrypt/tcpcrypt.h"
 #include "fuzz_common.h"
 
 static void put(const char *dir, const char *name, uint8_t sel, const uint8_t *p, size_t n)
@@ -186,6 +187,37 @@ static void auth_seeds(const char *dir)
 			}
 			tcpcrypt_auth_free(xs);
 		}
+	}
+	{
+		/* SPAKE2+: each message as the genuine peer sends it, and a verifier file */
+		struct tcpcrypt_auth *sp =
+		    tcpcrypt_auth_spake2p_password(FUZZ_PSK, sizeof(FUZZ_PSK), NULL);
+		char v[TCPCRYPT_AUTH_VERIFIER_MAX];
+		int nv = tcpcrypt_auth_make_verifier(FUZZ_PSK, sizeof(FUZZ_PSK), v, sizeof(v));
+		struct tcpcrypt_auth *sv = tcpcrypt_auth_verifier(v, nv, NULL);
+
+		if (!sp || !sv)
+			exit(1);
+		for (int proof = 0; proof < 2; proof++)
+			for (int us = 0; us < 2; us++)
+				for (int rx = 0; rx < 2; rx++) {
+					unsigned char want[2 * TCPCRYPT_AUTH_MSG_MAX];
+					struct tcpcrypt_auth_spake2p *st = NULL;
+					char name[64];
+					int n = fuzz_spake2p_setup(us ? sv : sp, us ? sp : sv, rx,
+								   proof, &st, want);
+
+					tcpcrypt_auth_spake2p_free(st);
+					if (n <= 0)
+						exit(1);
+					snprintf(name, sizeof(name), "spake2plus-%s-to-%s-%c",
+						 proof ? "proof" : "share",
+						 us ? "verifier" : "password", rx ? 'b' : 'a');
+					put(dir, name, 0x20 | proof | us << 1 | rx << 2, want, n);
+				}
+		put(dir, "spake2plus-verifier-file", 0x23, (const uint8_t *)v, nv);
+		tcpcrypt_auth_free(sp);
+		tcpcrypt_auth_free(sv);
 	}
 	tcpcrypt_auth_free(psk);
 	tcpcrypt_auth_free(sig);

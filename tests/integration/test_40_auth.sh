@@ -1,7 +1,7 @@
 #!/bin/bash
 # Session-ID authentication (docs/auth.md) with tcpcrypt-cat between real
 # agents.  PSK (IPv4), Ed25519 signatures (IPv6), batch signatures and a
-# password (SPAKE2) succeed A->B: 1 MiB
+# password (SPAKE2, --spake2-password-file; SPAKE2+ is test_45) succeed A->B: 1 MiB
 # intact, the same session ID printed at both ends and listed by
 # `tcpcryptctl sessions` on A and B, nothing of it in clear on the wire
 # (capture in M).  Failures, each with its own exit status at each end and
@@ -95,7 +95,7 @@ IDS=()
 ok_case psk 7101 "$TB_B4" "--psk $K/psk" "--psk $K/psk"
 ok_case sig 7102 "$TB_B6" "--sign $K/server.key" "--verify $K/server.pub"
 ok_case batch 7109 "$TB_B4" "--sign-batch $K/server.key" "--verify $K/server.pub"
-ok_case pake 7111 "$TB_B6" "--password-file $K/pw" "--password-file $K/pw"
+ok_case pake 7111 "$TB_B6" "--spake2-password-file $K/pw" "--spake2-password-file $K/pw"
 tb_assert_eq 4 "$(printf '%s\n' "${IDS[@]}" | sort -u | wc -l)" "four connections, four session IDs"
 
 # --- failures: distinct exit status at each end, nothing delivered either way
@@ -121,7 +121,7 @@ grep -q 'wrong key' "$TB_DIR/wrongpsk-s.err" || tb_fail "wrong PSK: server messa
 fail_case wrongkey 7104 B "$TB_B6" "--sign $K/other.key" "--verify $K/server.pub" 19 22
 fail_case wrongbatchkey 7110 B "$TB_B4" "--sign-batch $K/other.key" "--verify $K/server.pub" 19 22
 grep -q 'the peer rejected' "$TB_DIR/wrongkey-s.err" || tb_fail "wrong key: server message"
-fail_case wrongpw 7112 B "$TB_B4" "--password-file $K/pw" "--password-file $K/pw-other" 27 27
+fail_case wrongpw 7112 B "$TB_B4" "--spake2-password-file $K/pw" "--spake2-password-file $K/pw-other" 27 27
 grep -q 'wrong password' "$TB_DIR/wrongpw-s.err" || tb_fail "wrong password: server message"
 fail_case scheme 7105 B "$TB_B4" "--sign $K/server.key" "--psk $K/psk" 15 15
 

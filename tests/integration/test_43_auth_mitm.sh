@@ -5,8 +5,10 @@
 # B, as a poisoned DNS answer would.  A-M and M-B are each a valid tcpcrypt
 # session (ENO in both SYN-ACKs; the unauthenticated session ID A prints is
 # in A's and M's key logs, B's in B's and M's) with different session IDs.  With the relay, every scheme fails at both ends
-# and delivers nothing (PSK and password: 18 / 18 "session IDs differ";
-# Ed25519, single and batch: client 18, server 22 "the peer rejected"); the same transfers straight to B, with
+# and delivers nothing (PSK and password (SPAKE2): 18 / 18 "session IDs differ";
+# Ed25519, single and batch: client 18, server 22 "the peer rejected"; SPAKE2+,
+# client password, server verifier: server 18, client 22 "the peer rejected:
+# session IDs differ"); the same transfers straight to B, with
 # M's agent still running, succeed byte for byte.  X.509 (docs/auth.md#x509-chains): B's chain
 # for b.test, relayed by M, fails as the pinned key does (18 / 22); M
 # answering itself, with a certificate of the same CA for its own name
@@ -43,6 +45,7 @@ K=$TB_DIR/keys
 mkdir "$K"
 head -c 32 /dev/urandom >"$K/psk"
 echo 'correct horse battery' >"$K/pw"
+"$CAT" make-verifier --password-file "$K/pw" -o "$K/pw.verifier"
 openssl genpkey -algorithm ed25519 -out "$K/server.key" 2>/dev/null
 openssl pkey -in "$K/server.key" -pubout -out "$K/server.pub"
 # X.509: a root, B's leaf for b.test, M's leaf for m.test under the same
@@ -114,8 +117,9 @@ direct() { # NAME PORT SRVARGS CLIARGS
 direct psk-direct 7201 "--psk $K/psk" "--psk $K/psk"
 direct sig-direct 7202 "--sign $K/server.key" "--verify $K/server.pub"
 direct batch-direct 7206 "--sign-batch $K/server.key" "--verify $K/server.pub"
-direct pake-direct 7207 "--password-file $K/pw" "--password-file $K/pw"
+direct pake-direct 7207 "--spake2-password-file $K/pw" "--spake2-password-file $K/pw"
 direct x509-direct 7209 "--sign $K/b.key --cert $K/b.pem" "--ca $K/root.pem --name b.test"
+direct spake2p-direct 7213 "--verifier $K/pw.verifier" "--password-file $K/pw"
 
 # --- through M's relay: two tcpcrypt sessions, two IDs, every scheme fails at both ends
 mitm() { # NAME PORT SRVARGS CLIARGS EXPECT_CLI EXPECT_SRV
@@ -148,7 +152,7 @@ mitm psk-mitm 7203 "--psk $K/psk" "--psk $K/psk" 18 18
 mitm sig-mitm 7204 "--sign $K/server.key" "--verify $K/server.pub" 18 22
 grep -q 'the peer rejected.*session IDs differ' "$TB_DIR/sig-mitm-b.err" || tb_fail "sig: B's message"
 mitm batch-mitm 7205 "--sign-batch $K/server.key" "--verify $K/server.pub" 18 22
-mitm pake-mitm 7208 "--password-file $K/pw" "--password-file $K/pw" 18 18
+mitm pake-mitm 7208 "--spake2-password-file $K/pw" "--spake2-password-file $K/pw" 18 18
 mitm x509-mitm 7210 "--sign $K/b.key --cert $K/b.pem" "--ca $K/root.pem --name b.test" 18 22
 grep -q 'the peer rejected.*session IDs differ' "$TB_DIR/x509-mitm-b.err" || tb_fail "x509: B's message"
 
@@ -170,6 +174,8 @@ impostor() { # NAME PORT CERT EXPECT_CLI MESSAGE
 }
 impostor x509-own-name 7211 m 36 'not for host name b.test'
 impostor x509-self-signed 7212 mself 35 'certificate chain does not verify'
+mitm spake2p-mitm 7214 "--verifier $K/pw.verifier" "--password-file $K/pw" 22 18
+grep -q 'session IDs differ' "$TB_DIR/spake2p-mitm-b.err" || tb_fail "spake2+: B's message"
 
 pa=$(tb_capture_stop wa)
 pb=$(tb_capture_stop wb)
@@ -186,4 +192,4 @@ for f in "$pa" "$pb"; do
 	! python3 -c 'import sys; sys.exit(0 if sys.argv[2].encode() in open(sys.argv[1],"rb").read() else 1)' "$f" "$MARK" ||
 		tb_fail "the data's marker is on the wire in clear ($f)"
 done
-tb_pass "man in the middle with its own tcpcryptd: two session IDs; PSK, Ed25519 (single, batch), password and X.509 fail at both ends, nothing delivered; without it all succeed; M with its own certificate (another name, self-signed) fails"
+tb_pass "man in the middle with its own tcpcryptd: two session IDs; PSK, Ed25519 (single, batch), password (SPAKE2), password/verifier (SPAKE2+) and X.509 fail at both ends, nothing delivered; without it all succeed; M with its own certificate (another name, self-signed) fails"

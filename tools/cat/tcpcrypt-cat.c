@@ -6,6 +6,7 @@
  * the peer to stdout until both directions have ended.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <poll.h>
@@ -15,6 +16,8 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <openssl/crypto.h>
 #include "tcpcrypt/auth.h"
 #include "tcpcrypt/tcpcrypt.h"
 #include "version.h"
@@ -29,6 +32,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: tcpcrypt-cat [OPTIONS] AUTH HOST PORT\n"
 		"       tcpcrypt-cat -l [OPTIONS] AUTH PORT\n"
+		"       tcpcrypt-cat make-verifier --password-file FILE [-o OUT [--force]]\n"
 		"\n"
 		"Connect to HOST PORT (or accept one connection on PORT), authenticate the\n"
 		"tcpcrypt session ID in band (docs/auth.md), print it to stderr, then copy\n"
@@ -39,8 +43,14 @@ static void usage(FILE *f)
 		"  --psk FILE        pre-shared key: FILE's exact bytes (16 to 1024, random)\n"
 		"  --sign KEY        prove this end's identity: Ed25519 private key, PEM\n"
 		"                    (openssl genpkey -algorithm ed25519 -out KEY); the server\n"
-		"  --password-file FILE  a password shared by both ends (FILE's bytes but one\n"
-		"                    trailing newline): SPAKE2 (RFC 9382), confirmed both ways\n"
+		"  --password-file FILE  a password (FILE's bytes but one trailing newline):\n"
+		"                    SPAKE2+ (RFC 9383), confirmed both ways; proves to the\n"
+		"                    peer's --verifier, or (both with the password) role A\n"
+		"                    proves and B verifies\n"
+		"  --verifier FILE   the server: a SPAKE2+ verifier of the client's password\n"
+		"                    (made by make-verifier), not the password itself\n"
+		"  --spake2-password-file FILE  a password both ends hold: SPAKE2 (RFC 9382),\n"
+		"                    the scheme of --password-file before SPAKE2+\n"
 		"  --sign-batch KEY  the same as a batch signature (a Merkle tree over the\n"
 		"                    session IDs signed together; here one connection)\n"
 		"  --verify PUBKEY   accept only the peer holding PUBKEY's private key: Ed25519\n"
@@ -61,12 +71,16 @@ static void usage(FILE *f)
 		"  -h, --help        show this help\n"
 		"  -V, --version     print the version\n"
 		"\n"
+		"make-verifier: write the SPAKE2+ verifier of the password in FILE to OUT\n"
+		"(mode 0600; an existing OUT only with --force) or to stdout.\n"
+		"\n"
 		"Exit status: 0 done; 1 connection or system error; 2 usage or unusable\n"
 		"credential file; 10 + code when authentication fails (11 plain TCP, 12 no\n"
 		"tcpcryptd, 13 peer does not speak tcpcrypt-auth, 18 session IDs differ,\n"
 		"19 wrong key, 20/21 tampered, 22 the peer rejected us, 27 wrong password,\n"
-		"35 the certificate chain does not verify, 36 certificate not for NAME;\n"
-		"tcpcrypt-cat(1)).\n");
+		"29 both ends hold a verifier, 35 the certificate chain does not verify,\n"
+		"36 certificate not for NAME; tcpcrypt-cat(1)).  make-verifier: 0 written,\n"
+		"1 cannot write OUT, 2 usage, unusable password file, or OUT exists.\n");
 }
 
 static int connect_to(const char *host, const char *port)
@@ -195,6 +209,71 @@ static int copy(int fd)
 	return 0;
 }
 
+/* tcpcrypt-cat make-verifier --password-file FILE [-o OUT [--force]] */
+static int make_verifier(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"password-file", required_argument, NULL, 'W'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *pw = NULL, *out = NULL;
+	char text[TCPCRYPT_AUTH_VERIFIER_MAX];
+	int force = 0, c, n, fd;
+
+	while ((c = getopt_long(argc, argv, "o:fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'W':
+			pw = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'f':
+			force = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!pw || optind != argc || (force && !out)) {
+		fprintf(stderr, "tcpcrypt-cat: make-verifier --password-file FILE [-o OUT "
+				"[--force]]\n");
+		return EXIT_USAGE;
+	}
+	n = tcpcrypt_auth_make_verifier_file(pw, text, sizeof(text));
+	if (n < 0) {
+		fprintf(stderr, "tcpcrypt-cat: %s: %s\n", pw,
+			n == -TCPCRYPT_AUTH_ESYS ? strerror(errno)
+						 : "not a password (1 to 1024 bytes but one "
+						   "trailing newline)");
+		return EXIT_USAGE;
+	}
+	if (!out)
+		return write_all(1, text, n) ? EXIT_CONN : 0;
+	/* the verifier is a password equivalent for offline guessing: 0600, and no clobbering */
+	fd = open(out, O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL), 0600);
+	if (fd < 0) {
+		fprintf(stderr, "tcpcrypt-cat: %s: %s\n", out,
+			errno == EEXIST ? "exists (--force to overwrite it)" : strerror(errno));
+		OPENSSL_cleanse(text, sizeof(text));
+		return errno == EEXIST ? EXIT_USAGE : EXIT_CONN;
+	}
+	if (fchmod(fd, 0600) || write_all(fd, text, n) || fsync(fd) || close(fd)) {
+		fprintf(stderr, "tcpcrypt-cat: %s: %s\n", out, strerror(errno));
+		OPENSSL_cleanse(text, sizeof(text));
+		return EXIT_CONN;
+	}
+	OPENSSL_cleanse(text, sizeof(text));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -207,6 +286,8 @@ int main(int argc, char **argv)
 	    {"ca", required_argument, NULL, 'C'},
 	    {"cert", required_argument, NULL, 'c'},
 	    {"name", required_argument, NULL, 'n'},
+	    {"verifier", required_argument, NULL, 'R'},
+	    {"spake2-password-file", required_argument, NULL, '2'},
 	    {"timeout", required_argument, NULL, 't'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
@@ -220,6 +301,8 @@ int main(int argc, char **argv)
 	char hex[2 * TCP_ENO_SESSID_LEN + 1];
 	socklen_t rl = sizeof(role);
 
+	if (argc > 1 && !strcmp(argv[1], "make-verifier"))
+		return make_verifier(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "lt:qhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
@@ -231,6 +314,8 @@ int main(int argc, char **argv)
 		case 'B':
 		case 'W':
 		case 'C':
+		case 'R':
+		case '2':
 			if (scheme) {
 				fprintf(stderr, "tcpcrypt-cat: give one AUTH option\n");
 				return EXIT_USAGE;
@@ -240,6 +325,8 @@ int main(int argc, char **argv)
 				 : c == 'B' ? "sign-batch"
 				 : c == 'W' ? "password"
 				 : c == 'C' ? "ca"
+				 : c == 'R' ? "verifier"
+				 : c == '2' ? "spake2-password"
 					    : "verify";
 			cred_file = optarg;
 			break;
@@ -272,8 +359,9 @@ int main(int argc, char **argv)
 	}
 	if (!scheme || argc - optind != (listen_mode ? 1 : 2)) {
 		if (!scheme)
-			fprintf(stderr, "tcpcrypt-cat: no AUTH (--psk, --password-file, --sign, "
-					"--sign-batch, --verify or --ca)\n");
+			fprintf(stderr,
+				"tcpcrypt-cat: no AUTH (--psk, --password-file, --verifier, "
+				"--sign, --sign-batch, --verify or --ca)\n");
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -297,12 +385,20 @@ int main(int argc, char **argv)
 	    : !strcmp(scheme, "psk")	    ? tcpcrypt_auth_psk_file(cred_file, &err)
 	    : !strcmp(scheme, "sign")	    ? tcpcrypt_auth_sign_file(cred_file, &err)
 	    : !strcmp(scheme, "sign-batch") ? tcpcrypt_auth_sign_batch_file(cred_file, &err)
-	    : !strcmp(scheme, "password")   ? tcpcrypt_auth_password_file(cred_file, &err)
-					    : tcpcrypt_auth_verify_file(cred_file, &err);
+	    : !strcmp(scheme, "password")   ? tcpcrypt_auth_spake2p_password_file(cred_file, &err)
+	    : !strcmp(scheme, "verifier")   ? tcpcrypt_auth_verifier_file(cred_file, &err)
+	    : !strcmp(scheme, "spake2-password") ? tcpcrypt_auth_password_file(cred_file, &err)
+						 : tcpcrypt_auth_verify_file(cred_file, &err);
 	if (!a) {
-		fprintf(stderr, "tcpcrypt-cat: %s%s%s: %s\n", cred_file, cert_file ? ", " : "",
+		fprintf(stderr, "tcpcrypt-cat: %s%s%s: %s", cred_file, cert_file ? ", " : "",
 			cert_file ? cert_file : "",
 			err == TCPCRYPT_AUTH_ESYS ? strerror(errno) : tcpcrypt_auth_strerror(err));
+		if (!strcmp(scheme, "verifier") && tcpcrypt_auth_verifier_error())
+			fprintf(stderr,
+				": not a SPAKE2+ verifier file: %s (tcpcrypt-cat "
+				"make-verifier writes one)",
+				tcpcrypt_auth_verifier_error());
+		fprintf(stderr, "\n");
 		return EXIT_USAGE;
 	}
 	fd = listen_mode ? accept_on(argv[optind]) : connect_to(argv[optind], argv[optind + 1]);

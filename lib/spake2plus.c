@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: MIT
+/*
+ * SPAKE2+-P256-SHA256-HKDF-SHA256-HMAC-SHA256 (RFC 9383 §3.3, §3.4, §4) on
+ * OpenSSL's EC_POINT arithmetic: M and N are the constants of §4 (the same
+ * as RFC 9382's: generated from seeds, no known discrete log), received
+ * points are decoded with their curve check and the identity rejected (§6),
+ * h = 1 for P-256 (every point of the curve is in the prime-order group).
+ * lib/spake2plus.h.
+ */
+#include <stdint.h>
+#include <string.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/kdf.h>
+#include <openssl/obj_mac.h>
+#include <openssl/sha.h>
+#include "spake2plus.h"
+
+/* RFC 9383 §4, P-256 (compressed SEC1) */
+static const unsigned char M_P256[33] = {
+    0x02, 0x88, 0x6e, 0x2f, 0x97, 0xac, 0xe4, 0x6e, 0x55, 0xba, 0x9d,
+    0xd7, 0x24, 0x25, 0x79, 0xf2, 0x99, 0x3b, 0x64, 0xe1, 0x6e, 0xf3,
+    0xdc, 0xab, 0x95, 0xaf, 0xd4, 0x97, 0x33, 0x3d, 0x8f, 0xa1, 0x2f,
+};
+static const unsigned char N_P256[33] = {
+    0x03, 0xd8, 0xbb, 0xd6, 0xc6, 0x39, 0xc6, 0x29, 0x37, 0xb0, 0x4d,
+    0x99, 0x7f, 0x38, 0xc3, 0x77, 0x07, 0x19, 0xc6, 0x29, 0xd7, 0x01,
+    0x4d, 0x49, 0xa2, 0x4b, 0x4f, 0x98, 0xba, 0xa1, 0x29, 0x2b, 0x49,
+};
+
+struct ctx {
+	EC_GROUP *g;
+	BN_CTX *bn;
+	EC_POINT *m, *n;
+};
+
+static int ctx_init(struct ctx *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+	c->bn = BN_CTX_new();
+	if (!c->g || !c->bn)
+		return -1;
+	c->m = EC_POINT_new(c->g);
+	c->n = EC_POINT_new(c->g);
+	if (!c->m || !c->n || !EC_POINT_oct2point(c->g, c->m, M_P256, sizeof(M_P256), c->bn) ||
+	    !EC_POINT_oct2point(c->g, c->n, N_P256, sizeof(N_P256), c->bn))
+		return -1;
+	return 0;
+}
+
+static void ctx_free(struct ctx *c)
+{
+	EC_POINT_free(c->m);
+	EC_POINT_free(c->n);
+	BN_CTX_free(c->bn);
+	EC_GROUP_free(c->g);
+}
+
+/* a received or stored point: on the curve (oct2point checks), not the identity */
+static int get_point(struct ctx *c, EC_POINT *p, const unsigned char *b)
+{
+	if (b[0] != 0x04 || !EC_POINT_oct2point(c->g, p, b, SPAKE2P_POINT_LEN, c->bn) ||
+	    EC_POINT_is_at_infinity(c->g, p) || EC_POINT_is_on_curve(c->g, p, c->bn) != 1)
+		return -1;
+	return 0;
+}
+
+static int put_point(struct ctx *c, const EC_POINT *p, unsigned char *b)
+{
+	return EC_POINT_point2oct(c->g, p, POINT_CONVERSION_UNCOMPRESSED, b, SPAKE2P_POINT_LEN,
+				  c->bn) == SPAKE2P_POINT_LEN
+		   ? 0
+		   : -1;
+}
+
+int tcpcrypt__spake2p_w(const unsigned char *h, unsigned char *w0, unsigned char *w1)
+{
+	struct ctx c;
+	BIGNUM *b = NULL;
+	int r = -1;
+
+	if (ctx_init(&c))
+		goto out;
+	b = BN_new();
+	if (!b)
+		goto out;
+	for (int i = 0; i < 2; i++)
+		if (!BN_bin2bn(h + i * SPAKE2P_HALF_LEN, SPAKE2P_HALF_LEN, b) ||
+		    !BN_nnmod(b, b, EC_GROUP_get0_order(c.g), c.bn) ||
+		    BN_bn2binpad(b, i ? w1 : w0, SPAKE2P_SCALAR_LEN) != SPAKE2P_SCALAR_LEN)
+			goto out;
+	r = 0;
+out:
+	BN_clear_free(b);
+	ctx_free(&c);
+	return r;
+}
+
+int tcpcrypt__spake2p_L(const unsigned char *w1, unsigned char *L)
+{
+	struct ctx c;
+	BIGNUM *b = NULL;
+	EC_POINT *p = NULL;
+	int r = -1;
+
+	if (ctx_init(&c))
+		goto out;
+	b = BN_bin2bn(w1, SPAKE2P_SCALAR_LEN, NULL);
+	p = EC_POINT_new(c.g);
+	if (b && p && EC_POINT_mul(c.g, p, b, NULL, NULL, c.bn) &&
+	    !EC_POINT_is_at_infinity(c.g, p) && !put_point(&c, p, L))
+		r = 0;
+out:
+	BN_clear_free(b);
+	EC_POINT_free(p);
+	ctx_free(&c);
+	return r;
+}
+
+int tcpcrypt__spake2p_check_record(const unsigned char *w0, const unsigned char *L)
+{
+	struct ctx c;
+	BIGNUM *b = NULL;
+	EC_POINT *p = NULL;
+	int r = -1;
+
+	if (ctx_init(&c))
+		goto out;
+	b = BN_bin2bn(w0, SPAKE2P_SCALAR_LEN, NULL);
+	p = EC_POINT_new(c.g);
+	if (!b || !p)
+		goto out;
+	r = BN_is_zero(b) || BN_cmp(b, EC_GROUP_get0_order(c.g)) >= 0 ? -1
+	    : get_point(&c, p, L)				      ? -2
+								      : 0;
+out:
+	BN_clear_free(b);
+	EC_POINT_free(p);
+	ctx_free(&c);
+	return r;
+}
+
+int tcpcrypt__spake2p_share(int prover, const unsigned char *w0, const unsigned char *x,
+			    unsigned char *x_out, unsigned char *share)
+{
+	struct ctx c;
+	BIGNUM *bw = NULL, *bx = NULL;
+	EC_POINT *p = NULL;
+	int r = -1;
+
+	if (ctx_init(&c))
+		goto out;
+	bw = BN_bin2bn(w0, SPAKE2P_SCALAR_LEN, NULL);
+	bx = BN_new();
+	p = EC_POINT_new(c.g);
+	if (!bw || !bx || !p)
+		goto out;
+	if (x) {
+		if (!BN_bin2bn(x, SPAKE2P_SCALAR_LEN, bx))
+			goto out;
+	} else if (!BN_priv_rand_range(bx, EC_GROUP_get0_order(c.g))) { /* uniform in [0, p) */
+		goto out;
+	}
+	/* X = x*P + w0*M, Y = y*P + w0*N */
+	if (!EC_POINT_mul(c.g, p, bx, prover ? c.m : c.n, bw, c.bn) || put_point(&c, p, share) ||
+	    BN_bn2binpad(bx, x_out, SPAKE2P_SCALAR_LEN) != SPAKE2P_SCALAR_LEN)
+		goto out;
+	r = 0;
+out:
+	BN_clear_free(bw);
+	BN_clear_free(bx);
+	EC_POINT_free(p);
+	ctx_free(&c);
+	return r;
+}
+
+/* len(x) || x, len as 8 bytes little-endian (§3) */
+static unsigned char *put_lv(unsigned char *p, const unsigned char *b, size_t n)
+{
+	for (int i = 0; i < 8; i++)
+		*p++ = (unsigned char)((uint64_t)n >> (8 * i));
+	if (n)
+		memcpy(p, b, n);
+	return p + n;
+}
+
+/* HKDF-SHA256 with salt nil (§3.4) */
+static int hkdf(const unsigned char *ikm, size_t n, const char *info, unsigned char *out,
+		size_t nout)
+{
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	EVP_KDF_CTX *k = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	OSSL_PARAM params[4];
+	int r = -1;
+
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, "SHA256", 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, n);
+	params[2] =
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, strlen(info));
+	params[3] = OSSL_PARAM_construct_end();
+	if (k && EVP_KDF_derive(k, out, nout, params) == 1)
+		r = 0;
+	EVP_KDF_CTX_free(k);
+	EVP_KDF_free(kdf);
+	return r;
+}
+
+#define CTX_MAX 128
+#define ID_MAX	64
+
+int tcpcrypt__spake2p_finish(int prover, const unsigned char *w0, const unsigned char *secret,
+			     const unsigned char *x, const unsigned char *own,
+			     const unsigned char *peer, const unsigned char *context, size_t lctx,
+			     const unsigned char *id_p, size_t lp, const unsigned char *id_v,
+			     size_t lv, unsigned char *confirm_p, unsigned char *confirm_v,
+			     unsigned char *k_shared)
+{
+	unsigned char
+	    tt[10 * 8 + CTX_MAX + 2 * ID_MAX + 6 * SPAKE2P_POINT_LEN + SPAKE2P_SCALAR_LEN];
+	unsigned char pm[SPAKE2P_POINT_LEN], pn[SPAKE2P_POINT_LEN], z[SPAKE2P_POINT_LEN],
+	    v[SPAKE2P_POINT_LEN], kmain[SHA256_DIGEST_LENGTH], kc[2 * SPAKE2P_CONF_LEN], *t = tt;
+	unsigned int mlen;
+	struct ctx c;
+	BIGNUM *bw0 = NULL, *bx = NULL, *bw1 = NULL, *minus_w0 = NULL;
+	EC_POINT *pp = NULL, *q = NULL, *pl = NULL;
+	int r = -1;
+
+	if (lctx > CTX_MAX || lp > ID_MAX || lv > ID_MAX || ctx_init(&c))
+		goto out;
+	bw0 = BN_bin2bn(w0, SPAKE2P_SCALAR_LEN, NULL);
+	bx = BN_bin2bn(x, SPAKE2P_SCALAR_LEN, NULL);
+	bw1 = prover ? BN_bin2bn(secret, SPAKE2P_SCALAR_LEN, NULL) : BN_new();
+	minus_w0 = BN_new();
+	pp = EC_POINT_new(c.g);
+	q = EC_POINT_new(c.g);
+	pl = EC_POINT_new(c.g);
+	if (!bw0 || !bx || !bw1 || !minus_w0 || !pp || !q || !pl)
+		goto out;
+	if (get_point(&c, pp, peer)) { /* §6: a member of the group, not the identity */
+		r = -2;
+		goto out;
+	}
+	/* q = peer - w0*(N or M): the prover unblinds Y with N, the verifier X with M */
+	if (!BN_sub(minus_w0, EC_GROUP_get0_order(c.g), bw0) ||
+	    !EC_POINT_mul(c.g, q, NULL, prover ? c.n : c.m, minus_w0, c.bn) ||
+	    !EC_POINT_add(c.g, q, q, pp, c.bn))
+		goto out;
+	/* Z = x*q for both; V = w1*q (prover) or y*L (verifier); h = 1 */
+	if (!EC_POINT_mul(c.g, pp, NULL, q, bx, c.bn))
+		goto out;
+	if (prover) {
+		if (!EC_POINT_mul(c.g, pl, NULL, q, bw1, c.bn))
+			goto out;
+	} else if (get_point(&c, q, secret) || !EC_POINT_mul(c.g, pl, NULL, q, bx, c.bn)) {
+		goto out;
+	}
+	if (EC_POINT_is_at_infinity(c.g, pp) || EC_POINT_is_at_infinity(c.g, pl)) {
+		r = -2;
+		goto out;
+	}
+	if (put_point(&c, pp, z) || put_point(&c, pl, v) || put_point(&c, c.m, pm) ||
+	    put_point(&c, c.n, pn))
+		goto out;
+	/* TT (§3.3) */
+	t = put_lv(t, context, lctx);
+	t = put_lv(t, id_p, lp);
+	t = put_lv(t, id_v, lv);
+	t = put_lv(t, pm, sizeof(pm));
+	t = put_lv(t, pn, sizeof(pn));
+	t = put_lv(t, prover ? own : peer, SPAKE2P_POINT_LEN);
+	t = put_lv(t, prover ? peer : own, SPAKE2P_POINT_LEN);
+	t = put_lv(t, z, sizeof(z));
+	t = put_lv(t, v, sizeof(v));
+	t = put_lv(t, w0, SPAKE2P_SCALAR_LEN);
+	/* K_main = Hash(TT); K_confirmP || K_confirmV, K_shared (§3.4) */
+	SHA256(tt, t - tt, kmain);
+	if (hkdf(kmain, sizeof(kmain), "ConfirmationKeys", kc, sizeof(kc)) ||
+	    hkdf(kmain, sizeof(kmain), "SharedKey", k_shared, SPAKE2P_KEY_LEN))
+		goto out;
+	/* confirmP = MAC(K_confirmP, shareV), confirmV = MAC(K_confirmV, shareP) */
+	if (!HMAC(EVP_sha256(), kc, SPAKE2P_CONF_LEN, prover ? peer : own, SPAKE2P_POINT_LEN,
+		  confirm_p, &mlen) ||
+	    !HMAC(EVP_sha256(), kc + SPAKE2P_CONF_LEN, SPAKE2P_CONF_LEN, prover ? own : peer,
+		  SPAKE2P_POINT_LEN, confirm_v, &mlen))
+		goto out;
+	r = 0;
+out:
+	OPENSSL_cleanse(tt, sizeof(tt));
+	OPENSSL_cleanse(z, sizeof(z));
+	OPENSSL_cleanse(v, sizeof(v));
+	OPENSSL_cleanse(kmain, sizeof(kmain));
+	OPENSSL_cleanse(kc, sizeof(kc));
+	BN_clear_free(bw0);
+	BN_clear_free(bx);
+	BN_clear_free(bw1);
+	BN_clear_free(minus_w0);
+	EC_POINT_free(pp);
+	EC_POINT_free(q);
+	EC_POINT_free(pl);
+	ctx_free(&c);
+	return r;
+}
