@@ -1,23 +1,27 @@
 #!/bin/bash
 # tcpcrypt-proxy (docs/auth.md#tcpcrypt-proxy) in front of unmodified
 # applications, between real agents.  On B python3 -m http.server and a
-# socat service, both bound to 127.0.0.1 only, behind a server proxy; on A a
-# client proxy on 127.0.0.1 and curl / socat to it.  PSK: a page arrives
-# intact, the same session ID is logged by both proxies, the capture in M
-# shows every A-B connection negotiated (ENO in B's SYN-ACK) and not a byte
-# of the page in clear; 8 concurrent curls; 4 MiB up and 2 MiB down through
-# socat with a half close each way and checksums.  Batch-signed Ed25519: 12
-# concurrent curls, one credential.  Wrong PSK and a man in the middle (M's
-# own agent and a socat relay, as test_43): curl gets nothing, both proxies
-# log one line (peer, session ID, error), and the service never sees a
-# connection (its access log, and a capture of B's loopback: SYNs to the
-# service only for the requests that authenticated).  A target that is not
-# an address of the host, and a non-loopback client listener, are refused;
-# SIGTERM ends every proxy with status 0.
+# socat service, both bound to 127.0.0.1 only, behind server proxies; on A
+# client proxies on loopback and curl / socat to them.  PSK: a page arrives
+# intact, the same session ID is logged by both proxies; 8 concurrent curls;
+# 4 MiB up and 2 MiB down through socat (IPv6) with a half close each way
+# and checksums.  Batch-signed Ed25519: 12 connections accepted together,
+# one credential.  A password (SPAKE2, IPv6).  Wrong PSK, a peer that does
+# not speak tcpcrypt-auth and a man in the middle (M's own agent and a socat
+# relay, as test_43): curl gets nothing, the proxies log one line (peer,
+# session ID, error) and go on serving, and the service never sees a
+# connection (its access log, and a capture of B's loopback: one SYN to the
+# services per authenticated connection, none other).  A missing server
+# proxy, --max-conns 1 (the second connection waits), SIGTERM with a
+# connection open (no new one, the open one finishes, status 0).  A target
+# that is not an address of the host and a non-loopback client listener are
+# refused (status 2).  M's capture: every A-B connection negotiated (ENO in
+# the SYN-ACK), not a byte of the data nor the session ID in clear.
+# TB_PROXY=path runs another build (e.g. with sanitizers).
 set -euo pipefail
 source "$(dirname "$0")/../lib/enotest.sh"
 tb_require_agent
-PROXY=$TB_ROOT/build/tcpcrypt-proxy
+PROXY=${TB_PROXY:-$TB_ROOT/build/tcpcrypt-proxy}
 [[ -x $PROXY ]] || tb_skip "build/tcpcrypt-proxy not built; run: make"
 tb_init
 tb_create
@@ -27,6 +31,7 @@ K=$TB_DIR/keys
 mkdir "$K" "$TB_DIR/www"
 head -c 32 /dev/urandom >"$K/psk"
 head -c 32 /dev/urandom >"$K/psk-other"
+echo 'correct horse battery' >"$K/pw"
 openssl genpkey -algorithm ed25519 -out "$K/server.key" 2>/dev/null
 openssl pkey -in "$K/server.key" -pubout -out "$K/server.pub"
 MARK="tcpcrypt-proxy-cleartext-marker-$$"
@@ -169,6 +174,20 @@ bl=$(grep -oE 'batch signer: [0-9]+ signatures for [0-9]+ proofs' "$TB_DIR/batch
 tb_assert_match ' for 12 proofs$' "$bl" "batch signer: 12 proofs"
 tb_log "$bl"
 
+# --- a password (SPAKE2) both ways
+proxy B pw-b --password-file "$K/pw" --server 7404 8080
+proxy A pw-a --password-file "$K/pw" --client 7460 "$TB_B6" 7404
+tb_assert_eq 0 "$(get 7460 pw)" "curl with a password ($(cat "$TB_DIR/pw.curl"))"
+tb_assert_same_file "$TB_DIR/www/page.bin" "$TB_DIR/pw.out" "the page with a password"
+grep -q "peer \[$TB_B6\]:7404 session [0-9a-f]\{66\}: authenticated (password, role A)" \
+	"$TB_DIR/pw-a.err" || tb_fail "password: A's line: $(cat "$TB_DIR/pw-a.err")"
+
+# --- no server proxy at REMOTEPORT: curl gets nothing, the line says why
+proxy A refused-a --psk "$K/psk" --client 7470 "$TB_B4" 7409
+tb_assert_ne 0 "$(get 7470 refused)" "curl to a client proxy whose server proxy is missing"
+tb_wait 5 grep -q "peer $TB_B4:7409: connect: Connection refused" "$TB_DIR/refused-a.err" ||
+	tb_fail "refused: A's line: $(cat "$TB_DIR/refused-a.err")"
+
 # --- wrong PSK: nothing reaches the service, both ends log the failure
 proxy A wrong-a --psk "$K/psk-other" --client 7430 "$TB_B4" 7401
 tb_assert_ne 0 "$(get 7430 wrong)" "curl with the wrong PSK"
@@ -220,7 +239,7 @@ tb_assert_eq 0 "$(get 7400 after)" "curl after the failures ($(cat "$TB_DIR/afte
 tb_assert_same_file "$TB_DIR/www/page.bin" "$TB_DIR/after.out" "the page after the failures"
 
 # --- the service saw only the requests that authenticated
-tb_assert_eq 22 "$(nlines http.log '" 200 ')" "the access log: 22 requests, none after a failure"
+tb_assert_eq 23 "$(nlines http.log '" 200 ')" "the access log: 23 requests, none after a failure"
 tb_assert_eq 1 "$(nlines updown.log 'accepting connection')" "the socat service: 1 connection"
 
 # --- --max-conns 1: a second connection waits, unserved, until the first has closed
@@ -246,14 +265,14 @@ tb_wait 10 eval '[[ $(nlines updown-a.err ": authenticated") == 2 ]]' ||
 kill -TERM "$(cat "$TB_DIR/updown-a.pid")"
 tb_wait 5 grep -q 'Terminated: no new connections; 1 open' "$TB_DIR/updown-a.err" ||
 	tb_fail "updown-a: stop line: $(cat "$TB_DIR/updown-a.err")"
-! tb_exec A socat -u /dev/null TCP6:[::1]:7410 2>/dev/null || tb_fail "a new connection after SIGTERM"
+! tb_exec A socat -u /dev/null "TCP6:[::1]:7410" 2>/dev/null || tb_fail "a new connection after SIGTERM"
 wait "$late" || tb_fail "the open connection failed after SIGTERM"
 tb_assert_eq "$(printf 'hi\n' | sha256sum)" "$(head -n 1 "$TB_DIR/late.out")" \
 	"the open connection finished after SIGTERM"
 tb_wait 10 test -s "$TB_DIR/updown-a.rc" || tb_fail "updown-a did not end"
 tb_assert_eq 0 "$(cat "$TB_DIR/updown-a.rc")" "updown-a: SIGTERM status (with a connection open)"
 
-for n in psk-a psk-b updown-b wrong-a mitm-a batch-a max-a; do
+for n in psk-a psk-b updown-b wrong-a mitm-a batch-a max-a pw-a pw-b refused-a; do
 	tb_assert_eq 0 "$(stop "$n")" "$n: SIGTERM status"
 	grep -q 'Terminated: no new connections' "$TB_DIR/$n.err" || tb_fail "$n: no stop line"
 done
@@ -262,16 +281,15 @@ pcap=$(tb_capture_stop wire)
 sleep 0.3
 # distinct connections (python's listen queue of 5 makes the burst retransmit SYNs)
 lo_syns=$(tcpdump -n -r "$TB_DIR/lo.pcap" 2>/dev/null | awk '{print $3}' | sort -u | wc -l)
-tb_assert_eq $((22 + 4)) "$lo_syns" \
-	"SYNs to the services on B's loopback: one per authenticated connection (22 HTTP, 4 socat)"
-for p in 7401 7402 7403; do
-	read -r n eno <<<"$(wire_eno "$pcap" "$p")"
-	tb_assert_eq "$n" "$eno" "port $p: every A-B connection negotiated ENO ($n)"
-done
+tb_assert_eq $((23 + 4)) "$lo_syns" \
+	"SYNs to the services on B's loopback: one per authenticated connection (23 HTTP, 4 socat)"
 tb_assert_eq "14 14" "$(wire_eno "$pcap" 7401)" \
 	"port 7401: 10 good, 1 wrong PSK, 1 raw, 2 to M: all negotiated"
+tb_assert_eq "4 4" "$(wire_eno "$pcap" 7402)" "port 7402: 4 socat connections, all negotiated"
+tb_assert_eq "12 12" "$(wire_eno "$pcap" 7403)" "port 7403: 12 batch connections, all negotiated"
+tb_assert_eq "1 1" "$(wire_eno "$pcap" 7404)" "port 7404 (IPv6): 1 password connection, negotiated"
 ! python3 -c 'import sys; sys.exit(0 if sys.argv[2].encode() in open(sys.argv[1],"rb").read() else 1)' \
 	"$pcap" "$MARK" || tb_fail "the marker is on the wire in clear"
 ! python3 -c 'import sys; sys.exit(0 if bytes.fromhex(sys.argv[2]) in open(sys.argv[1],"rb").read() else 1)' \
 	"$pcap" "$sida" || tb_fail "the session ID in clear on the wire"
-tb_pass "tcpcrypt-proxy: curl and socat through client and server proxies (PSK, batch Ed25519), concurrent, half close both ways, negotiated on the wire; wrong PSK and a man in the middle reach nothing; non-local targets refused; SIGTERM exits 0"
+tb_pass "tcpcrypt-proxy: curl and socat through client and server proxies (PSK, batch Ed25519, password), concurrent, half close both ways, negotiated on the wire; wrong PSK, a raw peer and a man in the middle reach nothing of the service; --max-conns; non-local targets refused; SIGTERM drains and exits 0"

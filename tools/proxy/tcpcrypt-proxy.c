@@ -142,16 +142,38 @@ static void conn_set(int *field, int fd)
 	pthread_mutex_unlock(&lock);
 }
 
-/* Connect to one of addrs (non-blocking, until deadline); the socket or -1, errno set. */
+/* Wait until fd's non-blocking connect has ended or deadline; 0 or an errno. */
+static int connect_wait(int fd, int64_t deadline)
+{
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+	socklen_t el = sizeof(int);
+	int e = 0;
+
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		int r;
+
+		if (left <= 0)
+			return ETIMEDOUT;
+		r = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+		if (r > 0)
+			break;
+		if (r < 0 && errno != EINTR)
+			return errno;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el))
+		return errno;
+	return e;
+}
+
+/* Connect to the first of addrs that answers, until deadline; the socket or -1, errno set. */
 static int connect_until(const struct sockaddr_storage *addrs, const socklen_t *lens, int n,
 			 int64_t deadline)
 {
-	int e = ECONNREFUSED;
+	int e = EDESTADDRREQ;
 
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n && e != ETIMEDOUT; i++) {
 		int fd = socket(addrs[i].ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		struct pollfd p = {.events = POLLOUT};
-		socklen_t el = sizeof(e);
 
 		if (fd < 0) {
 			e = errno;
@@ -159,36 +181,16 @@ static int connect_until(const struct sockaddr_storage *addrs, const socklen_t *
 		}
 		if (!connect(fd, (const struct sockaddr *)&addrs[i], lens[i]))
 			return fd;
-		if (errno != EINPROGRESS) {
-			e = errno;
-			close(fd);
-			continue;
-		}
-		p.fd = fd;
-		for (;;) {
-			int64_t left = deadline - now_ms();
-			int r;
-
-			if (left <= 0) {
-				e = ETIMEDOUT;
-				break;
-			}
-			r = poll(&p, 1, left > 60000 ? 60000 : (int)left);
-			if (r > 0 || (r < 0 && errno != EINTR))
-				break;
-		}
-		if (e != ETIMEDOUT && !getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) && !e)
+		e = errno == EINPROGRESS ? connect_wait(fd, deadline) : errno;
+		if (!e)
 			return fd;
-		if (e == 0)
-			e = errno;
 		close(fd);
-		if (e == ETIMEDOUT)
-			break;
 	}
 	errno = e;
 	return -1;
 }
 
+/* A connection to REMOTEHOST REMOTEPORT, resolved now (its addresses may change) */
 static int connect_remote(int64_t deadline)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
@@ -198,8 +200,9 @@ static int connect_remote(int64_t deadline)
 
 	r = getaddrinfo(remote_host, remote_port, &hints, &res);
 	if (r) {
-		errno = r == EAI_SYSTEM ? errno : EHOSTUNREACH;
-		return -1;
+		logline("peer %s:%s: %s", remote_host, remote_port,
+			r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+		return -2;
 	}
 	for (ai = res; ai && n < MAX_TARGET; ai = ai->ai_next) {
 		memcpy(&a[n], ai->ai_addr, ai->ai_addrlen);
@@ -224,8 +227,9 @@ static void *conn_main(void *arg)
 		/* the local client waits, unread, until the remote end is authenticated */
 		fd = connect_remote(deadline);
 		if (fd < 0) {
-			logline("peer %s:%s: connect: %s", remote_host, remote_port,
-				strerror(errno));
+			if (fd == -1)
+				logline("peer %s:%s: connect: %s", remote_host, remote_port,
+					strerror(errno));
 			goto done;
 		}
 		conn_set(&c->out, fd);
