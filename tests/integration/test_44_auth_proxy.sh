@@ -102,6 +102,10 @@ grep -q "is not an address of this host" "$TB_DIR/refuse2.err" ||
 	tb_fail "the router's IPv6 address as target: message: $(cat "$TB_DIR/refuse2.err")"
 grep -q "is not a loopback address" "$TB_DIR/refuse3.err" ||
 	tb_fail "client listening on eth0: message: $(cat "$TB_DIR/refuse3.err")"
+# with the explicit flag, a client proxy may listen on eth0
+proxy A open-a --allow-remote-clients --psk "$K/psk" --client "$TB_A4:7480" "$TB_B4" 7401
+tb_exec A ss -Hltn "src $TB_A4:7480" | grep -q LISTEN || tb_fail "open-a: not listening on eth0"
+tb_assert_eq 0 "$(stop open-a)" "client proxy on eth0 with --allow-remote-clients: SIGTERM status"
 # B's own eth0 address is an address of B: accepted (then SIGTERM, status 0)
 proxy B ownaddr --psk "$K/psk" --server 7498 "$TB_B4:8080"
 tb_assert_eq 0 "$(stop ownaddr)" "server proxy to B's own address: SIGTERM status"
