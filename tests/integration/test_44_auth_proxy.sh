@@ -127,6 +127,8 @@ grep -q "peer $TB_A4:[0-9]* session $sida: authenticated (psk, role B)" "$TB_DIR
 	tb_fail "B's line: $(cat "$TB_DIR/psk-b.err")"
 tb_wait 5 grep -q "session $sidb: closed, [0-9]* bytes to the service, 30[0-9]\{4\} from it" \
 	"$TB_DIR/psk-b.err" || tb_fail "B's closed line: $(cat "$TB_DIR/psk-b.err")"
+tb_wait 5 grep -q "session $sida: closed, [0-9]\{2,3\} bytes to the peer, 30[0-9]\{4\} from it" \
+	"$TB_DIR/psk-a.err" || tb_fail "A's closed line: $(cat "$TB_DIR/psk-a.err")"
 tb_assert_eq 1 "$(nlines http.log 'GET /page.bin HTTP/1.1" 200')" "the service's access log"
 grep -q '^127.0.0.1 ' "$TB_DIR/http.log" || tb_fail "the service saw another client than 127.0.0.1"
 

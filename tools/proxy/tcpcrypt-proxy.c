@@ -102,7 +102,6 @@ struct conn {
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
 static struct conn *conns;
 static int max_conns = 256, n_open;
 
@@ -280,15 +279,13 @@ static void *conn_main(void *arg)
 		logline("peer %s session %s: %s", peer, hex, strerror(errno));
 	if (verbose)
 		logline("peer %s session %s: closed, %llu bytes to the %s, %llu from it", peer, hex,
-			server_mode ? st.a2b : st.b2a, server_mode ? "service" : "peer",
-			server_mode ? st.b2a : st.a2b);
+			st.a2b, server_mode ? "service" : "peer", st.b2a);
 done:
 	conn_set(&c->in, -1);
 	conn_set(&c->out, -1);
 	pthread_mutex_lock(&lock);
 	c->used = 0;
 	n_open--;
-	pthread_cond_broadcast(&changed);
 	pthread_mutex_unlock(&lock);
 	return NULL;
 }
