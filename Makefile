@@ -39,6 +39,8 @@ AGENT_SRCS := $(wildcard agent/*.c)
 AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/%.o)
 CTL_SRCS   := $(wildcard tools/ctl/*.c)
 CTL_OBJS   := $(CTL_SRCS:%.c=$(BUILD)/%.o)
+PROXY_SRCS := $(wildcard tools/proxy/*.c)
+PROXY_OBJS := $(PROXY_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_HDRS  := $(wildcard tests/unit/*.h)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -58,7 +60,8 @@ LIBTC      := $(BUILD)/libtcpcrypt.a $(BUILD)/$(LIBTC_SONAME) $(BUILD)/libtcpcry
 PREFIX     ?= /usr/local
 HDRS       := $(wildcard include/*.h include/tcpcrypt/*.h agent/*.h agent/*/*.h tools/lib/*.h)
 DEPS       := $(patsubst %.o,%.d,$(CORE_OBJS) $(CORE_SOBJS) $(ULIB_OBJS) $(AGENT_OBJS) \
-	$(CTL_OBJS) $(BPF_OBJS) $(LIBTC_OBJS) $(LIBTC_PICS) $(BUILD)/tools/cat/tcpcrypt-cat.o)
+	$(CTL_OBJS) $(BPF_OBJS) $(LIBTC_OBJS) $(LIBTC_PICS) $(BUILD)/tools/cat/tcpcrypt-cat.o \
+	$(PROXY_OBJS))
 
 LIBS       := -lbpf -lxdp -lelf -lz -lcrypto
 
@@ -76,7 +79,7 @@ VERSION    ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/tcpcryptd $(BUILD)/tcpcryptctl $(BUILD)/tcpcrypt-cat $(BUILD)/libtccore.a $(LIBTC) \
-	$(TOOL_BINS)
+	$(TOOL_BINS) $(BUILD)/tcpcrypt-proxy
 
 deps:
 	@tools/install-deps.sh
@@ -108,6 +111,7 @@ $(BUILD)/version.h: FORCE
 
 $(BUILD)/agent/tcpcryptd.o $(BUILD)/tools/ctl/tcpcryptctl.o $(BUILD)/tools/cat/tcpcrypt-cat.o: \
 	$(BUILD)/version.h
+$(BUILD)/tools/proxy/tcpcrypt-proxy.o: $(BUILD)/version.h
 
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(@D)
@@ -152,6 +156,13 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/t_main.c $(UNIT_HDRS) $(BUILD)/libtc
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< tests/unit/t_main.c $(BUILD)/libtccore.a \
 		$(BUILD)/libtcpcrypt.a -lcrypto
+
+# tcpcrypt-cat's authentication in front of unmodified services (docs/auth.md#tcpcrypt-proxy)
+$(BUILD)/tcpcrypt-proxy: $(PROXY_OBJS) $(BUILD)/libtcpcrypt.a
+	$(CC) $(CFLAGS) -o $@ $^ -lcrypto -lpthread
+
+# the proxy's helpers are tool code, built into their test
+$(BUILD)/tests/test_proxy $(BUILD)/asan/tests/test_proxy: $(wildcard tools/proxy/*.c tools/proxy/*.h)
 
 # the key pool is agent code, built into its test
 $(BUILD)/tests/test_keypool $(BUILD)/asan/tests/test_keypool: agent/keypool.c
@@ -278,6 +289,11 @@ install: all
 	install -D -m 0644 tools/man/libtcpcrypt.3 $(DESTDIR)$(PREFIX)/share/man/man3/libtcpcrypt.3
 	install -D -m 0755 $(BUILD)/tcpcrypt-cat $(DESTDIR)$(PREFIX)/bin/tcpcrypt-cat
 	install -D -m 0644 tools/man/tcpcrypt-cat.1 $(DESTDIR)$(PREFIX)/share/man/man1/tcpcrypt-cat.1
+	install -D -m 0755 $(BUILD)/tcpcrypt-proxy $(DESTDIR)$(PREFIX)/bin/tcpcrypt-proxy
+	install -D -m 0644 tools/man/tcpcrypt-proxy.1 \
+		$(DESTDIR)$(PREFIX)/share/man/man1/tcpcrypt-proxy.1
+	install -D -m 0644 tools/completion/tcpcrypt-proxy \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tcpcrypt-proxy
 	install -D -m 0755 $(BUILD)/tcpcryptd $(DESTDIR)/usr/local/sbin/tcpcryptd
 	install -D -m 0755 $(BUILD)/tcpcryptctl $(DESTDIR)/usr/local/sbin/tcpcryptctl
 	install -D -m 0644 tools/man/tcpcryptd.8 $(DESTDIR)/usr/local/share/man/man8/tcpcryptd.8
