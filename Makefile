@@ -19,7 +19,7 @@ ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 WARN      := -Wall -Wextra -Werror
 CFLAGS    ?= -O2 -g
-CFLAGS    += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent -Itools/lib -I$(BUILD)
+CFLAGS    += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent -Itools/lib -Itools/auth -I$(BUILD)
 # loop idioms would become memcpy/memmove calls, which BPF cannot make
 BPF_CFLAGS := -O2 -g -target bpf -mllvm -disable-loop-idiom-all -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	-Iinclude -I$(BUILD)
@@ -58,10 +58,10 @@ LIBTC_PICS := $(LIBTC_SRCS:%.c=$(BUILD)/pic/%.o)
 LIBTC_SONAME := libtcpcrypt.so.0
 LIBTC      := $(BUILD)/libtcpcrypt.a $(BUILD)/$(LIBTC_SONAME) $(BUILD)/libtcpcrypt.pc
 PREFIX     ?= /usr/local
-HDRS       := $(wildcard include/*.h include/tcpcrypt/*.h agent/*.h agent/*/*.h tools/lib/*.h)
+HDRS       := $(wildcard include/*.h include/tcpcrypt/*.h agent/*.h agent/*/*.h tools/lib/*.h tools/auth/*.h)
 DEPS       := $(patsubst %.o,%.d,$(CORE_OBJS) $(CORE_SOBJS) $(ULIB_OBJS) $(AGENT_OBJS) \
 	$(CTL_OBJS) $(BPF_OBJS) $(LIBTC_OBJS) $(LIBTC_PICS) $(BUILD)/tools/cat/tcpcrypt-cat.o \
-	$(PROXY_OBJS))
+	$(BUILD)/tools/auth/authopt.o $(PROXY_OBJS))
 
 LIBS       := -lbpf -lxdp -lelf -lz -lcrypto
 
@@ -148,7 +148,8 @@ $(BUILD)/tcpcryptctl: $(CTL_OBJS) $(ULIB_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf -lz
 
 # netcat with session-ID authentication (docs/auth.md), on libtcpcrypt alone
-$(BUILD)/tcpcrypt-cat: $(BUILD)/tools/cat/tcpcrypt-cat.o $(BUILD)/libtcpcrypt.a
+$(BUILD)/tcpcrypt-cat: $(BUILD)/tools/cat/tcpcrypt-cat.o $(BUILD)/tools/auth/authopt.o \
+		$(BUILD)/libtcpcrypt.a
 	$(CC) $(CFLAGS) -o $@ $^ -lcrypto
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/t_main.c $(UNIT_HDRS) $(BUILD)/libtccore.a \
@@ -158,7 +159,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/t_main.c $(UNIT_HDRS) $(BUILD)/libtc
 		$(BUILD)/libtcpcrypt.a -lcrypto
 
 # tcpcrypt-cat's authentication in front of unmodified services (docs/auth.md#tcpcrypt-proxy)
-$(BUILD)/tcpcrypt-proxy: $(PROXY_OBJS) $(BUILD)/libtcpcrypt.a
+$(BUILD)/tcpcrypt-proxy: $(PROXY_OBJS) $(BUILD)/tools/auth/authopt.o $(BUILD)/libtcpcrypt.a
 	$(CC) $(CFLAGS) -o $@ $^ -lcrypto -lpthread
 
 # the proxy's helpers are tool code, built into their test

@@ -6,7 +6,7 @@
 # intact, the same session ID is logged by both proxies; 8 concurrent curls;
 # 4 MiB up and 2 MiB down through socat (IPv6) with a half close each way
 # and checksums.  Batch-signed Ed25519: 12 connections accepted together,
-# one credential.  A password (SPAKE2, IPv6).  Wrong PSK, a peer that does
+# one credential.  A password at A against its SPAKE2+ verifier at B (IPv6).  Wrong PSK, a peer that does
 # not speak tcpcrypt-auth and a man in the middle (M's own agent and a socat
 # relay, as test_43): curl gets nothing, the proxies log one line (peer,
 # session ID, error) and go on serving, and the service never sees a
@@ -32,6 +32,7 @@ mkdir "$K" "$TB_DIR/www"
 head -c 32 /dev/urandom >"$K/psk"
 head -c 32 /dev/urandom >"$K/psk-other"
 echo 'correct horse battery' >"$K/pw"
+"$TB_ROOT/build/tcpcrypt-cat" make-verifier --password-file "$K/pw" -o "$K/pw.verifier"
 openssl genpkey -algorithm ed25519 -out "$K/server.key" 2>/dev/null
 openssl pkey -in "$K/server.key" -pubout -out "$K/server.pub"
 MARK="tcpcrypt-proxy-cleartext-marker-$$"
@@ -180,8 +181,8 @@ bl=$(grep -oE 'batch signer: [0-9]+ signatures for [0-9]+ proofs' "$TB_DIR/batch
 tb_assert_match ' for 12 proofs$' "$bl" "batch signer: 12 proofs"
 tb_log "$bl"
 
-# --- a password (SPAKE2) both ways
-proxy B pw-b --password-file "$K/pw" --server 7404 8080
+# --- a password at A, only its SPAKE2+ verifier at B
+proxy B pw-b --verifier "$K/pw.verifier" --server 7404 8080
 proxy A pw-a --password-file "$K/pw" --client 7460 "$TB_B6" 7404
 tb_assert_eq 0 "$(get 7460 pw)" "curl with a password ($(cat "$TB_DIR/pw.curl"))"
 tb_assert_same_file "$TB_DIR/www/page.bin" "$TB_DIR/pw.out" "the page with a password"
@@ -298,4 +299,4 @@ tb_assert_eq "1 1" "$(wire_eno "$pcap" 7404)" "port 7404 (IPv6): 1 password conn
 	"$pcap" "$MARK" || tb_fail "the marker is on the wire in clear"
 ! python3 -c 'import sys; sys.exit(0 if bytes.fromhex(sys.argv[2]) in open(sys.argv[1],"rb").read() else 1)' \
 	"$pcap" "$sida" || tb_fail "the session ID in clear on the wire"
-tb_pass "tcpcrypt-proxy: curl and socat through client and server proxies (PSK, batch Ed25519, password), concurrent, half close both ways, negotiated on the wire; wrong PSK, a raw peer and a man in the middle reach nothing of the service; --max-conns; non-local targets refused; SIGTERM drains and exits 0"
+tb_pass "tcpcrypt-proxy: curl and socat through client and server proxies (PSK, batch Ed25519, SPAKE2+ password and verifier), concurrent, half close both ways, negotiated on the wire; wrong PSK, a raw peer and a man in the middle reach nothing of the service; --max-conns; non-local targets refused; SIGTERM drains and exits 0"

@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 #include "tcpcrypt/auth.h"
 #include "tcpcrypt/tcpcrypt.h"
+#include "authopt.h"
 #include "version.h"
 
 /* Exit statuses: 10 + a TCPCRYPT_AUTH_E* code when authentication fails */
@@ -39,31 +40,7 @@ static void usage(FILE *f)
 		"stdin to the peer and the peer to stdout.  Nothing is copied either way\n"
 		"before both ends have accepted the authentication.\n"
 		"\n"
-		"AUTH (one):\n"
-		"  --psk FILE        pre-shared key: FILE's exact bytes (16 to 1024, random)\n"
-		"  --sign KEY        prove this end's identity: Ed25519 private key, PEM\n"
-		"                    (openssl genpkey -algorithm ed25519 -out KEY); the server\n"
-		"  --password-file FILE  a password (FILE's bytes but one trailing newline):\n"
-		"                    SPAKE2+ (RFC 9383), confirmed both ways; proves to the\n"
-		"                    peer's --verifier, or (both with the password) role A\n"
-		"                    proves and B verifies\n"
-		"  --verifier FILE   the server: a SPAKE2+ verifier of the client's password\n"
-		"                    (made by make-verifier), not the password itself\n"
-		"  --spake2-password-file FILE  a password both ends hold: SPAKE2 (RFC 9382),\n"
-		"                    the scheme of --password-file before SPAKE2+\n"
-		"  --sign-batch KEY  the same as a batch signature (a Merkle tree over the\n"
-		"                    session IDs signed together; here one connection)\n"
-		"  --verify PUBKEY   accept only the peer holding PUBKEY's private key: Ed25519\n"
-		"                    public key, PEM (openssl pkey -in KEY -pubout); the client\n"
-		"  --ca CAFILE       accept only a peer whose X.509 chain (--cert) leads to a\n"
-		"                    certificate of CAFILE (PEM) and is for NAME; the client\n"
-		"\n"
-		"X.509 (docs/auth.md#x509-chains):\n"
-		"  --cert CERT       with --sign or --sign-batch: send this chain (PEM: the\n"
-		"                    certificate of KEY, then its intermediates) before the proof\n"
-		"  --name NAME       with --ca: the host name (DNS names of the certificate) or\n"
-		"                    IP address (its IP addresses) to expect; default HOST\n"
-		"\n"
+		"%s\n"
 		"Options:\n"
 		"  -l, --listen      accept one connection on PORT (all addresses, IPv4 and IPv6)\n"
 		"  -t, --timeout MS  authentication timeout in milliseconds (default 10000)\n"
@@ -80,7 +57,8 @@ static void usage(FILE *f)
 		"19 wrong key, 20/21 tampered, 22 the peer rejected us, 27 wrong password,\n"
 		"29 both ends hold a verifier, 35 the certificate chain does not verify,\n"
 		"36 certificate not for NAME; tcpcrypt-cat(1)).  make-verifier: 0 written,\n"
-		"1 cannot write OUT, 2 usage, unusable password file, or OUT exists.\n");
+		"1 cannot write OUT, 2 usage, unusable password file, or OUT exists.\n",
+		authopt_help);
 }
 
 static int connect_to(const char *host, const char *port)
@@ -278,24 +256,15 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"listen", no_argument, NULL, 'l'},
-	    {"psk", required_argument, NULL, 'P'},
-	    {"sign", required_argument, NULL, 'S'},
-	    {"verify", required_argument, NULL, 'K'},
-	    {"sign-batch", required_argument, NULL, 'B'},
-	    {"password-file", required_argument, NULL, 'W'},
-	    {"ca", required_argument, NULL, 'C'},
-	    {"cert", required_argument, NULL, 'c'},
-	    {"name", required_argument, NULL, 'n'},
-	    {"verifier", required_argument, NULL, 'R'},
-	    {"spake2-password-file", required_argument, NULL, '2'},
+	    AUTHOPT_OPTIONS,
 	    {"timeout", required_argument, NULL, 't'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *cred_file = NULL, *scheme = NULL, *cert_file = NULL, *name = NULL;
-	int listen_mode = 0, quiet = 0, timeout = 10000, c, err = 0, ps = 0, fd, r, role = -1;
+	struct authopt ao = {0};
+	int listen_mode = 0, quiet = 0, timeout = 10000, c, ps = 0, fd, r, role = -1;
 	struct tcpcrypt_auth *a = NULL;
 	unsigned char sid[TCP_ENO_SESSID_LEN];
 	char hex[2 * TCP_ENO_SESSID_LEN + 1];
@@ -304,37 +273,14 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "make-verifier"))
 		return make_verifier(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "lt:qhV", opts, NULL)) != -1) {
+		r = authopt_take(&ao, c, optarg, "tcpcrypt-cat");
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r)
+			continue;
 		switch (c) {
 		case 'l':
 			listen_mode = 1;
-			break;
-		case 'P':
-		case 'S':
-		case 'K':
-		case 'B':
-		case 'W':
-		case 'C':
-		case 'R':
-		case '2':
-			if (scheme) {
-				fprintf(stderr, "tcpcrypt-cat: give one AUTH option\n");
-				return EXIT_USAGE;
-			}
-			scheme = c == 'P'   ? "psk"
-				 : c == 'S' ? "sign"
-				 : c == 'B' ? "sign-batch"
-				 : c == 'W' ? "password"
-				 : c == 'C' ? "ca"
-				 : c == 'R' ? "verifier"
-				 : c == '2' ? "spake2-password"
-					    : "verify";
-			cred_file = optarg;
-			break;
-		case 'c':
-			cert_file = optarg;
-			break;
-		case 'n':
-			name = optarg;
 			break;
 		case 't':
 			timeout = atoi(optarg);
@@ -357,50 +303,15 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!scheme || argc - optind != (listen_mode ? 1 : 2)) {
-		if (!scheme)
-			fprintf(stderr,
-				"tcpcrypt-cat: no AUTH (--psk, --password-file, --verifier, "
-				"--sign, --sign-batch, --verify or --ca)\n");
+	if (!ao.scheme || argc - optind != (listen_mode ? 1 : 2)) {
+		if (!ao.scheme)
+			authopt_load(&ao, NULL, "tcpcrypt-cat"); /* says what is missing */
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (cert_file && strcmp(scheme, "sign") && strcmp(scheme, "sign-batch")) {
-		fprintf(stderr, "tcpcrypt-cat: --cert goes with --sign or --sign-batch\n");
+	a = authopt_load(&ao, listen_mode ? NULL : argv[optind], "tcpcrypt-cat");
+	if (!a)
 		return EXIT_USAGE;
-	}
-	if (name && strcmp(scheme, "ca")) {
-		fprintf(stderr, "tcpcrypt-cat: --name goes with --ca\n");
-		return EXIT_USAGE;
-	}
-	if (!strcmp(scheme, "ca") && !name && listen_mode) {
-		fprintf(stderr, "tcpcrypt-cat: --ca with -l needs --name\n");
-		return EXIT_USAGE;
-	}
-	a = cert_file && !strcmp(scheme, "sign")
-		? tcpcrypt_auth_sign_cert_file(cred_file, cert_file, &err)
-	    : cert_file ? tcpcrypt_auth_sign_batch_cert_file(cred_file, cert_file, &err)
-	    : !strcmp(scheme, "ca")
-		? tcpcrypt_auth_verify_ca_file(cred_file, name ? name : argv[optind], &err)
-	    : !strcmp(scheme, "psk")	    ? tcpcrypt_auth_psk_file(cred_file, &err)
-	    : !strcmp(scheme, "sign")	    ? tcpcrypt_auth_sign_file(cred_file, &err)
-	    : !strcmp(scheme, "sign-batch") ? tcpcrypt_auth_sign_batch_file(cred_file, &err)
-	    : !strcmp(scheme, "password")   ? tcpcrypt_auth_spake2p_password_file(cred_file, &err)
-	    : !strcmp(scheme, "verifier")   ? tcpcrypt_auth_verifier_file(cred_file, &err)
-	    : !strcmp(scheme, "spake2-password") ? tcpcrypt_auth_password_file(cred_file, &err)
-						 : tcpcrypt_auth_verify_file(cred_file, &err);
-	if (!a) {
-		fprintf(stderr, "tcpcrypt-cat: %s%s%s: %s", cred_file, cert_file ? ", " : "",
-			cert_file ? cert_file : "",
-			err == TCPCRYPT_AUTH_ESYS ? strerror(errno) : tcpcrypt_auth_strerror(err));
-		if (!strcmp(scheme, "verifier") && tcpcrypt_auth_verifier_error())
-			fprintf(stderr,
-				": not a SPAKE2+ verifier file: %s (tcpcrypt-cat "
-				"make-verifier writes one)",
-				tcpcrypt_auth_verifier_error());
-		fprintf(stderr, "\n");
-		return EXIT_USAGE;
-	}
 	fd = listen_mode ? accept_on(argv[optind]) : connect_to(argv[optind], argv[optind + 1]);
 	if (fd < 0) {
 		tcpcrypt_auth_free(a);
@@ -431,7 +342,7 @@ int main(int argc, char **argv)
 	getsockopt(fd, IPPROTO_TCP, TCP_ENO_ROLE, &role, &rl);
 	if (!quiet)
 		fprintf(stderr, "tcpcrypt-cat: authenticated session %s (%s, role %s)\n",
-			tcpcrypt_hex(sid, sizeof(sid), hex, sizeof(hex)), scheme,
+			tcpcrypt_hex(sid, sizeof(sid), hex, sizeof(hex)), authopt_name(&ao),
 			tcpcrypt_role_name(role) ? tcpcrypt_role_name(role) : "?");
 	r = copy(fd);
 	if (r)

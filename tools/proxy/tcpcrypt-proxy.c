@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include "tcpcrypt/auth.h"
 #include "tcpcrypt/tcpcrypt.h"
+#include "authopt.h"
 #include "addr.h"
 #include "relay.h"
 #include "version.h"
@@ -40,53 +41,46 @@
 
 static void usage(FILE *f)
 {
-	fprintf(
-	    f,
-	    "Usage: tcpcrypt-proxy [OPTIONS] AUTH --client LISTEN REMOTEHOST REMOTEPORT\n"
-	    "       tcpcrypt-proxy [OPTIONS] AUTH --server LISTENPORT TARGET\n"
-	    "\n"
-	    "Put tcpcrypt session-ID authentication (docs/auth.md) in front of unmodified\n"
-	    "applications.  --client: accept connections on LISTEN ([ADDR:]PORT, default\n"
-	    "address 127.0.0.1; loopback only), connect each to REMOTEHOST REMOTEPORT,\n"
-	    "authenticate, then copy both ways.  --server: accept on LISTENPORT ([ADDR:]PORT,\n"
-	    "default all addresses), authenticate, and only then connect to TARGET\n"
-	    "([ADDR:]PORT, default 127.0.0.1), which must be an address of this host.\n"
-	    "Nothing is copied either way before both ends have accepted.\n"
-	    "\n"
-	    "AUTH (one, as tcpcrypt-cat(1)):\n"
-	    "  --psk FILE        pre-shared key: FILE's exact bytes (16 to 1024, random)\n"
-	    "  --password-file FILE  a password shared by both ends (FILE's bytes but one\n"
-	    "                    trailing newline): SPAKE2 (RFC 9382), confirmed both ways\n"
-	    "  --sign KEY        prove this end's identity: Ed25519 private key, PEM; the server\n"
-	    "  --sign-batch KEY  the same, concurrent connections sharing signatures\n"
-	    "  --verify PUBKEY   accept only the peer holding PUBKEY's private key; the client\n"
-	    "\n"
-	    "Options:\n"
-	    "  -c, --client      client side (see above)\n"
-	    "  -s, --server      server side (see above)\n"
-	    "  -t, --timeout MS  connect and authentication timeout per connection\n"
-	    "                    (default 10000)\n"
-	    "  -m, --max-conns N connections at once, at most (default 256); more wait in\n"
-	    "                    the listen queue\n"
-	    "  -g, --grace MS    on SIGTERM or SIGINT, how long open connections may go on\n"
-	    "                    (default 5000); a second signal cuts them at once\n"
-	    "      --allow-remote-clients  let --client listen on a non-loopback address:\n"
-	    "                    the leg from those clients is NOT encrypted\n"
-	    "  -q, --quiet       no line per authenticated connection\n"
-	    "  -v, --verbose     also a line per closed connection, with its byte counts\n"
-	    "  -h, --help        show this help\n"
-	    "  -V, --version     print the version\n"
-	    "\n"
-	    "Each failed authentication closes only its connection and logs one line to\n"
-	    "stderr: the peer's address, the session ID (hex) and the error.\n"
-	    "Exit status: 0 stopped by SIGTERM or SIGINT; 1 system error; 2 usage,\n"
-	    "unusable credential file, or a TARGET that is not an address of this host.\n");
+	fprintf(f,
+		"Usage: tcpcrypt-proxy [OPTIONS] AUTH --client LISTEN REMOTEHOST REMOTEPORT\n"
+		"       tcpcrypt-proxy [OPTIONS] AUTH --server LISTENPORT TARGET\n"
+		"\n"
+		"Put tcpcrypt session-ID authentication (docs/auth.md) in front of unmodified\n"
+		"applications.  --client: accept connections on LISTEN ([ADDR:]PORT, default\n"
+		"address 127.0.0.1; loopback only), connect each to REMOTEHOST REMOTEPORT,\n"
+		"authenticate, then copy both ways.  --server: accept on LISTENPORT ([ADDR:]PORT,\n"
+		"default all addresses), authenticate, and only then connect to TARGET\n"
+		"([ADDR:]PORT, default 127.0.0.1), which must be an address of this host.\n"
+		"Nothing is copied either way before both ends have accepted.\n"
+		"\n"
+		"%s\n"
+		"Options:\n"
+		"  -c, --client      client side (see above)\n"
+		"  -s, --server      server side (see above)\n"
+		"  -t, --timeout MS  connect and authentication timeout per connection\n"
+		"                    (default 10000)\n"
+		"  -m, --max-conns N connections at once, at most (default 256); more wait in\n"
+		"                    the listen queue\n"
+		"  -g, --grace MS    on SIGTERM or SIGINT, how long open connections may go on\n"
+		"                    (default 5000); a second signal cuts them at once\n"
+		"      --allow-remote-clients  let --client listen on a non-loopback address:\n"
+		"                    the leg from those clients is NOT encrypted\n"
+		"  -q, --quiet       no line per authenticated connection\n"
+		"  -v, --verbose     also a line per closed connection, with its byte counts\n"
+		"  -h, --help        show this help\n"
+		"  -V, --version     print the version\n"
+		"\n"
+		"Each failed authentication closes only its connection and logs one line to\n"
+		"stderr: the peer's address, the session ID (hex) and the error.\n"
+		"Exit status: 0 stopped by SIGTERM or SIGINT; 1 system error; 2 usage,\n"
+		"unusable credential file, or a TARGET that is not an address of this host.\n",
+		authopt_help);
 }
 
 /* --- configuration, shared read-only by the connection threads --- */
 
 static struct tcpcrypt_auth *cred;
-static const char *scheme;
+static struct authopt ao;
 static int server_mode, timeout_ms = 10000, grace_ms = 5000, quiet, verbose;
 static const char *remote_host, *remote_port;
 static struct sockaddr_storage target[MAX_TARGET];
@@ -256,7 +250,8 @@ static void *conn_main(void *arg)
 	rl = sizeof(role);
 	getsockopt(fd, IPPROTO_TCP, TCP_ENO_ROLE, &role, &rl);
 	if (!quiet)
-		logline("peer %s session %s: authenticated (%s, role %s)", peer, hex, scheme,
+		logline("peer %s session %s: authenticated (%s, role %s)", peer, hex,
+			authopt_name(&ao),
 			tcpcrypt_role_name(role) ? tcpcrypt_role_name(role) : "?");
 	if (server_mode) {
 		/* only now does the service hear of this connection */
@@ -497,11 +492,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"client", no_argument, NULL, 'c'},
 	    {"server", no_argument, NULL, 's'},
-	    {"psk", required_argument, NULL, 'P'},
-	    {"sign", required_argument, NULL, 'S'},
-	    {"verify", required_argument, NULL, 'K'},
-	    {"sign-batch", required_argument, NULL, 'B'},
-	    {"password-file", required_argument, NULL, 'W'},
+	    AUTHOPT_OPTIONS,
 	    {"timeout", required_argument, NULL, 't'},
 	    {"max-conns", required_argument, NULL, 'm'},
 	    {"grace", required_argument, NULL, 'g'},
@@ -512,14 +503,18 @@ int main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *cred_file = NULL;
 	char host[PROXY_HOST_MAX], port[PROXY_PORT_MAX], err[PROXY_HOST_MAX + 64], s[64];
 	struct sockaddr_storage la[MAX_LISTEN];
 	socklen_t ll[MAX_LISTEN];
-	int mode = -1, allow_remote = 0, c, e = 0, nla, ls[MAX_LISTEN], nls = 0, sfd, rc;
+	int mode = -1, allow_remote = 0, c, nla, ls[MAX_LISTEN], nls = 0, sfd, rc;
 	sigset_t sigs;
 
 	while ((c = getopt_long(argc, argv, "cst:m:g:qvhV", opts, NULL)) != -1) {
+		rc = authopt_take(&ao, c, optarg, "tcpcrypt-proxy");
+		if (rc < 0)
+			return EXIT_USAGE;
+		if (rc)
+			continue;
 		switch (c) {
 		case 'c':
 		case 's':
@@ -529,22 +524,6 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			mode = c == 's';
-			break;
-		case 'P':
-		case 'S':
-		case 'K':
-		case 'B':
-		case 'W':
-			if (scheme) {
-				fprintf(stderr, "tcpcrypt-proxy: give one AUTH option\n");
-				return EXIT_USAGE;
-			}
-			scheme = c == 'P'   ? "psk"
-				 : c == 'S' ? "sign"
-				 : c == 'B' ? "sign-batch"
-				 : c == 'W' ? "password"
-					    : "verify";
-			cred_file = optarg;
 			break;
 		case 't':
 			if ((timeout_ms = num_opt("timeout", optarg, 1, 3600000)) < 0)
@@ -578,10 +557,9 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!scheme || mode < 0 || argc - optind != (mode ? 2 : 3)) {
-		if (!scheme)
-			fprintf(stderr, "tcpcrypt-proxy: no AUTH (--psk, --password-file, --sign, "
-					"--sign-batch or --verify)\n");
+	if (!ao.scheme || mode < 0 || argc - optind != (mode ? 2 : 3)) {
+		if (!ao.scheme)
+			authopt_load(&ao, NULL, "tcpcrypt-proxy"); /* says what is missing */
 		else if (mode < 0)
 			fprintf(stderr, "tcpcrypt-proxy: give --client or --server\n");
 		usage(stderr);
@@ -649,16 +627,9 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 	}
 
-	cred = !strcmp(scheme, "psk")	       ? tcpcrypt_auth_psk_file(cred_file, &e)
-	       : !strcmp(scheme, "sign")       ? tcpcrypt_auth_sign_file(cred_file, &e)
-	       : !strcmp(scheme, "sign-batch") ? tcpcrypt_auth_sign_batch_file(cred_file, &e)
-	       : !strcmp(scheme, "password")   ? tcpcrypt_auth_password_file(cred_file, &e)
-					       : tcpcrypt_auth_verify_file(cred_file, &e);
-	if (!cred) {
-		fprintf(stderr, "tcpcrypt-proxy: %s: %s\n", cred_file,
-			e == TCPCRYPT_AUTH_ESYS ? strerror(errno) : tcpcrypt_auth_strerror(e));
+	cred = authopt_load(&ao, server_mode ? NULL : remote_host, "tcpcrypt-proxy");
+	if (!cred)
 		return EXIT_USAGE;
-	}
 	conns = calloc(max_conns, sizeof(*conns));
 	if (!conns) {
 		fprintf(stderr, "tcpcrypt-proxy: %s\n", strerror(errno));
@@ -687,7 +658,7 @@ int main(int argc, char **argv)
 			snprintf(err, sizeof(err), "%s port %s", remote_host, remote_port);
 		logline("listening on %s (%s), to %s (%s)",
 			proxy_addr_str((struct sockaddr *)&la[i], s, sizeof(s)),
-			server_mode ? "server" : "client", err, scheme);
+			server_mode ? "server" : "client", err, authopt_name(&ao));
 	}
 	rc = run(ls, nls, sfd);
 	if (tcpcrypt_auth_scheme(cred) == TCPCRYPT_AUTH_ED25519_BATCH) {
