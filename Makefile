@@ -229,7 +229,7 @@ demo: deps all
 demo-auth: deps all
 	@tests/demo-auth.sh
 
-bench: deps all
+bench: deps all $(BUILD)/authbench
 	@tools/install-deps.sh bench
 	@python3 tests/lib/test_benchreport.py -q
 	@tests/bench.sh
@@ -252,6 +252,11 @@ bench-auth: $(BUILD)/bench_auth
 $(BUILD)/bench_auth: tests/bench/bench_auth.c $(BUILD)/libtcpcrypt.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtcpcrypt.a -lcrypto
+
+# connect + authenticated first byte, client and server, for make bench's auth section
+$(BUILD)/authbench: tests/bench/authbench.c $(BUILD)/libtcpcrypt.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtcpcrypt.a -lcrypto -lpthread
 
 $(BUILD)/bench_crypto: tests/bench/bench_crypto.c $(BUILD)/libtccore.a $(HDRS)
 	@mkdir -p $(@D)
