@@ -19,7 +19,7 @@
 #             tcpcrypt: time to open all, agents' resent bytes, kernel RTOs
 #     auth    connect + authenticated first byte p50/p99: TCP, tcpcrypt,
 #             each tcpcrypt-auth scheme, fresh and resumed, stunnel4 fresh
-#             and resumed; the batch signer at 1, 16, 64 clients: signatures
+#             and resumed; the batch signer at 1, 4, 16, 64 clients: signatures
 #             per connection (tests/lib/benchauth.sh; AUTH_CONNS=300
 #             AUTH_SECS=2 AUTH_BATCH_SECS=3)
 #   PEERS=plain,tcpcrypt,stunnel,wireguard  (plain is always measured)

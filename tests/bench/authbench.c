@@ -3,18 +3,26 @@
  * authbench: connect + authenticated first byte, for make bench's auth
  * section (tests/bench.sh, docs/machine-facts.md#session-id-authentication-in-the-test-bed).
  *
- *   authbench server PORT [--threads N] [AUTH]
+ *   authbench server PORT [--threads N] [--batch-window US] [AUTH]
  *       accept on 0.0.0.0:PORT with N threads (default 128); per connection:
  *       tcpcrypt_auth_fd with AUTH (none: plain echo), read one byte, send
  *       it back, close.  SIGUSR1 prints one line to stdout:
  *       "stats ok=N failed=N signatures=N proofs=N" (the last two from
- *       tcpcrypt_auth_batch_stats: a batch signer's, else 0).
- *   authbench client ADDR PORT N CONC [--seconds S] [AUTH]
+ *       tcpcrypt_auth_batch_stats: a batch signer's, else 0).  --batch-window:
+ *       the batch signer's gather window bound in us instead of the library's
+ *       (lib/auth_batch.h), to measure what it buys and costs.
+ *   authbench client ADDR PORT N CONC [--seconds S] [--port-file F] [AUTH]
  *       up to N connections, CONC at a time (no new one after S seconds);
+ *       with --port-file, each from the next local port after the one in F
+ *       (1024..65000, wrapping; F is updated at the end), so that no two
+ *       connections of a bench share a 4-tuple within seconds of each other
+ *       (docs/machine-facts.md#session-id-authentication-in-the-test-bed);
  *       per connection: connect, tcpcrypt_auth_fd with AUTH (none: nothing),
  *       send one byte, wait for the echoed byte: that time is its latency.
- *       Prints JSON {"n", "ok", "failed", "seconds", "rate", "p50_ms",
- *       "p99_ms"}; failure reasons go to stderr (the first few).
+ *       Prints JSON {"n", "ok", "failed", "failed_reused_port", "seconds",
+ *       "rate", "p50_ms", "p99_ms"}; failure reasons go to stderr (the first
+ *       few); failed_reused_port: authentications that failed on a local
+ *       port this client had connected from before.
  *
  * AUTH is one of the credential options of tcpcrypt-cat(1); each is a line
  * of the creds table below.
@@ -34,6 +42,7 @@
 #include <sys/socket.h>
 #include "tcpcrypt/auth.h"
 #include "tcpcrypt/tcpcrypt.h"
+#include "../../lib/auth_batch.h"
 
 #define AUTH_TIMEOUT_MS 10000
 
@@ -61,9 +70,10 @@ static double now(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: authbench server PORT [--threads N] [AUTH]\n"
-			"       authbench client ADDR PORT N CONC [--seconds S] [AUTH]\n"
-			"AUTH:");
+	fprintf(stderr,
+		"usage: authbench server PORT [--threads N] [--batch-window US] [AUTH]\n"
+		"       authbench client ADDR PORT N CONC [--seconds S] [--port-file F] [AUTH]\n"
+		"AUTH:");
 	for (size_t i = 0; i < sizeof(creds) / sizeof(creds[0]); i++)
 		fprintf(stderr, " %s FILE", creds[i].opt);
 	fprintf(stderr, " (none: no authentication)\n");
@@ -126,7 +136,7 @@ static void *serve(void *arg)
 static int server(int argc, char **argv)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET};
-	int threads = 128, one = 1, sig;
+	int threads = 128, one = 1, sig, window = -1;
 	sigset_t set;
 	pthread_t th;
 
@@ -136,9 +146,13 @@ static int server(int argc, char **argv)
 	for (int i = 3; i < argc; i++) {
 		if (!strcmp(argv[i], "--threads") && i + 1 < argc)
 			threads = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--batch-window") && i + 1 < argc)
+			window = atoi(argv[++i]);
 		else if (!cred_opt(argv, &i, argc))
 			usage();
 	}
+	if (window >= 0)
+		tcpcrypt__batch_window(cred, window);
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
 	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 4096)) {
@@ -175,6 +189,29 @@ static double t_end;
 static atomic_int next;
 static atomic_int errors_shown;
 static double *lat; /* ms, per connection; -1: failed, -2: not made */
+/* per local port, when this client last connected from it (0: never) */
+static _Atomic double port_used[65536];
+static atomic_int failed_reused; /* failures on a local port this client used before */
+#define LPORT_MIN 1024
+#define LPORT_MAX 65000
+static atomic_uint lport; /* with --port-file: the last local port handed out */
+
+/* bind fd to the next free local port; 0, or -1 */
+static int bind_next(int fd)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+
+	for (int tries = 0; tries < 1000; tries++) {
+		unsigned p = atomic_fetch_add(&lport, 1) + 1;
+
+		sa.sin_port = htons(LPORT_MIN + (p - LPORT_MIN) % (LPORT_MAX - LPORT_MIN + 1));
+		if (!bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+			return 0;
+		if (errno != EADDRINUSE)
+			return -1;
+	}
+	return -1;
+}
 
 static void fail(int i, const char *what, const char *why)
 {
@@ -183,12 +220,27 @@ static void fail(int i, const char *what, const char *why)
 		fprintf(stderr, "authbench: %s: %s\n", what, why);
 }
 
+/* The local port of fd; if it was used before, count a failure on it as such */
+static double port_last(int fd, unsigned *port)
+{
+	struct sockaddr_in sa;
+	socklen_t l = sizeof(sa);
+
+	*port = 0;
+	if (getsockname(fd, (struct sockaddr *)&sa, &l))
+		return 0;
+	*port = ntohs(sa.sin_port);
+	return atomic_exchange(&port_used[*port], now());
+}
+
 /* One connection: its latency in lat[i], or a failure */
 static void one_conn(int i)
 {
 	double t0 = now();
 	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1, r;
 	struct timeval tv = {.tv_sec = AUTH_TIMEOUT_MS / 1000};
+	double before;
+	unsigned port;
 	char c = 'x';
 
 	errno = 0;
@@ -196,12 +248,20 @@ static void one_conn(int i)
 		return fail(i, "socket", strerror(errno));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (atomic_load(&lport) && bind_next(fd)) {
+		fail(i, "bind", strerror(errno));
+		close(fd);
+		return;
+	}
 	if (connect(fd, (struct sockaddr *)&dst, sizeof(dst))) {
 		fail(i, "connect", strerror(errno));
 		close(fd);
 		return;
 	}
+	before = port_last(fd, &port);
 	if (cred && (r = tcpcrypt_auth_fd(fd, cred, AUTH_TIMEOUT_MS, NULL, NULL))) {
+		if (before > 0)
+			atomic_fetch_add(&failed_reused, 1);
 		fail(i, "authentication", tcpcrypt_auth_strerror(r));
 		close(fd);
 		return;
@@ -237,6 +297,7 @@ static int cmp_double(const void *a, const void *b)
 static int client(int argc, char **argv)
 {
 	double secs = 0, t0, el;
+	const char *port_file = NULL;
 	int conc, n, ok = 0;
 	pthread_t *th;
 	double *v;
@@ -254,8 +315,21 @@ static int client(int argc, char **argv)
 	for (int i = 6; i < argc; i++) {
 		if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
 			secs = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--port-file") && i + 1 < argc)
+			port_file = argv[++i];
 		else if (!cred_opt(argv, &i, argc))
 			usage();
+	}
+	if (port_file) {
+		FILE *f = fopen(port_file, "r");
+		unsigned p = 0;
+
+		if (f) {
+			if (fscanf(f, "%u", &p) != 1)
+				p = 0;
+			fclose(f);
+		}
+		atomic_store(&lport, p >= LPORT_MIN && p <= LPORT_MAX ? p : LPORT_MIN);
 	}
 	lat = calloc(n_max, sizeof(*lat));
 	v = calloc(n_max, sizeof(*v));
@@ -281,8 +355,19 @@ static int client(int argc, char **argv)
 			v[ok++] = lat[i];
 	}
 	qsort(v, ok, sizeof(*v), cmp_double);
-	printf("{\"n\": %d, \"ok\": %d, \"failed\": %d, \"seconds\": %.3f, \"rate\": %.1f, ", n, ok,
-	       n - ok, el, ok / el);
+	if (port_file) {
+		FILE *f = fopen(port_file, "w");
+		unsigned p = atomic_load(&lport);
+
+		if (f) {
+			fprintf(f, "%u\n",
+				LPORT_MIN + (p - LPORT_MIN) % (LPORT_MAX - LPORT_MIN + 1));
+			fclose(f);
+		}
+	}
+	printf("{\"n\": %d, \"ok\": %d, \"failed\": %d, \"failed_reused_port\": %d, "
+	       "\"seconds\": %.3f, \"rate\": %.1f, ",
+	       n, ok, n - ok, atomic_load(&failed_reused), el, ok / el);
 	if (ok)
 		printf("\"p50_ms\": %.4f, \"p99_ms\": %.4f}\n", v[(ok - 1) / 2],
 		       v[(int)((ok - 1) * 0.99)]);

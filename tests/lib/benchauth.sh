@@ -10,7 +10,7 @@
 #   ba_setup        keys, one authbench server per row on B
 #   ba_wire_check   stunnel's fresh and resumed services on the wire (capture
 #                   in M, tests/lib/tlsresume.py); JSON into $TB_DIR/auth-wire.json
-#   ba_run RUN      one run: the fresh rows, the batch signer at 1, 16 and 64
+#   ba_run RUN      one run: the fresh rows, the batch signer at 1, 4, 16 and 64
 #                   clients, then the agents with their session cache and the
 #                   resumed rows; records into $RES
 #
@@ -19,11 +19,14 @@
 # cache, after one warm-up connection); stunnel4 TLS 1.3 fresh
 # (sessionResume = no) and resumed (its default).  AUTH_CONNS sequential
 # connections per row and run, at most AUTH_SECS s; the batch runs
-# AUTH_BATCH_SECS s per client count.
+# AUTH_BATCH_SECS s per client count.  AUTH_BATCH_WINDOWS="0 2000 ..." adds
+# batch signers whose gather window is bounded by that many us instead of
+# the library's (authbench --batch-window), measured the same way.
 
 AUTH_CONNS=${AUTH_CONNS:-300}
 AUTH_SECS=${AUTH_SECS:-2}
 AUTH_BATCH_SECS=${AUTH_BATCH_SECS:-3}
+AUTH_BATCH_WINDOWS=${AUTH_BATCH_WINDOWS:-}
 BA_BIN=$TB_ROOT/build/authbench
 BA_K=$TB_DIR/authkeys
 # The schemes, one line each: row name, B's port, server AUTH, client AUTH
@@ -38,7 +41,7 @@ BA_SCHEMES=(
 )
 BA_TCP=6120 BA_TC=6121     # B's plain (port off) and tcpcrypt servers, no authentication
 BA_TLS_FRESH=7020 BA_TLS_RES=7021 # A's stunnel fronts, to B's $BA_TCP
-BA_BATCH=ed25519-batch     # the row whose server's batch stats are read
+BA_BATCH=${BA_BATCH:-ed25519-batch} # the row whose server's batch stats are read
 # the ports the agents leave plain (bench.sh's OFF_PORTS)
 BA_OFF_PORTS="$BA_TCP $BA_TLS_FRESH $BA_TLS_RES $((BA_TLS_FRESH + BP_TLS_OFF)) $((BA_TLS_RES + BP_TLS_OFF))"
 BA_STUNNEL="$BA_TLS_FRESH:$BA_TCP:fresh $BA_TLS_RES:$BA_TCP"
@@ -57,6 +60,12 @@ ba_setup() {
 		IFS='|' read -r name port sa ca <<<"$s"
 		BA_PORT[$name]=$port BA_SRV[$name]=$sa BA_CLI[$name]=$ca
 	done
+	port=6130
+	for s in $AUTH_BATCH_WINDOWS; do
+		name=$BA_BATCH-w$s
+		BA_PORT[$name]=$((port++)) BA_CLI[$name]=${BA_CLI[$BA_BATCH]}
+		BA_SRV[$name]="${BA_SRV[$BA_BATCH]} --batch-window $s"
+	done
 	for name in "${!BA_PORT[@]}"; do
 		# shellcheck disable=SC2086 # the AUTH options are a word list
 		BA_PID[$name]=$(tb_bg B "$TB_DIR/authbench-$name.log" "$BA_BIN" server \
@@ -67,6 +76,9 @@ ba_setup() {
 	done
 }
 
+# stunnel is measured (bench.sh's peers)
+ba_tls() { [[ " ${peers[*]} " == *" stunnel "* ]]; }
+
 # One row's connections from A: authbench's JSON
 ba_conns() { # ROW N CONC SECS
 	local host=$TB_B4 port=${BA_PORT[$1]:-}
@@ -75,7 +87,8 @@ ba_conns() { # ROW N CONC SECS
 	stunnel-resumed) host=127.0.0.1 port=$BA_TLS_RES ;;
 	esac
 	# shellcheck disable=SC2086
-	tb_exec A "$BA_BIN" client "$host" "$port" "$2" "$3" --seconds "$4" ${BA_CLI[$1]:-} \
+	tb_exec A "$BA_BIN" client "$host" "$port" "$2" "$3" --seconds "$4" \
+		--port-file "$TB_DIR/authbench.lport" ${BA_CLI[$1]:-} \
 		2>>"$TB_DIR/authbench-client.err" || true
 }
 
@@ -94,11 +107,11 @@ ba_measure() { # RUN ROW PHASE
 	rec "\"run\": $1, \"peer\": \"auth\", \"measure\": \"auth\", \"row\": \"$2\", \"phase\": \"$3\", $r, \"a_negotiated\": $((${c1% *} - ${c0% *})), \"a_resumed\": $((${c1#* } - ${c0#* }))"
 }
 
-# The batch signer's counts, from its server: "ok failed signatures proofs"
-ba_stats() {
-	local log=$TB_DIR/authbench-$BA_BATCH.log n
+# A batch signer's counts, from its server: "ok failed signatures proofs"
+ba_stats() { # ROW
+	local log=$TB_DIR/authbench-$1.log n
 	n=$(grep -c '^stats ' "$log" || true)
-	kill -USR1 "${BA_PID[$BA_BATCH]}"
+	kill -USR1 "${BA_PID[$1]}"
 	tb_wait 5 eval "[[ \$(grep -c '^stats ' '$log') -gt $n ]]" || tb_fail "no stats from the batch server"
 	grep '^stats ' "$log" | tail -n 1 | sed 's/[a-z]*=//g; s/^stats //'
 }
@@ -113,23 +126,27 @@ ba_rotate() { # RUN ROW...
 }
 
 ba_run() { # RUN
-	local run=$1 row c s r t0 schemes=()
+	local run=$1 row c s r t0 w schemes=()
 	local -a st0 st1 fresh_rows
 	for s in "${BA_SCHEMES[@]}"; do schemes+=("${s%%|*}"); done
 	fresh_rows=(tcp tcpcrypt "${schemes[@]}")
-	[[ -n ${NA[stunnel]:-} ]] || fresh_rows+=(stunnel-fresh stunnel-resumed)
+	! ba_tls || fresh_rows+=(stunnel-fresh stunnel-resumed)
 	for row in $(ba_rotate "$run" "${fresh_rows[@]}"); do
 		ba_measure "$run" "$row" fresh
 	done
-	# the batch signer with 1, 16, 64 clients at once (fresh sessions)
-	for c in 1 16 64; do
-		read -ra st0 <<<"$(ba_stats)"
-		t0=$(date +%s.%N)
-		r=$(ba_conns "$BA_BATCH" 1000000 "$c" "$AUTH_BATCH_SECS")
-		read -ra st1 <<<"$(ba_stats)"
-		[[ -n $r ]] || r='{"ok": null}'
-		r=${r#\{} r=${r%\}}
-		rec "\"run\": $run, \"peer\": \"auth\", \"measure\": \"auth_batch\", \"clients\": $c, $r, \"srv_ok\": $((st1[0] - st0[0])), \"srv_failed\": $((st1[1] - st0[1])), \"signatures\": $((st1[2] - st0[2])), \"proofs\": $((st1[3] - st0[3])), \"srv_seconds\": $(python3 -c "import time; print(round(time.time() - $t0, 3))")"
+	# the batch signer with 1, 4, 16, 64 clients at once (fresh sessions)
+	for row in $(ba_rotate "$run" "$BA_BATCH" ${AUTH_BATCH_WINDOWS:+$(printf "$BA_BATCH-w%s " $AUTH_BATCH_WINDOWS)}); do
+		w=null
+		[[ $row == "$BA_BATCH" ]] || w=${row##*-w}
+		for c in 1 4 16 64; do
+			read -ra st0 <<<"$(ba_stats "$row")"
+			t0=$(date +%s.%N)
+			r=$(ba_conns "$row" 1000000 "$c" "$AUTH_BATCH_SECS")
+			read -ra st1 <<<"$(ba_stats "$row")"
+			[[ -n $r ]] || r='{"ok": null}'
+			r=${r#\{} r=${r%\}}
+			rec "\"run\": $run, \"peer\": \"auth\", \"measure\": \"auth_batch\", \"clients\": $c, \"window_us\": $w, $r, \"srv_ok\": $((st1[0] - st0[0])), \"srv_failed\": $((st1[1] - st0[1])), \"signatures\": $((st1[2] - st0[2])), \"proofs\": $((st1[3] - st0[3])), \"srv_seconds\": $(python3 -c "import time; print(round(time.time() - $t0, 3))")"
+		done
 	done
 	# resumed: the agents with their session cache, one warm-up connection
 	agents_down
@@ -188,7 +205,7 @@ PY
 # ServerHellos read by tests/lib/tlsresume.py
 ba_wire_check() {
 	local pcap f=$((BA_TLS_FRESH + BP_TLS_OFF)) r=$((BA_TLS_RES + BP_TLS_OFF))
-	if [[ -n ${NA[stunnel]:-} ]]; then
+	if ! ba_tls; then
 		echo '{}' >"$TB_DIR/auth-wire.json"
 		return 0
 	fi
