@@ -27,7 +27,7 @@ AUTH_CONNS=${AUTH_CONNS:-300}
 AUTH_SECS=${AUTH_SECS:-2}
 AUTH_BATCH_SECS=${AUTH_BATCH_SECS:-3}
 AUTH_BATCH_WINDOWS=${AUTH_BATCH_WINDOWS:-}
-BA_BIN=$TB_ROOT/build/authbench
+BA_BIN=${BA_BIN:-$TB_ROOT/build/authbench}
 BA_K=$TB_DIR/authkeys
 # The schemes, one line each: row name, B's port, server AUTH, client AUTH
 # (authbench's options, tcpcrypt-cat's names; $BA_K/psk, pw, ed.key, ed.pub
