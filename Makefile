@@ -6,7 +6,7 @@
 #   make demo-auth  tcpcrypt-cat authenticating the session ID; a man in the middle caught
 #   make fuzz       run every libFuzzer target for FUZZ_TIME seconds each
 #   make bench      tcpcrypt beside plain TCP, stunnel4 and wireguard-go in the test bed
-#                   (BENCH=bulk,short,attach,idle,burst RUNS=5 PEERS=...: tests/bench.sh)
+#                   (BENCH=bulk,short,attach,idle,burst,auth RUNS=5 PEERS=...: tests/bench.sh)
 #   make bench-crypto  protocol-core micro-benchmarks beside `openssl speed`
 #   make deps       install the Debian packages needed (idempotent)
 
