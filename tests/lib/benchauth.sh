@@ -42,8 +42,10 @@ BA_SCHEMES=(
 BA_TCP=6120 BA_TC=6121     # B's plain (port off) and tcpcrypt servers, no authentication
 BA_TLS_FRESH=7020 BA_TLS_RES=7021 # A's stunnel fronts, to B's $BA_TCP
 BA_BATCH=${BA_BATCH:-ed25519-batch} # the row whose server's batch stats are read
-# the ports the agents leave plain (bench.sh's OFF_PORTS)
+# the ports the agents leave plain (bench.sh's OFF_PORTS) and stunnel's services, for bench.sh
+# shellcheck disable=SC2034
 BA_OFF_PORTS="$BA_TCP $BA_TLS_FRESH $BA_TLS_RES $((BA_TLS_FRESH + BP_TLS_OFF)) $((BA_TLS_RES + BP_TLS_OFF))"
+# shellcheck disable=SC2034
 BA_STUNNEL="$BA_TLS_FRESH:$BA_TCP:fresh $BA_TLS_RES:$BA_TCP"
 declare -A BA_PORT=() BA_SRV=() BA_CLI=() BA_PID=()
 
@@ -77,6 +79,7 @@ ba_setup() {
 }
 
 # stunnel is measured (bench.sh's peers)
+# shellcheck disable=SC2154
 ba_tls() { [[ " ${peers[*]} " == *" stunnel "* ]]; }
 
 # One row's connections from A: authbench's JSON
@@ -135,7 +138,9 @@ ba_run() { # RUN
 		ba_measure "$run" "$row" fresh
 	done
 	# the batch signer with 1, 4, 16, 64 clients at once (fresh sessions)
-	for row in $(ba_rotate "$run" "$BA_BATCH" ${AUTH_BATCH_WINDOWS:+$(printf "$BA_BATCH-w%s " $AUTH_BATCH_WINDOWS)}); do
+	local -a signers=("$BA_BATCH")
+	for w in $AUTH_BATCH_WINDOWS; do signers+=("$BA_BATCH-w$w"); done
+	for row in $(ba_rotate "$run" "${signers[@]}"); do
 		w=null
 		[[ $row == "$BA_BATCH" ]] || w=${row##*-w}
 		for c in 1 4 16 64; do
