@@ -6,7 +6,7 @@
 #   make demo-auth  tcpcrypt-cat authenticating the session ID; a man in the middle caught
 #   make fuzz       run every libFuzzer target for FUZZ_TIME seconds each
 #   make bench      tcpcrypt beside plain TCP, stunnel4 and wireguard-go in the test bed
-#                   (BENCH=bulk,short,attach,idle,burst RUNS=5 PEERS=...: tests/bench.sh)
+#                   (BENCH=bulk,short,attach,idle,burst,auth RUNS=5 PEERS=...: tests/bench.sh)
 #   make bench-crypto  protocol-core micro-benchmarks beside `openssl speed`
 #   make deps       install the Debian packages needed (idempotent)
 
@@ -241,7 +241,7 @@ demo: deps all
 demo-auth: deps all
 	@tests/demo-auth.sh
 
-bench: deps all
+bench: deps all $(BUILD)/authbench
 	@tools/install-deps.sh bench
 	@python3 tests/lib/test_benchreport.py -q
 	@tests/bench.sh
@@ -264,6 +264,11 @@ bench-auth: $(BUILD)/bench_auth
 $(BUILD)/bench_auth: tests/bench/bench_auth.c $(BUILD)/libtcpcrypt.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtcpcrypt.a -lcrypto
+
+# connect + authenticated first byte, client and server, for make bench's auth section
+$(BUILD)/authbench: tests/bench/authbench.c $(BUILD)/libtcpcrypt.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtcpcrypt.a -lcrypto -lpthread
 
 $(BUILD)/bench_crypto: tests/bench/bench_crypto.c $(BUILD)/libtccore.a $(HDRS)
 	@mkdir -p $(@D)

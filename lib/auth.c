@@ -26,6 +26,7 @@
 #include "spake2.h"
 #include "auth_x509.h"
 #include "spake2plus.h"
+#include "auth_batch.h"
 
 #define SID_LEN	  TCP_ENO_SESSID_LEN
 #define KEYID_LEN 8
@@ -73,6 +74,11 @@ struct batcher {
 	pthread_cond_t cond;
 	int busy; /* a thread is signing a batch */
 	unsigned n;
+	/* the gather window (docs/auth.md#ed25519-batch) */
+	unsigned active;      /* connections in tcpcrypt_auth_fd with this credential */
+	int gathering;	      /* the pending requests wait for the others active */
+	int64_t gather_start; /* since (us, CLOCK_MONOTONIC) */
+	int64_t window_us;
 	struct batch_req *pending[TCPCRYPT_AUTH_BATCH_MAX];
 	unsigned long signatures, proofs;
 };
@@ -270,7 +276,15 @@ struct tcpcrypt_auth *tcpcrypt_auth_sign_batch_file(const char *pem_path, int *e
 	if (!a->batch)
 		return fail(a, err, TCPCRYPT_AUTH_ESYS);
 	pthread_mutex_init(&a->batch->lock, NULL);
-	pthread_cond_init(&a->batch->cond, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&a->batch->cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	a->batch->window_us = TCPCRYPT__BATCH_WINDOW_US;
 	return a;
 }
 
@@ -440,10 +454,61 @@ static void batch_sign(EVP_PKEY *key, struct batch_req **req, unsigned n)
 	}
 }
 
+static int64_t batch_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int tcpcrypt__batch_ready(unsigned pending, unsigned active, int64_t waited_us, int64_t window_us)
+{
+	if (!pending)
+		return 0;
+	return pending >= TCPCRYPT_AUTH_BATCH_MAX || pending >= active || waited_us >= window_us;
+}
+
+void tcpcrypt__batch_expect(const struct tcpcrypt_auth *a, int delta)
+{
+	struct batcher *b = a ? a->batch : NULL;
+
+	if (!b)
+		return;
+	pthread_mutex_lock(&b->lock);
+	if (delta > 0)
+		b->active++;
+	else if (b->active && --b->active <= b->n && b->n)
+		pthread_cond_broadcast(&b->cond); /* every connection left is in the batch */
+	pthread_mutex_unlock(&b->lock);
+}
+
+void tcpcrypt__batch_window(const struct tcpcrypt_auth *a, int64_t window_us)
+{
+	if (a && a->batch) {
+		pthread_mutex_lock(&a->batch->lock);
+		a->batch->window_us = window_us;
+		pthread_mutex_unlock(&a->batch->lock);
+	}
+}
+
+/* Wait on the batcher's condition until at most us microseconds from now */
+static void batch_timedwait(struct batcher *b, int64_t until_us)
+{
+	struct timespec ts = {.tv_sec = until_us / 1000000, .tv_nsec = until_us % 1000000 * 1000};
+
+	pthread_cond_timedwait(&b->cond, &b->lock, &ts);
+}
+
 /*
  * Put req in the open batch and wait until it is signed.  Whoever finds no
  * signer busy signs everything pending, its own request among it; requests
  * that arrive meanwhile wait for the next round, signed by one of them.
+ * Before it signs it gathers: while other connections are in
+ * tcpcrypt_auth_fd with this credential (before their proof, or after it and
+ * soon followed by their client's next connection), it waits for more
+ * requests, at most window_us from the first pending one.  A lone connection
+ * (nothing else active) is signed at once.
  */
 static int batch_wait(struct batcher *b, EVP_PKEY *key, struct batch_req *req)
 {
@@ -451,13 +516,27 @@ static int batch_wait(struct batcher *b, EVP_PKEY *key, struct batch_req *req)
 	while (b->n >= TCPCRYPT_AUTH_BATCH_MAX)
 		pthread_cond_wait(&b->cond, &b->lock);
 	b->pending[b->n++] = req;
+	if (b->gathering && tcpcrypt__batch_ready(b->n, b->active, 0, 1))
+		pthread_cond_broadcast(&b->cond); /* the gatherer need not wait longer */
 	while (!req->done) {
 		if (!b->busy && b->n) {
 			struct batch_req *batch[TCPCRYPT_AUTH_BATCH_MAX];
-			unsigned n = b->n;
+			int64_t t = batch_now_us();
+			unsigned n;
 
+			if (!b->gathering) {
+				b->gathering = 1;
+				b->gather_start = t;
+			}
+			if (!tcpcrypt__batch_ready(b->n, b->active, t - b->gather_start,
+						   b->window_us)) {
+				batch_timedwait(b, b->gather_start + b->window_us);
+				continue;
+			}
+			n = b->n;
 			memcpy(batch, b->pending, n * sizeof(batch[0]));
 			b->n = 0;
+			b->gathering = 0;
 			b->busy = 1;
 			pthread_mutex_unlock(&b->lock);
 			batch_sign(key, batch, n);
@@ -1032,8 +1111,8 @@ static int pake_fd(int fd, const struct tcpcrypt_auth *a, const unsigned char *s
 	return r;
 }
 
-int tcpcrypt_auth_fd(int fd, const struct tcpcrypt_auth *a, int timeout_ms, unsigned char *sessid,
-		     int *peer_status)
+static int auth_fd(int fd, const struct tcpcrypt_auth *a, int timeout_ms, unsigned char *sessid,
+		   int *peer_status)
 {
 	int64_t deadline = timeout_ms < 0 ? INT64_MAX : now_ms() + timeout_ms;
 	unsigned char sid[SID_LEN], msg[TCPCRYPT_AUTH_MSG_MAX];
@@ -1219,4 +1298,16 @@ int tcpcrypt__auth_early_result(const struct tcpcrypt_auth *a, const unsigned ch
 int tcpcrypt__auth_tell_peer(int code)
 {
 	return tell_peer(code);
+}
+
+int tcpcrypt_auth_fd(int fd, const struct tcpcrypt_auth *a, int timeout_ms, unsigned char *sessid,
+		     int *peer_status)
+{
+	int r;
+
+	/* a batch signer's gather window counts it (docs/auth.md#ed25519-batch) */
+	tcpcrypt__batch_expect(a, 1);
+	r = auth_fd(fd, a, timeout_ms, sessid, peer_status);
+	tcpcrypt__batch_expect(a, -1);
+	return r;
 }

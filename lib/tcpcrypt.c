@@ -3,7 +3,7 @@
  * libtcpcrypt: what applications need beside getsockopt(2) on the TCP_ENO_*
  * options (include/tcpcrypt/tcpcrypt.h): waiting for a connection's session
  * ID, names, hex.  No BPF, no state, thread-safe.  The wait is a bounded
- * back-off of poll(2) sleeps on the socket itself, which wake early when the
+ * back-off of ppoll(2) sleeps on the socket itself, which wake early when the
  * connection fails (docs/architecture.md#waiting-for-the-session-id).
  */
 #include <errno.h>
@@ -46,8 +46,8 @@ int tcpcrypt_wait_sessid(int fd, unsigned char *id, size_t len, int timeout_ms)
 	for (;;) {
 		socklen_t n = len;
 		struct pollfd p = {.fd = fd, .events = POLLRDHUP};
-		int64_t left;
-		int ms;
+		int64_t left, us;
+		struct timespec ts;
 
 		if (!getsockopt(fd, IPPROTO_TCP, TCP_ENO_SESSID, id, &n))
 			return n;
@@ -59,9 +59,12 @@ int tcpcrypt_wait_sessid(int fd, unsigned char *id, size_t len, int timeout_ms)
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		ms = (int)((step < left ? step : left) + 999) / 1000;
+		/* in microseconds: poll(2)'s milliseconds would make the first 100 us 1 ms */
+		us = step < left ? step : left;
+		ts.tv_sec = us / 1000000;
+		ts.tv_nsec = us % 1000000 * 1000;
 		/* a sleep that ends early if the connection is reset or closed */
-		if (poll(&p, 1, ms) > 0 &&
+		if (ppoll(&p, 1, &ts, NULL) > 0 &&
 		    (p.revents & (POLLRDHUP | POLLERR | POLLHUP | POLLNVAL))) {
 			n = len;
 			if (!getsockopt(fd, IPPROTO_TCP, TCP_ENO_SESSID, id, &n))

@@ -8,7 +8,7 @@
 # every run's raw values.  docs/machine-facts.md#performance-where-the-time-goes
 #
 # Environment:
-#   BENCH=bulk,short,attach,idle,burst  what to measure (default: all)
+#   BENCH=bulk,short,attach,idle,burst,auth  what to measure (default: all)
 #     bulk    iperf3 A->B, one flow and 4 flows (-P 4), SECS s each; whole
 #             machine CPU seconds per GB from /proc/stat
 #     short   connect, SIZE B request, SIZE B reply, close: 1 and 16 clients,
@@ -17,6 +17,11 @@
 #     idle    agent RSS per 1000 idle flows (IDLE held), plain and encrypted
 #     burst   BURST concurrent opens (each sends a line, waits), plain and
 #             tcpcrypt: time to open all, agents' resent bytes, kernel RTOs
+#     auth    connect + authenticated first byte p50/p99: TCP, tcpcrypt,
+#             each tcpcrypt-auth scheme, fresh and resumed, stunnel4 fresh
+#             and resumed; the batch signer at 1, 4, 16, 64 clients: signatures
+#             per connection (tests/lib/benchauth.sh; AUTH_CONNS=300
+#             AUTH_SECS=2 AUTH_BATCH_SECS=3)
 #   PEERS=plain,tcpcrypt,stunnel,wireguard  (plain is always measured)
 #   RUNS=5 SECS=5 SHORT_SECS=3 SIZE=64 IDLE=1000 BURST=5000
 #   AGENT_ARGS="..."  extra tcpcryptd options for both agents (e.g. a worker count)
@@ -44,11 +49,11 @@ SHORT_SECS=${SHORT_SECS:-3}
 SIZE=${SIZE:-64}
 IDLE=${IDLE:-1000}
 BURST=${BURST:-5000}
-BENCH=${BENCH:-bulk,short,attach,idle,burst}
+BENCH=${BENCH:-bulk,short,attach,idle,burst,auth}
 PEERS=${PEERS:-plain,tcpcrypt,stunnel,wireguard}
 BENCH_JSON=${BENCH_JSON:-$TB_ROOT/build/bench.json}
 for m in ${BENCH//,/ }; do
-	[[ $m =~ ^(bulk|short|attach|idle|burst)$ ]] || tb_fail "BENCH: unknown measure '$m'"
+	[[ $m =~ ^(bulk|short|attach|idle|burst|auth)$ ]] || tb_fail "BENCH: unknown measure '$m'"
 done
 for p in ${PEERS//,/ }; do
 	[[ $p =~ ^(plain|tcpcrypt|stunnel|wireguard)$ ]] || tb_fail "PEERS: unknown peer '$p'"
@@ -70,6 +75,8 @@ CONN=([plain]=6001 [tcpcrypt]=6002 [stunnel]=7001 [wireguard]=6001)
 # the tunnel reach too), stunnel's own ports (A's local ones, B's TLS ones),
 # the plain idle and burst servers.
 OFF_PORTS="5201 6001 7201 7001 $((7201 + BP_TLS_OFF)) $((7001 + BP_TLS_OFF)) 6004 6005"
+source "$TB_ROOT/tests/lib/benchauth.sh"
+OFF_PORTS+=" $BA_OFF_PORTS"
 
 # ---------------------------------------------------------------- helpers
 
@@ -185,7 +192,11 @@ tb_wait_port B 6002
 peers=()
 for p in ${PEERS//,/ }; do
 	case $p in
-	stunnel) bp_stunnel_up 7201:5201 7001:6001 || NA[stunnel]=$BP_WHY ;;
+	stunnel)
+		# shellcheck disable=SC2046 # the auth section's services, a word list
+		bp_stunnel_up 7201:5201 7001:6001 $(want auth && echo "$BA_STUNNEL") ||
+			NA[stunnel]=$BP_WHY
+		;;
 	wireguard) bp_wg_up || NA[wireguard]=$BP_WHY ;;
 	esac
 	if [[ -n ${NA[$p]:-} ]]; then
@@ -310,6 +321,10 @@ sys.exit(1 if bad else 0)
 PY
 }
 wire_check
+if want auth; then
+	ba_setup
+	ba_wire_check
+fi
 # the tunnel's interface is not one the agents steer (tcpcryptctl status)
 if [[ " ${peers[*]} " == *" wireguard "* ]]; then
 	for h in A B; do
@@ -361,6 +376,19 @@ for run in $(seq "$RUNS"); do
 done
 if [[ " ${peers[*]} " == *" tcpcrypt "* ]] && { want bulk || want short; }; then
 	[[ $sessions -gt 0 ]] || tb_fail "no encrypted session was made: the tcpcrypt numbers would be plain"
+fi
+
+# ---------------------------------------------------------------- auth
+
+# tests/lib/benchauth.sh: the rows in an order rotating from run to run
+if want auth; then
+	t_start=$SECONDS
+	for run in $(seq "$RUNS"); do
+		ba_run "$run"
+		tb_log "auth: run $run of $RUNS done ($((SECONDS - t_start)) s)"
+	done
+	[[ ! -s $TB_DIR/authbench-client.err ]] ||
+		tb_log "auth: failures: $(sort "$TB_DIR/authbench-client.err" | uniq -c | sort -rn | head -n 5)"
 fi
 
 # ---------------------------------------------------------------- idle flows
@@ -441,6 +469,8 @@ na_json=$(for p in "${!NA[@]}"; do printf '%s\t%s\n' "$p" "${NA[$p]}"; done |
 	python3 -c 'import json,sys; print(json.dumps(dict(l.rstrip("\n").split("\t", 1) for l in sys.stdin if l.strip())))')
 python3 "$TB_ROOT/tests/lib/benchreport.py" --results "$RES" --json "$BENCH_JSON" \
 	--na "$na_json" --wire "$(cat "$TB_DIR/wire-check.json")" --runs "$RUNS" --bench "$BENCH" \
+	--auth-wire "$(cat "$TB_DIR/auth-wire.json" 2>/dev/null || echo '{}')" \
+	--auth-wire-resumed "$(cat "$TB_DIR/auth-wire-resumed.json" 2>/dev/null || echo '{}')" \
 	--meta "$(
 		printf '{"nproc": %d, "kernel": "%s", "date": "%s", "git": "%s", "secs": %s, "short_secs": %s, "size": %s, "peers": "%s", "agent_args": "%s", "load_start": "%s", "load_end": "%s"}' \
 			"$(nproc)" "$(uname -r)" "$(date -u +%FT%TZ)" \

@@ -96,7 +96,9 @@ struct tcpcrypt_auth *tcpcrypt_auth_sign_file(const char *pem_path, int *err);
  * Batch signer: the same key, but concurrent connections share signatures:
  * the session IDs that arrive while a signature is being made are signed
  * together, as the leaves of a Merkle tree (docs/auth.md#ed25519-batch);
- * tcpcrypt_auth_proof() blocks until its batch is signed.  Thread-safe.
+ * tcpcrypt_auth_proof() blocks until its batch is signed, at most 8 ms
+ * longer while other connections are in tcpcrypt_auth_fd() with the same
+ * credential (a lone connection: not at all).  Thread-safe.
  */
 struct tcpcrypt_auth *tcpcrypt_auth_sign_batch_file(const char *pem_path, int *err);
 /* A batch signer's counts so far: signatures made, proofs made. */

@@ -4,9 +4,12 @@
 # B's own servers, and a wireguard-go tunnel between A and B over the same
 # A - M - B path.  docs/machine-facts.md#performance-where-the-time-goes
 #
-#   bp_stunnel_up FRONT:BACK...   stunnel on A listening on 127.0.0.1:FRONT,
+#   bp_stunnel_up FRONT:BACK[:fresh]...
+#                                 stunnel on A listening on 127.0.0.1:FRONT,
 #                                 connecting to B's stunnel on FRONT+BP_TLS_OFF,
 #                                 which forwards to B's 127.0.0.1:BACK.
+#                                 A's client resumes TLS sessions (stunnel's
+#                                 default), except with :fresh (sessionResume = no).
 #                                 A certificate is made at run time (openssl).
 #   bp_wg_up                      wireguard-go on A (BP_WG_A) and B (BP_WG_B),
 #                                 keys made at run time with wg genkey, UDP
@@ -28,8 +31,8 @@ bp__why() { # MSG [LOG]
 	return 1
 }
 
-bp_stunnel_up() { # FRONT:BACK...
-	local d=$TB_DIR/stunnel fb front back
+bp_stunnel_up() { # FRONT:BACK[:fresh]...
+	local d=$TB_DIR/stunnel fb front back opt
 	command -v stunnel >/dev/null || bp__why "stunnel not installed (tools/install-deps.sh bench)" ||
 		return 1
 	mkdir -p "$d"
@@ -45,9 +48,10 @@ bp_stunnel_up() { # FRONT:BACK...
 	printf 'foreground = yes\npid =\ndebug = 3\nsslVersionMin = TLSv1.3\ncert = %s\nkey = %s\n' \
 		"$d/cert.pem" "$d/key.pem" >"$d/b.conf"
 	for fb in "$@"; do
-		front=${fb%%:*} back=${fb#*:}
-		printf '[p%s]\nclient = yes\naccept = 127.0.0.1:%s\nconnect = %s:%s\n' "$front" "$front" \
-			"$TB_B4" $((front + BP_TLS_OFF)) >>"$d/a.conf"
+		front=${fb%%:*} back=${fb#*:} opt=
+		[[ $back != *:fresh ]] || back=${back%:fresh} opt=$'sessionResume = no\n'
+		printf '[p%s]\nclient = yes\naccept = 127.0.0.1:%s\nconnect = %s:%s\n%s' "$front" "$front" \
+			"$TB_B4" $((front + BP_TLS_OFF)) "$opt" >>"$d/a.conf"
 		printf '[p%s]\naccept = 0.0.0.0:%s\nconnect = 127.0.0.1:%s\n' "$front" \
 			$((front + BP_TLS_OFF)) "$back" >>"$d/b.conf"
 	done

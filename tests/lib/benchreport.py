@@ -15,8 +15,12 @@ connection run that made none), which the report names.
 """
 import argparse
 import json
+import os
 import statistics
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchauth  # noqa: E402
 
 PEERS = ["plain", "tcpcrypt", "stunnel", "wireguard"]
 MEASURES = ["bulk1", "bulk4", "short1", "short16"]
@@ -217,6 +221,8 @@ def main():
     ap.add_argument("--meta", default="{}")
     ap.add_argument("--na", default="{}")
     ap.add_argument("--wire", default="{}")
+    ap.add_argument("--auth-wire", default="{}")
+    ap.add_argument("--auth-wire-resumed", default="{}")
     a = ap.parse_args()
     with open(a.results) as f:
         recs = [json.loads(l) for l in f if l.strip()]
@@ -322,14 +328,24 @@ def main():
                  ("agent RSS A/B (MB), flows open", lambda r: f"{r['a_rss_kb'] / 1024:.0f}/{r['b_rss_kb'] / 1024:.0f}")]
         for label, f in brows:
             print(f"{label:{w0}}" + "".join(f"{f(burst[p]):>{w}}" for p in ("plain", "tcpcrypt") if p in burst))
+    auth = benchauth.summarise(recs)
+    auth_wire = {"stunnel": json.loads(a.auth_wire or "{}"),
+                 "resumed_rows": json.loads(a.auth_wire_resumed or "{}")}
+    if auth["order"] or auth["batch"]:
+        print("\n".join(benchauth.report(auth, a.runs)))
     tg = targets(med, idle, burst, resumed, resumed_na)
-    print("\ntargets (issue 16 part 2, issue 9 part 6): reported, not asserted")
+    if "auth" in a.bench.split(",") or auth["order"]:
+        tg += benchauth.targets(auth)
+        bad += benchauth.warnings(auth, auth_wire["stunnel"], auth_wire["resumed_rows"])
+    print("\ntargets (issue 16 part 2, issue 9 part 6, issue 10): reported, not asserted")
     for t in tg:
         mark = "x" if t["status"] == "met" else " "
         print(f"  [{mark}] {t['target']}: {t['value'] if t['value'] else '-'}: {t['status']}")
     missing = [f"run {r['run']} {r['peer']} {r['measure']}" for r in recs
                if r.get("measure") in MEASURES + ["attached", "detached"]
                and r.get("gbps" if r["measure"] not in ("short1", "short16") else "rate") is None]
+    missing += [f"run {r['run']} auth {r.get('row', r.get('clients'))}" for r in recs
+                if r.get("measure") in ("auth", "auth_batch") and not r.get("ok")]
     if wire.get("tcpcrypt", {}).get("resumed"):
         bad.append(f"tcpcrypt: the wire check saw {wire['tcpcrypt']['resumed']} of "
                    f"{wire['tcpcrypt']['connections']} sessions resumed: the tcpcrypt column is "
@@ -344,9 +360,12 @@ def main():
         print(f"\nWARNING: {b}")
     if wire:
         print(f"\nwire check (capture in M, 20 connections each): {json.dumps(wire)}")
+    if auth_wire["stunnel"] or auth_wire["resumed_rows"]:
+        print(f"auth wire check (capture in M): stunnel's TLS handshakes {json.dumps(auth_wire['stunnel'])}; "
+              f"B's SYN-ACKs of run 1's resumed rows per port {json.dumps(auth_wire['resumed_rows'])}")
     out = {"machine": meta, "runs": a.runs, "bench": a.bench, "na": na, "wire_check": wire,
            "negotiated": neg, "medians": med, "paired_ratios": paired_ratios(recs), "kernel_per_run": kern, "idle": idle,
-           "burst": burst, "resumed": resumed, "targets": tg, "warnings": bad, "raw": recs}
+           "burst": burst, "resumed": resumed, "auth": auth, "auth_wire": auth_wire, "targets": tg, "warnings": bad, "raw": recs}
     with open(a.json, "w") as f:
         json.dump(out, f, indent=1)
     print(f"\nJSON: {a.json}")

@@ -147,5 +147,121 @@ class T(unittest.TestCase):
             self.assertIn("no figure from: run 2 stunnel bulk1", p.stdout)
 
 
+import benchauth as ba  # noqa: E402
+
+
+def arec(run, row, phase, p50, **kw):
+    r = {"run": run, "peer": "auth", "measure": "auth", "row": row, "phase": phase,
+         "ok": 100, "failed": 0, "p50_ms": p50, "p99_ms": 2 * p50, "rate": 1000 / p50,
+         "a_negotiated": 0 if row in ("tcp", "stunnel-fresh", "stunnel-resumed") else 100,
+         "a_resumed": 100 if phase == "resumed" else 0}
+    r.update(kw)
+    return r
+
+
+def brec(run, clients, sigs, proofs, secs=2.0, window=None, **kw):
+    r = {"run": run, "peer": "auth", "measure": "auth_batch", "clients": clients,
+         "window_us": window, "ok": proofs, "failed": 0, "srv_failed": 0, "p50_ms": 1.0,
+         "p99_ms": 2.0, "signatures": sigs, "proofs": proofs, "srv_seconds": secs}
+    r.update(kw)
+    return r
+
+
+AUTH = [
+    # psk fresh 1.0, 1.2, 1.1 -> 1.1; resumed 0.9 (one run)
+    arec(1, "psk", "fresh", 1.0), arec(2, "psk", "fresh", 1.2), arec(3, "psk", "fresh", 1.1),
+    arec(1, "psk", "resumed", 0.9),
+    arec(1, "tcp", "fresh", 0.1), arec(1, "tcpcrypt", "fresh", 0.6),
+    # spake2 fresh 2.5 > stunnel fresh 2.4: NOT met
+    arec(1, "spake2", "fresh", 2.5),
+    arec(1, "stunnel-fresh", "fresh", 2.4), arec(1, "stunnel-resumed", "fresh", 1.5),
+    # 16 clients: 100/1000 and 150/1000 -> median 0.125 (<= 1/8: met); 1 client 1.0
+    brec(1, 16, 100, 1000), brec(2, 16, 150, 1000), brec(1, 1, 500, 500),
+    brec(1, 16, 900, 1000, window=0),
+]
+
+
+class Auth(unittest.TestCase):
+    def test_summarise(self):
+        s = ba.summarise(AUTH)
+        self.assertEqual(s["order"], ["tcp", "tcpcrypt", "psk", "spake2", "stunnel4 TLS 1.3"])
+        self.assertAlmostEqual(s["rows"]["psk"]["fresh"]["p50_ms"], 1.1)
+        self.assertEqual(s["rows"]["psk"]["fresh"]["runs"], 3)
+        self.assertAlmostEqual(s["rows"]["psk"]["resumed"]["p50_ms"], 0.9)
+        self.assertEqual(s["rows"]["psk"]["resumed"]["resumed_share"], 1.0)
+        # stunnel's two services are one row's two columns
+        self.assertAlmostEqual(s["rows"]["stunnel4 TLS 1.3"]["fresh"]["p50_ms"], 2.4)
+        self.assertAlmostEqual(s["rows"]["stunnel4 TLS 1.3"]["resumed"]["p50_ms"], 1.5)
+        b = s["batch"]["default"][16]
+        self.assertAlmostEqual(b["signatures_per_connection"], 0.125)
+        # 100 and 150 signatures in 2 s: 50 and 75 per s -> 62.5; 500 connections per s
+        self.assertAlmostEqual(b["signatures_per_s"], 62.5)
+        self.assertAlmostEqual(b["connections_per_s"], 500)
+        self.assertAlmostEqual(s["batch"]["0"][16]["signatures_per_connection"], 0.9)
+
+    def test_targets(self):
+        t = {x["target"]: x["status"] for x in ba.targets(ba.summarise(AUTH))}
+        ahead = ": connect + authenticated first byte p50 ahead of stunnel's fresh handshake"
+        self.assertEqual(t["psk" + ahead], "met")  # 1.1 and 0.9 < 2.4
+        self.assertEqual(t["tcpcrypt" + ahead], "met")
+        self.assertEqual(t["spake2" + ahead], "NOT met")  # 2.5
+        self.assertNotIn("tcp" + ahead, t)
+        self.assertEqual(t["batch-signed Ed25519, 16 clients: <= 1/8 signature per connection"],
+                         "met")
+        worse = AUTH + [brec(3, 16, 200, 1000)]  # 0.1, 0.15, 0.2 -> 0.15
+        t = {x["target"]: x["status"] for x in ba.targets(ba.summarise(worse))}
+        self.assertEqual(t["batch-signed Ed25519, 16 clients: <= 1/8 signature per connection"],
+                         "NOT met")
+        no_tls = [r for r in AUTH if not r.get("row", "").startswith("stunnel")]
+        t = {x["target"]: x["status"] for x in ba.targets(ba.summarise(no_tls))}
+        self.assertEqual(t["psk" + ahead], "n/a (stunnel not measured)")
+
+    def test_warnings(self):
+        s = ba.summarise(AUTH)
+        ok_wire = {"stunnel-fresh": {"connections": 20, "server_hellos": 20, "offered": 0,
+                                     "resumed": 0},
+                   "stunnel-resumed": {"connections": 20, "server_hellos": 20, "offered": 20,
+                                       "resumed": 20}}
+        self.assertEqual(ba.warnings(s, ok_wire, {"6122": {"synacks": 5, "resumed": 5}}), [])
+        bad_wire = {"stunnel-fresh": dict(ok_wire["stunnel-fresh"], resumed=1),
+                    "stunnel-resumed": dict(ok_wire["stunnel-resumed"], resumed=19)}
+        w = ba.warnings(s, bad_wire, {"6122": {"synacks": 5, "resumed": 4}})
+        self.assertEqual(len(w), 3)
+        self.assertIn("stunnel fresh on the wire", w[0])
+        self.assertIn("stunnel resumed on the wire", w[1])
+        self.assertIn("4 of 5 SYN-ACKs", w[2])
+        # a resumed row that did not resume, a plain row that negotiated, failures
+        recs = AUTH + [arec(2, "psk", "resumed", 1.0, a_resumed=0, failed=3),
+                       arec(2, "tcp", "fresh", 0.1, a_negotiated=1)]
+        w = ba.warnings(ba.summarise(recs), {}, {})
+        self.assertTrue(any("psk resumed: 3 connections failed" in x for x in w))
+        self.assertTrue(any("psk resumed: only 0.5 of the sessions resumed" in x for x in w))
+        self.assertTrue(any("tcp: 1 connections negotiated" in x for x in w))
+
+    def test_cli_prints_the_auth_tables(self):
+        with tempfile.TemporaryDirectory() as d:
+            res, out = os.path.join(d, "r.jsonl"), os.path.join(d, "b.json")
+            with open(res, "w") as f:
+                f.write("".join(json.dumps(r) + "\n" for r in AUTH))
+            p = subprocess.run([sys.executable, br.__file__, "--results", res, "--json", out,
+                                "--runs", "3", "--bench", "auth"],
+                               capture_output=True, text=True, check=True)
+            self.assertIn("auth: connect + authenticated first byte", p.stdout)
+            self.assertIn("stunnel4 TLS 1.3", p.stdout)
+            self.assertIn("[x] batch-signed Ed25519, 16 clients", p.stdout)
+            self.assertIn("[ ] spake2: connect", p.stdout)
+            with open(out) as f:
+                j = json.load(f)
+            self.assertAlmostEqual(j["auth"]["batch"]["default"]["16"]["signatures_per_connection"],
+                                   0.125)
+            # a row without a figure: named, exit status 1
+            with open(res, "a") as f:
+                f.write(json.dumps(arec(2, "spake2", "fresh", 1, ok=0, p50_ms=None, p99_ms=None, rate=0)) + "\n")
+            p = subprocess.run([sys.executable, br.__file__, "--results", res, "--json", out,
+                                "--runs", "3", "--bench", "auth"], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 1)
+            self.assertIn("run 2 auth spake2", p.stdout)
+
+
 if __name__ == "__main__":
     unittest.main()
