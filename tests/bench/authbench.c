@@ -55,7 +55,9 @@ static const struct {
     {"--sign", tcpcrypt_auth_sign_file},
     {"--sign-batch", tcpcrypt_auth_sign_batch_file},
     {"--verify", tcpcrypt_auth_verify_file},
-    {"--password-file", tcpcrypt_auth_password_file},
+    {"--password-file", tcpcrypt_auth_spake2p_password_file},
+    {"--verifier", tcpcrypt_auth_verifier_file},
+    {"--spake2-password-file", tcpcrypt_auth_password_file},
 };
 
 static struct tcpcrypt_auth *cred;

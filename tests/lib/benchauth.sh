@@ -30,14 +30,15 @@ AUTH_BATCH_WINDOWS=${AUTH_BATCH_WINDOWS:-}
 BA_BIN=${BA_BIN:-$TB_ROOT/build/authbench}
 BA_K=$TB_DIR/authkeys
 # The schemes, one line each: row name, B's port, server AUTH, client AUTH
-# (authbench's options, tcpcrypt-cat's names; $BA_K/psk, pw, ed.key, ed.pub
+# (authbench's options, tcpcrypt-cat's names; $BA_K/psk, pw, pw.verifier, ed.key, ed.pub
 # are made by ba_setup).  A new scheme is one line here (and its option in
 # authbench's creds table).
 BA_SCHEMES=(
 	"psk|6122|--psk $BA_K/psk|--psk $BA_K/psk"
 	"ed25519|6123|--sign $BA_K/ed.key|--verify $BA_K/ed.pub"
 	"ed25519-batch|6124|--sign-batch $BA_K/ed.key|--verify $BA_K/ed.pub"
-	"spake2|6125|--password-file $BA_K/pw|--password-file $BA_K/pw"
+	"spake2|6125|--spake2-password-file $BA_K/pw|--spake2-password-file $BA_K/pw"
+	"spake2plus|6126|--verifier $BA_K/pw.verifier|--password-file $BA_K/pw"
 )
 BA_TCP=6120 BA_TC=6121     # B's plain (port off) and tcpcrypt servers, no authentication
 BA_TLS_FRESH=7020 BA_TLS_RES=7021 # A's stunnel fronts, to B's $BA_TCP
@@ -55,6 +56,8 @@ ba_setup() {
 	mkdir -p "$BA_K"
 	head -c 32 /dev/urandom >"$BA_K/psk"
 	echo "bench password $RANDOM" >"$BA_K/pw"
+	"$TB_ROOT/build/tcpcrypt-cat" make-verifier --password-file "$BA_K/pw" -o "$BA_K/pw.verifier" ||
+		tb_fail "make-verifier"
 	openssl genpkey -algorithm ed25519 -out "$BA_K/ed.key" 2>/dev/null
 	openssl pkey -in "$BA_K/ed.key" -pubout -out "$BA_K/ed.pub"
 	BA_PORT=([tcp]=$BA_TCP [tcpcrypt]=$BA_TC)
