@@ -469,6 +469,8 @@ static void session_update(struct agent_flow *f, uint64_t now)
 		memcpy(si.session_id, st.session_id, sizeof(si.session_id));
 	si.state = session_states[st.state];
 	si.role = f->role;
+	si.local_isn = f->local_isn;
+	si.peer_isn = f->peer_isn;
 	si.tep_byte = f->tep_byte;
 	si.error = st.error < 0 ? -st.error : 0;
 	si.plain_out = st.plain_out;

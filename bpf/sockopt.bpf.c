@@ -133,15 +133,20 @@ static __always_inline struct session_info *conn_session(struct bpf_sockopt *ctx
 							 const struct tcpcrypt_config *c, int *err)
 {
 	struct session_info *si;
+	struct flow_info *fi;
 	struct flow_key k;
 
-	if (!conn_flow(ctx, sk, c, &k, err))
+	fi = conn_flow(ctx, sk, c, &k, err);
+	if (!fi)
 		return NULL;
 	if (!c->datapath) {
 		*err = -EOPNOTSUPP_;
 		return NULL;
 	}
 	si = bpf_map_lookup_elem(&sessions, &k);
+	/* a previous connection's on this 4-tuple: this one's is not there yet */
+	if (si && (si->local_isn != fi->local_isn || si->peer_isn != fi->peer_isn))
+		si = NULL;
 	/* the ID starts with the TEP byte, never 0 once it exists */
 	if (si && si->session_id[0])
 		return si;

@@ -421,6 +421,12 @@ struct session_info {
 	__u64 retransmits;		      /* wire segments resent from the ciphertext store */
 	__u32 local_gen, remote_gen;	      /* key generations (RFC 8548 §3.8) */
 	__u32 wire_mss;			      /* largest payload of its wire segments now (PMTU) */
+	/*
+	 * Which connection on the 4-tuple: its flows entry's ISNs.  A new
+	 * connection on a reused 4-tuple has a new flows entry at once, while
+	 * the finished one's session lingers until the agent replaces it.
+	 */
+	__u32 local_isn, peer_isn;
 	__u32 pad;
 };
 

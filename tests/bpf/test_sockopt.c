@@ -389,6 +389,23 @@ static void connected_case(int family)
 	CHECK_EQ(n, TCP_ENO_SESSID_LEN);
 	CHECK_MEM(id, want, sizeof(want));
 	CHECK_EQ(id[TCP_ENO_SESSID_LEN], 0); /* nothing beyond it */
+	/* the session of an earlier connection on this 4-tuple (other ISNs): not this one's */
+	si.local_isn = 1000;
+	put_session(c, &si);
+	CHECK_EQ(getb(c, TCP_ENO_SESSID, id, &n), ENOTCONN);
+	CHECK_EQ(geti(c, TCP_CRYPT_NEGAEAD, &v), ENOTCONN);
+	si.local_isn = 0;
+	si.peer_isn = 2000;
+	put_session(c, &si);
+	CHECK_EQ(getb(c, TCP_ENO_SESSID, id, &n), ENOTCONN);
+	fi.local_isn = 1000;
+	fi.peer_isn = 2000;
+	si.local_isn = 1000;
+	put_flow(c, &fi);
+	put_session(c, &si);
+	n = sizeof(id);
+	CHECK_EQ(getb(c, TCP_ENO_SESSID, id, &n), 0);
+	CHECK_MEM(id, want, sizeof(want));
 	n = TCP_ENO_SESSID_LEN - 1;
 	CHECK_EQ(getb(c, TCP_ENO_SESSID, id, &n), EINVAL);
 	CHECK_EQ(geti(c, TCP_ENO_NEGSPEC, &v), 0);

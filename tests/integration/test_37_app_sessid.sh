@@ -150,6 +150,22 @@ for id in "${ids[@]}" "$ida"; do
 	! in_pcap "$pcap" "$id" || tb_fail "session ID $id seen in clear on the wire"
 done
 
+# --- one 4-tuple, three connections in a row (TIME_WAIT reused): each its own
+# session ID, never the one the finished connection's entry still holds
+tb_exec A sysctl -qw net.ipv4.tcp_tw_reuse=1
+tb_bg B "$TB_DIR/re-srv.log" $PY server 7008 3 >/dev/null
+tb_wait_port B 7008
+reids=()
+for i in 1 2 3; do
+	r=$(tb_exec A $PY client "$TB_B4" 7008 --bind-port 41008)
+	tb_assert_match '^23[0-9a-f]{64}$' "$(j 'd["sessid"]' "$r")" "reused 4-tuple, connection $i: a session ID"
+	tb_assert_eq "$(j 'd["sessid"]' "$r")" "$(j 'd["peer_sessid"]' "$r")" \
+		"reused 4-tuple, connection $i: the server read the same ID"
+	reids+=("$(j 'd["sessid"]' "$r")")
+done
+tb_assert_eq 3 "$(printf '%s\n' "${reids[@]}" | sort -u | wc -l)" \
+	"reused 4-tuple: three connections, three session IDs (${reids[*]})"
+
 # --- a peer without an agent: EOPNOTSUPP on A; ENOPROTOOPT on B (no tcpcryptd there)
 tb_agent_stop B
 tb_bg B "$TB_DIR/na-srv.log" $PY server 7007 1 >/dev/null
@@ -158,4 +174,4 @@ na=$(tb_exec A $PY client "$TB_B4" 7007)
 tb_assert_eq EOPNOTSUPP "$(j 'd["sessid"]' "$na")" "peer without agent: the fall-back error"
 tb_wait 5 grep -q sessid "$TB_DIR/na-srv.log"
 tb_assert_eq ENOPROTOOPT "$(tt_py 'd["sessid"]' <"$TB_DIR/na-srv.log")" "host without agent: ENOPROTOOPT"
-tb_pass "session IDs at both ends (C, Python), errors, per-socket ENABLED and SPECS on the wire"
+tb_pass "session IDs at both ends (C, Python), errors, per-socket ENABLED and SPECS on the wire, a reused 4-tuple"

@@ -6,7 +6,7 @@ ENOTCONN, at most 5 s), sends it in hex to the other end, and prints one
 JSON line: its ID, the peer's, its role, and what the other calls returned.
 
   sessid.py server PORT COUNT [OPTIONS]
-  sessid.py client ADDR PORT [OPTIONS] [--probe] [--flush] [--hold S]
+  sessid.py client ADDR PORT [OPTIONS] [--probe] [--flush] [--hold S] [--bind-port P]
 
 OPTIONS set TCP_ENO_ENABLED (--enabled), _SPECS (--specs HEX), _SELF_GOPT
 (--gopt), _AA_MANDATORY (--aa), TCP_CRYPT_AEAD (--aead), _CACHE (--cache) on
@@ -134,6 +134,7 @@ def main():
     ap.add_argument("--flush", action="store_true", help="TCP_CRYPT_CACHE_FLUSH once connected")
     ap.add_argument("--probe", action="store_true")
     ap.add_argument("--hold", type=float, default=0, help="seconds to keep the connection open")
+    ap.add_argument("--bind-port", type=int, help="client: from this local port (SO_REUSEADDR)")
     args = ap.parse_args()
     if args.mode == "server":
         ls = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
@@ -150,6 +151,9 @@ def main():
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
     configure(s, args)
+    if args.bind_port:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", args.bind_port))
     s.connect((host, port))
     extra = probe_before(s) if args.probe else {}
     with s:
