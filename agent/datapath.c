@@ -31,9 +31,17 @@
 #include "names.h"
 #include "resume.h"
 
-#define FLOW_BUCKETS   4096
-#define RX_BUDGET      64
-#define PARK_MAX       64
+#define FLOW_BUCKETS 4096
+#define RX_BUDGET    64
+#define PARK_MAX     64
+/*
+ * The slow lane (docs/machine-facts.md#the-slow-lane): the peer's Init
+ * messages, whose key exchange costs ~100 us, wait behind the segments of
+ * flows that have keys; at most SLOW_MAX, taken SLOW_BATCH per receive pass.
+ */
+#define SLOW_MAX       4096
+#define SLOW_BATCH     8
+#define SLOW_FRAME     2048 /* longer segments are taken at once */
 #define PEND_MAX       RX_BUDGET
 #define PARK_NS	       100000000ull /* how long a segment waits for its flow */
 #define PEER_RTT_SLOTS 1024	    /* peers whose Init round trips are remembered */
@@ -110,6 +118,7 @@ struct agent_flow {
 	bool keylogged;
 	bool trimmed;	    /* idle: its drained buffers given back (dp_flow_trim) */
 	bool pend_listed;   /* in the datapath's pend list */
+	unsigned slow_n;    /* its segments in the slow lane: the next ones queue behind them */
 	uint32_t local_gso; /* the local kernel's MSS: GSO size of the plaintext it is given */
 	__u8 role, tep_byte;
 	/* resumption: the cache chain this connection used or produced, once known */
@@ -149,6 +158,8 @@ struct datapath {
 	struct iface ifaces[TCPCRYPT_MAX_IFACES];
 	struct parked *park[PARK_MAX];
 	unsigned nparked;
+	struct parked **slow; /* SLOW_MAX, a FIFO: slow[slow_head .. slow_head + nslow) */
+	unsigned slow_head, nslow;
 	int nifaces;
 	int flows_fd, sessions_fd, negcache_fd, pending_fd;
 	uint32_t negcache_ttl_s;
@@ -1066,6 +1077,7 @@ struct rx_ctx {
 	struct iface *ifc;
 	bool from_wire;
 	bool parked; /* replaying a parked segment */
+	bool slow;   /* taking a segment from the slow lane */
 };
 
 static void park(struct datapath *dp, struct iface *ifc, bool from_wire, const uint8_t *frame,
@@ -1181,6 +1193,46 @@ static void note_work(struct datapath *dp, uint64_t now)
 	dp->batch_frames = 0;
 }
 
+/* Queue a segment of f in the slow lane; false if it must be taken now. */
+static bool slow_push(struct rx_ctx *rc, struct agent_flow *f, const uint8_t *frame, uint32_t len)
+{
+	struct datapath *dp = rc->dp;
+	struct parked *p;
+
+	if (dp->nslow == SLOW_MAX || len > SLOW_FRAME || !dp->slow)
+		return false;
+	p = malloc(sizeof(*p) + len);
+	if (!p)
+		return false;
+	p->ifc = rc->ifc;
+	p->from_wire = rc->from_wire;
+	p->len = len;
+	memcpy(p->frame, frame, len);
+	dp->slow[(dp->slow_head + dp->nslow++) % SLOW_MAX] = p;
+	f->slow_n++;
+	dp->cnt.slow_lane++;
+	return true;
+}
+
+static void on_frame(void *arg, struct xsk_port *port, uint8_t *frame, uint32_t len);
+
+/* Take up to max segments from the slow lane, in order; true if any was taken. */
+static bool slow_run(struct datapath *dp, unsigned max)
+{
+	unsigned n = 0;
+
+	for (; n < max && dp->nslow; n++) {
+		struct parked *p = dp->slow[dp->slow_head];
+		struct rx_ctx rc = {.dp = dp, .ifc = p->ifc, .slow = true};
+
+		dp->slow_head = (dp->slow_head + 1) % SLOW_MAX;
+		dp->nslow--;
+		on_frame(&rc, NULL, p->frame, p->len);
+		free(p);
+	}
+	return n;
+}
+
 static void on_frame(void *arg, struct xsk_port *port, uint8_t *frame, uint32_t len)
 {
 	struct rx_ctx *rc = arg;
@@ -1191,14 +1243,14 @@ static void on_frame(void *arg, struct xsk_port *port, uint8_t *frame, uint32_t 
 	bool keyless;
 	uint64_t now;
 
-	if (!rc->parked) {
+	if (!rc->parked && !rc->slow) {
 		rc->dp->cnt.rx_frames++;
 		note_wake(rc->dp, port, frame);
 	}
 	/* TC ingress marks the peer's segments; the rest are the kernel's */
 	rc->from_wire = len >= 6 && !memcmp(frame, from_wire_mac, 6);
 	if (pkt_parse(frame, len, &a, &seg)) {
-		if (rc->from_wire && !rc->parked)
+		if (rc->from_wire && !rc->parked && !rc->slow)
 			on_too_big(rc, frame, len);
 		return;
 	}
@@ -1236,6 +1288,12 @@ static void on_frame(void *arg, struct xsk_port *port, uint8_t *frame, uint32_t 
 			park(rc->dp, rc->ifc, rc->from_wire, frame, len, now_ns());
 		return;
 	}
+	if (rc->slow && f->slow_n)
+		f->slow_n--;
+	else if (!rc->slow && !rc->parked &&
+		 (f->slow_n || (rc->from_wire && seg.len && !f->had_id && !f->done_at)) &&
+		 slow_push(rc, f, frame, len))
+		return;
 	if (!rc->from_wire) {
 		/* the kernel knows the next hop: follow it */
 		memcpy(f->out.dst_mac, a.dst_mac, 6);
@@ -1477,6 +1535,7 @@ struct datapath *datapath_open(const struct agent_opts *o, struct bpf_state *st)
 
 	if (!dp)
 		return NULL;
+	dp->slow = calloc(SLOW_MAX, sizeof(*dp->slow)); /* none: every segment taken at once */
 	for (int i = 0; i < TCPCRYPT_MAX_IFACES; i++) {
 		dp->ifaces[i].ring.fd = -1;
 		dp->ifaces[i].wire_tx = dp->ifaces[i].capt_tx = -1;
@@ -1683,6 +1742,9 @@ static bool loop_once(struct datapath *dp, struct loop *l, int timeout)
 				       : xsk_port_rx(l->ports[i], on_frame, &l->ctxs[i], RX_BUDGET))
 				busy = true;
 		}
+		/* the slow lane: a few between receive passes, all once the rings are empty */
+		if (slow_run(dp, busy ? SLOW_BATCH : SLOW_MAX))
+			busy = true;
 		flush_pending(dp);
 		gso_flush(dp);
 		kick_all(dp);
@@ -1849,6 +1911,12 @@ void datapath_close(struct datapath *dp)
 	}
 	for (unsigned i = 0; i < dp->nparked; i++)
 		free(dp->park[i]);
+	while (dp->nslow) {
+		free(dp->slow[dp->slow_head]);
+		dp->slow_head = (dp->slow_head + 1) % SLOW_MAX;
+		dp->nslow--;
+	}
+	free(dp->slow);
 	if (dp->keylog)
 		fclose(dp->keylog);
 	keypool_free(dp->keys);

@@ -442,6 +442,7 @@ struct session_info {
 	X(aborted, "aborted for any other tcpcrypt reason")                                        \
 	X(wire_retrans, "wire bytes resent from the ciphertext store")                             \
 	X(resend_held, "kernel resends held back: the flight younger than the path's RTT")         \
+	X(slow_lane, "peer Init segments queued behind the segments of flows with keys")           \
 	X(plain_out, "application bytes encrypted")                                                \
 	X(plain_in, "application bytes decrypted")                                                 \
 	X(frames_sealed, "tcpcrypt frames sent (RFC 8548 4.2)")                                    \

@@ -32,7 +32,7 @@ for args in "${CASES[@]}"; do
 	printf '[%s] %s; agent CPU A %.2f s B %.2f s; kernel RTOs A %d B %d; %s\n' "$args" \
 		"$(cat "$TB_DIR/hold.log")" "$(awk -v t="$(cpu A)" -v t0="$ca" -v hz="$tck" 'BEGIN { print (t - t0) / hz }')" \
 		"$(awk -v t="$(cpu B)" -v t0="$cb" -v hz="$tck" 'BEGIN { print (t - t0) / hz }')" $(($(rtos A) - ra)) $(($(rtos B) - rb)) \
-		"$(tb_ctl A stats | awk '$1 ~ /^(rs_offered|rs_resumed|rs_mismatch|dp_wire_retrans|dp_resend_held|dp_wire_out|dp_sessions)$/ { printf "%s %s ", $1, $2 }')"
+		"$(tb_ctl A stats | awk '$1 ~ /^(rs_offered|rs_resumed|rs_mismatch|dp_wire_retrans|dp_resend_held|dp_slow_lane|dp_sessions)$/ { printf "%s %s ", $1, $2 }')"
 	[[ -n ${VERBOSE:-} ]] && echo "A: $(nst A)" && echo "B: $(nst B)"
 	sleep 5 # the connections close
 	tb_agent_stop A
