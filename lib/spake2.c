@@ -18,55 +18,15 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include "spake2.h"
-
-/* RFC 9382 §6, P-256 (compressed SEC1) */
-static const unsigned char M_P256[33] = {
-    0x02, 0x88, 0x6e, 0x2f, 0x97, 0xac, 0xe4, 0x6e, 0x55, 0xba, 0x9d,
-    0xd7, 0x24, 0x25, 0x79, 0xf2, 0x99, 0x3b, 0x64, 0xe1, 0x6e, 0xf3,
-    0xdc, 0xab, 0x95, 0xaf, 0xd4, 0x97, 0x33, 0x3d, 0x8f, 0xa1, 0x2f,
-};
-static const unsigned char N_P256[33] = {
-    0x03, 0xd8, 0xbb, 0xd6, 0xc6, 0x39, 0xc6, 0x29, 0x37, 0xb0, 0x4d,
-    0x99, 0x7f, 0x38, 0xc3, 0x77, 0x07, 0x19, 0xc6, 0x29, 0xd7, 0x01,
-    0x4d, 0x49, 0xa2, 0x4b, 0x4f, 0x98, 0xba, 0xa1, 0x29, 0x2b, 0x49,
-};
-
-struct ctx {
-	EC_GROUP *g;
-	BN_CTX *bn;
-	EC_POINT *m, *n;
-};
-
-static int ctx_init(struct ctx *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
-	c->bn = BN_CTX_new();
-	if (!c->g || !c->bn)
-		return -1;
-	c->m = EC_POINT_new(c->g);
-	c->n = EC_POINT_new(c->g);
-	if (!c->m || !c->n || !EC_POINT_oct2point(c->g, c->m, M_P256, sizeof(M_P256), c->bn) ||
-	    !EC_POINT_oct2point(c->g, c->n, N_P256, sizeof(N_P256), c->bn))
-		return -1;
-	return 0;
-}
-
-static void ctx_free(struct ctx *c)
-{
-	EC_POINT_free(c->m);
-	EC_POINT_free(c->n);
-	BN_CTX_free(c->bn);
-	EC_GROUP_free(c->g);
-}
+#include "spake_group.h"
 
 int tcpcrypt__spake2_w(const unsigned char *h, size_t n, unsigned char *w)
 {
-	struct ctx c;
+	struct spake_group c;
 	BIGNUM *b = NULL;
 	int r = -1;
 
-	if (n < SPAKE2_SCALAR_LEN + 8 || ctx_init(&c))
+	if (n < SPAKE2_SCALAR_LEN + 8 || tcpcrypt__spake_group_init(&c))
 		goto out;
 	b = BN_bin2bn(h, n, NULL);
 	if (b && BN_nnmod(b, b, EC_GROUP_get0_order(c.g), c.bn) &&
@@ -74,14 +34,14 @@ int tcpcrypt__spake2_w(const unsigned char *h, size_t n, unsigned char *w)
 		r = 0;
 out:
 	BN_clear_free(b);
-	ctx_free(&c);
+	tcpcrypt__spake_group_free(&c);
 	return r;
 }
 
 int tcpcrypt__spake2_start(struct spake2 *s, int is_a, const unsigned char *w,
 			   const unsigned char *x)
 {
-	struct ctx c;
+	struct spake_group c;
 	BIGNUM *bw = NULL, *bx = NULL;
 	EC_POINT *p = NULL;
 	int r = -1;
@@ -89,7 +49,7 @@ int tcpcrypt__spake2_start(struct spake2 *s, int is_a, const unsigned char *w,
 	memset(s, 0, sizeof(*s));
 	s->is_a = is_a;
 	memcpy(s->w, w, SPAKE2_SCALAR_LEN);
-	if (ctx_init(&c))
+	if (tcpcrypt__spake_group_init(&c))
 		goto out;
 	bw = BN_bin2bn(w, SPAKE2_SCALAR_LEN, NULL);
 	bx = BN_new();
@@ -113,39 +73,11 @@ out:
 	BN_clear_free(bw);
 	BN_clear_free(bx);
 	EC_POINT_free(p);
-	ctx_free(&c);
+	tcpcrypt__spake_group_free(&c);
 	return r;
 }
 
 /* len(x) || x, len as 8 bytes little-endian (§3.3) */
-static unsigned char *put_lv(unsigned char *p, const unsigned char *b, size_t n)
-{
-	for (int i = 0; i < 8; i++)
-		*p++ = (unsigned char)((uint64_t)n >> (8 * i));
-	if (n)
-		memcpy(p, b, n);
-	return p + n;
-}
-
-static int hkdf(const unsigned char *ikm, size_t n, const unsigned char *info, size_t ninfo,
-		unsigned char *out, size_t nout)
-{
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	EVP_KDF_CTX *k = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-	OSSL_PARAM params[4];
-	int r = -1;
-
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, "SHA256", 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, n);
-	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, ninfo);
-	params[3] = OSSL_PARAM_construct_end();
-	if (k && EVP_KDF_derive(k, out, nout, params) == 1)
-		r = 0;
-	EVP_KDF_CTX_free(k);
-	EVP_KDF_free(kdf);
-	return r;
-}
-
 #define ID_MAX	 64
 #define AAD_MAX	 128
 #define INFO_PFX "ConfirmationKeys"
@@ -159,12 +91,12 @@ int tcpcrypt__spake2_finish(const struct spake2 *s, const unsigned char *id_a, s
 	unsigned char k[SPAKE2_POINT_LEN], h[SHA256_DIGEST_LENGTH], kc[32];
 	unsigned char info[sizeof(INFO_PFX) - 1 + AAD_MAX];
 	unsigned int mlen;
-	struct ctx c;
+	struct spake_group c;
 	BIGNUM *bw = NULL, *bx = NULL, *minus_w = NULL;
 	EC_POINT *pp = NULL, *kp = NULL;
 	int r = -1;
 
-	if (la > ID_MAX || lb > ID_MAX || laad > AAD_MAX || ctx_init(&c))
+	if (la > ID_MAX || lb > ID_MAX || laad > AAD_MAX || tcpcrypt__spake_group_init(&c))
 		goto out;
 	bw = BN_bin2bn(s->w, SPAKE2_SCALAR_LEN, NULL);
 	bx = BN_bin2bn(s->x, SPAKE2_SCALAR_LEN, NULL);
@@ -192,18 +124,18 @@ int tcpcrypt__spake2_finish(const struct spake2 *s, const unsigned char *id_a, s
 	    sizeof(k))
 		goto out;
 	/* TT (§3.3) */
-	t = put_lv(t, id_a, la);
-	t = put_lv(t, id_b, lb);
-	t = put_lv(t, s->is_a ? s->own : peer, SPAKE2_POINT_LEN);
-	t = put_lv(t, s->is_a ? peer : s->own, SPAKE2_POINT_LEN);
-	t = put_lv(t, k, sizeof(k));
-	t = put_lv(t, s->w, SPAKE2_SCALAR_LEN);
+	t = tcpcrypt__spake_put_lv(t, id_a, la);
+	t = tcpcrypt__spake_put_lv(t, id_b, lb);
+	t = tcpcrypt__spake_put_lv(t, s->is_a ? s->own : peer, SPAKE2_POINT_LEN);
+	t = tcpcrypt__spake_put_lv(t, s->is_a ? peer : s->own, SPAKE2_POINT_LEN);
+	t = tcpcrypt__spake_put_lv(t, k, sizeof(k));
+	t = tcpcrypt__spake_put_lv(t, s->w, SPAKE2_SCALAR_LEN);
 	/* Ke || Ka = Hash(TT); KcA || KcB = HKDF(Ka, nil, "ConfirmationKeys" || AAD, 32) (§4) */
 	SHA256(tt, t - tt, h);
 	memcpy(info, INFO_PFX, sizeof(INFO_PFX) - 1);
 	if (laad)
 		memcpy(info + sizeof(INFO_PFX) - 1, aad, laad);
-	if (hkdf(h + 16, 16, info, sizeof(INFO_PFX) - 1 + laad, kc, sizeof(kc)))
+	if (tcpcrypt__spake_hkdf(h + 16, 16, info, sizeof(INFO_PFX) - 1 + laad, kc, sizeof(kc)))
 		goto out;
 	memcpy(ke, h, SPAKE2_KE_LEN);
 	if (!HMAC(EVP_sha256(), kc, 16, tt, t - tt, ca, &mlen) ||
@@ -220,6 +152,6 @@ out:
 	BN_clear_free(minus_w);
 	EC_POINT_free(pp);
 	EC_POINT_free(kp);
-	ctx_free(&c);
+	tcpcrypt__spake_group_free(&c);
 	return r;
 }

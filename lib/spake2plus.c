@@ -19,50 +19,10 @@
 #include <openssl/obj_mac.h>
 #include <openssl/sha.h>
 #include "spake2plus.h"
-
-/* RFC 9383 §4, P-256 (compressed SEC1) */
-static const unsigned char M_P256[33] = {
-    0x02, 0x88, 0x6e, 0x2f, 0x97, 0xac, 0xe4, 0x6e, 0x55, 0xba, 0x9d,
-    0xd7, 0x24, 0x25, 0x79, 0xf2, 0x99, 0x3b, 0x64, 0xe1, 0x6e, 0xf3,
-    0xdc, 0xab, 0x95, 0xaf, 0xd4, 0x97, 0x33, 0x3d, 0x8f, 0xa1, 0x2f,
-};
-static const unsigned char N_P256[33] = {
-    0x03, 0xd8, 0xbb, 0xd6, 0xc6, 0x39, 0xc6, 0x29, 0x37, 0xb0, 0x4d,
-    0x99, 0x7f, 0x38, 0xc3, 0x77, 0x07, 0x19, 0xc6, 0x29, 0xd7, 0x01,
-    0x4d, 0x49, 0xa2, 0x4b, 0x4f, 0x98, 0xba, 0xa1, 0x29, 0x2b, 0x49,
-};
-
-struct ctx {
-	EC_GROUP *g;
-	BN_CTX *bn;
-	EC_POINT *m, *n;
-};
-
-static int ctx_init(struct ctx *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
-	c->bn = BN_CTX_new();
-	if (!c->g || !c->bn)
-		return -1;
-	c->m = EC_POINT_new(c->g);
-	c->n = EC_POINT_new(c->g);
-	if (!c->m || !c->n || !EC_POINT_oct2point(c->g, c->m, M_P256, sizeof(M_P256), c->bn) ||
-	    !EC_POINT_oct2point(c->g, c->n, N_P256, sizeof(N_P256), c->bn))
-		return -1;
-	return 0;
-}
-
-static void ctx_free(struct ctx *c)
-{
-	EC_POINT_free(c->m);
-	EC_POINT_free(c->n);
-	BN_CTX_free(c->bn);
-	EC_GROUP_free(c->g);
-}
+#include "spake_group.h"
 
 /* a received or stored point: on the curve (oct2point checks), not the identity */
-static int get_point(struct ctx *c, EC_POINT *p, const unsigned char *b)
+static int get_point(struct spake_group *c, EC_POINT *p, const unsigned char *b)
 {
 	if (b[0] != 0x04 || !EC_POINT_oct2point(c->g, p, b, SPAKE2P_POINT_LEN, c->bn) ||
 	    EC_POINT_is_at_infinity(c->g, p) || EC_POINT_is_on_curve(c->g, p, c->bn) != 1)
@@ -70,7 +30,7 @@ static int get_point(struct ctx *c, EC_POINT *p, const unsigned char *b)
 	return 0;
 }
 
-static int put_point(struct ctx *c, const EC_POINT *p, unsigned char *b)
+static int put_point(struct spake_group *c, const EC_POINT *p, unsigned char *b)
 {
 	return EC_POINT_point2oct(c->g, p, POINT_CONVERSION_UNCOMPRESSED, b, SPAKE2P_POINT_LEN,
 				  c->bn) == SPAKE2P_POINT_LEN
@@ -80,11 +40,11 @@ static int put_point(struct ctx *c, const EC_POINT *p, unsigned char *b)
 
 int tcpcrypt__spake2p_w(const unsigned char *h, unsigned char *w0, unsigned char *w1)
 {
-	struct ctx c;
+	struct spake_group c;
 	BIGNUM *b = NULL;
 	int r = -1;
 
-	if (ctx_init(&c))
+	if (tcpcrypt__spake_group_init(&c))
 		goto out;
 	b = BN_new();
 	if (!b)
@@ -97,18 +57,18 @@ int tcpcrypt__spake2p_w(const unsigned char *h, unsigned char *w0, unsigned char
 	r = 0;
 out:
 	BN_clear_free(b);
-	ctx_free(&c);
+	tcpcrypt__spake_group_free(&c);
 	return r;
 }
 
 int tcpcrypt__spake2p_L(const unsigned char *w1, unsigned char *L)
 {
-	struct ctx c;
+	struct spake_group c;
 	BIGNUM *b = NULL;
 	EC_POINT *p = NULL;
 	int r = -1;
 
-	if (ctx_init(&c))
+	if (tcpcrypt__spake_group_init(&c))
 		goto out;
 	b = BN_bin2bn(w1, SPAKE2P_SCALAR_LEN, NULL);
 	p = EC_POINT_new(c.g);
@@ -118,18 +78,18 @@ int tcpcrypt__spake2p_L(const unsigned char *w1, unsigned char *L)
 out:
 	BN_clear_free(b);
 	EC_POINT_free(p);
-	ctx_free(&c);
+	tcpcrypt__spake_group_free(&c);
 	return r;
 }
 
 int tcpcrypt__spake2p_check_record(const unsigned char *w0, const unsigned char *L)
 {
-	struct ctx c;
+	struct spake_group c;
 	BIGNUM *b = NULL;
 	EC_POINT *p = NULL;
 	int r = -1;
 
-	if (ctx_init(&c))
+	if (tcpcrypt__spake_group_init(&c))
 		goto out;
 	b = BN_bin2bn(w0, SPAKE2P_SCALAR_LEN, NULL);
 	p = EC_POINT_new(c.g);
@@ -141,19 +101,19 @@ int tcpcrypt__spake2p_check_record(const unsigned char *w0, const unsigned char 
 out:
 	BN_clear_free(b);
 	EC_POINT_free(p);
-	ctx_free(&c);
+	tcpcrypt__spake_group_free(&c);
 	return r;
 }
 
 int tcpcrypt__spake2p_share(int prover, const unsigned char *w0, const unsigned char *x,
 			    unsigned char *x_out, unsigned char *share)
 {
-	struct ctx c;
+	struct spake_group c;
 	BIGNUM *bw = NULL, *bx = NULL;
 	EC_POINT *p = NULL;
 	int r = -1;
 
-	if (ctx_init(&c))
+	if (tcpcrypt__spake_group_init(&c))
 		goto out;
 	bw = BN_bin2bn(w0, SPAKE2P_SCALAR_LEN, NULL);
 	bx = BN_new();
@@ -175,39 +135,17 @@ out:
 	BN_clear_free(bw);
 	BN_clear_free(bx);
 	EC_POINT_free(p);
-	ctx_free(&c);
+	tcpcrypt__spake_group_free(&c);
 	return r;
 }
 
 /* len(x) || x, len as 8 bytes little-endian (§3) */
-static unsigned char *put_lv(unsigned char *p, const unsigned char *b, size_t n)
-{
-	for (int i = 0; i < 8; i++)
-		*p++ = (unsigned char)((uint64_t)n >> (8 * i));
-	if (n)
-		memcpy(p, b, n);
-	return p + n;
-}
-
 /* HKDF-SHA256 with salt nil (§3.4) */
+/* HKDF-SHA256 with salt nil (§3.4), info a string */
 static int hkdf(const unsigned char *ikm, size_t n, const char *info, unsigned char *out,
 		size_t nout)
 {
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	EVP_KDF_CTX *k = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-	OSSL_PARAM params[4];
-	int r = -1;
-
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, "SHA256", 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, n);
-	params[2] =
-	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, strlen(info));
-	params[3] = OSSL_PARAM_construct_end();
-	if (k && EVP_KDF_derive(k, out, nout, params) == 1)
-		r = 0;
-	EVP_KDF_CTX_free(k);
-	EVP_KDF_free(kdf);
-	return r;
+	return tcpcrypt__spake_hkdf(ikm, n, (const unsigned char *)info, strlen(info), out, nout);
 }
 
 #define CTX_MAX 128
@@ -225,12 +163,12 @@ int tcpcrypt__spake2p_finish(int prover, const unsigned char *w0, const unsigned
 	unsigned char pm[SPAKE2P_POINT_LEN], pn[SPAKE2P_POINT_LEN], z[SPAKE2P_POINT_LEN],
 	    v[SPAKE2P_POINT_LEN], kmain[SHA256_DIGEST_LENGTH], kc[2 * SPAKE2P_CONF_LEN], *t = tt;
 	unsigned int mlen;
-	struct ctx c;
+	struct spake_group c;
 	BIGNUM *bw0 = NULL, *bx = NULL, *bw1 = NULL, *minus_w0 = NULL;
 	EC_POINT *pp = NULL, *q = NULL, *pl = NULL;
 	int r = -1;
 
-	if (lctx > CTX_MAX || lp > ID_MAX || lv > ID_MAX || ctx_init(&c))
+	if (lctx > CTX_MAX || lp > ID_MAX || lv > ID_MAX || tcpcrypt__spake_group_init(&c))
 		goto out;
 	bw0 = BN_bin2bn(w0, SPAKE2P_SCALAR_LEN, NULL);
 	bx = BN_bin2bn(x, SPAKE2P_SCALAR_LEN, NULL);
@@ -267,16 +205,16 @@ int tcpcrypt__spake2p_finish(int prover, const unsigned char *w0, const unsigned
 	    put_point(&c, c.n, pn))
 		goto out;
 	/* TT (§3.3) */
-	t = put_lv(t, context, lctx);
-	t = put_lv(t, id_p, lp);
-	t = put_lv(t, id_v, lv);
-	t = put_lv(t, pm, sizeof(pm));
-	t = put_lv(t, pn, sizeof(pn));
-	t = put_lv(t, prover ? own : peer, SPAKE2P_POINT_LEN);
-	t = put_lv(t, prover ? peer : own, SPAKE2P_POINT_LEN);
-	t = put_lv(t, z, sizeof(z));
-	t = put_lv(t, v, sizeof(v));
-	t = put_lv(t, w0, SPAKE2P_SCALAR_LEN);
+	t = tcpcrypt__spake_put_lv(t, context, lctx);
+	t = tcpcrypt__spake_put_lv(t, id_p, lp);
+	t = tcpcrypt__spake_put_lv(t, id_v, lv);
+	t = tcpcrypt__spake_put_lv(t, pm, sizeof(pm));
+	t = tcpcrypt__spake_put_lv(t, pn, sizeof(pn));
+	t = tcpcrypt__spake_put_lv(t, prover ? own : peer, SPAKE2P_POINT_LEN);
+	t = tcpcrypt__spake_put_lv(t, prover ? peer : own, SPAKE2P_POINT_LEN);
+	t = tcpcrypt__spake_put_lv(t, z, sizeof(z));
+	t = tcpcrypt__spake_put_lv(t, v, sizeof(v));
+	t = tcpcrypt__spake_put_lv(t, w0, SPAKE2P_SCALAR_LEN);
 	/* K_main = Hash(TT); K_confirmP || K_confirmV, K_shared (§3.4) */
 	SHA256(tt, t - tt, kmain);
 	if (hkdf(kmain, sizeof(kmain), "ConfirmationKeys", kc, sizeof(kc)) ||
@@ -302,6 +240,6 @@ out:
 	EC_POINT_free(pp);
 	EC_POINT_free(q);
 	EC_POINT_free(pl);
-	ctx_free(&c);
+	tcpcrypt__spake_group_free(&c);
 	return r;
 }
