@@ -10,11 +10,13 @@ passed=0 failed=0 skipped=0
 failed_names=()
 for t in "$@"; do
 	echo "=== $suite: $t"
+	t0=$SECONDS
 	log=$(mktemp)
 	"$t" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
 	rm -f "$log"
+	echo "=== $suite: $t: exit $rc, $((SECONDS - t0)) s"
 	if [[ $t == *.sh ]]; then
 		case $rc in
 		0) passed=$((passed + 1)) ;;
