@@ -7,7 +7,7 @@
  * tests/lib/auth_batch_vector.py), success, wrong secret, wrong key, every
  * single-byte change of every message, replay on another session ID, wrong
  * role, truncated and extended messages.  Connection level: two threads on a
- * socketpair, with a getsockopt() defined here (it takes precedence over
+ * socketpair, with the getsockopt() of auth_fake.h (it takes precedence over
  * libc's, as in test_libtcpcrypt.c) answering the session ID and role per
  * descriptor; the application bytes after the exchange arrive intact.
  */
@@ -23,46 +23,8 @@
 #include "tcpcrypt/tcpcrypt.h"
 #include "t.h"
 
-/* --- fake TCP_ENO_* options per descriptor --- */
-#define NFD 64
-static unsigned char fake_sid[NFD][TCP_ENO_SESSID_LEN];
-static int fake_role[NFD], fake_err[NFD], fake_flushes[NFD];
-
-int getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
-{
-	if (level != IPPROTO_TCP || fd < 0 || fd >= NFD) {
-		errno = ENOPROTOOPT;
-		return -1;
-	}
-	if (fake_err[fd]) {
-		errno = fake_err[fd];
-		return -1;
-	}
-	if (opt == TCP_ENO_SESSID) {
-		memcpy(val, fake_sid[fd], TCP_ENO_SESSID_LEN);
-		*len = TCP_ENO_SESSID_LEN;
-		return 0;
-	}
-	if (opt == TCP_ENO_ROLE) {
-		*(int *)val = fake_role[fd];
-		*len = sizeof(int);
-		return 0;
-	}
-	errno = ENOPROTOOPT;
-	return -1;
-}
-
-int setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
-{
-	(void)val;
-	(void)len;
-	if (level == IPPROTO_TCP && opt == TCP_CRYPT_CACHE_FLUSH && fd >= 0 && fd < NFD) {
-		fake_flushes[fd]++;
-		return 0;
-	}
-	errno = ENOPROTOOPT;
-	return -1;
-}
+#define AUTH_FAKE_TIMEOUT_MS 2000
+#include "auth_fake.h"
 
 /* --- fixtures --- */
 static unsigned char SID[TCP_ENO_SESSID_LEN], SID2[TCP_ENO_SESSID_LEN];
@@ -547,56 +509,15 @@ T(auth_strerror_distinct)
 
 /* --- connection level, on a socketpair --- */
 
-struct side {
-	int fd;
-	const struct tcpcrypt_auth *a;
-	int r, peer_status;
-	const char *send_after; /* application bytes written once authenticated */
-	char got[64];		/* what was read after the exchange */
-};
-
-static void *run_side(void *arg)
-{
-	struct side *s = arg;
-	unsigned char sid[TCP_ENO_SESSID_LEN];
-
-	s->r = tcpcrypt_auth_fd(s->fd, s->a, 2000, sid, &s->peer_status);
-	if (!s->r && s->send_after)
-		if (write(s->fd, s->send_after, strlen(s->send_after)) < 0)
-			s->r = 999;
-	if (!s->r) {
-		ssize_t n = read(s->fd, s->got, sizeof(s->got) - 1);
-		s->got[n > 0 ? n : 0] = 0;
-	}
-	shutdown(s->fd, SHUT_WR);
-	return NULL;
-}
-
 static void pair_run(struct side *a, struct side *b, const unsigned char *sid_b)
 {
-	int sv[2];
-	pthread_t t;
-
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || sv[1] >= NFD)
-		abort();
 	init_sids();
-	memcpy(fake_sid[sv[0]], SID, sizeof(SID));
-	memcpy(fake_sid[sv[1]], sid_b ? sid_b : SID, sizeof(SID));
-	fake_role[sv[0]] = TCP_ENO_ROLE_A;
-	fake_role[sv[1]] = TCP_ENO_ROLE_B;
-	fake_flushes[sv[0]] = fake_flushes[sv[1]] = 0;
-	a->fd = sv[0];
-	b->fd = sv[1];
-	pthread_create(&t, NULL, run_side, b);
-	run_side(a);
-	pthread_join(t, NULL);
+	fake_pair(a, b, SID, sid_b ? sid_b : SID);
 }
 
 static void pair_close(struct side *a, struct side *b)
 {
-	fake_err[a->fd] = fake_err[b->fd] = 0;
-	close(a->fd);
-	close(b->fd);
+	fake_pair_close(a, b);
 }
 
 /* --- batch signing --- */

@@ -28,42 +28,7 @@
 #include "tcpcrypt/tcpcrypt.h"
 #include "t.h"
 
-/* --- fake TCP_ENO_* options per descriptor (as in test_auth.c) --- */
-#define NFD 64
-static unsigned char fake_sid[NFD][TCP_ENO_SESSID_LEN];
-static int fake_role[NFD], fake_flushes[NFD];
-
-int getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
-{
-	if (level != IPPROTO_TCP || fd < 0 || fd >= NFD) {
-		errno = ENOPROTOOPT;
-		return -1;
-	}
-	if (opt == TCP_ENO_SESSID) {
-		memcpy(val, fake_sid[fd], TCP_ENO_SESSID_LEN);
-		*len = TCP_ENO_SESSID_LEN;
-		return 0;
-	}
-	if (opt == TCP_ENO_ROLE) {
-		*(int *)val = fake_role[fd];
-		*len = sizeof(int);
-		return 0;
-	}
-	errno = ENOPROTOOPT;
-	return -1;
-}
-
-int setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
-{
-	(void)val;
-	(void)len;
-	if (level == IPPROTO_TCP && opt == TCP_CRYPT_CACHE_FLUSH && fd >= 0 && fd < NFD) {
-		fake_flushes[fd]++;
-		return 0;
-	}
-	errno = ENOPROTOOPT;
-	return -1;
-}
+#include "auth_fake.h"
 
 /* --- the test PKI, made with OpenSSL's C API --- */
 static char tmpdir[] = "/tmp/test_auth_x509.XXXXXX";
@@ -742,52 +707,12 @@ T(x509_truncated_garbled_oversized)
 
 /* --- connection level, on a socketpair --- */
 
-struct side {
-	int fd;
-	const struct tcpcrypt_auth *a;
-	int r, peer_status;
-	const char *send_after;
-	char got[64];
-};
-
-static void *run_side(void *arg)
-{
-	struct side *s = arg;
-	unsigned char sid[TCP_ENO_SESSID_LEN];
-
-	s->r = tcpcrypt_auth_fd(s->fd, s->a, 2000, sid, &s->peer_status);
-	if (!s->r && s->send_after)
-		if (write(s->fd, s->send_after, strlen(s->send_after)) < 0)
-			s->r = 999;
-	if (!s->r) {
-		ssize_t n = read(s->fd, s->got, sizeof(s->got) - 1);
-		s->got[n > 0 ? n : 0] = 0;
-	}
-	shutdown(s->fd, SHUT_WR);
-	return NULL;
-}
-
 /* client a (role A) and server b (role B), b's session ID sid_b (NULL: the same) */
 static void pair_run(struct side *a, struct side *b, const unsigned char *sid_b)
 {
-	int sv[2];
-	pthread_t t;
-
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || sv[1] >= NFD)
-		abort();
 	init_sids();
-	memcpy(fake_sid[sv[0]], SID, sizeof(SID));
-	memcpy(fake_sid[sv[1]], sid_b ? sid_b : SID, sizeof(SID));
-	fake_role[sv[0]] = TCP_ENO_ROLE_A;
-	fake_role[sv[1]] = TCP_ENO_ROLE_B;
-	fake_flushes[sv[0]] = fake_flushes[sv[1]] = 0;
-	a->fd = sv[0];
-	b->fd = sv[1];
-	pthread_create(&t, NULL, run_side, b);
-	run_side(a);
-	pthread_join(t, NULL);
-	close(sv[0]);
-	close(sv[1]);
+	fake_pair(a, b, SID, sid_b ? sid_b : SID);
+	fake_pair_close(a, b);
 }
 
 /* client with credential ca, server with sv: both results */

@@ -24,41 +24,7 @@
 #include "../../lib/spake2plus.h"
 #include "t.h"
 
-/* --- fake TCP_ENO_* options per descriptor --- */
-#define NFD 64
-static unsigned char fake_sid[NFD][TCP_ENO_SESSID_LEN];
-static int fake_role[NFD];
-
-int getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
-{
-	if (level != IPPROTO_TCP || fd < 0 || fd >= NFD) {
-		errno = ENOPROTOOPT;
-		return -1;
-	}
-	if (opt == TCP_ENO_SESSID) {
-		memcpy(val, fake_sid[fd], TCP_ENO_SESSID_LEN);
-		*len = TCP_ENO_SESSID_LEN;
-		return 0;
-	}
-	if (opt == TCP_ENO_ROLE) {
-		*(int *)val = fake_role[fd];
-		*len = sizeof(int);
-		return 0;
-	}
-	errno = ENOPROTOOPT;
-	return -1;
-}
-
-int setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
-{
-	(void)fd;
-	(void)val;
-	(void)len;
-	if (level == IPPROTO_TCP && opt == TCP_CRYPT_CACHE_FLUSH)
-		return 0;
-	errno = ENOPROTOOPT;
-	return -1;
-}
+#include "auth_fake.h"
 
 static size_t unhex(const char *h, unsigned char *out)
 {
@@ -777,52 +743,13 @@ T(spake2p_msg_bad_points)
 
 /* --- connection level, on a socketpair --- */
 
-struct side {
-	int fd;
-	const struct tcpcrypt_auth *a;
-	int r, peer_status;
-	const char *send_after;
-	char got[64];
-};
-
-static void *run_side(void *arg)
-{
-	struct side *s = arg;
-	unsigned char sid[TCP_ENO_SESSID_LEN];
-
-	s->r = tcpcrypt_auth_fd(s->fd, s->a, 5000, sid, &s->peer_status);
-	if (!s->r && s->send_after)
-		if (write(s->fd, s->send_after, strlen(s->send_after)) < 0)
-			s->r = 999;
-	if (!s->r) {
-		ssize_t n = read(s->fd, s->got, sizeof(s->got) - 1);
-		s->got[n > 0 ? n : 0] = 0;
-	}
-	shutdown(s->fd, SHUT_WR);
-	return NULL;
-}
-
 static void pair(const struct tcpcrypt_auth *ca, const struct tcpcrypt_auth *cb,
 		 const unsigned char *sid_b, struct side *a, struct side *b)
 {
-	int sv[2];
-	pthread_t t;
-
 	*a = (struct side){.a = ca, .send_after = "from A"};
 	*b = (struct side){.a = cb, .send_after = "from B"};
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || sv[1] >= NFD)
-		abort();
-	memcpy(fake_sid[sv[0]], SID, sizeof(SID));
-	memcpy(fake_sid[sv[1]], sid_b ? sid_b : SID, sizeof(SID));
-	fake_role[sv[0]] = TCP_ENO_ROLE_A;
-	fake_role[sv[1]] = TCP_ENO_ROLE_B;
-	a->fd = sv[0];
-	b->fd = sv[1];
-	pthread_create(&t, NULL, run_side, b);
-	run_side(a);
-	pthread_join(t, NULL);
-	close(sv[0]);
-	close(sv[1]);
+	fake_pair(a, b, SID, sid_b ? sid_b : SID);
+	fake_pair_close(a, b);
 }
 
 T(spake2p_fd)
