@@ -62,28 +62,14 @@ tb_mkdata "$TB_DIR/data" 1
 MARK="tcpcrypt-x509-cleartext-marker-$$"
 printf '%s' "$MARK" | dd of="$TB_DIR/data" bs=1 seek=4096 conv=notrunc status=none
 
-# tcpcrypt-cat -l ARGS PORT in HOST, stdin empty: NAME.out, NAME.err, NAME.rc
-srv() { # HOST NAME PORT ARGS...
-	local h=$1 n=$TB_DIR/$2 port=$3
-	shift 3
-	tb_bg "$h" "$n.log" env N="$n" PORT="$port" \
-		sh -c '"$0" "$@" -l "$PORT" >"$N.out" 2>"$N.err"; echo $? >"$N.rc"' "$CAT" "$@" >/dev/null
-}
-# tcpcrypt-cat ARGS ADDR PORT in HOST with the data on stdin, then HOLD s more
+source "$TB_ROOT/tests/lib/authcat.sh"
+# (its own cli: tcpcrypt-cat ARGS ADDR PORT in HOST with the data on stdin, then HOLD s more)
 cli() { # HOST NAME HOLD ADDR PORT ARGS...
 	local h=$1 n=$TB_DIR/$2 hold=$3 addr=$4 port=$5
 	shift 5
 	tb_exec "$h" env N="$n" HOLD="$hold" D="$TB_DIR/data" sh -c \
 		'{ cat "$D"; sleep "$HOLD"; } | "$0" "$@" >"$N.out" 2>"$N.err"; echo $? >"$N.rc"' \
 		"$CAT" "$@" "$addr" "$port" &
-}
-rc() { # NAME
-	tb_wait 20 test -s "$TB_DIR/$1.rc" || tb_fail "$1: tcpcrypt-cat did not end ($(cat "$TB_DIR/$1.err" 2>/dev/null))"
-	cat "$TB_DIR/$1.rc"
-}
-sid_of() { grep -oE 'tcpcrypt-cat: authenticated session [0-9a-f]{66}' "$TB_DIR/$1.err" | awk '{print $4}'; }
-sess() { # HOST PORT -> the session ID tcpcryptctl lists for the connection on PORT
-	tb_ctl "$1" -j sessions | tt_py "[s['session_id'] for s in d if s['local'].endswith(':$2') or s['remote'].endswith(':$2')]"
 }
 tb_capture_start wire a0 tcp
 
