@@ -300,6 +300,8 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man1/tcpcrypt-proxy.1
 	install -D -m 0644 tools/completion/tcpcrypt-proxy \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tcpcrypt-proxy
+	install -D -m 0644 tools/completion/tcpcrypt-cat \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tcpcrypt-cat
 	install -D -m 0755 $(BUILD)/tcpcryptd $(DESTDIR)/usr/local/sbin/tcpcryptd
 	install -D -m 0755 $(BUILD)/tcpcryptctl $(DESTDIR)/usr/local/sbin/tcpcryptctl
 	install -D -m 0644 tools/man/tcpcryptd.8 $(DESTDIR)/usr/local/share/man/man8/tcpcryptd.8
