@@ -20,8 +20,10 @@ CAT=$TB_ROOT/build/tcpcrypt-cat
 command -v openssl >/dev/null || tb_skip "no openssl command"
 tb_init
 tb_create
-tb_agent_start A
-tb_agent_start B
+# fresh exchanges only: the payload comparison below assumes an Init2 from B on
+# every connection (a resumed one has none, 7306 resumed and 7307 not was 369 < 378)
+tb_agent_start A --cache-size 0
+tb_agent_start B --cache-size 0
 
 # --- the PKI, with the openssl command alone
 K=$TB_DIR/pki
