@@ -20,6 +20,9 @@
 #include "spake2.h"
 #include "spake_group.h"
 
+_Static_assert(SPAKE2_SCALAR_LEN == SPAKE_SCALAR_LEN && SPAKE2_POINT_LEN == SPAKE_POINT_LEN,
+	       "the share encoding of lib/spake_group.c");
+
 int tcpcrypt__spake2_w(const unsigned char *h, size_t n, unsigned char *w)
 {
 	struct spake_group c;
@@ -41,43 +44,13 @@ out:
 int tcpcrypt__spake2_start(struct spake2 *s, int is_a, const unsigned char *w,
 			   const unsigned char *x)
 {
-	struct spake_group c;
-	BIGNUM *bw = NULL, *bx = NULL;
-	EC_POINT *p = NULL;
-	int r = -1;
-
 	memset(s, 0, sizeof(*s));
 	s->is_a = is_a;
 	memcpy(s->w, w, SPAKE2_SCALAR_LEN);
-	if (tcpcrypt__spake_group_init(&c))
-		goto out;
-	bw = BN_bin2bn(w, SPAKE2_SCALAR_LEN, NULL);
-	bx = BN_new();
-	p = EC_POINT_new(c.g);
-	if (!bw || !bx || !p)
-		goto out;
-	if (x) {
-		if (!BN_bin2bn(x, SPAKE2_SCALAR_LEN, bx))
-			goto out;
-	} else if (!BN_priv_rand_range(bx, EC_GROUP_get0_order(c.g))) { /* uniform in [0, p) */
-		goto out;
-	}
 	/* share = x*P + w*(M or N) */
-	if (!EC_POINT_mul(c.g, p, bx, is_a ? c.m : c.n, bw, c.bn) ||
-	    EC_POINT_point2oct(c.g, p, POINT_CONVERSION_UNCOMPRESSED, s->own, SPAKE2_POINT_LEN,
-			       c.bn) != SPAKE2_POINT_LEN ||
-	    BN_bn2binpad(bx, s->x, SPAKE2_SCALAR_LEN) != SPAKE2_SCALAR_LEN)
-		goto out;
-	r = 0;
-out:
-	BN_clear_free(bw);
-	BN_clear_free(bx);
-	EC_POINT_free(p);
-	tcpcrypt__spake_group_free(&c);
-	return r;
+	return tcpcrypt__spake_share(is_a, w, x, s->x, s->own);
 }
 
-/* len(x) || x, len as 8 bytes little-endian (§3.3) */
 #define ID_MAX	 64
 #define AAD_MAX	 128
 #define INFO_PFX "ConfirmationKeys"

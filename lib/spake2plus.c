@@ -21,6 +21,9 @@
 #include "spake2plus.h"
 #include "spake_group.h"
 
+_Static_assert(SPAKE2P_SCALAR_LEN == SPAKE_SCALAR_LEN && SPAKE2P_POINT_LEN == SPAKE_POINT_LEN,
+	       "the share encoding of lib/spake_group.c");
+
 /* a received or stored point: on the curve (oct2point checks), not the identity */
 static int get_point(struct spake_group *c, EC_POINT *p, const unsigned char *b)
 {
@@ -108,39 +111,10 @@ out:
 int tcpcrypt__spake2p_share(int prover, const unsigned char *w0, const unsigned char *x,
 			    unsigned char *x_out, unsigned char *share)
 {
-	struct spake_group c;
-	BIGNUM *bw = NULL, *bx = NULL;
-	EC_POINT *p = NULL;
-	int r = -1;
-
-	if (tcpcrypt__spake_group_init(&c))
-		goto out;
-	bw = BN_bin2bn(w0, SPAKE2P_SCALAR_LEN, NULL);
-	bx = BN_new();
-	p = EC_POINT_new(c.g);
-	if (!bw || !bx || !p)
-		goto out;
-	if (x) {
-		if (!BN_bin2bn(x, SPAKE2P_SCALAR_LEN, bx))
-			goto out;
-	} else if (!BN_priv_rand_range(bx, EC_GROUP_get0_order(c.g))) { /* uniform in [0, p) */
-		goto out;
-	}
 	/* X = x*P + w0*M, Y = y*P + w0*N */
-	if (!EC_POINT_mul(c.g, p, bx, prover ? c.m : c.n, bw, c.bn) || put_point(&c, p, share) ||
-	    BN_bn2binpad(bx, x_out, SPAKE2P_SCALAR_LEN) != SPAKE2P_SCALAR_LEN)
-		goto out;
-	r = 0;
-out:
-	BN_clear_free(bw);
-	BN_clear_free(bx);
-	EC_POINT_free(p);
-	tcpcrypt__spake_group_free(&c);
-	return r;
+	return tcpcrypt__spake_share(prover, w0, x, x_out, share);
 }
 
-/* len(x) || x, len as 8 bytes little-endian (§3) */
-/* HKDF-SHA256 with salt nil (§3.4) */
 /* HKDF-SHA256 with salt nil (§3.4), info a string */
 static int hkdf(const unsigned char *ikm, size_t n, const char *info, unsigned char *out,
 		size_t nout)

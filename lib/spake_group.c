@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* SPAKE2 and SPAKE2+'s common ground: lib/spake_group.h. */
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <openssl/core_names.h>
@@ -20,27 +21,82 @@ static const unsigned char N_P256[33] = {
     0x4d, 0x49, 0xa2, 0x4b, 0x4f, 0x98, 0xba, 0xa1, 0x29, 0x2b, 0x49,
 };
 
+/* The group and M, N: made once (every exchange used to decode them again, several times) */
+static struct {
+	pthread_once_t once;
+	EC_GROUP *g;
+	EC_POINT *m, *n;
+} shared = {.once = PTHREAD_ONCE_INIT};
+
+static void shared_init(void)
+{
+	EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+	EC_POINT *m = g ? EC_POINT_new(g) : NULL, *n = g ? EC_POINT_new(g) : NULL;
+
+	if (!m || !n || !EC_POINT_oct2point(g, m, M_P256, sizeof(M_P256), NULL) ||
+	    !EC_POINT_oct2point(g, n, N_P256, sizeof(N_P256), NULL)) {
+		EC_POINT_free(m);
+		EC_POINT_free(n);
+		EC_GROUP_free(g);
+		return;
+	}
+	shared.g = g;
+	shared.m = m;
+	shared.n = n;
+}
+
 int tcpcrypt__spake_group_init(struct spake_group *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+	pthread_once(&shared.once, shared_init);
+	if (!shared.g)
+		return -1;
+	c->g = shared.g;
+	c->m = shared.m;
+	c->n = shared.n;
 	c->bn = BN_CTX_new();
-	if (!c->g || !c->bn)
-		return -1;
-	c->m = EC_POINT_new(c->g);
-	c->n = EC_POINT_new(c->g);
-	if (!c->m || !c->n || !EC_POINT_oct2point(c->g, c->m, M_P256, sizeof(M_P256), c->bn) ||
-	    !EC_POINT_oct2point(c->g, c->n, N_P256, sizeof(N_P256), c->bn))
-		return -1;
-	return 0;
+	return c->bn ? 0 : -1;
 }
 
 void tcpcrypt__spake_group_free(struct spake_group *c)
 {
-	EC_POINT_free(c->m);
-	EC_POINT_free(c->n);
 	BN_CTX_free(c->bn);
-	EC_GROUP_free(c->g);
+	c->bn = NULL;
+}
+
+int tcpcrypt__spake_share(int use_m, const unsigned char *w, const unsigned char *x,
+			  unsigned char *x_out, unsigned char *share)
+{
+	struct spake_group c;
+	BIGNUM *bw = NULL, *bx = NULL;
+	EC_POINT *p = NULL;
+	int r = -1;
+
+	if (tcpcrypt__spake_group_init(&c))
+		goto out;
+	bw = BN_bin2bn(w, SPAKE_SCALAR_LEN, NULL);
+	bx = BN_new();
+	p = EC_POINT_new(c.g);
+	if (!bw || !bx || !p)
+		goto out;
+	if (x) {
+		if (!BN_bin2bn(x, SPAKE_SCALAR_LEN, bx))
+			goto out;
+	} else if (!BN_priv_rand_range(bx, EC_GROUP_get0_order(c.g))) { /* uniform in [0, p) */
+		goto out;
+	}
+	if (!EC_POINT_mul(c.g, p, bx, use_m ? c.m : c.n, bw, c.bn) ||
+	    EC_POINT_point2oct(c.g, p, POINT_CONVERSION_UNCOMPRESSED, share, SPAKE_POINT_LEN,
+			       c.bn) != SPAKE_POINT_LEN ||
+	    BN_bn2binpad(bx, x_out, SPAKE_SCALAR_LEN) != SPAKE_SCALAR_LEN)
+		goto out;
+	r = 0;
+out:
+	BN_clear_free(bw);
+	BN_clear_free(bx);
+	EC_POINT_free(p);
+	tcpcrypt__spake_group_free(&c);
+	return r;
 }
 
 unsigned char *tcpcrypt__spake_put_lv(unsigned char *p, const unsigned char *b, size_t n)

@@ -13,15 +13,30 @@
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 
+#define SPAKE_SCALAR_LEN 32
+#define SPAKE_POINT_LEN	 65 /* uncompressed SEC1 */
+
+/*
+ * g, m and n are built once per process and shared by every thread (read
+ * only: never modify or free them); bn is this call's own.
+ */
 struct spake_group {
-	EC_GROUP *g;
+	const EC_GROUP *g;
 	BN_CTX *bn;
-	EC_POINT *m, *n;
+	const EC_POINT *m, *n;
 };
 
-/* P-256 and its M and N: 0, or -1 (free it all the same). */
+/* P-256, its M and N, and a BN_CTX: 0, or -1 (free it all the same). */
 int tcpcrypt__spake_group_init(struct spake_group *c);
 void tcpcrypt__spake_group_free(struct spake_group *c);
+
+/*
+ * A share, x*P + w*M (use_m) or x*P + w*N, into share (uncompressed); x
+ * fresh and uniform in [0, p) if the given one is NULL, written to x_out.
+ * 0 or -1.
+ */
+int tcpcrypt__spake_share(int use_m, const unsigned char *w, const unsigned char *x,
+			  unsigned char *x_out, unsigned char *share);
 
 /* len(b) as 8 little-endian bytes, then b (RFC 9382 §4, RFC 9383 §3.3): past the end. */
 unsigned char *tcpcrypt__spake_put_lv(unsigned char *p, const unsigned char *b, size_t n);
