@@ -47,7 +47,7 @@
 /* SPAKE2: SHARE role, sessid, share; PROOF role, sessid, confirmation */
 #define SHARE_BODY (1 + SID_LEN + SPAKE2_POINT_LEN)
 #define CONF_BODY  (1 + SID_LEN + SPAKE2_CONF_LEN)
-#define PW_MAX	   1024
+#define PW_MAX	   TCPCRYPT_AUTH_PASSWORD_MAX
 
 /* Domain labels (docs/auth.md#labels), each followed by one 0 byte. */
 static const char LABEL_PSK[] = "tcpcrypt-auth v1 psk hmac-sha256";
@@ -215,18 +215,29 @@ struct tcpcrypt_auth *tcpcrypt_auth_password(const void *pw, size_t len, int *er
 	return a;
 }
 
+/*
+ * A password file (SPAKE2 and SPAKE2+): its bytes but one trailing newline,
+ * 1 to PW_MAX of them, into buf (PW_MAX + 2 bytes): their number, or
+ * -ESYS (unreadable) or -ECONFIG.
+ */
+long tcpcrypt__auth_read_password(const char *path, unsigned char *buf)
+{
+	long n = read_secret(path, buf, PW_MAX + 2);
+
+	if (n < 0)
+		return -TCPCRYPT_AUTH_ESYS;
+	if (n && buf[n - 1] == '\n')
+		n--;
+	return n < 1 || n > PW_MAX ? -TCPCRYPT_AUTH_ECONFIG : n;
+}
+
 struct tcpcrypt_auth *tcpcrypt_auth_password_file(const char *path, int *err)
 {
 	unsigned char buf[PW_MAX + 2];
 	struct tcpcrypt_auth *a;
-	long n = read_secret(path, buf, sizeof(buf));
+	long n = tcpcrypt__auth_read_password(path, buf);
 
-	if (n < 0)
-		return fail(NULL, err, TCPCRYPT_AUTH_ESYS);
-	if (n && buf[n - 1] == '\n')
-		n--;
-	a = n > PW_MAX ? fail(NULL, err, TCPCRYPT_AUTH_ECONFIG)
-		       : tcpcrypt_auth_password(buf, n, err);
+	a = n < 0 ? fail(NULL, err, -n) : tcpcrypt_auth_password(buf, n, err);
 	OPENSSL_cleanse(buf, sizeof(buf));
 	return a;
 }

@@ -17,7 +17,7 @@
 #include "spake2plus.h"
 
 #define SID_LEN TCP_ENO_SESSID_LEN
-#define PW_MAX	1024
+#define PW_MAX	TCPCRYPT_AUTH_PASSWORD_MAX
 /* SHARE: role, sessid, part, share; PROOF: role, sessid, confirmation */
 #define SHARE_BODY (1 + SID_LEN + 1 + SPAKE2P_POINT_LEN)
 #define CONF_BODY  (1 + SID_LEN + SPAKE2P_CONF_LEN)
@@ -120,23 +120,11 @@ struct tcpcrypt_auth *tcpcrypt_auth_spake2p_password(const void *pw, size_t len,
 	return make(c, err);
 }
 
-/* a password file's bytes but one trailing newline into buf: their number, or a negative code */
-static long read_password(const char *path, unsigned char *buf, size_t cap)
-{
-	long n = tcpcrypt__auth_read_file(path, buf, cap);
-
-	if (n < 0)
-		return -TCPCRYPT_AUTH_ESYS;
-	if (n && buf[n - 1] == '\n')
-		n--;
-	return n < 1 || n > PW_MAX ? -TCPCRYPT_AUTH_ECONFIG : n;
-}
-
 struct tcpcrypt_auth *tcpcrypt_auth_spake2p_password_file(const char *path, int *err)
 {
 	unsigned char buf[PW_MAX + 2];
 	struct tcpcrypt_auth *a;
-	long n = read_password(path, buf, sizeof(buf));
+	long n = tcpcrypt__auth_read_password(path, buf);
 
 	a = n < 0 ? fail(NULL, err, -n) : tcpcrypt_auth_spake2p_password(buf, n, err);
 	OPENSSL_cleanse(buf, sizeof(buf));
@@ -278,7 +266,7 @@ int tcpcrypt_auth_make_verifier(const void *pw, size_t len, char *out, size_t si
 int tcpcrypt_auth_make_verifier_file(const char *pw_path, char *out, size_t size)
 {
 	unsigned char buf[PW_MAX + 2];
-	long n = read_password(pw_path, buf, sizeof(buf));
+	long n = tcpcrypt__auth_read_password(pw_path, buf);
 	int r = n < 0 ? (int)n : tcpcrypt_auth_make_verifier(buf, n, out, size);
 
 	OPENSSL_cleanse(buf, sizeof(buf));

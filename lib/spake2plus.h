@@ -59,6 +59,7 @@ struct tcpcrypt_auth;
 struct tcpcrypt_auth *tcpcrypt__auth_new(int scheme, void *ext, void (*ext_free)(void *));
 void *tcpcrypt__auth_ext(const struct tcpcrypt_auth *a);
 long tcpcrypt__auth_read_file(const char *path, unsigned char *buf, size_t cap);
+long tcpcrypt__auth_read_password(const char *path, unsigned char *buf); /* PW_MAX + 2 bytes */
 size_t tcpcrypt__auth_put_hdr(unsigned char *out, int type, int scheme, size_t body);
 int tcpcrypt__auth_check_hdr(const struct tcpcrypt_auth *a, const unsigned char *msg, size_t len,
 			     int type, size_t body);

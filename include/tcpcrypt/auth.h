@@ -21,11 +21,12 @@
 extern "C" {
 #endif
 
-#define TCPCRYPT_AUTH_VERSION 1
-#define TCPCRYPT_AUTH_HDR_LEN 8	  /* "TCA", version, type, scheme, body length (BE16) */
-#define TCPCRYPT_AUTH_MSG_MAX 512 /* no message is longer */
-#define TCPCRYPT_AUTH_PSK_MIN 16  /* bytes of a pre-shared key, at least */
-#define TCPCRYPT_AUTH_PSK_MAX 1024
+#define TCPCRYPT_AUTH_VERSION	   1
+#define TCPCRYPT_AUTH_HDR_LEN	   8   /* "TCA", version, type, scheme, body length (BE16) */
+#define TCPCRYPT_AUTH_MSG_MAX	   512 /* no message is longer */
+#define TCPCRYPT_AUTH_PSK_MIN	   16  /* bytes of a pre-shared key, at least */
+#define TCPCRYPT_AUTH_PSK_MAX	   1024
+#define TCPCRYPT_AUTH_PASSWORD_MAX 1024 /* bytes of a password (SPAKE2, SPAKE2+), at most */
 
 /* Schemes (the header's scheme byte) */
 #define TCPCRYPT_AUTH_PSK     1 /* HMAC-SHA256 under a pre-shared key, both ways */
