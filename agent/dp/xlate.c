@@ -791,14 +791,20 @@ static uint64_t rto_of(uint64_t srtt, uint64_t rttvar)
 /* How long a shared estimate stays good for a flow without samples of its own. */
 #define PEER_RTT_TTL_NS (10000 * NS_PER_MS)
 
-/* The peer's shared RTO, 0 if there is none (or it is stale). */
-static uint64_t rto_peer(const struct dp_flow *f)
+/* The peer's shared estimate, NULL if there is none (or it is stale). */
+static const struct dp_rtt *peer_est(const struct dp_flow *f)
 {
 	const struct dp_rtt *r = f->p.peer_rtt;
 
-	if (!r || !r->srtt || f->now - r->at > PEER_RTT_TTL_NS)
-		return 0;
-	return rto_of(r->srtt, r->rttvar);
+	return r && r->srtt && f->now - r->at <= PEER_RTT_TTL_NS ? r : NULL;
+}
+
+/* The peer's shared RTO, 0 if there is none (or it is stale). */
+static uint64_t rto_peer(const struct dp_flow *f)
+{
+	const struct dp_rtt *r = peer_est(f);
+
+	return r ? rto_of(r->srtt, r->rttvar) : 0;
 }
 
 /*
@@ -934,12 +940,12 @@ static bool keepalive(struct dp_flow *f, const struct dp_seg *s, int64_t lo, uin
 static bool resend_held(struct dp_flow *f, uint64_t wlo)
 {
 	struct dp_out *o = &f->out;
-	const struct dp_rtt *r = f->p.peer_rtt;
+	const struct dp_rtt *r = peer_est(f);
 	uint64_t hold = 0;
 
 	if (o->srtt)
 		hold = o->srtt + 4 * o->rttvar;
-	else if (r && r->srtt && f->now - r->at <= PEER_RTT_TTL_NS)
+	else if (r)
 		hold = r->srtt + 4 * r->rttvar;
 	if (!o->flight_at || wlo < o->una || f->now - o->flight_at >= hold)
 		return false;
